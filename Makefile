@@ -1,0 +1,48 @@
+# The two commands of the README, and their parts.
+#   make demo   install what is needed, build, and run emsgw on simulated devices
+#   make test   install what is needed (test tools included), build, and run every test
+BUILD ?= build
+SAN_BUILD ?= build-asan
+JOBS ?= $(shell nproc)
+CMAKE_FLAGS ?=
+CTEST_FLAGS ?=
+
+.PHONY: all deps deps-test configure build demo test test-unit sanitize format format-check clean
+
+all: build
+
+deps:
+	deploy/install-deps.sh
+
+deps-test:
+	deploy/install-deps.sh --test
+
+configure:
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_FLAGS)
+
+build: configure
+	cmake --build $(BUILD) -j $(JOBS)
+
+demo: deps build
+	$(BUILD)/gateway/emsgw demo
+
+test: deps-test
+	$(MAKE) build CMAKE_FLAGS="-DEMSGW_WERROR=ON $(CMAKE_FLAGS)"
+	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS) $(CTEST_FLAGS)
+
+# Address + UndefinedBehavior sanitizers, Debug, warnings as errors (run by .ci/run).
+sanitize: deps-test
+	cmake -S . -B $(SAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DEMSGW_SANITIZE=ON -DEMSGW_WERROR=ON \
+	      -DEMSGW_BUILD_BENCHMARKS=OFF $(CMAKE_FLAGS)
+	cmake --build $(SAN_BUILD) -j $(JOBS)
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  ctest --test-dir $(SAN_BUILD) --output-on-failure -j $(JOBS) $(CTEST_FLAGS)
+
+format:
+	git ls-files '*.cpp' '*.hpp' | xargs clang-format -i
+
+format-check:
+	git ls-files '*.cpp' '*.hpp' | xargs clang-format --dry-run -Werror
+
+clean:
+	rm -rf $(BUILD) $(SAN_BUILD)

@@ -1,0 +1,26 @@
+# Everything comes from Debian packages (deploy/install-deps.sh); nothing is downloaded here.
+find_package(PkgConfig REQUIRED)
+find_package(Threads REQUIRED)
+
+pkg_check_modules(LIBMODBUS REQUIRED IMPORTED_TARGET libmodbus)
+pkg_check_modules(TOMLPP REQUIRED IMPORTED_TARGET tomlplusplus)
+pkg_check_modules(SODIUM REQUIRED IMPORTED_TARGET libsodium)
+pkg_check_modules(SYSTEMD IMPORTED_TARGET libsystemd)
+pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)
+find_package(SQLite3 REQUIRED)
+find_package(nlohmann_json 3 REQUIRED)
+find_package(spdlog REQUIRED)
+find_package(CLI11 REQUIRED)
+find_package(PahoMqttCpp REQUIRED)
+find_package(ZLIB REQUIRED)
+
+foreach(_t PkgConfig::LIBMODBUS PkgConfig::TOMLPP PkgConfig::SODIUM PkgConfig::HTTPLIB)
+  emsgw_third_party(${_t})
+endforeach()
+
+if(EMSGW_BUILD_TESTS)
+  find_package(GTest REQUIRED)
+endif()
+if(EMSGW_BUILD_BENCHMARKS)
+  find_package(benchmark REQUIRED)
+endif()

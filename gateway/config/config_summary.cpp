@@ -1,0 +1,85 @@
+#include "gateway/config/config_summary.hpp"
+
+#include <array>
+#include <cmath>
+#include <cstdio>
+#include <sstream>
+
+namespace emsgw::gateway {
+
+namespace {
+std::string amps(double a) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, a == std::floor(a) ? "%.0f A" : "%.1f A", a);
+  return buf;
+}
+
+std::string where(const drivers::MeterSettings& m) {
+  using K = drivers::MeterKind;
+  switch (m.kind) {
+    case K::ModbusTcp:
+      return m.host + ":" + std::to_string(m.port) + " unit " + std::to_string(m.unit) + ", preset " + m.preset;
+    case K::SunspecTcp: return m.host + ":" + std::to_string(m.port) + " unit " + std::to_string(m.unit);
+    case K::DsmrTcp: return m.host + ":" + std::to_string(m.port);
+    case K::ModbusRtu:
+      return m.serial.device + " " + std::to_string(m.serial.baud) + " " + std::to_string(m.serial.data_bits) +
+             m.serial.parity + std::to_string(m.serial.stop_bits) + " unit " + std::to_string(m.unit) + ", preset " +
+             m.preset;
+    case K::DsmrSerial:
+    case K::TicSerial:
+      return m.serial.device + " " + std::to_string(m.serial.baud) + " " + std::to_string(m.serial.data_bits) +
+             m.serial.parity + std::to_string(m.serial.stop_bits);
+  }
+  return "?";
+}
+}  // namespace
+
+std::string describe_config(const Config& cfg) {
+  const auto& s = cfg.site;
+  std::ostringstream o;
+  o << cfg.source << ": valid\n\n";
+  o << "Site \"" << s.name << "\": " << s.grid_phases << " phase" << (s.grid_phases == 1 ? "" : "s") << " x "
+    << amps(s.grid_max_current_a) << " at the point of interconnection, " << amps(s.safety_margin_a)
+    << " safety margin -> at most " << amps(s.grid_max_current_a - s.safety_margin_a) << " per phase.\n";
+  o << "Control: "
+    << (s.control == ems::ControlMode::Scn
+            ? "one per-phase budget for Alfen SCN \"" + s.scn_name + "\" via station \"" + s.scn_station + "\""
+            : std::string("per-socket set-points (virtual SCN)"))
+    << "; alternating period " << s.alternating_period_s << " s; the grid meter is "
+    << (s.meter_includes_chargers ? "upstream of the chargers (includes them)"
+                                  : "on the household only (excludes the chargers)")
+    << " and stale after " << s.meter_stale_after_s << " s.\n\n";
+  for (const auto& [role, m] : cfg.meters)
+    o << "Meter " << role << ": " << drivers::to_string(m.kind) << " at " << where(m) << ", every "
+      << m.poll_interval_ms << " ms\n";
+  o << "\n";
+  std::array<double, ems::kPhaseCount> safe{};
+  std::size_t sockets = 0;
+  for (std::size_t i = 0; i < s.stations.size(); ++i) {
+    const auto& st = s.stations[i];
+    const auto& link = cfg.station_links[i];
+    o << "Station \"" << st.name << "\" at " << link.host << ":" << link.port << ", max " << amps(st.max_current_a)
+      << (st.phase_switching ? ", 1/3-phase switching allowed" : "") << "\n";
+    std::array<double, ems::kPhaseCount> station_safe{};
+    for (const auto& so : st.sockets) {
+      ++sockets;
+      o << "  socket id " << so.id << " (unit " << so.unit << "): max " << amps(so.max_current_a) << ", safe "
+        << amps(so.safe_current_a) << ", wired " << ems::to_string(so.phase_mapping) << " -> grid ";
+      for (std::size_t p = 0; p < so.phase_mapping.count; ++p) {
+        o << (p ? "/" : "") << ems::to_string(so.phase_mapping.grid[p]);
+        station_safe[ems::index(so.phase_mapping.grid[p])] += so.safe_current_a;
+      }
+      o << ", mode " << ems::to_string(so.mode) << "\n";
+    }
+    for (std::size_t p = 0; p < ems::kPhaseCount; ++p) safe[p] += std::min(station_safe[p], st.max_current_a);
+  }
+  o << "\n"
+    << s.stations.size() << " station" << (s.stations.size() == 1 ? "" : "s") << ", " << sockets << " socket"
+    << (sockets == 1 ? "" : "s") << ". With emsgw gone, the safe currents draw at most";
+  for (std::size_t p = 0; p < ems::kPhaseCount; ++p)
+    o << (p ? "," : "") << " " << ems::to_string(static_cast<ems::Phase>(p)) << " " << amps(safe[p]);
+  o << " (limit " << amps(s.grid_max_current_a) << ").\n";
+  return o.str();
+}
+
+}  // namespace emsgw::gateway

@@ -1,0 +1,91 @@
+// [meter.<role>]: grid (required), pv and heatpump meters, with presets or a custom register map.
+#include "gateway/config/toml_reader.hpp"
+
+namespace emsgw::gateway::config_detail {
+
+namespace {
+
+void parse_register(TableReader& r, drivers::RegisterSpec& spec) {
+  r.read("register", spec.address, Need::Required);
+  r.read("function", spec.function);
+  r.choice("type", spec.type, drivers::parse_value_type, "u16, s16, u32, s32, u64, s64, float32, float64",
+           Need::Required);
+  r.choice("word_order", spec.order, drivers::parse_word_order, "high-first, low-first");
+  r.read("scale", spec.scale);
+}
+
+void parse_serial(TableReader& r, drivers::SerialSettings& s) {
+  r.read("device", s.device, Need::Required);
+  r.read("baud", s.baud);
+  std::string parity(1, s.parity);
+  r.read("parity", parity);
+  if (parity == "N" || parity == "E" || parity == "O" || parity == "none" || parity == "even" || parity == "odd")
+    s.parity = static_cast<char>(std::toupper(static_cast<unsigned char>(parity[0])));
+  else
+    r.diag().error(r.line("parity"), r.full("parity"), TableReader::quote(parity),
+                   "must be one of: N, E, O (none, even, odd)");
+  r.read("data_bits", s.data_bits);
+  r.read("stop_bits", s.stop_bits);
+}
+
+void parse_meter(TableReader& r, drivers::MeterSettings& m) {
+  r.choice("kind", m.kind, drivers::parse_meter_kind, drivers::meter_kind_names(), Need::Required);
+  using K = drivers::MeterKind;
+  const bool tcp = m.kind == K::ModbusTcp || m.kind == K::DsmrTcp || m.kind == K::SunspecTcp;
+  const bool serial = m.kind == K::ModbusRtu || m.kind == K::DsmrSerial || m.kind == K::TicSerial;
+  const bool modbus = m.kind == K::ModbusTcp || m.kind == K::ModbusRtu;
+  // Serial defaults per protocol (protocols.md §1.1, §2; guide §2: RTU 19200 8E1).
+  if (m.kind == K::DsmrSerial) m.serial = {"", 115200, 'N', 8, 1};
+  if (m.kind == K::TicSerial) m.serial = {"", 1200, 'E', 7, 1};
+  if (m.kind == K::ModbusRtu) m.serial = {"", 19200, 'E', 8, 1};
+  if (m.kind == K::DsmrTcp) m.port = 2000;
+  if (tcp) {
+    r.read("host", m.host, Need::Required);
+    r.read("port", m.port);
+  }
+  if (serial) parse_serial(r, m.serial);
+  if (modbus || m.kind == K::SunspecTcp) r.read("unit", m.unit);
+  if (modbus) {
+    r.read("preset", m.preset, Need::Required);
+    if (const auto* map = r.table("map", m.preset == "custom" ? Need::Required : Need::Optional)) {
+      TableReader mr(*map, r.full("map"), r.diag());
+      for (auto&& [k, v] : *map) {
+        const auto q = drivers::parse_quantity(k.str());
+        if (!q) continue;  // left unclaimed: reported as an unknown key with the quantity list below
+        mr.claim(k.str());
+        if (const auto* t = v.as_table()) {
+          TableReader qr(*t, mr.full(k.str()), r.diag());
+          parse_register(qr, m.custom[*q]);
+        } else {
+          r.diag().error(mr.line(k.str()), mr.full(k.str()), render(v), "must be a table { register = …, type = … }");
+        }
+      }
+    }
+  }
+  if (m.kind == K::TicSerial) r.read("tic_mode", m.tic_mode);
+  r.read("poll_interval_ms", m.poll_interval_ms);
+  r.read("timeout_ms", m.timeout_ms);
+  r.read("invert", m.invert);
+}
+}  // namespace
+
+void parse_meter_section(TableReader& root, Config& cfg) {
+  const auto* meters = root.table("meter", Need::Required);
+  if (!meters) return;
+  TableReader r(*meters, "meter", root.diag());
+  for (auto&& [k, v] : *meters) {
+    const std::string role(k.str());
+    if (role != "grid" && role != "pv" && role != "heatpump") continue;  // reported as unknown
+    if (const auto* t = r.table(role)) {
+      TableReader mr(*t, "meter." + role, root.diag());
+      auto& m = cfg.meters[role];
+      m.role = role;
+      parse_meter(mr, m);
+    }
+  }
+  if (!meters->contains("grid"))
+    root.diag().error(root.line("meter"), "meter.grid", "(missing)",
+                      "is required: emsgw needs the grid meter at the point of interconnection");
+}
+
+}  // namespace emsgw::gateway::config_detail

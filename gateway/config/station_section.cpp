@@ -1,0 +1,42 @@
+// [[station]] and [[station.socket]]: the Alfen stations, their sockets and how to reach them.
+#include "gateway/config/toml_reader.hpp"
+
+namespace emsgw::gateway::config_detail {
+
+namespace {
+void parse_socket(TableReader& r, ems::SocketConfig& so) {
+  r.read("id", so.id, Need::Required);
+  r.read("unit", so.unit, Need::Required);
+  r.read("max_current_a", so.max_current_a, Need::Required);
+  r.read("safe_current_a", so.safe_current_a);
+  r.choice("phase_mapping", so.phase_mapping, ems::parse_phase_mapping, ems::phase_mapping_names(), Need::Required);
+  r.choice("mode", so.mode, ems::parse_charge_mode, "off, now, minpv, pv");
+}
+
+void parse_station(TableReader& r, std::size_t index, ems::StationConfig& st, StationLink& link) {
+  r.read("name", st.name, Need::Required);
+  r.read("host", link.host, Need::Required);
+  r.read("port", link.port);
+  r.read("max_current_a", st.max_current_a, Need::Required);
+  r.read("phase_switching", st.phase_switching);
+  r.read("connect_timeout_ms", link.connect_timeout_ms);
+  r.read("response_timeout_ms", link.response_timeout_ms);
+  r.read("poll_interval_ms", link.poll_interval_ms);
+  r.read("refresh_margin_s", link.refresh_margin_s);
+  const auto sockets = r.tables("socket", Need::Required);
+  for (std::size_t j = 0; j < sockets.size(); ++j) {
+    TableReader sr(*sockets[j], ems::socket_key(index, j), r.diag());
+    parse_socket(sr, st.sockets.emplace_back());
+  }
+}
+}  // namespace
+
+void parse_station_section(TableReader& root, Config& cfg) {
+  const auto stations = root.tables("station", Need::Required);
+  for (std::size_t i = 0; i < stations.size(); ++i) {
+    TableReader r(*stations[i], ems::station_key(i), root.diag());
+    parse_station(r, i, cfg.site.stations.emplace_back(), cfg.station_links.emplace_back());
+  }
+}
+
+}  // namespace emsgw::gateway::config_detail

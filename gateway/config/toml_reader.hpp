@@ -1,0 +1,97 @@
+#pragma once
+// A thin layer over toml++ that remembers which keys a section read, so that every unknown key is
+// reported (a typo must never be silently ignored), and the line of every key, so that validator
+// findings can point at file:line.
+
+#include <toml++/toml.h>
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "gateway/config/config.hpp"
+
+namespace emsgw::gateway::config_detail {
+
+class Diagnostics {
+ public:
+  explicit Diagnostics(std::string file) : file_(std::move(file)) {}
+  void error(int line, std::string key, std::string value, std::string rule);
+  void remember(const std::string& key, int line) { lines_[key] = line; }
+  /// Line of `key`, or of the closest enclosing key that has one; 0 if none.
+  [[nodiscard]] int line_of(const std::string& key) const;
+  [[nodiscard]] const std::string& file() const { return file_; }
+  [[nodiscard]] std::vector<ConfigError>& errors() { return errors_; }
+
+ private:
+  std::string file_;
+  std::map<std::string, int> lines_;
+  std::vector<ConfigError> errors_;
+};
+
+enum class Need { Optional, Required };
+
+class TableReader {
+ public:
+  /// `path` is the key path of this table ("site", "station[0]", "meter.grid").
+  TableReader(const toml::table& table, std::string path, Diagnostics& diag);
+  TableReader(const TableReader&) = delete;
+  TableReader& operator=(const TableReader&) = delete;
+  /// Reports every key of the table that no read asked for.
+  ~TableReader();
+
+  void read(std::string_view key, std::string& out, Need need = Need::Optional);
+  void read(std::string_view key, double& out, Need need = Need::Optional);
+  void read(std::string_view key, int& out, Need need = Need::Optional);
+  void read(std::string_view key, bool& out, Need need = Need::Optional);
+
+  /// A string that must be one of a fixed set; `parse` maps it, `names` lists the choices.
+  template <class T, class Parse>
+  void choice(std::string_view key, T& out, Parse parse, std::string_view names, Need need = Need::Optional) {
+    std::string text;
+    if (!read_string(key, text, need)) return;
+    if (auto v = parse(text)) {
+      out = *v;
+    } else {
+      diag_.error(line(key), full(key), quote(text), "must be one of: " + std::string(names));
+    }
+  }
+
+  /// A sub-table; nullptr (and, if required, an error) when absent or of another type.
+  const toml::table* table(std::string_view key, Need need = Need::Optional);
+  /// An array of tables ([[station]]); empty when absent.
+  std::vector<const toml::table*> tables(std::string_view key, Need need = Need::Optional);
+  /// Marks a key as known without reading it (its section parses it elsewhere).
+  void claim(std::string_view key) { seen_.insert(std::string(key)); }
+  [[nodiscard]] bool has(std::string_view key) const { return table_.contains(key); }
+  [[nodiscard]] std::string full(std::string_view key) const;
+  [[nodiscard]] int line(std::string_view key) const;
+  [[nodiscard]] const std::string& path() const { return path_; }
+  [[nodiscard]] Diagnostics& diag() { return diag_; }
+  [[nodiscard]] static std::string quote(std::string_view s) { return "\"" + std::string(s) + "\""; }
+
+ private:
+  bool read_string(std::string_view key, std::string& out, Need need);
+  const toml::node* find(std::string_view key, Need need);
+  void type_error(std::string_view key, const toml::node& n, std::string_view wanted);
+
+  const toml::table& table_;
+  std::string path_;
+  Diagnostics& diag_;
+  std::set<std::string, std::less<>> seen_;
+};
+
+/// Renders a TOML value the way the user wrote it, for messages.
+[[nodiscard]] std::string render(const toml::node& n);
+
+// Section parsers (one file each, gateway/config/*_section.cpp).
+void parse_site_sections(TableReader& root, Config& cfg);
+void parse_meter_section(TableReader& root, Config& cfg);
+void parse_station_section(TableReader& root, Config& cfg);
+void parse_log_section(TableReader& root, Config& cfg);
+
+}  // namespace emsgw::gateway::config_detail
