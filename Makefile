@@ -23,8 +23,12 @@ configure:
 build: configure
 	cmake --build $(BUILD) -j $(JOBS)
 
+# Until the simulated site ships with the runtime, the demo shows the command line and explains
+# the example site.
 demo: deps build
-	$(BUILD)/gateway/emsgw demo
+	$(BUILD)/gateway/emsgw --help
+	@echo
+	$(BUILD)/gateway/emsgw check-config deploy/emsgw.example.toml
 
 test: deps-test
 	$(MAKE) build CMAKE_FLAGS="-DEMSGW_WERROR=ON $(CMAKE_FLAGS)"

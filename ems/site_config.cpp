@@ -1,5 +1,6 @@
 #include "ems/site_config.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstdio>
@@ -184,8 +185,10 @@ void check_safe_currents(const SiteConfig& s, Checker& c) {
     std::array<double, kPhaseCount> station_load{};
     for (const auto& so : st.sockets) {
       if (!(so.safe_current_a > 0)) continue;
-      for (std::size_t p = 0; p < so.phase_mapping.count; ++p)
-        station_load[index(so.phase_mapping.grid[p])] += so.safe_current_a;
+      // A socket never draws above its own maximum; an out-of-range safe current is reported
+      // on its own and must not also produce an overload finding here.
+      const double safe = std::min(so.safe_current_a, so.max_current_a);
+      for (std::size_t p = 0; p < so.phase_mapping.count; ++p) station_load[index(so.phase_mapping.grid[p])] += safe;
     }
     for (std::size_t p = 0; p < kPhaseCount; ++p) {
       const double v = st.max_current_a > 0 ? std::min(station_load[p], st.max_current_a) : station_load[p];
