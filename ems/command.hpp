@@ -1,0 +1,53 @@
+#pragma once
+// Commands from people and systems (MQTT, HTTP) to the control loop. Each is checked by applying it
+// to a copy of the running site configuration and running ems::validate on the copy: nothing out of
+// range ever takes effect. The gateway queues commands to the control thread and replies on the
+// caller's channel.
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "ems/site_config.hpp"
+
+namespace emsgw::ems {
+
+struct SetSocketMode {
+  int socket_id = 0;
+  ChargeMode mode = ChargeMode::Now;
+};
+struct SetSocketMaxCurrent {
+  int socket_id = 0;
+  double max_current_a = 0;
+};
+struct SetSiteLimit {
+  double grid_max_current_a = 0;
+};
+struct Suspend {};
+struct Resume {};
+
+using Command = std::variant<SetSocketMode, SetSocketMaxCurrent, SetSiteLimit, Suspend, Resume>;
+
+[[nodiscard]] std::string describe(const Command& c);
+
+struct CommandReply {
+  bool accepted = false;
+  std::string message;              ///< "socket 1 mode set to pv", or why it was refused
+  std::vector<ConfigIssue> issues;  ///< the validator's findings when refused
+};
+
+/// Applies a configuration-changing command to `site` (a copy of the running config). Returns the
+/// validator's findings; when there are none, `site` holds the new configuration. Suspend and Resume
+/// change no configuration and always pass.
+[[nodiscard]] std::vector<ConfigIssue> apply_command(SiteConfig& site, const Command& c);
+
+/// Where MQTT and HTTP hand commands in. `reply` is called exactly once, possibly on another thread.
+class CommandSink {
+ public:
+  virtual ~CommandSink() = default;
+  virtual void submit(Command command, std::function<void(CommandReply)> reply) = 0;
+};
+
+}  // namespace emsgw::ems

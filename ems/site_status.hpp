@@ -1,0 +1,124 @@
+#pragma once
+// What emsgw sees and decides, as one immutable snapshot per control step. The control loop builds
+// it; MQTT telemetry, the web API/dashboard and history read it. Plain data: absent values are
+// empty optionals (never zero), units are in the names.
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "ems/site_config.hpp"
+#include "ems/time.hpp"
+
+namespace emsgw::ems {
+
+using PhaseTriple = std::array<std::optional<double>, kPhaseCount>;
+
+struct GridStatus {
+  PhaseTriple current_a;  ///< per grid phase, signed: + import, − export
+  PhaseTriple power_w;    ///< per grid phase, signed
+  PhaseTriple voltage_v;
+  std::optional<double> power_w_total;
+  std::optional<double> import_wh;  ///< meter register, never decreases in what we publish
+  std::optional<double> export_wh;
+  std::optional<double> age_s;  ///< age of the newest valid sample
+  bool stale = true;
+};
+
+struct PvStatus {
+  bool configured = false;
+  std::optional<double> power_w;  ///< production, ≥ 0
+  std::optional<double> energy_wh;
+  bool stale = true;
+};
+
+struct HeatPumpStatus {
+  bool configured = false;
+  std::optional<double> power_w;
+  int sg_ready_state = 2;  ///< 1 blocked, 2 normal, 3 recommended on, 4 forced on (protocols.md §5.1)
+  std::string reason;
+};
+
+/// What a person should read on a socket card (alfen-smart-charging.md §4).
+enum class SocketState {
+  Unknown,            ///< no data from the station
+  Available,          ///< no EV
+  Connected,          ///< EV connected, not charging, nothing held back
+  Charging,           ///< charging at what it asks for
+  ChargingReduced,    ///< charging at reduced current (load balancing)
+  Probing,            ///< newly connected, learning the EV's minimum
+  Alternating,        ///< paused until its turn
+  WaitingForPower,    ///< paused: no budget / no surplus
+  Suspended,          ///< suspended by the grid operator / a command
+  FallbackSafe,       ///< on its safe current (EMS or meter lost)
+  LimitedBySchedule,  ///< limited by an external schedule
+  Off,                ///< mode off
+  Fault,              ///< station reports E/F or an over-current pause
+};
+[[nodiscard]] std::string_view to_string(SocketState s);  ///< machine form: "charging_reduced"
+[[nodiscard]] std::string_view describe(SocketState s);   ///< words: "charging at reduced current"
+
+struct SocketStatus {
+  int id = 0;
+  std::string station;
+  int unit = 1;
+  ChargeMode mode = ChargeMode::Now;
+  SocketState state = SocketState::Unknown;
+  std::string mode3;  ///< IEC 61851 state as the station reports it ("C2"), empty if unknown
+  bool ev_connected = false;
+  bool charging = false;
+  PhaseTriple current_a;  ///< per station phase L1..L3 as measured
+  PhaseMapping phase_mapping;
+  int phases_in_use = 0;             ///< 0 unknown, 1 or 3
+  double setpoint_a = 0;             ///< what emsgw commands now
+  std::optional<double> applied_a;   ///< 1206: what the station applies
+  std::optional<double> validity_s;  ///< 1208: remaining validity of the set-point
+  double max_current_a = 0;
+  std::string reason;       ///< machine form of the binding constraint ("grid_l2", "pv_surplus", …)
+  std::string reason_text;  ///< the same in words, with its until-time where it has one
+  std::optional<double> session_energy_wh;
+  std::optional<double> total_energy_wh;
+  bool online = false;
+};
+
+struct StationStatus {
+  std::string name;
+  bool online = false;
+  std::string platform;  ///< "NG910"
+  std::string firmware;
+  std::string serial;
+  std::optional<double> max_current_a;  ///< 1100
+  std::string fault;                    ///< empty when fine
+};
+
+struct Fault {
+  std::string code;  ///< stable identifier, e.g. "meter_stale", "station_offline:carport"
+  std::string text;  ///< for people
+  WallTime since{};
+};
+
+struct SiteStatus {
+  std::uint64_t sequence = 0;  ///< increases with every control step
+  WallTime time{};
+  std::string site_name;
+  ControlMode control = ControlMode::Sockets;
+  bool degraded = false;
+  bool suspended = false;
+  std::vector<std::string> degraded_reasons;
+  double grid_max_current_a = 0;
+  double safety_margin_a = 0;
+  std::array<double, kPhaseCount> budget_a{};        ///< per-phase limit after margin and external limits
+  std::array<double, kPhaseCount> ev_allocated_a{};  ///< Σ set-points per grid phase
+  GridStatus grid;
+  PvStatus pv;
+  HeatPumpStatus heatpump;
+  std::vector<StationStatus> stations;
+  std::vector<SocketStatus> sockets;
+  std::vector<Fault> faults;
+  /// SCN mode: the per-phase budget written to the SCN.
+  std::optional<std::array<double, kPhaseCount>> scn_budget_a;
+};
+
+}  // namespace emsgw::ems
