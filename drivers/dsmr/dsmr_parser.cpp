@@ -1,0 +1,289 @@
+#include "drivers/dsmr/dsmr_parser.hpp"
+
+#include <charconv>
+#include <cmath>
+
+namespace emsgw::drivers {
+
+std::uint16_t dsmr_crc16(std::string_view bytes) {
+  std::uint16_t crc = 0x0000;
+  for (char ch : bytes) {
+    crc = static_cast<std::uint16_t>(crc ^ static_cast<std::uint8_t>(ch));
+    for (int i = 0; i < 8; ++i)
+      crc = (crc & 1U) != 0 ? static_cast<std::uint16_t>((crc >> 1) ^ 0xA001U) : static_cast<std::uint16_t>(crc >> 1);
+  }
+  return crc;
+}
+
+const DsmrObject* DsmrTelegram::find(std::string_view obis) const {
+  for (const auto& o : objects)
+    if (o.obis == obis) return &o;
+  return nullptr;
+}
+
+std::optional<std::string_view> DsmrTelegram::value(std::string_view obis) const {
+  const auto* o = find(obis);
+  if (o == nullptr || o->values.empty()) return std::nullopt;
+  return std::string_view(o->values.back());
+}
+
+std::string_view to_string(DsmrFault f) {
+  switch (f) {
+    case DsmrFault::CrcMismatch: return "CRC mismatch";
+    case DsmrFault::MissingCrc: return "missing CRC";
+    case DsmrFault::Truncated: return "truncated telegram";
+    case DsmrFault::Oversize: return "telegram too long";
+    case DsmrFault::Malformed: return "malformed telegram";
+  }
+  return "?";
+}
+
+std::optional<DsmrValue> parse_dsmr_value(std::string_view text) {
+  const auto star = text.find('*');
+  const std::string_view num = text.substr(0, star);
+  if (num.empty()) return std::nullopt;
+  DsmrValue v;
+  const char* first = num.data();
+  const char* last = num.data() + num.size();
+  if (*first == '+') ++first;
+  const auto [p, ec] = std::from_chars(first, last, v.number);
+  if (ec != std::errc{} || p != last || !std::isfinite(v.number)) return std::nullopt;
+  if (star != std::string_view::npos) v.unit = std::string(text.substr(star + 1));
+  return v;
+}
+
+namespace {
+bool digits(std::string_view s, std::size_t pos, int& out) {
+  if (pos + 2 > s.size()) return false;
+  const char a = s[pos];
+  const char b = s[pos + 1];
+  if (a < '0' || a > '9' || b < '0' || b > '9') return false;
+  out = (a - '0') * 10 + (b - '0');
+  return true;
+}
+
+// Days since 1970-01-01 for a proleptic Gregorian date (H. Hinnant's days_from_civil).
+long long days_from_civil(int y, int m, int d) {
+  y -= m <= 2 ? 1 : 0;
+  const int era = (y >= 0 ? y : y - 399) / 400;
+  const int yoe = y - era * 400;
+  const int doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  const int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return static_cast<long long>(era) * 146097LL + static_cast<long long>(doe) - 719468LL;
+}
+
+int days_in_month(int y, int m) {
+  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  const bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+  return m == 2 && leap ? 29 : kDays[m - 1];
+}
+}  // namespace
+
+std::optional<ems::WallTime> parse_dsmr_timestamp(std::string_view tst) {
+  if (tst.size() != 13) return std::nullopt;
+  int yy = 0, mo = 0, dd = 0, hh = 0, mi = 0, ss = 0;
+  if (!digits(tst, 0, yy) || !digits(tst, 2, mo) || !digits(tst, 4, dd) || !digits(tst, 6, hh) || !digits(tst, 8, mi) ||
+      !digits(tst, 10, ss))
+    return std::nullopt;
+  const char dst = tst[12];
+  if (dst != 'S' && dst != 'W') return std::nullopt;
+  const int year = 2000 + yy;
+  if (mo < 1 || mo > 12 || dd < 1 || dd > days_in_month(year, mo) || hh > 23 || mi > 59 || ss > 59) return std::nullopt;
+  const int offset_h = dst == 'S' ? 2 : 1;  // CEST / CET
+  const long long secs = days_from_civil(year, mo, dd) * 86400LL + (hh - offset_h) * 3600LL + mi * 60LL + ss;
+  return ems::WallTime{std::chrono::seconds{secs}};
+}
+
+namespace {
+bool is_hex(char c) {
+  return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'F') || (c >= 'a' && c <= 'f');
+}
+
+// Splits "(a)(b*u)" into {"a", "b*u"}; false when parentheses do not balance.
+bool split_groups(std::string_view rest, std::vector<std::string>& out) {
+  while (!rest.empty()) {
+    if (rest.front() != '(') return false;
+    const auto close = rest.find(')');
+    if (close == std::string_view::npos) return false;
+    out.emplace_back(rest.substr(1, close - 1));
+    rest.remove_prefix(close + 1);
+  }
+  return true;
+}
+}  // namespace
+
+Result<DsmrTelegram, DsmrFault> parse_dsmr_frame(std::string_view frame) {
+  if (frame.empty() || frame.front() != '/') return Unexpected(DsmrFault::Malformed);
+  const auto bang = frame.rfind('!');
+  if (bang == std::string_view::npos) return Unexpected(DsmrFault::Truncated);
+  DsmrTelegram t;
+  // CRC digits: 1–4 hex characters after '!', compared numerically (§1.3 "unpadded CRC").
+  std::string_view tail = frame.substr(bang + 1);
+  while (!tail.empty() && (tail.back() == '\r' || tail.back() == '\n')) tail.remove_suffix(1);
+  if (tail.size() > 4) return Unexpected(DsmrFault::Malformed);
+  for (char c : tail)
+    if (!is_hex(c)) return Unexpected(DsmrFault::Malformed);
+  if (!tail.empty()) {
+    unsigned v = 0;
+    std::from_chars(tail.data(), tail.data() + tail.size(), v, 16);
+    t.has_crc = true;
+    t.crc = static_cast<std::uint16_t>(v);
+    if (dsmr_crc16(frame.substr(0, bang + 1)) != t.crc) return Unexpected(DsmrFault::CrcMismatch);
+  }
+  std::string_view body = frame.substr(1, bang - 1);
+  bool first = true;
+  while (!body.empty()) {
+    const auto nl = body.find('\n');
+    std::string_view line = body.substr(0, nl);
+    body.remove_prefix(nl == std::string_view::npos ? body.size() : nl + 1);
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.remove_suffix(1);
+    if (first) {
+      t.header = std::string(line);
+      first = false;
+      continue;
+    }
+    if (line.empty()) continue;
+    if (line.front() == '(') {  // DSMR ≤ 3 two-line gas object: values continue the previous line (§1.2)
+      if (!t.objects.empty()) split_groups(line, t.objects.back().values);
+      continue;
+    }
+    const auto open = line.find('(');
+    if (open == std::string_view::npos || open == 0) continue;  // unknown line: tolerated, ignored
+    DsmrObject o;
+    o.obis = std::string(line.substr(0, open));
+    if (!split_groups(line.substr(open), o.values)) continue;
+    t.objects.push_back(std::move(o));
+  }
+  if (t.header.empty() || t.objects.empty()) return Unexpected(DsmrFault::Malformed);
+  if (!t.has_crc) {
+    // DSMR ≥ 4 always sends a CRC (§1.1): a version line marks such a telegram.
+    const auto v = t.value("1-3:0.2.8");
+    if (t.find("0-0:96.1.4") != nullptr || (v && !v->empty() && (*v)[0] >= '4'))
+      return Unexpected(DsmrFault::MissingCrc);
+  }
+  return t;
+}
+
+void DsmrStreamParser::finish(std::vector<Result<DsmrTelegram, DsmrFault>>& out) {
+  auto r = parse_dsmr_frame(buf_);
+  if (r) {
+    ++stats_.telegrams;
+  } else if (r.error() == DsmrFault::CrcMismatch || r.error() == DsmrFault::MissingCrc) {
+    ++stats_.crc_errors;
+  } else {
+    ++stats_.malformed;
+  }
+  out.push_back(std::move(r));
+  buf_.clear();
+  crc_digits_ = 0;
+  state_ = State::Hunt;
+}
+
+std::vector<Result<DsmrTelegram, DsmrFault>> DsmrStreamParser::feed(std::string_view bytes) {
+  std::vector<Result<DsmrTelegram, DsmrFault>> out;
+  for (char c : bytes) {
+    switch (state_) {
+      case State::Hunt:
+        if (c == '/') {
+          buf_.assign(1, c);
+          state_ = State::Body;
+        } else {
+          ++stats_.garbage_bytes;
+        }
+        break;
+      case State::Body:
+        if (c == '/') {  // a new telegram starts before this one ended
+          ++stats_.truncated;
+          out.emplace_back(Unexpected(DsmrFault::Truncated));
+          buf_.assign(1, c);
+          break;
+        }
+        buf_.push_back(c);
+        if (c == '!') {
+          state_ = State::Crc;
+          crc_digits_ = 0;
+        } else if (buf_.size() > max_) {
+          ++stats_.oversize;
+          out.emplace_back(Unexpected(DsmrFault::Oversize));
+          buf_.clear();
+          state_ = State::Hunt;
+        }
+        break;
+      case State::Crc:
+        if (is_hex(c) && crc_digits_ < 4) {
+          buf_.push_back(c);
+          if (++crc_digits_ == 4) finish(out);
+        } else {
+          finish(out);
+          if (c == '/') {  // no line end after a CRC-less '!' (tolerated)
+            buf_.assign(1, c);
+            state_ = State::Body;
+          }
+        }
+        break;
+    }
+  }
+  return out;
+}
+
+namespace {
+// Value of an object in a base unit: power W, energy Wh, voltage V, current A.
+Measurement in_unit(const DsmrTelegram& t, std::string_view obis, std::string_view base, Quantity q) {
+  const auto text = t.value(obis);
+  if (!text) return {};
+  const auto v = parse_dsmr_value(*text);
+  if (!v) return Measurement::invalid(Invalid::NotANumber);
+  double factor = 0.0;
+  if (v->unit == base) {
+    factor = 1.0;
+  } else if (v->unit == "k" + std::string(base)) {
+    factor = 1000.0;
+  } else if (v->unit.empty()) {  // units omitted: the DSMR 5 table's units (kW, kWh, V, A)
+    factor = (base == "W" || base == "Wh") ? 1000.0 : 1.0;
+  } else {
+    return Measurement::invalid(Invalid::Implausible);  // a unit that does not fit the quantity
+  }
+  return checked(q, v->number * factor);
+}
+
+Measurement diff(const Measurement& a, const Measurement& b, Quantity q) {
+  if (a.valid() && b.valid()) return checked(q, *a.value() - *b.value());
+  if (a.valid() && b.why() == Invalid::Missing) return a;  // no export line: import only
+  return a.valid() ? b : a;
+}
+}  // namespace
+
+MeterReading dsmr_reading(const DsmrTelegram& t, ems::MonoTime mono, ems::WallTime wall) {
+  MeterReading r;
+  r.mono = mono;
+  r.wall = wall;
+  if (auto ts = t.value("0-0:1.0.0")) r.device_time = parse_dsmr_timestamp(*ts);
+  static constexpr std::array<std::string_view, 3> kImport{"1-0:21.7.0", "1-0:41.7.0", "1-0:61.7.0"};
+  static constexpr std::array<std::string_view, 3> kExport{"1-0:22.7.0", "1-0:42.7.0", "1-0:62.7.0"};
+  static constexpr std::array<std::string_view, 3> kVolt{"1-0:32.7.0", "1-0:52.7.0", "1-0:72.7.0"};
+  static constexpr std::array<std::string_view, 3> kAmp{"1-0:31.7.0", "1-0:51.7.0", "1-0:71.7.0"};
+  static constexpr std::array<Quantity, 3> kP{Quantity::PowerL1, Quantity::PowerL2, Quantity::PowerL3};
+  static constexpr std::array<Quantity, 3> kU{Quantity::VoltageL1, Quantity::VoltageL2, Quantity::VoltageL3};
+  static constexpr std::array<Quantity, 3> kI{Quantity::CurrentL1, Quantity::CurrentL2, Quantity::CurrentL3};
+  for (std::size_t i = 0; i < 3; ++i) {
+    set_quantity(r, kP[i], diff(in_unit(t, kImport[i], "W", kP[i]), in_unit(t, kExport[i], "W", kP[i]), kP[i]));
+    set_quantity(r, kU[i], in_unit(t, kVolt[i], "V", kU[i]));
+    set_quantity(r, kI[i], in_unit(t, kAmp[i], "A", kI[i]));
+  }
+  set_quantity(r, Quantity::PowerTotal,
+               diff(in_unit(t, "1-0:1.7.0", "W", Quantity::PowerTotal),
+                    in_unit(t, "1-0:2.7.0", "W", Quantity::PowerTotal), Quantity::PowerTotal));
+  auto energy = [&](std::string_view total, std::string_view t1, std::string_view t2, Quantity q) {
+    if (t.find(total) != nullptr) return in_unit(t, total, "Wh", q);
+    const auto a = in_unit(t, t1, "Wh", q);
+    const auto b = in_unit(t, t2, "Wh", q);
+    if (a.valid() && b.valid()) return checked(q, *a.value() + *b.value());
+    return a.valid() ? b : a;
+  };
+  set_quantity(r, Quantity::EnergyImport, energy("1-0:1.8.0", "1-0:1.8.1", "1-0:1.8.2", Quantity::EnergyImport));
+  set_quantity(r, Quantity::EnergyExport, energy("1-0:2.8.0", "1-0:2.8.1", "1-0:2.8.2", Quantity::EnergyExport));
+  sign_currents_from_power(r);
+  return r;
+}
+
+}  // namespace emsgw::drivers
