@@ -1,0 +1,95 @@
+#pragma once
+// The allocation core (design.md §3): one deterministic step from a SiteSnapshot to an
+// Allocation. Session memory (probing, detected phase use, the EV's minimum, the alternating
+// rotation, PV start/stop timers, phase-switch timers, previous set-points for cut-fast /
+// raise-slow) lives inside and depends only on the inputs: two allocators fed the same snapshots
+// produce the same allocations.
+//
+// Contract of step(), in the order it is applied:
+//  1. SCN mode: returns only a per-phase ScnBudget (grid headroom; minus SCN consumption when the
+//     meter includes it). Suspended → 0; meter stale → Σ safe currents.
+//  2. Suspended → every socket 0 A (Reason::Suspended).
+//  3. Grid meter stale/implausible → every socket its safe current (Reason::FailSafe).
+//  4. Stale/unreachable stations and unknown Mode 3 states: the socket is offered its safe current
+//     and max(previous set-point, safe current) stays reserved on all its grid phases.
+//  5. Per-phase available = min(grid limit − margin − non-EV load, external site limit/schedule)
+//     − reserved. Non-EV load = meter − measured EV currents when the meter includes the chargers,
+//     never below 0 (PV export never raises the grid budget).
+//  6. Occupied sockets are admitted with their minimum (min current, or probing current while
+//     probing or for EVs that drew nothing at the minimum); when not all fit, the alternating
+//     rotation picks the set (probing first, then the longest waiting, lowest ids paused first).
+//  7. Admitted sockets share by max-min fairness (water-filling) within phase, station, socket,
+//     EV, external and surplus limits; set-points are rounded down to whole amperes and spare whole
+//     amperes handed out where every limit allows.
+//  8. Raises below raise_deadband_a are held; raises while a cut is unconfirmed are flagged.
+// Invariant (design.md §2.1): for every grid phase, non-EV load + reserved + Σ set-points ≤ limit.
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "ems/allocation.hpp"
+#include "ems/site_config.hpp"
+#include "ems/site_snapshot.hpp"
+
+namespace emsgw::ems {
+
+class Allocator {
+ public:
+  /// Throws std::invalid_argument if validate(site) reports issues. Never throws afterwards.
+  explicit Allocator(const SiteConfig& site);
+
+  /// One control step. Snapshots must come with non-decreasing `now`.
+  [[nodiscard]] Allocation step(const SiteSnapshot& snapshot);
+
+  /// Replaces the configuration if it validates; returns the issues otherwise (and keeps the old
+  /// one). Session state of sockets whose id still exists is kept; the rotation restarts.
+  [[nodiscard]] std::vector<ConfigIssue> update_config(const SiteConfig& site);
+
+  [[nodiscard]] const SiteConfig& config() const { return site_; }
+
+ private:
+  struct SocketRef {
+    int id = 0;
+    std::size_t station = 0;
+    std::size_t socket = 0;        ///< Index in its station's sockets.
+    bool phase_switching = false;  ///< Station allows it, policy enabled, 3-phase mapping.
+  };
+  enum class Rotation : std::uint8_t { None, Active, Waiting };
+  enum class SwitchStage : std::uint8_t { None, Pausing, Settling };
+  struct Session {
+    bool occupied = false;   ///< Occupied at the last step with a known state.
+    bool seen_free = false;  ///< Seen without a vehicle: a later connection is a new session.
+    std::optional<MonoTime> probing_until;
+    bool drew_while_probing = false;
+    bool needs_probing_current = false;
+    std::optional<MonoTime> low_offer_since;  ///< Offered below the probing current since.
+    int ev_phases = 0;                        ///< 0 unknown, else 1 or 3.
+    int setpoint_a = -1;                      ///< Previous set-point; -1 = none yet.
+    int phases_set = 3;                       ///< Phases the station is set to.
+    std::optional<MonoTime> cut_at;           ///< Last unconfirmed cut.
+    Rotation rotation = Rotation::None;
+    MonoTime rotation_since{};
+    bool pv_on = false;
+    std::optional<MonoTime> pv_condition_since;
+    SwitchStage switch_stage = SwitchStage::None;
+    int switch_target = 3;
+    MonoTime switch_stage_until{};
+    std::optional<MonoTime> last_switch_at;
+    std::optional<MonoTime> switch_condition_since;
+  };
+
+  void index_config();
+  void step_scn(const SiteSnapshot& snap, Allocation& out, bool grid_ok);
+
+  SiteConfig site_;
+  std::vector<SocketRef> sockets_;
+  std::vector<Session> sessions_;  ///< Parallel to sockets_.
+  std::array<int, kMaxSocketId + 1> index_of_id_{};
+  std::optional<MonoTime> rotation_until_;
+  SgReadyState heatpump_state_ = SgReadyState::Normal;
+  std::optional<MonoTime> heatpump_changed_at_;
+};
+
+}  // namespace emsgw::ems

@@ -1,0 +1,94 @@
+#pragma once
+// SiteSnapshot: everything the allocator needs for one control step, as values. The runtime builds
+// one per step from the latest driver readings (each with the instant it was measured) and the
+// commands in force; the allocator judges ages itself against SiteConfig's *_stale_after_s.
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "ems/phase.hpp"
+#include "ems/site_config.hpp"
+#include "ems/time.hpp"
+#include "ems/units.hpp"
+
+namespace emsgw::ems {
+
+/// IEC 61851 Mode 3 state of a socket as the station reports it (alfen-modbus.md, 1201).
+enum class ConnectorState : std::uint8_t {
+  Unknown,    ///< Not reported or not understood: counts at its limit (design.md §2.2).
+  Available,  ///< A: no vehicle.
+  Connected,  ///< B: vehicle connected, not drawing (or paused).
+  Charging,   ///< C/D: vehicle connected and asking for current.
+  Fault,      ///< E/F: error; offered nothing.
+};
+
+/// Grid meter at the point of interconnection: current per grid phase, signed, + = import.
+struct GridReading {
+  std::array<Amps, kPhaseCount> current{};
+  MonoTime measured_at{};
+  bool valid = false;  ///< false: no reading yet, or the driver rejected it.
+};
+
+/// A power reading (PV production ≥ 0, heat-pump consumption ≥ 0).
+struct PowerReading {
+  Watts power{};
+  MonoTime measured_at{};
+  bool valid = false;
+};
+
+/// One block of a time-block schedule (OCPP-like charging profile): `limit` per phase applies
+/// in [from, until).
+struct ScheduleBlock {
+  MonoTime from{};
+  MonoTime until{};
+  Amps limit{};
+};
+
+/// A time-block schedule. Where blocks overlap the lowest limit wins.
+struct Schedule {
+  std::vector<ScheduleBlock> blocks;
+  /// The limit in force at `t`, if any block covers it.
+  [[nodiscard]] std::optional<Amps> limit_at(MonoTime t) const;
+};
+
+struct SocketSnapshot {
+  int id = 0;              ///< SocketConfig::id.
+  bool reachable = false;  ///< The station answered its last poll.
+  ConnectorState state = ConnectorState::Unknown;
+  /// Measured current per *station* phase (index 0 = station L1); the socket's PhaseMapping
+  /// translates them to grid phases.
+  std::array<Amps, kPhaseCount> current{};
+  MonoTime measured_at{};
+  bool measured_valid = false;
+  /// Phases the EV uses, when known from outside (e.g. ISO 15118); otherwise detected.
+  std::optional<int> ev_phases;
+  /// The EV's own maximum current per phase, when known.
+  std::optional<Amps> ev_max_current;
+  double energy_wh = 0;  ///< Session energy, for explanation only.
+  /// Charge mode chosen at run time (MQTT, web UI); empty = SocketConfig::mode.
+  std::optional<ChargeMode> mode;
+  /// External per-socket limit per phase (e.g. an OCPP TxProfile value in force).
+  std::optional<Amps> limit;
+  /// External per-socket schedule.
+  Schedule schedule;
+};
+
+struct SiteSnapshot {
+  MonoTime now{};
+  GridReading grid;
+  PowerReading pv;
+  PowerReading heatpump;
+  /// One entry per configured socket (matched by id). A configured socket that is missing here
+  /// counts as unknown: reserved at its limit, offered its safe current.
+  std::vector<SocketSnapshot> sockets;
+  /// External limit on the total EV current per grid phase (e.g. OCPP ChargePointMaxProfile).
+  std::optional<std::array<Amps, kPhaseCount>> site_limit;
+  /// External schedule on the total EV current per grid phase.
+  Schedule site_schedule;
+  /// Grid operator suspend command: every socket pauses until it is cleared.
+  bool suspended = false;
+};
+
+}  // namespace emsgw::ems
