@@ -396,7 +396,7 @@ Allocation Allocator::step(const SiteSnapshot& snap) {
       const auto& cfg = site_.stations[ref.station].sockets[ref.socket];
       SocketAllocation a;
       a.id = ref.id;
-      a.phases = ses.phases_set;
+      a.phases = ref.phase_switching ? ses.phases_set : cfg.phase_mapping.count;
       a.current_a = snap.suspended ? 0 : floor_a(cfg.safe_current_a);
       a.reason = snap.suspended ? Reason::Suspended : Reason::FailSafe;
       if (ses.setpoint_a >= 0 && a.current_a < ses.setpoint_a) ses.cut_at = now;
@@ -838,7 +838,9 @@ Allocation Allocator::step(const SiteSnapshot& snap) {
     auto& ses = sessions_[k];
     auto& a = allocs[k];
     a.id = sockets_[k].id;
-    a.phases = ses.phases_set;
+    a.phases = sockets_[k].phase_switching
+                   ? ses.phases_set
+                   : site_.stations[sockets_[k].station].sockets[sockets_[k].socket].phase_mapping.count;
     a.reason = w.reason;
     a.until = w.until;
     a.current_a = w.value;
