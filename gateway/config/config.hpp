@@ -11,6 +11,8 @@
 
 #include "drivers/meters/meter_settings.hpp"
 #include "ems/site_config.hpp"
+#include "gateway/influx/influx_settings.hpp"
+#include "gateway/storage/storage_settings.hpp"
 
 namespace emsgw::gateway {
 
@@ -38,6 +40,8 @@ struct Config {
   std::vector<StationLink> station_links;
   std::optional<drivers::SgReadySettings> sg_ready;
   LogSettings log;
+  storage::StorageSettings storage;  ///< [storage]
+  influx::InfluxSettings influx;     ///< [influx]; influx.enabled is false without the section
 };
 
 /// One reported problem: where (file:line), which key, what value, which rule.

@@ -70,6 +70,42 @@ void check_meter(Issues& out, const std::string& role, const drivers::MeterSetti
   range(out, k + ".poll_interval_ms", m.poll_interval_ms, 100, 60000, "ms");
   range(out, k + ".timeout_ms", m.timeout_ms, 50, 30000, "ms");
 }
+
+void check_storage(Issues& out, const storage::StorageSettings& s) {
+  if (s.path.empty()) out.push_back({"storage.path", "\"\"", "must name the SQLite file (or \":memory:\")"});
+  range(out, "storage.flush_interval_s", s.flush_interval_s, 1, 3600, "s");
+  range(out, "storage.history_10s_retention_h", s.history_10s_retention_h, 1, 8760, "h");
+  range(out, "storage.history_1min_retention_d", s.history_1min_retention_d, 1, 3650, "days");
+  range(out, "storage.history_15min_retention_d", s.history_15min_retention_d, 1, 36500, "days");
+  range(out, "storage.log_retention_d", s.log_retention_d, 1, 36500, "days");
+  if (s.history_1min_retention_d * 24 < s.history_10s_retention_h)
+    out.push_back({"storage.history_1min_retention_d", std::to_string(s.history_1min_retention_d),
+                   "must cover at least storage.history_10s_retention_h (coarser history is kept longer)"});
+  if (s.history_15min_retention_d < s.history_1min_retention_d)
+    out.push_back({"storage.history_15min_retention_d", std::to_string(s.history_15min_retention_d),
+                   "must be at least storage.history_1min_retention_d (coarser history is kept longer)"});
+}
+
+void check_influx(Issues& out, const influx::InfluxSettings& s) {
+  if (!s.enabled) return;
+  if (!(s.url.starts_with("http://") || s.url.starts_with("https://")) || s.url.find(' ') != std::string::npos)
+    out.push_back({"influx.url", "\"" + s.url + "\"", "must be an http:// or https:// URL such as http://host:8086"});
+  if (s.version != 1 && s.version != 2) {
+    out.push_back({"influx.version", std::to_string(s.version), "must be 1 (/write) or 2 (/api/v2/write)"});
+  } else if (s.version == 1) {
+    if (s.database.empty()) out.push_back({"influx.database", "(missing)", "is required with version = 1"});
+  } else {
+    for (const auto& [key, value] :
+         {std::pair{"influx.org", &s.org}, {"influx.bucket", &s.bucket}, {"influx.token", &s.token}})
+      if (value->empty()) out.push_back({key, "(missing)", "is required with version = 2"});
+  }
+  range(out, "influx.batch_lines", s.batch_lines, 1, 10000, "lines");
+  range(out, "influx.flush_interval_s", s.flush_interval_s, 1, 3600, "s");
+  range(out, "influx.timeout_ms", s.timeout_ms, 100, 60000, "ms");
+  range(out, "influx.outbox_max_points", s.outbox_max_points, 100, 10000000, "points");
+  range(out, "influx.retry_min_s", s.retry_min_s, 1, 3600, "s");
+  range(out, "influx.retry_max_s", s.retry_max_s, s.retry_min_s, 86400, "s");
+}
 }  // namespace
 
 std::vector<ems::ConfigIssue> validate_config(const Config& c) {
@@ -100,6 +136,8 @@ std::vector<ems::ConfigIssue> validate_config(const Config& c) {
   static constexpr std::string_view kLevels[] = {"trace", "debug", "info", "warn", "error"};
   if (std::find(std::begin(kLevels), std::end(kLevels), c.log.level) == std::end(kLevels))
     out.push_back({"log.level", "\"" + c.log.level + "\"", "must be one of: trace, debug, info, warn, error"});
+  check_storage(out, c.storage);
+  check_influx(out, c.influx);
   return out;
 }
 

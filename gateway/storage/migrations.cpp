@@ -1,0 +1,113 @@
+#include "gateway/storage/migrations.hpp"
+
+#include <array>
+
+namespace emsgw::gateway::storage {
+
+namespace {
+// Times are Unix milliseconds (UTC); currents in A, powers in W, energies in Wh.
+constexpr std::array<Migration, 3> kMigrations{{
+    {1, "settings overrides, sessions, decisions, events, counters", R"sql(
+CREATE TABLE settings_override (
+  key TEXT PRIMARY KEY,          -- config key path, e.g. "socket[0].mode"
+  value TEXT NOT NULL,           -- the value as text, validated by validate_config before it is stored
+  source TEXT NOT NULL,          -- "web", "mqtt", …
+  t_ms INTEGER NOT NULL
+);
+CREATE TABLE session (
+  id INTEGER PRIMARY KEY,
+  socket INTEGER NOT NULL,
+  start_ms INTEGER NOT NULL,
+  start_energy_wh REAL NOT NULL,
+  end_ms INTEGER,
+  end_energy_wh REAL,
+  max_current_a REAL,
+  avg_current_a REAL,
+  pv_energy_wh REAL
+);
+CREATE INDEX session_socket ON session(socket, start_ms);
+CREATE TABLE decision (
+  id INTEGER PRIMARY KEY,
+  t_ms INTEGER NOT NULL,
+  socket INTEGER NOT NULL,
+  old_a REAL NOT NULL,
+  new_a REAL NOT NULL,
+  reason TEXT NOT NULL
+);
+CREATE INDEX decision_t ON decision(t_ms);
+CREATE TABLE event (
+  id INTEGER PRIMARY KEY,
+  t_ms INTEGER NOT NULL,
+  kind TEXT NOT NULL,            -- "fault_raised", "fault_cleared", "config_change"
+  subject TEXT NOT NULL,         -- what it concerns, e.g. "meter.grid", "station[1]"
+  text TEXT NOT NULL
+);
+CREATE INDEX event_t ON event(t_ms);
+CREATE TABLE counter (
+  name TEXT PRIMARY KEY,
+  value INTEGER NOT NULL
+);
+)sql"},
+    {2, "history with downsampling tiers", R"sql(
+CREATE TABLE history (
+  tier_s INTEGER NOT NULL,       -- bucket width: 10, 60 or 900 s
+  t_ms INTEGER NOT NULL,         -- bucket start
+  grid_l1_a REAL, grid_l2_a REAL, grid_l3_a REAL,
+  grid_l1_w REAL, grid_l2_w REAL, grid_l3_w REAL,
+  pv_w REAL,
+  heatpump_w REAL,
+  PRIMARY KEY (tier_s, t_ms)
+) WITHOUT ROWID;
+CREATE TABLE socket_history (
+  tier_s INTEGER NOT NULL,
+  t_ms INTEGER NOT NULL,
+  socket INTEGER NOT NULL,
+  l1_a REAL, l2_a REAL, l3_a REAL,
+  setpoint_a REAL,
+  applied_a REAL,
+  PRIMARY KEY (tier_s, t_ms, socket)
+) WITHOUT ROWID;
+CREATE TABLE rollup_state (
+  tier_s INTEGER PRIMARY KEY,
+  done_until_ms INTEGER NOT NULL -- buckets of this tier before this time are final
+);
+)sql"},
+    {3, "InfluxDB outbox", R"sql(
+CREATE TABLE influx_outbox (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,  -- AUTOINCREMENT: ids never reused, so order is insertion order
+  line TEXT NOT NULL
+);
+)sql"},
+}};
+}  // namespace
+
+std::span<const Migration> migrations() {
+  return kMigrations;
+}
+
+int latest_schema_version() {
+  return kMigrations.back().version;
+}
+
+StorageStatus migrate(Database& db, int target) {
+  if (target < 0) target = latest_schema_version();
+  const int current = db.user_version();
+  if (current < 0) return Unexpected(db.last_error("read user_version"));
+  if (current > latest_schema_version())
+    return Unexpected(StorageError{0, "database schema version " + std::to_string(current) +
+                                          " is newer than this emsgw (" + std::to_string(latest_schema_version()) +
+                                          "); refusing to touch it"});
+  for (const auto& m : kMigrations) {
+    if (m.version <= current || m.version > target) continue;
+    Transaction tx(db);
+    if (auto r = tx.begin(); !r) return r;
+    if (auto r = db.exec(std::string(m.sql)); !r)
+      return Unexpected(
+          StorageError{r.error().code, "migration " + std::to_string(m.version) + ": " + r.error().message});
+    if (auto r = db.exec("PRAGMA user_version = " + std::to_string(m.version)); !r) return r;
+    if (auto r = tx.commit(); !r) return r;
+  }
+  return {};
+}
+
+}  // namespace emsgw::gateway::storage

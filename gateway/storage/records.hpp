@@ -1,0 +1,116 @@
+#pragma once
+// Plain records the runtime fills and the store keeps. Units: A, W, Wh; times are wall-clock
+// (stored as Unix milliseconds, UTC). An unknown reading is std::nullopt, never 0.
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "ems/time.hpp"
+
+namespace emsgw::gateway::storage {
+
+using ems::WallTime;
+
+/// One socket in a history sample. `socket` is the site-wide socket index.
+struct SocketSample {
+  int socket = 0;
+  std::array<std::optional<double>, 3> current_a{};  ///< per station phase L1..L3
+  std::optional<double> setpoint_a;                  ///< what emsgw asked for
+  std::optional<double> applied_a;                   ///< what the station reports as applied (1206)
+  friend bool operator==(const SocketSample&, const SocketSample&) = default;
+};
+
+/// A snapshot of the site. Samples may arrive at any rate; the store averages them into 10 s
+/// buckets and rolls those up to 1 min and 15 min (HistoryTier).
+struct HistorySample {
+  WallTime time{};
+  std::array<std::optional<double>, 3> grid_current_a{};  ///< grid phases L1..L3
+  std::array<std::optional<double>, 3> grid_power_w{};    ///< positive = import
+  std::optional<double> pv_w;
+  std::optional<double> heatpump_w;
+  std::vector<SocketSample> sockets;
+  friend bool operator==(const HistorySample&, const HistorySample&) = default;
+};
+
+/// Bucket widths of the stored history, in seconds.
+enum class HistoryTier : int { TenSeconds = 10, OneMinute = 60, FifteenMinutes = 900 };
+
+/// A session starts when an EV is connected and ends when it leaves; energies come from the
+/// station's energy counter.
+struct SessionStart {
+  int socket = 0;
+  WallTime time{};
+  double energy_counter_wh = 0;
+};
+
+struct SessionStop {
+  int socket = 0;
+  WallTime time{};
+  double energy_counter_wh = 0;
+  std::optional<double> pv_energy_wh;  ///< energy covered by PV surplus, where the runtime knows it
+};
+
+struct Session {
+  std::int64_t id = 0;
+  int socket = 0;
+  WallTime start{};
+  std::optional<WallTime> end;  ///< nullopt while running
+  double start_energy_wh = 0;
+  std::optional<double> energy_wh;  ///< end counter − start counter
+  /// Over the session's 10 s history of this socket: highest phase current, and its mean.
+  std::optional<double> max_current_a;
+  std::optional<double> avg_current_a;
+  std::optional<double> pv_energy_wh;
+  /// PV share 0..1, when both energies are known and the energy is positive.
+  [[nodiscard]] std::optional<double> pv_share() const {
+    if (!pv_energy_wh || !energy_wh || *energy_wh <= 0) return std::nullopt;
+    return *pv_energy_wh / *energy_wh;
+  }
+};
+
+/// A set-point change and the reason that bound it.
+struct Decision {
+  std::int64_t id = 0;  ///< assigned by the store
+  WallTime time{};
+  int socket = 0;
+  double old_a = 0;
+  double new_a = 0;
+  std::string reason;
+  friend bool operator==(const Decision&, const Decision&) = default;
+};
+
+enum class EventKind { FaultRaised, FaultCleared, ConfigChange };
+[[nodiscard]] std::string_view to_string(EventKind k);
+[[nodiscard]] std::optional<EventKind> parse_event_kind(std::string_view s);
+
+struct Event {
+  std::int64_t id = 0;  ///< assigned by the store
+  WallTime time{};
+  EventKind kind = EventKind::FaultRaised;
+  std::string subject;  ///< e.g. "meter.grid", "station[1]", "socket[0].mode"
+  std::string text;
+  friend bool operator==(const Event&, const Event&) = default;
+};
+
+/// A setting changed at runtime. The config file stays the base; overrides are applied on top at
+/// start and shown as such.
+struct SettingOverride {
+  std::string key;     ///< config key path, e.g. "socket[0].mode"
+  std::string value;   ///< as text, validated before it is stored
+  std::string source;  ///< "web", "mqtt", …
+  WallTime time{};
+  friend bool operator==(const SettingOverride&, const SettingOverride&) = default;
+};
+
+/// Unix milliseconds ↔ WallTime.
+[[nodiscard]] inline std::int64_t to_unix_ms(WallTime t) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
+[[nodiscard]] inline WallTime from_unix_ms(std::int64_t ms) {
+  return WallTime(std::chrono::duration_cast<WallTime::duration>(std::chrono::milliseconds(ms)));
+}
+
+}  // namespace emsgw::gateway::storage

@@ -1,0 +1,116 @@
+#pragma once
+// Settings overrides, charging sessions, history, decisions and events in one SQLite file
+// (WAL mode, numbered migrations). Open with path ":memory:" in tests.
+//
+// Write pattern: history samples, decisions and events are buffered in memory and written by
+// flush() in one transaction (call it every StorageSettings::flush_interval_s and at shutdown);
+// overrides and session start/stop are written at once. Not thread-safe: one owner thread.
+// Methods never throw; they return StorageResult / StorageStatus.
+
+#include <cstddef>
+#include <map>
+#include <optional>
+#include <vector>
+
+#include "gateway/storage/records.hpp"
+#include "gateway/storage/sqlite_db.hpp"
+#include "gateway/storage/storage_settings.hpp"
+
+namespace emsgw::gateway::storage {
+
+class SqliteStore {
+ public:
+  /// Opens the file, sets WAL and the synchronous mode, and migrates the schema.
+  [[nodiscard]] static StorageResult<SqliteStore> open(const StorageSettings& settings);
+
+  SqliteStore(SqliteStore&&) noexcept = default;
+  SqliteStore& operator=(SqliteStore&&) noexcept = default;
+
+  // --- buffered writes (persisted by flush) ---
+  /// Adds one sample to the 10 s bucket of its time. Samples must come in time order; a sample
+  /// older than the open bucket is averaged into the open bucket.
+  void add_sample(const HistorySample& sample);
+  void record_decision(const Decision& d);
+  void record_event(const Event& e);
+  /// Writes closed history buckets, decisions and events in one transaction. With
+  /// `close_open_bucket` (shutdown) the bucket still being filled is written too.
+  [[nodiscard]] StorageStatus flush(bool close_open_bucket = false);
+  /// Rows waiting for flush().
+  [[nodiscard]] std::size_t pending() const;
+
+  /// flush(), closes the open bucket if `now` is past its end, rolls 10 s → 1 min → 15 min and
+  /// deletes what is older than the retention of each tier. Call every minute or so.
+  [[nodiscard]] StorageStatus maintain(WallTime now);
+
+  // --- settings overrides ---
+  [[nodiscard]] StorageStatus set_override(const SettingOverride& o);
+  /// Removes an override; the config file's value applies again. Not an error if absent.
+  [[nodiscard]] StorageStatus clear_override(const std::string& key);
+  [[nodiscard]] StorageResult<std::vector<SettingOverride>> overrides();
+
+  // --- sessions ---
+  /// Records a session start; a session still open on that socket is closed first at the same
+  /// time and counter. Returns the session id.
+  [[nodiscard]] StorageResult<std::int64_t> start_session(const SessionStart& s);
+  /// Closes the open session of the socket (flushing first, so that its history counts).
+  /// Returns the closed session, or nullopt when none was open.
+  [[nodiscard]] StorageResult<std::optional<Session>> stop_session(const SessionStop& s);
+  [[nodiscard]] StorageResult<std::optional<Session>> open_session(int socket);
+  /// Most recent first; socket < 0 means every socket.
+  [[nodiscard]] StorageResult<std::vector<Session>> sessions(int socket = -1, std::size_t limit = 100);
+
+  // --- queries for the dashboard ---
+  /// History buckets of `tier` with from ≤ t < to, oldest first (bucket start times).
+  [[nodiscard]] StorageResult<std::vector<HistorySample>> history(HistoryTier tier, WallTime from, WallTime to);
+  /// Most recent first, time ≥ since; socket < 0 means every socket.
+  [[nodiscard]] StorageResult<std::vector<Decision>> decisions(WallTime since, std::size_t limit = 200,
+                                                               int socket = -1);
+  [[nodiscard]] StorageResult<std::vector<Event>> events(WallTime since, std::size_t limit = 200);
+
+  /// The finest tier whose retention still covers `from` at `now`.
+  [[nodiscard]] HistoryTier tier_for(WallTime from, WallTime now) const;
+
+  [[nodiscard]] Database& database() { return db_; }
+  [[nodiscard]] const StorageSettings& settings() const { return settings_; }
+
+ private:
+  struct Mean {
+    double sum = 0;
+    int n = 0;
+    void add(const std::optional<double>& v) {
+      if (v) {
+        sum += *v;
+        ++n;
+      }
+    }
+    [[nodiscard]] std::optional<double> value() const {
+      if (n == 0) return std::nullopt;
+      return sum / n;
+    }
+  };
+  struct SocketBucket {
+    std::array<Mean, 3> current_a;
+    Mean setpoint_a, applied_a;
+  };
+  struct Bucket {
+    std::int64_t t_ms = 0;
+    std::array<Mean, 3> grid_a, grid_w;
+    Mean pv_w, heatpump_w;
+    std::map<int, SocketBucket> sockets;
+  };
+
+  SqliteStore(Database db, StorageSettings settings) : db_(std::move(db)), settings_(std::move(settings)) {}
+  void close_bucket();
+  [[nodiscard]] StorageStatus write_bucket(const Bucket& b);
+  [[nodiscard]] StorageStatus rollup(int from_tier_s, int to_tier_s, std::int64_t now_ms);
+  [[nodiscard]] StorageStatus retain(int tier_s, std::int64_t keep_ms, std::int64_t now_ms);
+
+  Database db_;
+  StorageSettings settings_;
+  std::optional<Bucket> open_bucket_;
+  std::vector<Bucket> closed_buckets_;
+  std::vector<Decision> pending_decisions_;
+  std::vector<Event> pending_events_;
+};
+
+}  // namespace emsgw::gateway::storage

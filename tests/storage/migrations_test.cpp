@@ -1,0 +1,96 @@
+// Each schema migration on an in-memory database: the step applies alone, sets user_version,
+// keeps the data of the steps before it, and a newer database is refused.
+#include "gateway/storage/migrations.hpp"
+
+#include <gtest/gtest.h>
+
+namespace emsgw::gateway::storage {
+namespace {
+
+Database memory_db() {
+  auto db = Database::open(":memory:");
+  EXPECT_TRUE(db.has_value());
+  return std::move(db).value();
+}
+
+bool has_table(Database& db, const std::string& name) {
+  auto n = db.query_int("SELECT COUNT(*) FROM sqlite_master WHERE type='table' AND name='" + name + "'");
+  return n && *n == 1;
+}
+
+TEST(Migrations, AreNumberedWithoutGaps) {
+  int expected = 1;
+  for (const auto& m : migrations()) EXPECT_EQ(m.version, expected++);
+  EXPECT_EQ(latest_schema_version(), expected - 1);
+}
+
+TEST(Migrations, FreshDatabaseStartsAtZero) {
+  auto db = memory_db();
+  EXPECT_EQ(db.user_version(), 0);
+}
+
+TEST(Migrations, Migration1CreatesSettingsSessionsDecisionsEvents) {
+  auto db = memory_db();
+  ASSERT_TRUE(migrate(db, 1));
+  EXPECT_EQ(db.user_version(), 1);
+  for (auto t : {"settings_override", "session", "decision", "event", "counter"}) EXPECT_TRUE(has_table(db, t)) << t;
+  EXPECT_FALSE(has_table(db, "history"));
+  ASSERT_TRUE(db.exec("INSERT INTO settings_override VALUES ('socket[0].mode', 'pv', 'web', 1)"));
+  ASSERT_TRUE(db.exec("INSERT INTO session (socket, start_ms, start_energy_wh) VALUES (0, 5, 100)"));
+}
+
+TEST(Migrations, Migration2AddsHistoryAndKeepsEarlierData) {
+  auto db = memory_db();
+  ASSERT_TRUE(migrate(db, 1));
+  ASSERT_TRUE(db.exec("INSERT INTO settings_override VALUES ('socket[0].mode', 'pv', 'web', 1)"));
+  ASSERT_TRUE(migrate(db, 2));
+  EXPECT_EQ(db.user_version(), 2);
+  for (auto t : {"history", "socket_history", "rollup_state"}) EXPECT_TRUE(has_table(db, t)) << t;
+  EXPECT_FALSE(has_table(db, "influx_outbox"));
+  EXPECT_EQ(*db.query_text("SELECT value FROM settings_override WHERE key='socket[0].mode'"), "pv");
+  ASSERT_TRUE(db.exec("INSERT INTO history (tier_s, t_ms, pv_w) VALUES (10, 0, 1500)"));
+  // Primary key (tier, time): a second row for the same bucket is refused.
+  EXPECT_FALSE(db.exec("INSERT INTO history (tier_s, t_ms, pv_w) VALUES (10, 0, 1600)"));
+}
+
+TEST(Migrations, Migration3AddsTheOutboxAndKeepsEarlierData) {
+  auto db = memory_db();
+  ASSERT_TRUE(migrate(db, 2));
+  ASSERT_TRUE(db.exec("INSERT INTO history (tier_s, t_ms, pv_w) VALUES (10, 0, 1500)"));
+  ASSERT_TRUE(migrate(db, 3));
+  EXPECT_EQ(db.user_version(), 3);
+  EXPECT_TRUE(has_table(db, "influx_outbox"));
+  EXPECT_EQ(*db.query_int("SELECT pv_w FROM history"), 1500);
+  ASSERT_TRUE(db.exec("INSERT INTO influx_outbox (line) VALUES ('m v=1 1')"));
+}
+
+TEST(Migrations, MigrateIsIdempotent) {
+  auto db = memory_db();
+  ASSERT_TRUE(migrate(db));
+  ASSERT_TRUE(db.exec("INSERT INTO influx_outbox (line) VALUES ('m v=1 1')"));
+  ASSERT_TRUE(migrate(db));
+  EXPECT_EQ(db.user_version(), latest_schema_version());
+  EXPECT_EQ(*db.query_int("SELECT COUNT(*) FROM influx_outbox"), 1);
+}
+
+TEST(Migrations, NewerDatabaseIsRefusedUntouched) {
+  auto db = memory_db();
+  ASSERT_TRUE(db.exec("PRAGMA user_version = " + std::to_string(latest_schema_version() + 1)));
+  auto r = migrate(db);
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("newer"), std::string::npos);
+  EXPECT_FALSE(has_table(db, "session"));
+}
+
+TEST(Migrations, FailedMigrationLeavesTheVersionUnchanged) {
+  auto db = memory_db();
+  ASSERT_TRUE(migrate(db, 1));
+  // A table in the way of migration 2 makes it fail; its transaction is rolled back whole.
+  ASSERT_TRUE(db.exec("CREATE TABLE rollup_state (x INTEGER)"));
+  EXPECT_FALSE(migrate(db));
+  EXPECT_EQ(db.user_version(), 1);
+  EXPECT_FALSE(has_table(db, "history"));
+}
+
+}  // namespace
+}  // namespace emsgw::gateway::storage

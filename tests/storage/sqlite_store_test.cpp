@@ -1,0 +1,330 @@
+// SqliteStore on ":memory:" (and on a temp file where WAL and reopening matter).
+#include "gateway/storage/sqlite_store.hpp"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "gateway/storage/migrations.hpp"
+
+namespace emsgw::gateway::storage {
+namespace {
+
+using std::chrono::hours;
+using std::chrono::minutes;
+using std::chrono::seconds;
+
+// 2023-11-14 21:45:00 UTC: a multiple of 15 min, so every tier's buckets start here.
+const WallTime kT0 = from_unix_ms(1'699'998'300'000);
+
+SqliteStore memory_store(StorageSettings s = {}) {
+  s.path = ":memory:";
+  auto st = SqliteStore::open(s);
+  EXPECT_TRUE(st.has_value()) << (st ? "" : st.error().message);
+  return std::move(st).value();
+}
+
+std::string temp_db_path(const std::string& name) {
+  const auto dir = std::filesystem::temp_directory_path() / ("emsgw-store-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const auto p = dir / name;
+  for (auto suffix : {"", "-wal", "-shm"}) std::filesystem::remove(p.string() + suffix);
+  return p.string();
+}
+
+HistorySample sample(WallTime t, std::optional<double> pv_w) {
+  HistorySample h;
+  h.time = t;
+  h.grid_current_a = {10.0, 11.0, 12.0};
+  h.grid_power_w = {2300.0, 2530.0, 2760.0};
+  h.pv_w = pv_w;
+  h.heatpump_w = 800.0;
+  return h;
+}
+
+SocketSample socket_sample(int socket, double a, std::optional<double> setpoint = std::nullopt) {
+  SocketSample s;
+  s.socket = socket;
+  s.current_a = {a, a, a};
+  s.setpoint_a = setpoint;
+  s.applied_a = setpoint;
+  return s;
+}
+
+TEST(SqliteStore, FileDatabaseUsesWalAndIsMigrated) {
+  StorageSettings s;
+  s.path = temp_db_path("wal.sqlite");
+  auto store = SqliteStore::open(s);
+  ASSERT_TRUE(store) << store.error().message;
+  EXPECT_EQ(*store->database().query_text("PRAGMA journal_mode"), "wal");
+  EXPECT_EQ(*store->database().query_int("PRAGMA synchronous"), 2);  // FULL
+  EXPECT_EQ(store->database().user_version(), latest_schema_version());
+}
+
+TEST(SqliteStore, OpenFailsWithAResultNotAThrow) {
+  StorageSettings s;
+  s.path = "/nonexistent-dir/emsgw.sqlite";
+  auto store = SqliteStore::open(s);
+  ASSERT_FALSE(store);
+  EXPECT_FALSE(store.error().message.empty());
+}
+
+TEST(SqliteStore, OverridesArePersistedReplacedAndCleared) {
+  StorageSettings s;
+  s.path = temp_db_path("overrides.sqlite");
+  const SettingOverride mode{"socket[0].mode", "pv", "web", kT0};
+  const SettingOverride limit{"site.grid_max_current_a", "32", "mqtt", kT0 + seconds(5)};
+  {
+    auto store = SqliteStore::open(s);
+    ASSERT_TRUE(store);
+    ASSERT_TRUE(store->set_override(mode));
+    ASSERT_TRUE(store->set_override(limit));
+  }
+  auto store = SqliteStore::open(s);  // restored at start
+  ASSERT_TRUE(store);
+  auto all = store->overrides();
+  ASSERT_TRUE(all);
+  ASSERT_EQ(all->size(), 2u);
+  EXPECT_EQ((*all)[0], limit);  // ordered by key
+  EXPECT_EQ((*all)[1], mode);
+
+  const SettingOverride mode2{"socket[0].mode", "now", "mqtt", kT0 + seconds(9)};
+  ASSERT_TRUE(store->set_override(mode2));
+  ASSERT_TRUE(store->clear_override("site.grid_max_current_a"));
+  ASSERT_TRUE(store->clear_override("not.there"));
+  all = store->overrides();
+  ASSERT_EQ(all->size(), 1u);
+  EXPECT_EQ((*all)[0], mode2);
+}
+
+TEST(SqliteStore, SamplesAreAveragedInto10sBucketsAndWrittenOnlyOnFlush) {
+  auto store = memory_store();
+  auto with_socket = [](HistorySample h, double a, double sp) {
+    h.sockets.push_back(socket_sample(3, a, sp));
+    return h;
+  };
+  store.add_sample(with_socket(sample(kT0, 100.0), 6, 10));
+  store.add_sample(with_socket(sample(kT0 + seconds(3), std::nullopt), 8, 10));  // unknown PV: left out of the mean
+  store.add_sample(with_socket(sample(kT0 + seconds(9), 300.0), 10, 16));
+  store.add_sample(sample(kT0 + seconds(10), 1000.0));  // opens the next bucket, closes the first
+  EXPECT_EQ(store.pending(), 1u);
+  EXPECT_TRUE(store.history(HistoryTier::TenSeconds, kT0, kT0 + hours(1))->empty());
+
+  ASSERT_TRUE(store.flush());
+  EXPECT_EQ(store.pending(), 0u);
+  auto h = store.history(HistoryTier::TenSeconds, kT0, kT0 + hours(1));
+  ASSERT_TRUE(h);
+  ASSERT_EQ(h->size(), 1u);  // the second bucket is still open
+  const auto& b = (*h)[0];
+  EXPECT_EQ(b.time, kT0);
+  EXPECT_DOUBLE_EQ(*b.pv_w, 200.0);
+  EXPECT_DOUBLE_EQ(*b.grid_current_a[1], 11.0);
+  EXPECT_DOUBLE_EQ(*b.grid_power_w[2], 2760.0);
+  ASSERT_EQ(b.sockets.size(), 1u);
+  EXPECT_EQ(b.sockets[0].socket, 3);
+  EXPECT_DOUBLE_EQ(*b.sockets[0].current_a[0], 8.0);
+  EXPECT_DOUBLE_EQ(*b.sockets[0].setpoint_a, 12.0);
+
+  ASSERT_TRUE(store.flush(true));  // shutdown: the open bucket too
+  h = store.history(HistoryTier::TenSeconds, kT0, kT0 + hours(1));
+  ASSERT_EQ(h->size(), 2u);
+  EXPECT_DOUBLE_EQ(*(*h)[1].pv_w, 1000.0);
+  EXPECT_TRUE((*h)[1].sockets.empty());
+}
+
+TEST(SqliteStore, AllUnknownStaysUnknown) {
+  auto store = memory_store();
+  store.add_sample(sample(kT0, std::nullopt));
+  ASSERT_TRUE(store.flush(true));
+  auto h = store.history(HistoryTier::TenSeconds, kT0, kT0 + hours(1));
+  ASSERT_EQ(h->size(), 1u);
+  EXPECT_FALSE((*h)[0].pv_w.has_value());
+  EXPECT_TRUE((*h)[0].heatpump_w.has_value());
+}
+
+TEST(SqliteStore, FailedFlushKeepsEveryRowForTheNextAttempt) {
+  auto store = memory_store();
+  store.add_sample(sample(kT0, 1.0));
+  store.record_decision({0, kT0, 1, 16, 10, "grid phase L2"});
+  store.record_event({0, kT0, EventKind::FaultRaised, "meter.grid", "stale"});
+  ASSERT_TRUE(store.database().exec("PRAGMA query_only = ON"));
+  EXPECT_FALSE(store.flush(true));
+  EXPECT_EQ(store.pending(), 3u);
+  ASSERT_TRUE(store.database().exec("PRAGMA query_only = OFF"));
+  ASSERT_TRUE(store.flush());
+  EXPECT_EQ(store.pending(), 0u);
+  EXPECT_EQ(store.history(HistoryTier::TenSeconds, kT0, kT0 + hours(1))->size(), 1u);
+  EXPECT_EQ(store.decisions(kT0)->size(), 1u);
+  EXPECT_EQ(store.events(kT0)->size(), 1u);
+}
+
+TEST(SqliteStore, RollsUpTo1MinAnd15MinAndAppliesRetention) {
+  StorageSettings s;
+  s.history_10s_retention_h = 1;
+  s.history_1min_retention_d = 2;
+  s.history_15min_retention_d = 30;
+  auto store = memory_store(s);
+  // Two hours of 10 s samples; PV = index of the sample (so every bucket mean is known).
+  const int n = 2 * 360;
+  for (int i = 0; i < n; ++i) {
+    auto h = sample(kT0 + seconds(10 * i), static_cast<double>(i));
+    h.sockets.push_back(socket_sample(0, i % 2 == 0 ? 6.0 : 10.0));
+    store.add_sample(h);
+  }
+  const auto now = kT0 + hours(2);
+  ASSERT_TRUE(store.maintain(now));
+  ASSERT_TRUE(store.maintain(now));  // idempotent
+
+  auto m = store.history(HistoryTier::OneMinute, kT0, now);
+  ASSERT_TRUE(m);
+  ASSERT_EQ(m->size(), 120u);
+  for (std::size_t k = 0; k < m->size(); ++k) {
+    EXPECT_EQ((*m)[k].time, kT0 + minutes(k));
+    EXPECT_DOUBLE_EQ(*(*m)[k].pv_w, 6.0 * static_cast<double>(k) + 2.5);  // mean of 6k … 6k+5
+    ASSERT_EQ((*m)[k].sockets.size(), 1u);
+    EXPECT_DOUBLE_EQ(*(*m)[k].sockets[0].current_a[2], 8.0);
+  }
+  auto q = store.history(HistoryTier::FifteenMinutes, kT0, now);
+  ASSERT_EQ(q->size(), 8u);
+  EXPECT_DOUBLE_EQ(*(*q)[0].pv_w, 44.5);  // mean of 0 … 89
+  EXPECT_DOUBLE_EQ(*(*q)[7].pv_w, 7 * 90 + 44.5);
+
+  // 10 s history older than 1 h is gone; the last hour is there.
+  auto t = store.history(HistoryTier::TenSeconds, kT0, now);
+  ASSERT_EQ(t->size(), 360u);
+  EXPECT_EQ(t->front().time, kT0 + hours(1));
+
+  // Days later: the 1 min tier has expired, the 15 min tier is kept.
+  ASSERT_TRUE(store.maintain(now + hours(24 * 3)));
+  EXPECT_TRUE(store.history(HistoryTier::OneMinute, kT0, now)->empty());
+  EXPECT_TRUE(store.history(HistoryTier::TenSeconds, kT0, now)->empty());
+  EXPECT_EQ(store.history(HistoryTier::FifteenMinutes, kT0, now)->size(), 8u);
+  ASSERT_TRUE(store.maintain(now + hours(24 * 31)));
+  EXPECT_TRUE(store.history(HistoryTier::FifteenMinutes, kT0, now)->empty());
+}
+
+TEST(SqliteStore, AnUnfinishedMinuteIsNotRolledUp) {
+  auto store = memory_store();
+  for (int i = 0; i < 9; ++i) store.add_sample(sample(kT0 + seconds(10 * i), 60.0));  // 0:00 … 1:20
+  ASSERT_TRUE(store.maintain(kT0 + seconds(85)));
+  // The bucket 1:20–1:30 is still open at 1:25; the minute 1:00–2:00 is not rolled up.
+  EXPECT_EQ(store.history(HistoryTier::TenSeconds, kT0, kT0 + hours(1))->size(), 8u);
+  auto m = store.history(HistoryTier::OneMinute, kT0, kT0 + hours(1));
+  ASSERT_EQ(m->size(), 1u);
+  ASSERT_TRUE(store.maintain(kT0 + seconds(90)));  // `now` passed its end: closed and written
+  EXPECT_EQ(store.history(HistoryTier::TenSeconds, kT0, kT0 + hours(1))->size(), 9u);
+  for (int i = 9; i < 12; ++i) store.add_sample(sample(kT0 + seconds(10 * i), 120.0));
+  ASSERT_TRUE(store.maintain(kT0 + seconds(125)));
+  m = store.history(HistoryTier::OneMinute, kT0, kT0 + hours(1));
+  ASSERT_EQ(m->size(), 2u);
+  EXPECT_DOUBLE_EQ(*(*m)[1].pv_w, 90.0);  // 3 × 60 and 3 × 120
+}
+
+TEST(SqliteStore, SessionGetsEnergyCurrentsAndPvShare) {
+  auto store = memory_store();
+  auto id = store.start_session({2, kT0, 1000});
+  ASSERT_TRUE(id);
+  auto open = store.open_session(2);
+  ASSERT_TRUE(open && *open);
+  EXPECT_EQ((*open)->id, *id);
+  EXPECT_FALSE((*open)->end);
+
+  const double amps[] = {10, 16, 6};
+  for (int i = 0; i < 3; ++i) {
+    auto h = sample(kT0 + seconds(10 * i), 0.0);
+    h.sockets.push_back(socket_sample(2, amps[i]));
+    h.sockets.push_back(socket_sample(5, 32));  // another socket does not count
+    store.add_sample(h);
+  }
+  auto closed = store.stop_session({2, kT0 + seconds(30), 1500, 200.0});
+  ASSERT_TRUE(closed) << closed.error().message;
+  ASSERT_TRUE(*closed);
+  const auto& s = **closed;
+  EXPECT_EQ(s.socket, 2);
+  EXPECT_EQ(s.start, kT0);
+  EXPECT_EQ(*s.end, kT0 + seconds(30));
+  EXPECT_DOUBLE_EQ(*s.energy_wh, 500);
+  EXPECT_DOUBLE_EQ(*s.max_current_a, 16);
+  EXPECT_NEAR(*s.avg_current_a, 32.0 / 3, 1e-9);
+  EXPECT_DOUBLE_EQ(*s.pv_share(), 0.4);
+  EXPECT_FALSE(*store.open_session(2));
+  // Stopping again finds nothing to stop.
+  auto again = store.stop_session({2, kT0 + seconds(40), 1500, std::nullopt});
+  ASSERT_TRUE(again);
+  EXPECT_FALSE(*again);
+}
+
+TEST(SqliteStore, StartingASessionClosesTheOpenOneAndListsNewestFirst) {
+  auto store = memory_store();
+  ASSERT_TRUE(store.start_session({0, kT0, 10}));
+  ASSERT_TRUE(store.start_session({1, kT0 + seconds(1), 20}));
+  ASSERT_TRUE(store.start_session({0, kT0 + seconds(60), 110}));
+  auto all = store.sessions();
+  ASSERT_TRUE(all);
+  ASSERT_EQ(all->size(), 3u);
+  EXPECT_EQ((*all)[0].start, kT0 + seconds(60));
+  auto s0 = store.sessions(0);
+  ASSERT_EQ(s0->size(), 2u);
+  EXPECT_FALSE((*s0)[0].end);
+  ASSERT_TRUE((*s0)[1].end);
+  EXPECT_DOUBLE_EQ(*(*s0)[1].energy_wh, 100);
+  EXPECT_FALSE((*s0)[1].max_current_a);  // no history: unknown, not 0
+  EXPECT_FALSE((*s0)[1].pv_share());
+  EXPECT_EQ(store.sessions(-1, 1)->size(), 1u);
+}
+
+TEST(SqliteStore, DecisionsAndEventsAreQueryableNewestFirst) {
+  auto store = memory_store();
+  store.record_decision({0, kT0, 0, 16, 10, "grid phase L1"});
+  store.record_decision({0, kT0 + seconds(1), 1, 0, 6, "PV surplus"});
+  store.record_decision({0, kT0 + seconds(2), 0, 10, 13, "grid phase L1"});
+  store.record_event({0, kT0, EventKind::FaultRaised, "meter.grid", "no reading for 10 s"});
+  store.record_event({0, kT0 + seconds(5), EventKind::FaultCleared, "meter.grid", "reading again"});
+  store.record_event({0, kT0 + seconds(6), EventKind::ConfigChange, "socket[0].mode", "pv -> now (web)"});
+  EXPECT_TRUE(store.decisions(kT0)->empty());  // buffered until flush
+  ASSERT_TRUE(store.flush());
+
+  auto d = store.decisions(kT0);
+  ASSERT_TRUE(d);
+  ASSERT_EQ(d->size(), 3u);
+  EXPECT_EQ((*d)[0].new_a, 13);
+  EXPECT_EQ((*d)[2].reason, "grid phase L1");
+  EXPECT_GT((*d)[0].id, 0);
+  EXPECT_EQ(store.decisions(kT0, 200, 1)->size(), 1u);
+  EXPECT_EQ(store.decisions(kT0 + seconds(1))->size(), 2u);
+  EXPECT_EQ(store.decisions(kT0, 1)->size(), 1u);
+
+  auto e = store.events(kT0);
+  ASSERT_EQ(e->size(), 3u);
+  EXPECT_EQ((*e)[0].kind, EventKind::ConfigChange);
+  EXPECT_EQ((*e)[1].kind, EventKind::FaultCleared);
+  EXPECT_EQ((*e)[2].kind, EventKind::FaultRaised);
+  EXPECT_EQ((*e)[2].subject, "meter.grid");
+  EXPECT_EQ((*e)[2].text, "no reading for 10 s");
+}
+
+TEST(SqliteStore, DecisionsAndEventsExpireAfterTheirRetention) {
+  StorageSettings s;
+  s.log_retention_d = 7;
+  auto store = memory_store(s);
+  store.record_decision({0, kT0, 0, 16, 10, "old"});
+  store.record_decision({0, kT0 + hours(24 * 6), 0, 10, 16, "recent"});
+  store.record_event({0, kT0, EventKind::FaultRaised, "x", "old"});
+  ASSERT_TRUE(store.maintain(kT0 + hours(24 * 8)));
+  auto d = store.decisions(kT0);
+  ASSERT_EQ(d->size(), 1u);
+  EXPECT_EQ((*d)[0].reason, "recent");
+  EXPECT_TRUE(store.events(kT0)->empty());
+}
+
+TEST(SqliteStore, TierForPicksTheFinestTierThatStillCoversTheRange) {
+  auto store = memory_store();  // 24 h, 31 d, 1830 d
+  const auto now = kT0 + hours(24 * 400);
+  EXPECT_EQ(store.tier_for(now - hours(6), now), HistoryTier::TenSeconds);
+  EXPECT_EQ(store.tier_for(now - hours(48), now), HistoryTier::OneMinute);
+  EXPECT_EQ(store.tier_for(now - hours(24 * 90), now), HistoryTier::FifteenMinutes);
+}
+
+}  // namespace
+}  // namespace emsgw::gateway::storage
