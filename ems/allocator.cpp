@@ -124,6 +124,12 @@ void water_fill(std::vector<Item>& items, std::vector<Group>& groups) {
     }
     for (auto& it : items)
       if (!it.frozen) it.c = std::clamp(level, it.min, it.max);
+    // An item at its own maximum is bound by it, even where a group fills at the same level.
+    for (auto& it : items)
+      if (!it.frozen && it.max <= level + kEps) {
+        it.frozen = true;
+        it.reason = it.own;
+      }
     for (const auto& g : groups) {
       if (g.level > level + 1e-7) continue;
       for (const auto& [k, w] : g.members) {
@@ -133,11 +139,6 @@ void water_fill(std::vector<Item>& items, std::vector<Group>& groups) {
         it.reason = g.reason;
       }
     }
-    for (auto& it : items)
-      if (!it.frozen && it.max <= level + kEps) {
-        it.frozen = true;
-        it.reason = it.own;
-      }
   }
 }
 
@@ -349,6 +350,7 @@ Allocation Allocator::step(const SiteSnapshot& snap) {
       fresh_session.phases_set = ses.phases_set;
       fresh_session.last_switch_at = ses.last_switch_at;
       fresh_session.cut_at = ses.cut_at;
+      fresh_session.settled_a = ses.settled_a;
       if (ses.seen_free && site_.probing_time_s > 0) fresh_session.probing_until = after(now, site_.probing_time_s);
       fresh_session.seen_free = ses.seen_free;
       ses = fresh_session;
@@ -358,6 +360,7 @@ Allocation Allocator::step(const SiteSnapshot& snap) {
       ended.phases_set = ses.phases_set;
       ended.last_switch_at = ses.last_switch_at;
       ended.cut_at = ses.cut_at;
+      ended.settled_a = ses.settled_a;
       ses = ended;
     }
     if (s->state == ConnectorState::Available) ses.seen_free = true;
@@ -401,6 +404,7 @@ Allocation Allocator::step(const SiteSnapshot& snap) {
       a.reason = snap.suspended ? Reason::Suspended : Reason::FailSafe;
       if (ses.setpoint_a >= 0 && a.current_a < ses.setpoint_a) ses.cut_at = now;
       ses.setpoint_a = a.current_a;
+      ses.settled_a = a.current_a;
       ses.rotation = Rotation::None;
       ses.switch_stage = SwitchStage::None;
       out.sockets.push_back(a);
@@ -832,7 +836,6 @@ Allocation Allocator::step(const SiteSnapshot& snap) {
 
   // --- Cut fast, raise slow (design.md §2.3).
   std::vector<SocketAllocation> allocs(n);
-  std::vector<int> previous(n, -1);
   for (std::size_t k = 0; k < n; ++k) {
     auto& w = work[k];
     auto& ses = sessions_[k];
@@ -846,7 +849,6 @@ Allocation Allocator::step(const SiteSnapshot& snap) {
     a.current_a = w.value;
     if (!w.fresh || !w.known) continue;  // keep reserving what it was last told
     const int prev = ses.setpoint_a;
-    previous[k] = prev;
     if (w.admitted && prev >= w.min && a.current_a > prev && a.current_a - prev < site_.raise_deadband_a - kEps) {
       a.current_a = prev;
       a.held_by_deadband = true;
@@ -866,9 +868,19 @@ Allocation Allocator::step(const SiteSnapshot& snap) {
     else
       cut_pending = true;
   }
-  if (cut_pending)
-    for (std::size_t k = 0; k < n; ++k)
-      if (previous[k] >= 0 && allocs[k].current_a > previous[k]) allocs[k].wait_for_confirmation = true;
+  // A raise waits while any cut is unconfirmed, on every step until then (not only the first).
+  for (std::size_t k = 0; k < n; ++k) {
+    if (!work[k].fresh || !work[k].known) continue;
+    auto& ses = sessions_[k];
+    const int v = allocs[k].current_a;
+    if (!cut_pending || ses.settled_a < 0) {
+      ses.settled_a = v;
+    } else if (v > ses.settled_a) {
+      allocs[k].wait_for_confirmation = true;
+    } else {
+      ses.settled_a = v;
+    }
+  }
 
   // --- Per-phase use, for explanation.
   for (std::size_t k = 0; k < n; ++k) {

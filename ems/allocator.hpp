@@ -69,6 +69,7 @@ class Allocator {
     int setpoint_a = -1;                      ///< Previous set-point; -1 = none yet.
     int phases_set = 3;                       ///< Phases the station is set to.
     std::optional<MonoTime> cut_at;           ///< Last unconfirmed cut.
+    int settled_a = -1;                       ///< Set-point when no cut was pending; raises above it wait while one is.
     Rotation rotation = Rotation::None;
     MonoTime rotation_since{};
     bool pv_on = false;
