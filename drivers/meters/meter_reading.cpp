@@ -41,6 +41,8 @@ Measurement checked(Quantity q, double value) {
   if (!std::isfinite(value)) return Measurement::invalid(Invalid::NotANumber);
   const auto r = plausible_range(q);
   if (value < r.min || value > r.max) return Measurement::invalid(Invalid::OutOfRange);
+  // A float32 read with the wrong word order often lands on a denormal: no meter measures 1e-40 V.
+  if (value != 0.0 && std::fabs(value) < 1e-20) return Measurement::invalid(Invalid::Implausible);
   return Measurement::of(value);
 }
 

@@ -84,7 +84,8 @@ struct PlausibleRange {
 };
 [[nodiscard]] PlausibleRange plausible_range(Quantity q);
 
-/// Checks a raw value for a quantity: NaN/∞ → NotANumber, outside plausible_range → OutOfRange.
+/// Checks a raw value for a quantity: NaN/∞ → NotANumber, outside plausible_range → OutOfRange,
+/// non-zero but below 1e-20 (a float decoded with the wrong word order) → Implausible.
 [[nodiscard]] Measurement checked(Quantity q, double value);
 
 /// Sets a quantity's field in `r` from `m`, counting rejections.
