@@ -814,15 +814,21 @@ Allocation Allocator::step(const SiteSnapshot& snap) {
     if (std::fabs(fa - fb) > 1e-6) return fa > fb;
     return sockets_[items[a].socket].id < sockets_[items[b].socket].id;
   });
-  for (auto i : spare_order) {
-    const auto& it = items[i];
-    if (whole[i] + 1 > it.max + kEps) continue;
-    bool room = true;
-    for (std::size_t g = 0; g < it.group_count && room; ++g)
-      room = group_load[it.groups[g]] + it.weights[g] <= groups[it.groups[g]].capacity + kEps;
-    if (!room) continue;
-    ++whole[i];
-    for (std::size_t g = 0; g < it.group_count; ++g) group_load[it.groups[g]] += it.weights[g];
+  // Round-robin passes (largest fraction first) until no socket can take one more ampere, so no
+  // whole ampere of headroom is left that some socket could use.
+  for (bool gave = true; gave;) {
+    gave = false;
+    for (auto i : spare_order) {
+      const auto& it = items[i];
+      if (whole[i] + 1 > it.max + kEps) continue;
+      bool room = true;
+      for (std::size_t g = 0; g < it.group_count && room; ++g)
+        room = group_load[it.groups[g]] + it.weights[g] <= groups[it.groups[g]].capacity + kEps;
+      if (!room) continue;
+      ++whole[i];
+      gave = true;
+      for (std::size_t g = 0; g < it.group_count; ++g) group_load[it.groups[g]] += it.weights[g];
+    }
   }
   for (std::size_t i = 0; i < items.size(); ++i) {
     auto& w = work[items[i].socket];
