@@ -71,9 +71,15 @@ void InfluxExporter::flush_pending(ems::MonoTime now) {
     }
   }
   if (auto r = outbox_.append(pending_); !r) {
-    // Kept in memory; the next tick tries again.
+    // Kept in memory for the next tick, within the outbox's bound (oldest dropped beyond it).
     stats_.last_error = "outbox: " + r.error().message;
     spdlog::warn("influx: cannot store {} points in the outbox: {}", pending_.size(), r.error().message);
+    const auto bound = static_cast<std::size_t>(std::max(1, settings_.outbox_max_points));
+    if (pending_.size() > bound) {
+      const auto excess = pending_.size() - bound;
+      pending_.erase(pending_.begin(), pending_.begin() + static_cast<std::ptrdiff_t>(excess));
+      stats_.memory_dropped += excess;
+    }
     return;
   }
   outbox_has_lines_ = true;

@@ -285,7 +285,9 @@ StorageResult<std::optional<Session>> SqliteStore::stop_session(const SessionSto
   auto open = open_session(s.socket);
   if (!open) return Unexpected(open.error());
   if (!*open) return std::optional<Session>();
-  if (open_bucket_ && open_bucket_->t_ms < to_unix_ms(s.time)) close_bucket();
+  // The bucket being filled is written as it stands so that it counts, and stays open: when it
+  // closes, its complete mean replaces this row.
+  if (open_bucket_ && open_bucket_->t_ms < to_unix_ms(s.time)) closed_buckets_.push_back(*open_bucket_);
   if (auto r = flush(); !r) return Unexpected(r.error());
   // "Current" of a socket at one time = its highest phase current.
   auto st = db_.prepare(

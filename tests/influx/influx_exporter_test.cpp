@@ -193,6 +193,25 @@ TEST_F(ExporterTest, TheOutboxIsBoundedAndCountsWhatItDrops) {
   EXPECT_EQ(net_->requests[2], lines({11, 12}));
 }
 
+TEST_F(ExporterTest, WhenTheOutboxCannotBeWrittenPointsWaitInMemoryWithinTheBound) {
+  settings_.outbox_max_points = 4;
+  auto e = make();
+  net_->script = {kNoAnswer};
+  ASSERT_TRUE(db_.exec("PRAGMA query_only = ON"));  // the outbox refuses writes
+  add(*e, 1, 3);
+  e->tick(now_);
+  add(*e, 4, 6);
+  e->tick(now_);
+  auto s = e->stats();
+  EXPECT_EQ(s.pending_lines, 4u);
+  EXPECT_EQ(s.memory_dropped, 2u);
+  ASSERT_TRUE(db_.exec("PRAGMA query_only = OFF"));
+  now_ += seconds(5);
+  e->tick(now_);
+  ASSERT_EQ(net_->requests.size(), 2u);
+  EXPECT_EQ(net_->requests[1], lines({3, 4, 5, 6}));  // the newest 4, in order
+}
+
 TEST_F(ExporterTest, PointsSurviveARestart) {
   {
     auto e = make();

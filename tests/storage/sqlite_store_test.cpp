@@ -255,6 +255,26 @@ TEST(SqliteStore, SessionGetsEnergyCurrentsAndPvShare) {
   EXPECT_FALSE(*again);
 }
 
+TEST(SqliteStore, StoppingASessionMidBucketKeepsTheBucketWhole) {
+  auto store = memory_store();
+  ASSERT_TRUE(store.start_session({1, kT0, 0}));
+  for (auto [t, a] : {std::pair{0, 10.0}, {2, 20.0}}) {
+    auto h = sample(kT0 + seconds(t), 0.0);
+    h.sockets.push_back(socket_sample(1, a));
+    store.add_sample(h);
+  }
+  auto closed = store.stop_session({1, kT0 + seconds(5), 10, std::nullopt});
+  ASSERT_TRUE(closed && *closed);
+  EXPECT_DOUBLE_EQ(*(*closed)->max_current_a, 15.0);  // the bucket so far: mean of 10 and 20
+  auto h = sample(kT0 + seconds(7), 0.0);
+  h.sockets.push_back(socket_sample(1, 30.0));
+  store.add_sample(h);
+  ASSERT_TRUE(store.flush(true));
+  auto rows = store.history(HistoryTier::TenSeconds, kT0, kT0 + hours(1));
+  ASSERT_EQ(rows->size(), 1u);
+  EXPECT_DOUBLE_EQ(*(*rows)[0].sockets[0].current_a[0], 20.0);  // all three samples
+}
+
 TEST(SqliteStore, StartingASessionClosesTheOpenOneAndListsNewestFirst) {
   auto store = memory_store();
   ASSERT_TRUE(store.start_session({0, kT0, 10}));
