@@ -1,0 +1,24 @@
+#pragma once
+// The running configuration as the web UI edits it. The gateway implements this with its one
+// validator (gateway::validate_config), so a change from the web is judged exactly like the file.
+
+#include <nlohmann/json.hpp>
+
+#include <vector>
+
+#include "ems/site_config.hpp"
+
+namespace emsgw::webui {
+
+class ConfigService {
+ public:
+  virtual ~ConfigService() = default;
+  /// The current configuration as JSON, keys as in the TOML file (webui/API.md "Configuration").
+  [[nodiscard]] virtual nlohmann::json get_config() const = 0;
+  /// Applies `patch` (a JSON merge patch, RFC 7386, on the document get_config() returns) to a copy
+  /// of the running configuration and validates the copy. Returns the validator's findings; when
+  /// empty the change is in effect (and persisted by the gateway).
+  [[nodiscard]] virtual std::vector<ems::ConfigIssue> put_config(const nlohmann::json& patch) = 0;
+};
+
+}  // namespace emsgw::webui

@@ -1,0 +1,419 @@
+// emsgw dashboard: live state over Server-Sent Events, history charts with uPlot, configuration
+// pages that go through the gateway's validator. No framework, no CDN.
+'use strict';
+
+const $ = (sel) => document.querySelector(sel);
+function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k === 'class') el.className = v;
+    else if (k.startsWith('on')) el.addEventListener(k.slice(2), v);
+    else if (k === 'text') el.textContent = v;
+    else el.setAttribute(k, v === true ? '' : v);
+  }
+  for (const c of children.flat()) if (c !== null && c !== undefined) el.append(c instanceof Node ? c : String(c));
+  return el;
+}
+const fmt = (v, digits = 1, unit = '') => (v === null || v === undefined || Number.isNaN(v)) ? '–' : `${Number(v).toFixed(digits)}${unit}`;
+const kw = (w) => (w === null || w === undefined) ? '–' : Math.abs(w) >= 1000 ? `${(w / 1000).toFixed(2)} kW` : `${Math.round(w)} W`;
+const kwh = (wh) => (wh === null || wh === undefined) ? '–' : `${(wh / 1000).toFixed(2)} kWh`;
+const PHASES = ['L1', 'L2', 'L3'];
+const MODES = [['off', 'Off'], ['now', 'Now'], ['minpv', 'Min+PV'], ['pv', 'PV only']];
+const MODE_HELP = { off: 'does not charge', now: 'charges with all the grid allows', minpv: 'minimum now, more from solar surplus', pv: 'charges from solar surplus only' };
+
+const state = { session: { logged_in: false, password_set: true, read_requires_login: false, csrf_token: null }, status: null, config: null, page: 'dashboard', range: 'hour', charts: {} };
+
+// ---------------------------------------------------------------------------------------------
+// API
+async function api(method, path, body) {
+  const opts = { method, headers: {}, credentials: 'same-origin' };
+  if (body !== undefined) { opts.headers['Content-Type'] = 'application/json'; opts.body = JSON.stringify(body); }
+  if (method !== 'GET' && state.session.csrf_token) opts.headers['X-CSRF-Token'] = state.session.csrf_token;
+  const res = await fetch(path, opts);
+  let data = null;
+  try { data = await res.json(); } catch (_) { /* empty body */ }
+  if (res.status === 401 && path !== '/api/login') { state.session.logged_in = false; renderSession(); }
+  return { ok: res.ok, status: res.status, data };
+}
+function toast(text, bad = false) {
+  const t = $('#toast');
+  t.textContent = text; t.className = bad ? 'toast bad' : 'toast'; t.hidden = false;
+  clearTimeout(toast.timer); toast.timer = setTimeout(() => { t.hidden = true; }, 4000);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Session
+async function loadSession() {
+  const r = await api('GET', '/api/session');
+  if (r.ok) state.session = r.data;
+  renderSession();
+  if (!state.session.password_set) openLogin(true);
+  else if (state.session.read_requires_login && !state.session.logged_in) openLogin(false);
+}
+function renderSession() {
+  const b = $('#login-button');
+  b.textContent = state.session.logged_in ? 'Log out' : 'Log in';
+  document.body.classList.toggle('logged-in', !!state.session.logged_in);
+  document.querySelectorAll('[data-needs-login]').forEach((el) => { el.disabled = !state.session.logged_in; });
+  $('#settings-hint').textContent = state.session.logged_in ? 'Every change is checked by the same validator as the configuration file before it takes effect.' : 'Log in to change settings. You can look at them without logging in.';
+}
+function openLogin(firstRun) {
+  const d = $('#login-dialog');
+  d.dataset.mode = firstRun ? 'setup' : 'login';
+  $('#login-title').textContent = firstRun ? 'Set the dashboard password' : 'Log in';
+  $('#login-text').textContent = firstRun ? 'No password is set yet. Choose one (at least 8 characters); it is stored as an Argon2 hash on the box.' : 'Changes to the site need the dashboard password.';
+  $('#login-confirm-row').hidden = !firstRun;
+  $('#login-submit').textContent = firstRun ? 'Set password' : 'Log in';
+  $('#login-error').textContent = '';
+  $('#login-password').value = ''; $('#login-confirm').value = '';
+  if (!d.open) d.showModal();
+  $('#login-password').focus();
+}
+async function submitLogin(ev) {
+  ev.preventDefault();
+  const d = $('#login-dialog');
+  const pw = $('#login-password').value;
+  if (d.dataset.mode === 'setup' && pw !== $('#login-confirm').value) { $('#login-error').textContent = 'The two passwords differ.'; return; }
+  const r = await api('POST', d.dataset.mode === 'setup' ? '/api/setup' : '/api/login', { password: pw });
+  if (!r.ok) { $('#login-error').textContent = (r.data && r.data.error) || `refused (HTTP ${r.status})`; return; }
+  state.session = r.data; d.close(); renderSession(); toast('Logged in'); refreshPage();
+  startStream();
+}
+async function logout() {
+  await api('POST', '/api/logout');
+  state.session.logged_in = false; state.session.csrf_token = null; renderSession(); toast('Logged out');
+}
+
+// ---------------------------------------------------------------------------------------------
+// Live state
+let source = null;
+function startStream() {
+  if (source) source.close();
+  source = new EventSource('/api/stream');
+  source.addEventListener('status', (e) => { state.status = JSON.parse(e.data); renderStatus(); setLive(true); });
+  source.onerror = () => setLive(false);
+}
+function setLive(ok) {
+  const p = $('#live');
+  if (ok && state.status && state.status.grid && state.status.grid.stale) { p.className = 'pill pill-bad'; p.textContent = 'meter stale'; return; }
+  p.className = ok ? 'pill pill-ok' : 'pill pill-bad';
+  p.textContent = ok ? `live · ${new Date(state.status.time_ms).toLocaleTimeString()}` : 'reconnecting…';
+}
+
+function renderStatus() {
+  const s = state.status;
+  if (!s) return;
+  $('#site-name').textContent = s.site_name || 'emsgw';
+  document.title = `emsgw · ${s.site_name}`;
+  renderBanner(s); renderPhases(s); renderFlow(s); renderSockets(s); renderStations(s);
+}
+
+function renderBanner(s) {
+  const b = $('#banner');
+  const items = [];
+  if (s.suspended) items.push('Charging is suspended (by command or the grid operator).');
+  for (const r of s.degraded_reasons || []) items.push(r);
+  for (const f of s.faults || []) items.push(`${f.text} (since ${new Date(f.since).toLocaleTimeString()})`);
+  if (!s.degraded && !s.suspended && items.length === 0) { b.hidden = true; return; }
+  b.hidden = false;
+  b.className = s.degraded ? 'banner bad' : 'banner';
+  b.replaceChildren(h('div', { text: s.degraded ? 'Control is degraded — sockets are held at safe currents where inputs are missing' : 'Attention' }), h('ul', {}, items.map((t) => h('li', { text: t }))));
+}
+
+function renderPhases(s) {
+  const box = $('#phases');
+  $('#grid-limit').textContent = `limit ${fmt(s.grid_max_current_a, 0, ' A')} per phase · margin ${fmt(s.safety_margin_a, 1, ' A')}`;
+  const scale = Math.max(s.grid_max_current_a * 1.15, 1);
+  if (box.children.length !== 3) {
+    box.replaceChildren(...PHASES.map((p, i) => h('div', { class: 'phase', 'data-phase': i },
+      h('span', { class: 'name', text: p }),
+      h('div', { class: 'bar' }, h('div', { class: 'fill' }), h('div', { class: 'fill ev' }), h('div', { class: 'mark budget' }), h('div', { class: 'mark limit' })),
+      h('span', { class: 'val' }))));
+    box.after(h('div', { class: 'legend' }, h('span', {}, h('i', { style: 'background:var(--ok)' }), 'grid current'), h('span', {}, h('i', { style: 'background:rgba(11,107,203,.55)' }), 'of which EVs'), h('span', {}, h('i', { style: 'background:var(--warn)' }), 'budget (limit − margin)'), h('span', {}, h('i', { style: 'background:var(--ink)' }), 'limit')));
+  }
+  PHASES.forEach((_, i) => {
+    const row = box.children[i];
+    const a = s.grid.current_a[i];
+    const pct = (v) => `${Math.max(0, Math.min(100, (v / scale) * 100))}%`;
+    const fill = row.querySelector('.fill:not(.ev)');
+    fill.style.width = a === null ? '0%' : pct(Math.max(a, 0));
+    fill.className = 'fill' + (a !== null && a > s.grid_max_current_a ? ' bad' : a !== null && a > s.budget_a[i] ? ' warn' : '');
+    row.querySelector('.fill.ev').style.width = pct(s.ev_allocated_a[i] || 0);
+    row.querySelector('.mark.budget').style.left = pct(s.budget_a[i]);
+    row.querySelector('.mark.limit').style.left = pct(s.grid_max_current_a);
+    row.querySelector('.val').replaceChildren(h('b', { text: fmt(a, 1) }), ` / ${fmt(s.grid_max_current_a, 0)} A`);
+  });
+  $('#grid-note').textContent = s.grid.stale ? 'The grid meter is stale: every socket is on its safe current.' : `Meter sample ${fmt(s.grid.age_s, 1, ' s')} old · EVs allocated ${s.ev_allocated_a.map((v) => fmt(v, 1)).join(' / ')} A`;
+}
+
+function renderFlow(s) {
+  const grid = s.grid.power_w_total;
+  const evW = s.sockets.reduce((sum, so) => sum + so.current_a.reduce((a, v) => a + (v || 0), 0) * 230, 0);
+  const tiles = [
+    h('div', { class: `tile ${grid !== null && grid < 0 ? 'grid-export' : 'grid-import'}` }, h('div', { class: 'k', text: grid !== null && grid < 0 ? 'Grid · export' : 'Grid · import' }), h('div', { class: 'v', 'data-test': 'grid-power', text: kw(grid === null ? null : Math.abs(grid)) }), h('div', { class: 's', text: `import ${kwh(s.grid.import_wh)}` })),
+    h('div', { class: 'tile pv' }, h('div', { class: 'k', text: 'Solar' }), h('div', { class: 'v', text: s.pv.configured ? kw(s.pv.power_w) : 'not fitted' }), h('div', { class: 's', text: s.pv.stale && s.pv.configured ? 'reading stale' : `today ${kwh(s.pv.energy_wh)}` })),
+    h('div', { class: 'tile ev' }, h('div', { class: 'k', text: 'Electric vehicles' }), h('div', { class: 'v', text: `≈ ${kw(evW)}` }), h('div', { class: 's', text: `${s.sockets.filter((x) => x.charging).length} of ${s.sockets.length} sockets charging` })),
+    h('div', { class: 'tile hp' }, h('div', { class: 'k', text: 'Heat pump' }), h('div', { class: 'v', text: s.heatpump.configured ? kw(s.heatpump.power_w) : 'not fitted' }), h('div', { class: 's', text: s.heatpump.configured ? `SG-Ready ${s.heatpump.sg_ready_state}${s.heatpump.reason ? ' · ' + s.heatpump.reason : ''}` : '' })),
+  ];
+  $('#flow').replaceChildren(...tiles);
+}
+
+const socketCards = new Map();
+function socketCard(so) {
+  const modeSeg = h('div', { class: 'seg mode' }, MODES.map(([m, label]) => h('button', { 'data-mode': m, 'data-needs-login': true, disabled: !state.session.logged_in, title: MODE_HELP[m], onclick: () => setMode(so.id, m) }, label)));
+  const card = h('div', { class: 'card socket', 'data-socket': so.id },
+    h('div', { class: 'head' }, h('span', { class: 'title', text: `Socket ${so.id}` }), h('span', { class: 'sub' })),
+    h('div', { class: 'state' }), h('div', { class: 'reason' }),
+    h('div', { class: 'nums' },
+      h('div', {}, h('div', { class: 'k', text: 'set-point' }), h('div', { class: 'v', 'data-f': 'setpoint' })),
+      h('div', {}, h('div', { class: 'k', text: 'applied' }), h('div', { class: 'v', 'data-f': 'applied' })),
+      h('div', {}, h('div', { class: 'k', text: 'session' }), h('div', { class: 'v', 'data-f': 'energy' }))),
+    h('div', { class: 'minibars' }, PHASES.map((p, i) => h('div', { class: 'minibar', 'data-ph': i }, h('span'), h('div', { class: 'bar' }, h('div', { class: 'fill ev' }))))),
+    h('div', { class: 'mode-row' }, h('span', { class: 'k', text: 'Mode' }), modeSeg),
+    h('p', { class: 'hint', 'data-f': 'modehelp' }));
+  return card;
+}
+function renderSockets(s) {
+  const box = $('#sockets');
+  for (const so of s.sockets) {
+    let card = socketCards.get(so.id);
+    if (!card) { card = socketCard(so); socketCards.set(so.id, card); box.append(card); }
+    card.className = `card socket st-${so.state}`;
+    card.querySelector('.sub').textContent = `${so.station} · unit ${so.unit} · ${so.phase_mapping}${so.mode3 ? ' · ' + so.mode3 : ''}${so.online ? '' : ' · offline'}`;
+    card.querySelector('.state').textContent = so.state_text.charAt(0).toUpperCase() + so.state_text.slice(1);
+    card.querySelector('.reason').textContent = so.reason_text || '';
+    card.querySelector('[data-f=setpoint]').textContent = fmt(so.setpoint_a, 1, ' A');
+    card.querySelector('[data-f=applied]').textContent = fmt(so.applied_a, 1, ' A');
+    card.querySelector('[data-f=energy]').textContent = kwh(so.session_energy_wh);
+    so.current_a.forEach((a, i) => {
+      const mb = card.querySelector(`[data-ph="${i}"]`);
+      mb.querySelector('span').textContent = `${PHASES[i]} ${fmt(a, 1, ' A')}`;
+      mb.querySelector('.fill').style.width = `${Math.min(100, ((a || 0) / Math.max(so.max_current_a, 1)) * 100)}%`;
+    });
+    card.querySelectorAll('[data-mode]').forEach((b) => { b.classList.toggle('on', b.dataset.mode === so.mode); b.disabled = !state.session.logged_in; });
+    card.querySelector('[data-f=modehelp]').textContent = `${MODES.find(([m]) => m === so.mode)?.[1] || so.mode}: ${MODE_HELP[so.mode] || ''} · max ${fmt(so.max_current_a, 0, ' A')}${so.validity_s !== null ? ` · set-point valid ${fmt(so.validity_s, 0, ' s')}` : ''}`;
+  }
+}
+async function setMode(id, mode) {
+  const r = await api('POST', `/api/sockets/${id}/mode`, { mode });
+  if (r.ok) toast(r.data.message || `socket ${id}: ${mode}`);
+  else toast((r.data && (r.data.message || r.data.error)) || `refused (HTTP ${r.status})`, true);
+}
+
+function renderStations(s) {
+  $('#scn-note').textContent = s.control === 'scn' && s.scn_budget_a ? `SCN budget ${s.scn_budget_a.map((v) => fmt(v, 1)).join(' / ')} A` : `control: ${s.control}`;
+  const rows = s.stations.map((st) => {
+    const socks = s.sockets.filter((so) => so.station === st.name);
+    const load = [0, 0, 0];
+    for (const so of socks) {
+      const map = so.phase_mapping.match(/L[123]/g) || [];
+      so.current_a.forEach((a, i) => { if (map[i]) load[Number(map[i][1]) - 1] += a || 0; });
+    }
+    return h('tr', {},
+      h('td', {}, h('span', { class: `dot ${st.online ? (st.fault ? 'warn' : 'ok') : 'bad'}` }), h('b', { text: st.name }), st.fault ? h('div', { class: 'issue', text: st.fault }) : null),
+      h('td', { text: [st.platform, st.firmware].filter(Boolean).join(' · ') || '–' }),
+      h('td', { text: fmt(st.max_current_a, 0, ' A') }),
+      h('td', {}, socks.map((so) => h('div', { text: `#${so.id}: ${so.state_text}` }))),
+      h('td', { text: load.map((v) => fmt(v, 1)).join(' / ') + ' A' }));
+  });
+  $('#stations').replaceChildren(h('tr', {}, ['Station', 'Model · firmware', 'Max', 'Sockets', 'Load L1 / L2 / L3'].map((t) => h('th', { text: t }))), ...rows);
+}
+
+// ---------------------------------------------------------------------------------------------
+// History
+async function loadHistory() {
+  const r = await api('GET', `/api/history?range=${state.range}`);
+  if (!r.ok) { toast((r.data && r.data.error) || 'history unavailable', true); return; }
+  const d = r.data;
+  const t = d.time_ms.map((x) => x / 1000);
+  const limit = d.grid_limit_a;
+  const width = Math.max(300, $('#page-history').clientWidth - 40);
+  const mk = (id, series, data, unit) => {
+    if (state.charts[id]) state.charts[id].destroy();
+    const el = $(`#${id}`); el.replaceChildren();
+    state.charts[id] = new uPlot({ width, height: 240, series: [{}, ...series], axes: [{}, { label: unit, size: 60 }], scales: { x: { time: true } }, legend: { live: true } }, [t, ...data], el);
+  };
+  mk('chart-grid', [
+    { label: 'L1 A', stroke: '#8b5a2b', width: 2 }, { label: 'L2 A', stroke: '#222', width: 2 }, { label: 'L3 A', stroke: '#7a8699', width: 2 },
+    { label: 'limit A', stroke: '#d92d20', dash: [6, 4], width: 2 }], [...d.grid_current_a, limit], 'A');
+  const palette = ['#0b6bcb', '#1a9f5b', '#9b59b6', '#e67e22', '#16a085', '#c0392b'];
+  const ids = Object.keys(d.socket_current_a);
+  mk('chart-ev', ids.map((id, i) => ({ label: `socket ${id} A`, stroke: palette[i % palette.length], width: 2 })), ids.map((id) => d.socket_current_a[id]), 'A');
+  mk('chart-pv', [{ label: 'PV W', stroke: '#f5b301', fill: 'rgba(245,179,1,.15)', width: 2 }], [d.pv_power_w], 'W');
+}
+
+// ---------------------------------------------------------------------------------------------
+// Events
+async function loadEvents() {
+  const r = await api('GET', '/api/events?range=week&limit=200');
+  const ul = $('#events');
+  if (!r.ok) { ul.replaceChildren(h('li', { class: 'error', text: (r.data && r.data.error) || 'events unavailable' })); return; }
+  if (r.data.length === 0) { ul.replaceChildren(h('li', { text: 'No events in the last week.' })); return; }
+  ul.replaceChildren(...r.data.map((e) => h('li', { class: e.level },
+    h('div', { class: 't', text: `${new Date(e.time_ms).toLocaleString()} · ${e.level} · ${e.code}` }),
+    h('div', { text: e.text }), e.explanation ? h('div', { class: 'x', text: e.explanation }) : null)));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Settings
+function field(label, obj, key, opts = {}) {
+  const v = obj[key];
+  let input;
+  if (opts.choices) {
+    input = h('select', { 'data-key': key }, opts.choices.map((c) => h('option', { value: c, selected: String(v) === String(c) }, c)));
+  } else if (typeof v === 'boolean' || opts.type === 'bool') {
+    input = h('input', { type: 'checkbox', 'data-key': key, checked: !!v });
+  } else {
+    input = h('input', { type: typeof v === 'number' || opts.type === 'number' ? 'number' : 'text', step: 'any', 'data-key': key, value: v ?? '' });
+  }
+  input.addEventListener('change', () => {
+    obj[key] = input.type === 'checkbox' ? input.checked : input.type === 'number' ? (input.value === '' ? null : Number(input.value)) : input.value;
+    if (opts.onchange) opts.onchange();
+  });
+  return h('label', { 'data-issue-key': opts.path || key }, label + (opts.unit ? ` (${opts.unit})` : ''), input, h('span', { class: 'issue' }));
+}
+function showIssues(card, issues) {
+  card.querySelectorAll('label.bad').forEach((l) => l.classList.remove('bad'));
+  card.querySelectorAll('.issue').forEach((i) => { i.textContent = ''; });
+  const box = card.querySelector('.issues');
+  box.replaceChildren();
+  for (const is of issues) {
+    const label = [...card.querySelectorAll('[data-issue-key]')].find((l) => is.key === l.dataset.issueKey || is.key.endsWith('.' + l.dataset.issueKey));
+    if (label) { label.classList.add('bad'); label.querySelector('.issue').textContent = `${is.rule}`; }
+    box.append(h('div', { class: 'issue', text: `${is.key} = ${is.value}: ${is.rule}` }));
+  }
+}
+function section(title, buildBody, patchOf, extra) {
+  const card = h('div', { class: 'card' });
+  const render = () => {
+    const body = buildBody(render);
+    const save = h('button', { class: 'btn primary', 'data-needs-login': true, disabled: !state.session.logged_in, onclick: async () => {
+      const r = await api('PUT', '/api/config', patchOf());
+      if (r.ok) { state.config = r.data.config; showIssues(card, []); toast(`${title}: saved`); }
+      else if (r.status === 422) { showIssues(card, r.data.issues); toast(`${title}: not saved — ${r.data.issues.length} problem(s)`, true); }
+      else toast((r.data && r.data.error) || `refused (HTTP ${r.status})`, true);
+    } }, 'Save');
+    card.replaceChildren(h('h2', { text: title }), body, h('div', { class: 'issues' }), h('div', { class: 'actions' }, extra ? extra() : null, save));
+  };
+  render();
+  return card;
+}
+async function probe(kind, target, out) {
+  out.className = 'probe'; out.textContent = `Testing ${kind} ${target}…`;
+  const r = await api('POST', `/api/probe/${kind}`, { target });
+  if (!r.ok) { out.className = 'probe bad'; out.textContent = (r.data && r.data.error) || `refused (HTTP ${r.status})`; return; }
+  out.className = r.data.ok ? 'probe ok' : 'probe bad';
+  out.replaceChildren(h('b', { text: (r.data.ok ? '✔ ' : '✘ ') + r.data.summary }), h('pre', { text: JSON.stringify(r.data.details, null, 2) }));
+}
+async function loadSettings() {
+  const r = await api('GET', '/api/config');
+  const box = $('#settings');
+  if (!r.ok) { box.replaceChildren(h('p', { class: 'error', text: (r.data && r.data.error) || 'configuration unavailable' })); return; }
+  const cfg = state.config = r.data;
+  const pm = await api('GET', '/api/phase_mappings?sockets=16');
+  const mappings = pm.ok ? pm.data : { names: ['L1L2L3'], recommended_three_phase: [], recommended_single_phase: [] };
+  const site = cfg.site;
+  const parts = [];
+  parts.push(section('Site limits', () => h('div', { class: 'form' },
+    field('Site name', site, 'name', { path: 'site.name' }),
+    field('Grid limit per phase', site, 'grid_max_current_a', { unit: 'A', path: 'grid_max_current_a' }),
+    field('Safety margin', site, 'safety_margin_a', { unit: 'A', path: 'safety_margin_a' }),
+    field('Grid phases', site, 'grid_phases', { choices: [1, 3], path: 'grid_phases' }),
+    field('Meter includes chargers', site, 'meter_includes_chargers', { path: 'meter_includes_chargers' }),
+    field('Control', site, 'control', { choices: ['sockets', 'scn'], path: 'control' }),
+    field('Alternating period', site, 'alternating_period_s', { unit: 's', path: 'alternating_period_s' }),
+    field('Meter stale after', site, 'meter_stale_after_s', { unit: 's', path: 'meter_stale_after_s' })), () => ({ site })));
+  if (cfg.meter) {
+    const grid = cfg.meter.grid || {};
+    const out = h('div', { class: 'probe', hidden: true });
+    parts.push(section('Grid meter', (rerender) => {
+      const rows = [h('div', { class: 'form' },
+        field('Kind', grid, 'kind', { choices: ['modbus-tcp', 'modbus-rtu', 'dsmr-serial', 'dsmr-tcp', 'tic-serial', 'sunspec-tcp'], path: 'meter.grid.kind' }),
+        field('Host', grid, 'host', { path: 'meter.grid.host' }),
+        field('Port', grid, 'port', { path: 'meter.grid.port' }),
+        field('Modbus unit', grid, 'unit', { path: 'meter.grid.unit' }),
+        field('Preset', grid, 'preset', { choices: cfg.meter_presets || ['custom'], path: 'meter.grid.preset', onchange: rerender }),
+        field('Poll interval', grid, 'poll_interval_ms', { unit: 'ms', path: 'meter.grid.poll_interval_ms' }))];
+      if (grid.preset === 'custom') {
+        grid.map = grid.map || {};
+        const q = ['current_l1', 'current_l2', 'current_l3', 'power_total', 'power_l1', 'power_l2', 'power_l3', 'voltage_l1', 'voltage_l2', 'voltage_l3', 'energy_import', 'energy_export'];
+        rows.push(h('h3', { text: 'Custom register map' }));
+        for (const [name, spec] of Object.entries(grid.map)) {
+          rows.push(h('div', { class: 'maprow' }, h('b', { text: name }),
+            field('register', spec, 'register', { path: `meter.grid.map.${name}.register` }),
+            field('function', spec, 'function', { choices: [3, 4], path: `meter.grid.map.${name}.function` }),
+            field('type', spec, 'type', { choices: ['u16', 's16', 'u32', 's32', 'float32', 'u64', 's64', 'float64'] }),
+            field('word order', spec, 'order', { choices: ['high-first', 'low-first'] }),
+            field('scale', spec, 'scale', { path: `meter.grid.map.${name}.scale` }),
+            h('button', { class: 'btn', onclick: () => { delete grid.map[name]; rerender(); } }, 'Remove')));
+        }
+        const pick = h('select', {}, q.filter((n) => !grid.map[n]).map((n) => h('option', { value: n }, n)));
+        rows.push(h('div', { class: 'actions' }, pick, h('button', { class: 'btn', onclick: () => { if (pick.value) { grid.map[pick.value] = { register: 0, function: 4, type: 'float32', order: 'high-first', scale: 1 }; rerender(); } } }, 'Add register')));
+      }
+      rows.push(out);
+      return h('div', {}, rows);
+    }, () => ({ meter: { grid } }), () => h('button', { class: 'btn', 'data-needs-login': true, disabled: !state.session.logged_in, onclick: () => { out.hidden = false; probe('meter', 'grid', out); } }, 'Test meter')));
+  }
+  const stations = cfg.stations || [];
+  parts.push(section('Stations and sockets', (rerender) => h('div', {}, stations.map((st, si) => {
+    const out = h('div', { class: 'probe', hidden: true });
+    let n = 0;
+    for (let k = 0; k < si; ++k) n += stations[k].sockets.length;
+    return h('div', { class: 'card' },
+      h('div', { class: 'form' },
+        field('Station name', st, 'name', { path: `station[${si}].name` }),
+        field('Host', st, 'host', { path: `station[${si}].host` }),
+        field('Port', st, 'port', { path: `station[${si}].port` }),
+        field('Station max current', st, 'max_current_a', { unit: 'A', path: `station[${si}].max_current_a` }),
+        field('1/3-phase switching allowed', st, 'phase_switching', { path: `station[${si}].phase_switching` })),
+      h('h3', { text: 'Sockets' }),
+      st.sockets.map((so, j) => {
+        const idx = n + j;
+        const three = so.phase_mapping.length > 2;
+        const rec = (three ? mappings.recommended_three_phase : mappings.recommended_single_phase)[idx];
+        return h('div', { class: 'socket-row' },
+          field('Id', so, 'id', { path: `station[${si}].socket[${j}].id` }),
+          field('Unit', so, 'unit', { choices: [1, 2], path: `station[${si}].socket[${j}].unit` }),
+          field('Max current', so, 'max_current_a', { unit: 'A', path: `station[${si}].socket[${j}].max_current_a` }),
+          field('Safe current', so, 'safe_current_a', { unit: 'A', path: `station[${si}].socket[${j}].safe_current_a` }),
+          field('Phase mapping', so, 'phase_mapping', { choices: mappings.names, path: `station[${si}].socket[${j}].phase_mapping` }),
+          field('Mode', so, 'mode', { choices: MODES.map(([m]) => m), path: `station[${si}].socket[${j}].mode` }),
+          rec && rec !== so.phase_mapping ? h('button', { class: 'btn', title: 'the guide rotates phases from socket to socket so single-phase EVs spread over L1, L2, L3', onclick: () => { so.phase_mapping = rec; rerender(); } }, `Use ${rec}`) : h('span', { class: 'hint', text: rec ? 'recommended ✔' : '' }));
+      }),
+      h('div', { class: 'actions' }, h('button', { class: 'btn', 'data-needs-login': true, disabled: !state.session.logged_in, onclick: () => { out.hidden = false; probe('station', st.name, out); } }, `Test station ${st.name}`)), out);
+  })), () => ({ stations })));
+  if (cfg.surplus) parts.push(section('Charging modes (solar surplus)', () => h('div', { class: 'form' },
+    field('Start a PV session above', cfg.surplus, 'start_surplus_w', { unit: 'W', path: 'surplus.start_surplus_w' }),
+    field('Stop a PV session below', cfg.surplus, 'stop_surplus_w', { unit: 'W', path: 'surplus.stop_surplus_w' }),
+    field('Start delay', cfg.surplus, 'start_delay_s', { unit: 's', path: 'surplus.start_delay_s' }),
+    field('Stop delay', cfg.surplus, 'stop_delay_s', { unit: 's', path: 'surplus.stop_delay_s' })), () => ({ surplus: cfg.surplus })));
+  if (cfg.mqtt) parts.push(section('MQTT', () => h('div', { class: 'form' }, Object.keys(cfg.mqtt).map((k) => field(k, cfg.mqtt, k, { path: `mqtt.${k}` }))), () => ({ mqtt: cfg.mqtt })));
+  if (cfg.influx) parts.push(section('InfluxDB', () => h('div', { class: 'form' }, Object.keys(cfg.influx).map((k) => field(k, cfg.influx, k, { path: `influx.${k}` }))), () => ({ influx: cfg.influx })));
+  box.replaceChildren(...parts);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Navigation
+function refreshPage() {
+  if (state.page === 'history') loadHistory();
+  if (state.page === 'events') loadEvents();
+  if (state.page === 'settings') loadSettings();
+}
+function route() {
+  state.page = (location.hash || '#dashboard').slice(1);
+  if (!['dashboard', 'history', 'events', 'settings'].includes(state.page)) state.page = 'dashboard';
+  document.querySelectorAll('.page').forEach((p) => { p.hidden = p.id !== `page-${state.page}`; });
+  document.querySelectorAll('#nav a').forEach((a) => a.classList.toggle('on', a.dataset.page === state.page));
+  refreshPage();
+}
+window.addEventListener('hashchange', route);
+$('#range').addEventListener('click', (e) => {
+  const r = e.target.dataset.range; if (!r) return;
+  state.range = r; document.querySelectorAll('#range button').forEach((b) => b.classList.toggle('on', b.dataset.range === r)); loadHistory();
+});
+$('#login-button').addEventListener('click', () => (state.session.logged_in ? logout() : openLogin(!state.session.password_set)));
+$('#login-form').addEventListener('submit', submitLogin);
+$('#login-cancel').addEventListener('click', () => $('#login-dialog').close());
+
+loadSession().then(() => { route(); startStream(); });

@@ -1,0 +1,222 @@
+#include "webui/json_codec.hpp"
+
+#include <cmath>
+#include <ctime>
+
+namespace emsgw::webui {
+
+using nlohmann::json;
+
+namespace {
+json opt(const std::optional<double>& v) {
+  return v && std::isfinite(*v) ? json(*v) : json(nullptr);
+}
+json triple(const ems::PhaseTriple& t) {
+  return json::array({opt(t[0]), opt(t[1]), opt(t[2])});
+}
+json array3(const std::array<double, ems::kPhaseCount>& a) {
+  return json::array({a[0], a[1], a[2]});
+}
+}  // namespace
+
+std::string iso8601(ems::WallTime t) {
+  const auto ms = unix_ms(t);
+  const std::time_t secs = static_cast<std::time_t>(ms / 1000 - (ms % 1000 < 0 ? 1 : 0));
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[96];
+  const auto frac = static_cast<int>(((ms % 1000) + 1000) % 1000);
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
+  return buf;
+}
+
+std::int64_t unix_ms(ems::WallTime t) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
+
+json to_json(const ems::SocketStatus& s) {
+  return {
+      {"id", s.id},
+      {"station", s.station},
+      {"unit", s.unit},
+      {"mode", ems::to_string(s.mode)},
+      {"state", ems::to_string(s.state)},
+      {"state_text", ems::describe(s.state)},
+      {"mode3", s.mode3},
+      {"ev_connected", s.ev_connected},
+      {"charging", s.charging},
+      {"current_a", triple(s.current_a)},
+      {"phase_mapping", ems::to_string(s.phase_mapping)},
+      {"phases_in_use", s.phases_in_use},
+      {"setpoint_a", s.setpoint_a},
+      {"applied_a", opt(s.applied_a)},
+      {"validity_s", opt(s.validity_s)},
+      {"max_current_a", s.max_current_a},
+      {"reason", s.reason},
+      {"reason_text", s.reason_text},
+      {"session_energy_wh", opt(s.session_energy_wh)},
+      {"total_energy_wh", opt(s.total_energy_wh)},
+      {"online", s.online},
+  };
+}
+
+json to_json(const ems::SiteStatus& s) {
+  json stations = json::array();
+  for (const auto& st : s.stations)
+    stations.push_back({{"name", st.name},
+                        {"online", st.online},
+                        {"platform", st.platform},
+                        {"firmware", st.firmware},
+                        {"serial", st.serial},
+                        {"max_current_a", opt(st.max_current_a)},
+                        {"fault", st.fault}});
+  json sockets = json::array();
+  for (const auto& so : s.sockets) sockets.push_back(to_json(so));
+  json faults = json::array();
+  for (const auto& f : s.faults) faults.push_back({{"code", f.code}, {"text", f.text}, {"since", iso8601(f.since)}});
+  return {
+      {"sequence", s.sequence},
+      {"time", iso8601(s.time)},
+      {"time_ms", unix_ms(s.time)},
+      {"site_name", s.site_name},
+      {"control", ems::to_string(s.control)},
+      {"degraded", s.degraded},
+      {"suspended", s.suspended},
+      {"degraded_reasons", s.degraded_reasons},
+      {"grid_max_current_a", s.grid_max_current_a},
+      {"safety_margin_a", s.safety_margin_a},
+      {"budget_a", array3(s.budget_a)},
+      {"ev_allocated_a", array3(s.ev_allocated_a)},
+      {"grid",
+       {{"current_a", triple(s.grid.current_a)},
+        {"power_w", triple(s.grid.power_w)},
+        {"voltage_v", triple(s.grid.voltage_v)},
+        {"power_w_total", opt(s.grid.power_w_total)},
+        {"import_wh", opt(s.grid.import_wh)},
+        {"export_wh", opt(s.grid.export_wh)},
+        {"age_s", opt(s.grid.age_s)},
+        {"stale", s.grid.stale}}},
+      {"pv",
+       {{"configured", s.pv.configured},
+        {"power_w", opt(s.pv.power_w)},
+        {"energy_wh", opt(s.pv.energy_wh)},
+        {"stale", s.pv.stale}}},
+      {"heatpump",
+       {{"configured", s.heatpump.configured},
+        {"power_w", opt(s.heatpump.power_w)},
+        {"sg_ready_state", s.heatpump.sg_ready_state},
+        {"reason", s.heatpump.reason}}},
+      {"stations", std::move(stations)},
+      {"sockets", std::move(sockets)},
+      {"faults", std::move(faults)},
+      {"scn_budget_a", s.scn_budget_a ? array3(*s.scn_budget_a) : json(nullptr)},
+  };
+}
+
+json to_json(const std::vector<ems::ConfigIssue>& issues) {
+  json out = json::array();
+  for (const auto& i : issues) out.push_back({{"key", i.key}, {"value", i.value}, {"rule", i.rule}});
+  return out;
+}
+
+json to_json(const std::vector<HistorySample>& samples) {
+  // Column form, as charting libraries take it: one array per series, aligned on "time_ms".
+  json time = json::array(), l1 = json::array(), l2 = json::array(), l3 = json::array();
+  json limit = json::array(), pv = json::array(), hp = json::array();
+  std::map<int, json> ev;
+  for (const auto& s : samples)
+    for (const auto& [id, a] : s.socket_current_a) ev.try_emplace(id, json::array());
+  for (const auto& s : samples) {
+    time.push_back(unix_ms(s.time));
+    l1.push_back(opt(s.grid_current_a[0]));
+    l2.push_back(opt(s.grid_current_a[1]));
+    l3.push_back(opt(s.grid_current_a[2]));
+    limit.push_back(opt(s.grid_limit_a));
+    pv.push_back(opt(s.pv_power_w));
+    hp.push_back(opt(s.heatpump_power_w));
+    for (auto& [id, series] : ev) {
+      auto it = s.socket_current_a.find(id);
+      series.push_back(it == s.socket_current_a.end() ? json(nullptr) : json(it->second));
+    }
+  }
+  json sockets = json::object();
+  for (auto& [id, series] : ev) sockets[std::to_string(id)] = std::move(series);
+  return {{"time_ms", std::move(time)},        {"grid_current_a", {std::move(l1), std::move(l2), std::move(l3)}},
+          {"grid_limit_a", std::move(limit)},  {"pv_power_w", std::move(pv)},
+          {"heatpump_power_w", std::move(hp)}, {"socket_current_a", std::move(sockets)}};
+}
+
+std::string_view to_string(EventLevel level) {
+  switch (level) {
+    case EventLevel::Info: return "info";
+    case EventLevel::Warning: return "warning";
+    case EventLevel::Error: return "error";
+  }
+  return "info";
+}
+
+json to_json(const std::vector<Event>& events) {
+  json out = json::array();
+  for (const auto& e : events)
+    out.push_back({{"time", iso8601(e.time)},
+                   {"time_ms", unix_ms(e.time)},
+                   {"level", to_string(e.level)},
+                   {"code", e.code},
+                   {"text", e.text},
+                   {"explanation", e.explanation}});
+  return out;
+}
+
+namespace {
+using CommandResult = Result<ems::Command, std::string>;
+
+Result<int, std::string> socket_id(const json& j) {
+  if (!j.contains("socket_id") || !j["socket_id"].is_number_integer())
+    return Unexpected(std::string("\"socket_id\" must be an integer"));
+  return j["socket_id"].get<int>();
+}
+
+Result<double, std::string> number(const json& j, const char* key) {
+  if (!j.contains(key) || !j[key].is_number()) return Unexpected("\"" + std::string(key) + "\" must be a number");
+  const double v = j[key].get<double>();
+  if (!std::isfinite(v)) return Unexpected("\"" + std::string(key) + "\" must be finite");
+  return v;
+}
+}  // namespace
+
+CommandResult command_from_json(const json& j) {
+  if (!j.is_object()) return Unexpected(std::string("the body must be a JSON object"));
+  if (!j.contains("command") || !j["command"].is_string())
+    return Unexpected(
+        std::string("\"command\" must be one of: set_socket_mode, set_socket_max_current, "
+                    "set_site_limit, suspend, resume"));
+  const auto name = j["command"].get<std::string>();
+  if (name == "set_socket_mode") {
+    auto id = socket_id(j);
+    if (!id) return Unexpected(id.error());
+    if (!j.contains("mode") || !j["mode"].is_string())
+      return Unexpected(std::string("\"mode\" must be one of: off, now, minpv, pv"));
+    auto mode = ems::parse_charge_mode(j["mode"].get<std::string>());
+    if (!mode) return Unexpected(std::string("\"mode\" must be one of: off, now, minpv, pv"));
+    return ems::Command{ems::SetSocketMode{*id, *mode}};
+  }
+  if (name == "set_socket_max_current") {
+    auto id = socket_id(j);
+    if (!id) return Unexpected(id.error());
+    auto a = number(j, "max_current_a");
+    if (!a) return Unexpected(a.error());
+    return ems::Command{ems::SetSocketMaxCurrent{*id, *a}};
+  }
+  if (name == "set_site_limit") {
+    auto a = number(j, "grid_max_current_a");
+    if (!a) return Unexpected(a.error());
+    return ems::Command{ems::SetSiteLimit{*a}};
+  }
+  if (name == "suspend") return ems::Command{ems::Suspend{}};
+  if (name == "resume") return ems::Command{ems::Resume{}};
+  return Unexpected("unknown command \"" + name +
+                    "\": must be one of set_socket_mode, set_socket_max_current, set_site_limit, suspend, resume");
+}
+
+}  // namespace emsgw::webui

@@ -1,0 +1,529 @@
+#include "webui/web_server.hpp"
+
+#include <httplib.h>
+
+#include <charconv>
+#include <condition_variable>
+#include <optional>
+
+#include "webui/assets.hpp"
+#include "webui/json_codec.hpp"
+
+namespace emsgw::webui {
+
+using httplib::Request;
+using httplib::Response;
+using nlohmann::json;
+
+namespace {
+constexpr const char* kSessionCookie = "emsgw_session";
+constexpr const char* kCsrfHeader = "X-CSRF-Token";
+constexpr std::size_t kMaxBodyBytes = 256 * 1024;
+
+void send_json(Response& res, int status, const json& body) {
+  res.status = status;
+  res.set_content(body.dump(), "application/json");
+}
+
+void send_error(Response& res, int status, const std::string& message) {
+  send_json(res, status, {{"error", message}});
+}
+
+std::string cookie_value(const Request& req, std::string_view name) {
+  const auto header = req.get_header_value("Cookie");
+  std::string_view rest = header;
+  while (!rest.empty()) {
+    const auto semi = rest.find(';');
+    std::string_view part = rest.substr(0, semi);
+    rest = semi == std::string_view::npos ? std::string_view{} : rest.substr(semi + 1);
+    while (!part.empty() && part.front() == ' ') part.remove_prefix(1);
+    const auto eq = part.find('=');
+    if (eq != std::string_view::npos && part.substr(0, eq) == name) return std::string(part.substr(eq + 1));
+  }
+  return {};
+}
+
+/// Parses the request body as a JSON object; answers 400/415 and returns nullopt when it is not one.
+std::optional<json> json_body(const Request& req, Response& res) {
+  const auto type = req.get_header_value("Content-Type");
+  if (type.rfind("application/json", 0) != 0) {
+    send_error(res, 415, "Content-Type must be application/json");
+    return std::nullopt;
+  }
+  json j = json::parse(req.body, nullptr, false);
+  if (j.is_discarded()) {
+    // Parse again for the position of the error; this path only runs on bad input.
+    std::string why = "the request body is not valid JSON";
+    try {
+      const json again = json::parse(req.body);
+      why += again.is_discarded() ? "" : "";
+    } catch (const json::parse_error& e) {
+      why += std::string(": ") + e.what();
+    }
+    send_error(res, 400, why);
+    return std::nullopt;
+  }
+  if (!j.is_object()) {
+    send_error(res, 400, "the request body must be a JSON object");
+    return std::nullopt;
+  }
+  return j;
+}
+
+std::optional<std::string> string_field(const json& j, const char* key) {
+  if (!j.contains(key) || !j[key].is_string()) return std::nullopt;
+  return j[key].get<std::string>();
+}
+
+std::vector<std::string> split_names(std::string_view list) {
+  std::vector<std::string> out;
+  while (!list.empty()) {
+    const auto comma = list.find(',');
+    std::string_view part = list.substr(0, comma);
+    while (!part.empty() && part.front() == ' ') part.remove_prefix(1);
+    while (!part.empty() && part.back() == ' ') part.remove_suffix(1);
+    if (!part.empty()) out.emplace_back(part);
+    if (comma == std::string_view::npos) break;
+    list.remove_prefix(comma + 1);
+  }
+  return out;
+}
+
+std::optional<long long> int_param(const Request& req, const char* key) {
+  if (!req.has_param(key)) return std::nullopt;
+  const auto text = req.get_param_value(key);
+  long long v = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc{} || end != text.data() + text.size()) return std::nullopt;
+  return v;
+}
+
+struct PendingReply {
+  std::mutex mutex;
+  std::condition_variable done;
+  std::optional<ems::CommandReply> reply;
+};
+}  // namespace
+
+WebServer::WebServer(WebSettings settings, WebServices services)
+    : settings_(std::move(settings)),
+      services_(services),
+      passwords_(settings_.password_file),
+      sessions_(*services_.clock, std::chrono::seconds(settings_.session_ttl_s)),
+      limiter_(*services_.clock, settings_.login_attempts, std::chrono::seconds(settings_.login_window_s)) {}
+
+WebServer::~WebServer() {
+  stop();
+}
+
+bool WebServer::tls() const {
+  return !settings_.tls_cert_file.empty() && !settings_.tls_key_file.empty();
+}
+
+std::string WebServer::status_body(const StatusPtr& s) {
+  if (!s) return "null";
+  std::lock_guard lock(cache_mutex_);
+  if (s != cached_status_) {
+    cached_body_ = to_json(*s).dump();
+    cached_status_ = s;
+  }
+  return cached_body_;
+}
+
+Result<void, std::string> WebServer::start() {
+  if (server_) return Unexpected(std::string("already started"));
+  if (tls()) {
+    auto ssl = std::make_unique<httplib::SSLServer>(settings_.tls_cert_file.c_str(), settings_.tls_key_file.c_str());
+    if (!ssl->is_valid())
+      return Unexpected("web.tls_cert / web.tls_key: cannot load " + settings_.tls_cert_file + " and " +
+                        settings_.tls_key_file + " (PEM certificate and private key expected)");
+    server_ = std::move(ssl);
+  } else {
+    server_ = std::make_unique<httplib::Server>();
+  }
+  const auto threads = static_cast<std::size_t>(std::max(2, settings_.threads));
+  server_->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  server_->set_payload_max_length(kMaxBodyBytes);
+  server_->set_keep_alive_max_count(1000);
+  install_routes();
+  const auto& l = settings_.listen;
+  if (l.port == 0) {
+    port_ = server_->bind_to_any_port(l.host);
+    if (port_ <= 0) return Unexpected("cannot listen on " + l.host + ":0");
+  } else {
+    if (!server_->bind_to_port(l.host, l.port))
+      return Unexpected("cannot listen on " + l.host + ":" + std::to_string(l.port) +
+                        ": address in use or not available (web.listen)");
+    port_ = l.port;
+  }
+  stopping_ = false;
+  thread_ = std::thread([this] { server_->listen_after_bind(); });
+  return {};
+}
+
+void WebServer::stop() {
+  if (!server_) return;
+  stopping_ = true;
+  server_->stop();
+  if (thread_.joinable()) thread_.join();
+  server_.reset();
+}
+
+void WebServer::install_routes() {
+  auto& srv = *server_;
+  const bool secure = tls();
+
+  // --- who is asking -------------------------------------------------------------------------
+  auto session_of = [this](const Request& req) { return sessions_.find(cookie_value(req, kSessionCookie)); };
+  auto may_read = [this, session_of](const Request& req, Response& res) {
+    if (!settings_.read_requires_login || session_of(req)) return true;
+    send_error(res, 401, "log in to read the dashboard (web.read_requires_login = true)");
+    return false;
+  };
+  // Changes need a session and its CSRF token in the X-CSRF-Token header (a cross-site form or
+  // script can send the cookie but cannot read the token).
+  auto may_write = [session_of](const Request& req, Response& res) -> std::optional<Session> {
+    auto s = session_of(req);
+    if (!s) {
+      send_error(res, 401, "log in to change the site");
+      return std::nullopt;
+    }
+    if (!tokens_equal(req.get_header_value(kCsrfHeader), s->csrf_token)) {
+      send_error(res, 403, "missing or wrong X-CSRF-Token header (reload the page)");
+      return std::nullopt;
+    }
+    return s;
+  };
+  auto set_cookie = [secure](Response& res, const std::string& token, int max_age_s) {
+    res.set_header("Set-Cookie", std::string(kSessionCookie) + "=" + token + "; Path=/; HttpOnly; SameSite=Strict" +
+                                     (secure ? "; Secure" : "") + "; Max-Age=" + std::to_string(max_age_s));
+  };
+  auto session_json = [this](const std::optional<Session>& s) {
+    json j = {{"logged_in", s.has_value()},
+              {"password_set", passwords_.is_set()},
+              {"read_requires_login", settings_.read_requires_login},
+              {"tls", tls()}};
+    j["csrf_token"] = s ? json(s->csrf_token) : json(nullptr);
+    return j;
+  };
+  auto login_as_new_session = [this, set_cookie, session_json](Response& res) {
+    auto s = sessions_.create();
+    set_cookie(res, s.token, settings_.session_ttl_s);
+    send_json(res, 200, session_json(s));
+  };
+
+  srv.set_post_routing_handler([](const Request& req, Response& res) {
+    res.set_header("X-Content-Type-Options", "nosniff");
+    res.set_header("X-Frame-Options", "DENY");
+    res.set_header("Referrer-Policy", "same-origin");
+    res.set_header(
+        "Content-Security-Policy",
+        "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'");
+    if (req.path.rfind("/api/", 0) == 0) res.set_header("Cache-Control", "no-store");
+  });
+  srv.set_error_handler([](const Request& req, Response& res) {
+    if (!res.body.empty()) return;
+    if (req.path.rfind("/api/", 0) == 0)
+      send_error(res, res.status,
+                 res.status == 404 ? "no such API route: " + req.method + " " + req.path
+                                   : "request refused (HTTP " + std::to_string(res.status) + ")");
+    else
+      res.set_content("HTTP " + std::to_string(res.status), "text/plain");
+  });
+  srv.set_exception_handler(
+      [](const Request&, Response& res, std::exception_ptr) { send_error(res, 500, "internal error"); });
+
+  // --- session ---------------------------------------------------------------------------------
+  srv.Get("/api/session", [session_of, session_json](const Request& req, Response& res) {
+    send_json(res, 200, session_json(session_of(req)));
+  });
+  srv.Post("/api/login", [this, login_as_new_session](const Request& req, Response& res) {
+    if (const int wait = limiter_.retry_after_s(req.remote_addr); wait > 0) {
+      res.set_header("Retry-After", std::to_string(wait));
+      send_error(res, 429, "too many failed logins: try again in " + std::to_string(wait) + " s");
+      return;
+    }
+    auto body = json_body(req, res);
+    if (!body) return;
+    auto password = string_field(*body, "password");
+    if (!password) return send_error(res, 400, "\"password\" must be a string");
+    if (!passwords_.is_set())
+      return send_error(res, 409, "no password is set yet: run 'emsgw set-password' or use the first-run page");
+    if (!passwords_.verify(*password)) {
+      limiter_.record_failure(req.remote_addr);
+      return send_error(res, 401, "wrong password");
+    }
+    login_as_new_session(res);
+  });
+  srv.Post("/api/logout", [this, may_write, set_cookie](const Request& req, Response& res) {
+    auto s = may_write(req, res);
+    if (!s) return;
+    sessions_.remove(s->token);
+    set_cookie(res, "", 0);
+    send_json(res, 200, {{"logged_in", false}});
+  });
+  // First run: the password can be set here only while none exists (the listen address defaults
+  // to loopback, so only someone on the box or an SSH tunnel gets there first).
+  srv.Post("/api/setup", [this, login_as_new_session](const Request& req, Response& res) {
+    auto body = json_body(req, res);
+    if (!body) return;
+    if (passwords_.is_set()) return send_error(res, 409, "a password is already set: log in and change it instead");
+    auto password = string_field(*body, "password");
+    if (!password) return send_error(res, 400, "\"password\" must be a string");
+    if (auto r = passwords_.set(*password); !r) return send_error(res, 400, r.error());
+    login_as_new_session(res);
+  });
+  srv.Post("/api/password", [this, may_write, login_as_new_session](const Request& req, Response& res) {
+    if (!may_write(req, res)) return;
+    auto body = json_body(req, res);
+    if (!body) return;
+    auto current = string_field(*body, "current_password");
+    auto next = string_field(*body, "new_password");
+    if (!current || !next) return send_error(res, 400, "\"current_password\" and \"new_password\" must be strings");
+    if (!passwords_.verify(*current)) {
+      limiter_.record_failure(req.remote_addr);
+      return send_error(res, 403, "the current password is wrong");
+    }
+    if (auto r = passwords_.set(*next); !r) return send_error(res, 400, r.error());
+    sessions_.clear();  // every other session ends with the old password
+    login_as_new_session(res);
+  });
+
+  // --- live state ------------------------------------------------------------------------------
+  srv.Get("/api/status", [this, may_read](const Request& req, Response& res) {
+    if (!may_read(req, res)) return;
+    auto s = services_.status->latest();
+    if (!s) return send_error(res, 503, "no control step has run yet");
+    res.set_content(status_body(s), "application/json");
+  });
+  srv.Get("/api/sockets", [this, may_read](const Request& req, Response& res) {
+    if (!may_read(req, res)) return;
+    auto s = services_.status->latest();
+    if (!s) return send_error(res, 503, "no control step has run yet");
+    json out = json::array();
+    for (const auto& so : s->sockets) out.push_back(to_json(so));
+    send_json(res, 200, out);
+  });
+  srv.Get(R"(/api/sockets/(\d+))", [this, may_read](const Request& req, Response& res) {
+    if (!may_read(req, res)) return;
+    auto s = services_.status->latest();
+    if (!s) return send_error(res, 503, "no control step has run yet");
+    const int id = std::stoi(req.matches[1].str());
+    for (const auto& so : s->sockets)
+      if (so.id == id) return send_json(res, 200, to_json(so));
+    send_error(res, 404, "no socket has id " + std::to_string(id));
+  });
+  srv.Get("/api/stream", [this, may_read](const Request& req, Response& res) {
+    if (!may_read(req, res)) return;
+    if (streams_.fetch_add(1) >= settings_.max_streams) {
+      streams_.fetch_sub(1);
+      res.set_header("Retry-After", "5");
+      return send_error(res, 503, "too many live streams open; try again shortly");
+    }
+    struct StreamState {
+      std::uint64_t last = 0;
+      bool first = true;
+      int idle_ms = 0;
+    };
+    auto st = std::make_shared<StreamState>();
+    res.set_header("X-Accel-Buffering", "no");
+    res.set_chunked_content_provider(
+        "text/event-stream",
+        [this, st](std::size_t, httplib::DataSink& sink) {
+          constexpr std::chrono::milliseconds kPoll{500};
+          if (stopping_) return false;
+          auto s = st->first ? services_.status->latest() : services_.status->wait_next(st->last, kPoll);
+          st->first = false;
+          if (stopping_) return false;
+          if (s && s->sequence > st->last) {
+            st->last = s->sequence;
+            st->idle_ms = 0;
+            const std::string event =
+                "event: status\nid: " + std::to_string(s->sequence) + "\ndata: " + status_body(s) + "\n\n";
+            return sink.write(event.data(), event.size());
+          }
+          st->idle_ms += static_cast<int>(kPoll.count());
+          if (st->idle_ms >= settings_.stream_keepalive_ms) {
+            st->idle_ms = 0;
+            static constexpr std::string_view kKeepalive = ": keepalive\n\n";
+            return sink.write(kKeepalive.data(), kKeepalive.size());
+          }
+          return true;
+        },
+        [this](bool) { streams_.fetch_sub(1); });
+  });
+
+  // --- commands --------------------------------------------------------------------------------
+  auto run_command = [this](const ems::Command& command, Response& res) {
+    if (!services_.commands) return send_error(res, 503, "commands are not available in this build");
+    auto pending = std::make_shared<PendingReply>();
+    services_.commands->submit(command, [pending](ems::CommandReply reply) {
+      {
+        std::lock_guard lock(pending->mutex);
+        pending->reply = std::move(reply);
+      }
+      pending->done.notify_all();
+    });
+    std::unique_lock lock(pending->mutex);
+    if (!pending->done.wait_for(lock, std::chrono::milliseconds(settings_.command_timeout_ms),
+                                [&] { return pending->reply.has_value(); }))
+      return send_error(res, 504, "the control loop did not answer in time; the command may still take effect");
+    const auto& r = *pending->reply;
+    send_json(res, r.accepted ? 200 : 422,
+              {{"accepted", r.accepted}, {"message", r.message}, {"issues", to_json(r.issues)}});
+  };
+  srv.Post("/api/commands", [may_write, run_command](const Request& req, Response& res) {
+    if (!may_write(req, res)) return;
+    auto body = json_body(req, res);
+    if (!body) return;
+    auto command = command_from_json(*body);
+    if (!command) return send_error(res, 400, command.error());
+    run_command(*command, res);
+  });
+  srv.Post(R"(/api/sockets/(\d+)/mode)", [may_write, run_command](const Request& req, Response& res) {
+    if (!may_write(req, res)) return;
+    auto body = json_body(req, res);
+    if (!body) return;
+    (*body)["command"] = "set_socket_mode";
+    (*body)["socket_id"] = std::stoi(req.matches[1].str());
+    auto command = command_from_json(*body);
+    if (!command) return send_error(res, 400, command.error());
+    run_command(*command, res);
+  });
+  srv.Post(R"(/api/sockets/(\d+)/max_current)", [may_write, run_command](const Request& req, Response& res) {
+    if (!may_write(req, res)) return;
+    auto body = json_body(req, res);
+    if (!body) return;
+    (*body)["command"] = "set_socket_max_current";
+    (*body)["socket_id"] = std::stoi(req.matches[1].str());
+    auto command = command_from_json(*body);
+    if (!command) return send_error(res, 400, command.error());
+    run_command(*command, res);
+  });
+
+  // --- history and events ----------------------------------------------------------------------
+  auto time_range = [this](const Request& req, Response& res, ems::WallTime& from, ems::WallTime& to,
+                           int& resolution_s) {
+    using namespace std::chrono;
+    to = services_.clock->wall_now();
+    const std::string range = req.has_param("range") ? req.get_param_value("range") : "hour";
+    if (range == "hour") {
+      from = to - hours(1);
+      resolution_s = 10;
+    } else if (range == "day") {
+      from = to - hours(24);
+      resolution_s = 60;
+    } else if (range == "week") {
+      from = to - hours(24 * 7);
+      resolution_s = 900;
+    } else {
+      send_error(res, 400, "\"range\" must be one of: hour, day, week");
+      return false;
+    }
+    const auto from_ms = int_param(req, "from_ms");
+    const auto to_ms = int_param(req, "to_ms");
+    if ((req.has_param("from_ms") && !from_ms) || (req.has_param("to_ms") && !to_ms)) {
+      send_error(res, 400, "\"from_ms\" and \"to_ms\" must be Unix times in milliseconds");
+      return false;
+    }
+    if (from_ms) from = ems::WallTime(milliseconds(*from_ms));
+    if (to_ms) to = ems::WallTime(milliseconds(*to_ms));
+    if (req.has_param("resolution_s")) {
+      const auto r = int_param(req, "resolution_s");
+      if (!r || (*r != 10 && *r != 60 && *r != 900)) {
+        send_error(res, 400, "\"resolution_s\" must be 10, 60 or 900");
+        return false;
+      }
+      resolution_s = static_cast<int>(*r);
+    }
+    if (from >= to) {
+      send_error(res, 400, "the time range is empty (from must be before to)");
+      return false;
+    }
+    return true;
+  };
+  srv.Get("/api/history", [this, may_read, time_range](const Request& req, Response& res) {
+    if (!may_read(req, res)) return;
+    if (!services_.history) return send_error(res, 503, "history is not available in this build");
+    HistoryQuery q;
+    if (!time_range(req, res, q.from, q.to, q.resolution_s)) return;
+    json out = to_json(services_.history->history(q));
+    out["from_ms"] = unix_ms(q.from);
+    out["to_ms"] = unix_ms(q.to);
+    out["resolution_s"] = q.resolution_s;
+    send_json(res, 200, out);
+  });
+  srv.Get("/api/events", [this, may_read, time_range](const Request& req, Response& res) {
+    if (!may_read(req, res)) return;
+    if (!services_.history) return send_error(res, 503, "events are not available in this build");
+    EventQuery q;
+    int resolution_s = 0;
+    if (!time_range(req, res, q.from, q.to, resolution_s)) return;
+    if (req.has_param("limit")) {
+      const auto limit = int_param(req, "limit");
+      if (!limit || *limit < 1 || *limit > 1000) return send_error(res, 400, "\"limit\" must be between 1 and 1000");
+      q.limit = static_cast<int>(*limit);
+    }
+    send_json(res, 200, to_json(services_.history->events(q)));
+  });
+
+  // --- configuration ---------------------------------------------------------------------------
+  srv.Get("/api/config", [this, may_read](const Request& req, Response& res) {
+    if (!may_read(req, res)) return;
+    if (!services_.config) return send_error(res, 503, "configuration is not available in this build");
+    send_json(res, 200, services_.config->get_config());
+  });
+  srv.Put("/api/config", [this, may_write](const Request& req, Response& res) {
+    if (!may_write(req, res)) return;
+    if (!services_.config) return send_error(res, 503, "configuration is not available in this build");
+    auto body = json_body(req, res);
+    if (!body) return;
+    const auto issues = services_.config->put_config(*body);
+    if (!issues.empty()) return send_json(res, 422, {{"ok", false}, {"issues", to_json(issues)}});
+    send_json(res, 200, {{"ok", true}, {"config", services_.config->get_config()}});
+  });
+  srv.Get("/api/phase_mappings", [may_read](const Request& req, Response& res) {
+    if (!may_read(req, res)) return;
+    const auto count = int_param(req, "sockets").value_or(8);
+    if (count < 0 || count > ems::kMaxSockets) return send_error(res, 400, "\"sockets\" must be between 0 and 128");
+    json three = json::array(), single = json::array();
+    for (std::size_t i = 0; i < static_cast<std::size_t>(count); ++i) {
+      three.push_back(ems::to_string(ems::recommended_mapping(i, true)));
+      single.push_back(ems::to_string(ems::recommended_mapping(i, false)));
+    }
+    send_json(res, 200,
+              {{"names", split_names(ems::phase_mapping_names())},
+               {"recommended_three_phase", three},
+               {"recommended_single_phase", single}});
+  });
+  auto probe = [this, may_write](ProbeKind kind) {
+    return [this, may_write, kind](const Request& req, Response& res) {
+      if (!may_write(req, res)) return;
+      if (!services_.probes) return send_error(res, 503, "device tests are not available in this build");
+      auto body = json_body(req, res);
+      if (!body) return;
+      auto target = string_field(*body, "target");
+      if (!target || target->empty())
+        return send_error(res, 400,
+                          kind == ProbeKind::Meter ? "\"target\" must name a meter role (grid, pv, heatpump)"
+                                                   : "\"target\" must name a station");
+      const auto r = services_.probes->run(kind, *target);
+      send_json(res, 200, {{"ok", r.ok}, {"summary", r.summary}, {"details", r.details}});
+    };
+  };
+  srv.Post("/api/probe/meter", probe(ProbeKind::Meter));
+  srv.Post("/api/probe/station", probe(ProbeKind::Station));
+
+  // --- the dashboard ---------------------------------------------------------------------------
+  srv.Get(R"(/(?!api/).*)", [](const Request& req, Response& res) {
+    auto asset = find_asset(req.path);
+    if (!asset) {
+      res.status = 404;  // body from the error handler
+      return;
+    }
+    res.set_content(asset->body.data(), asset->body.size(), std::string(asset->content_type));
+    res.set_header("Cache-Control", asset->path == "/index.html" ? "no-cache" : "max-age=300");
+  });
+}
+
+}  // namespace emsgw::webui

@@ -1,0 +1,93 @@
+#pragma once
+// The HTTP side of emsgw: JSON API, live stream (Server-Sent Events) and the dashboard, on
+// cpp-httplib (webui/API.md). Everything it needs comes in through small interfaces, so the
+// gateway only constructs it and wires it; it never runs on the control thread and never blocks it.
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "ems/command.hpp"
+#include "ems/result.hpp"
+#include "ems/time.hpp"
+#include "webui/config_service.hpp"
+#include "webui/history_source.hpp"
+#include "webui/listen_address.hpp"
+#include "webui/password_store.hpp"
+#include "webui/probe_service.hpp"
+#include "webui/session_store.hpp"
+#include "webui/status_source.hpp"
+
+namespace httplib {
+class Server;
+}
+
+namespace emsgw::webui {
+
+/// The [web] section of the configuration, as the server uses it.
+struct WebSettings {
+  ListenAddress listen;       ///< default 127.0.0.1:8080; port 0 picks a free port
+  std::string tls_cert_file;  ///< PEM; TLS is on when both files are set
+  std::string tls_key_file;
+  bool read_requires_login = false;  ///< false: the read-only dashboard and GET /api/* are open
+  std::string password_file;         ///< Argon2 hash; empty: memory only (tests)
+  int session_ttl_s = 12 * 3600;     ///< idle time after which a session ends
+  int login_attempts = 5;            ///< failed logins allowed per client address…
+  int login_window_s = 60;           ///< …in this many seconds
+  int threads = 8;                   ///< HTTP worker threads
+  int max_streams = 4;               ///< concurrent live streams (each holds a worker thread)
+  int command_timeout_ms = 5000;     ///< wait for the control loop's reply
+  int stream_keepalive_ms = 15000;   ///< comment line on an idle live stream
+};
+
+/// What the server reads and calls. `status` and `clock` are required; any other may be null
+/// (its routes then answer 503 "not available in this build").
+struct WebServices {
+  const StatusSource* status = nullptr;
+  ems::CommandSink* commands = nullptr;
+  ConfigService* config = nullptr;
+  const HistorySource* history = nullptr;
+  ProbeService* probes = nullptr;
+  const ems::Clock* clock = nullptr;
+};
+
+class WebServer {
+ public:
+  WebServer(WebSettings settings, WebServices services);
+  ~WebServer();
+  WebServer(const WebServer&) = delete;
+  WebServer& operator=(const WebServer&) = delete;
+
+  /// Binds and starts serving on a background thread. Error text when the address cannot be bound
+  /// or the TLS files cannot be loaded.
+  [[nodiscard]] Result<void, std::string> start();
+  /// Stops accepting, ends live streams, joins the thread. Idempotent.
+  void stop();
+  /// The bound port (useful with port 0); 0 before start().
+  [[nodiscard]] int port() const { return port_; }
+  [[nodiscard]] bool tls() const;
+  [[nodiscard]] PasswordStore& passwords() { return passwords_; }
+
+ private:
+  void install_routes();
+  std::string status_body(const StatusPtr& s);
+
+  WebSettings settings_;
+  WebServices services_;
+  PasswordStore passwords_;
+  SessionStore sessions_;
+  LoginRateLimiter limiter_;
+  std::unique_ptr<httplib::Server> server_;
+  std::thread thread_;
+  std::atomic<bool> stopping_{false};
+  std::atomic<int> streams_{0};
+  int port_ = 0;
+  std::mutex cache_mutex_;  ///< the serialized form of the latest status, shared by all readers
+  StatusPtr cached_status_;
+  std::string cached_body_;
+};
+
+}  // namespace emsgw::webui
