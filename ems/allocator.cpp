@@ -303,6 +303,7 @@ Allocation Allocator::step(const SiteSnapshot& snap) {
     bool admitted = false;
     double min = 0, max = 0;
     double probing_fallback_min = 0;  ///< Minimum if the probing current does not fit.
+    double normal_max = 0;            ///< Upper bound when not probing.
     bool probing = false;
     Reason own = Reason::SocketMax;
     int load_count = 0;  ///< Grid phases loaded: 1 or the mapping count.
@@ -379,12 +380,17 @@ Allocation Allocator::step(const SiteSnapshot& snap) {
       ses.ev_phases = std::max(ses.ev_phases, used >= 2 ? 3 : 1);
     }
     if (ses.probing_until && w.max_measured >= kDrawThresholdA) ses.drew_while_probing = true;
-    // An EV that drew while probing but draws nothing when offered the minimum needs the probing
-    // current (guide §3.2); judged after twice the EV response time.
+    // An EV that draws nothing when offered less than the probing current needs the probing
+    // current (guide §3.2): judged after twice the EV response time for an EV that drew while
+    // probing, after a whole probing time for one that only asks for current (state C); a full
+    // battery (state B, never drew) is not flagged.
     const bool low_offer = ses.setpoint_a >= min_a && ses.setpoint_a < probing_a;
-    if (!ses.probing_until && low_offer && w.max_measured < kDrawThresholdA && ses.drew_while_probing) {
+    const bool asks = s->state == ConnectorState::Charging;
+    if (!ses.probing_until && low_offer && w.max_measured < kDrawThresholdA && (asks || ses.drew_while_probing)) {
       if (!ses.low_offer_since) ses.low_offer_since = now;
-      if (seconds(now - *ses.low_offer_since) >= 2 * site_.ev_response_time_s) ses.needs_probing_current = true;
+      const double judge_s = ses.drew_while_probing ? 2 * site_.ev_response_time_s
+                                                    : std::max(2 * site_.ev_response_time_s, site_.probing_time_s);
+      if (seconds(now - *ses.low_offer_since) >= judge_s) ses.needs_probing_current = true;
     } else {
       ses.low_offer_since.reset();
     }
@@ -402,9 +408,11 @@ Allocation Allocator::step(const SiteSnapshot& snap) {
       a.phases = ref.phase_switching ? ses.phases_set : cfg.phase_mapping.count;
       a.current_a = snap.suspended ? 0 : floor_a(cfg.safe_current_a);
       a.reason = snap.suspended ? Reason::Suspended : Reason::FailSafe;
-      if (ses.setpoint_a >= 0 && a.current_a < ses.setpoint_a) ses.cut_at = now;
-      ses.setpoint_a = a.current_a;
-      ses.settled_a = a.current_a;
+      if (work[k].fresh && work[k].known) {  // a silent station keeps counting at what it was last told
+        if (ses.setpoint_a >= 0 && a.current_a < ses.setpoint_a) ses.cut_at = now;
+        ses.setpoint_a = a.current_a;
+        ses.settled_a = a.current_a;
+      }
       ses.rotation = Rotation::None;
       ses.switch_stage = SwitchStage::None;
       out.sockets.push_back(a);
@@ -623,6 +631,7 @@ Allocation Allocator::step(const SiteSnapshot& snap) {
     w.max = upper;
     w.min = std::min(minimum, upper);
     w.probing_fallback_min = w.min;
+    w.normal_max = w.max;
     if (ses.probing_until) {
       w.probing = true;
       w.min = w.max = std::min(probing_a, upper);
@@ -661,9 +670,7 @@ Allocation Allocator::step(const SiteSnapshot& snap) {
     if (w.probing && fits(w, k, w.probing_fallback_min)) {
       w.probing = false;
       w.min = w.probing_fallback_min;
-      w.max = std::max(w.max, w.min);
-      const auto& cfg = site_.stations[sockets_[k].station].sockets[sockets_[k].socket];
-      w.max = std::floor(std::min(cfg.max_current_a, w.max) + kEps);
+      w.max = w.normal_max;
       admit(w, k, w.min);
       return true;
     }

@@ -98,6 +98,13 @@ class Checker {
   /// Returns "" when every property holds, else a description.
   std::string check(const SiteSnapshot& snap, const Allocation& out) {
     std::ostringstream err;
+    std::map<int, const SocketSnapshot*> by_id;
+    for (const auto& s : snap.sockets) by_id[s.id] = &s;
+    const auto fresh_and_known = [&](int id) {
+      const auto it = by_id.find(id);
+      return it != by_id.end() && it->second->reachable && it->second->measured_valid &&
+             it->second->state != ConnectorState::Unknown;
+    };
     if (out.is_degraded(Degradation::MeterImplausible) || out.is_degraded(Degradation::MeterStale)) {
       // design.md §2.4: every socket at its safe current (the validator proved those fit the grid).
       ++fail_safe_steps;
@@ -105,12 +112,11 @@ class Checker {
         const auto* a = out.find(id);
         if (!a || a->reason != Reason::FailSafe || a->current_a != static_cast<int>(inf.cfg->safe_current_a))
           err << "socket " << id << " not at its safe current in fail-safe; ";
-        if (a) last_known_[id] = a->current_a;
+        // A silent station keeps counting at what it was last told before.
+        if (a && fresh_and_known(id)) last_known_[id] = a->current_a;
       }
       return err.str();
     }
-    std::map<int, const SocketSnapshot*> by_id;
-    for (const auto& s : snap.sockets) by_id[s.id] = &s;
     std::array<double, 3> non_ev{}, reserved{}, load{};
     std::map<const StationConfig*, double> station_load, station_reserved;
     for (std::size_t p = 0; p < 3; ++p) non_ev[p] = snap.grid.current[p].value();

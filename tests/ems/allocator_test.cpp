@@ -95,6 +95,23 @@ TEST(AllocatorSafety, MissingSocketCountsAtItsSafeCurrentNeverAtZero) {
   EXPECT_TRUE(out.is_degraded(Degradation::StationStale));
 }
 
+// A station that falls silent keeps counting at what it was last told, even across a meter outage
+// (it may still be running that set-point until its validity window lapses).
+TEST(AllocatorSafety, SilentStationKeepsItsReservationThroughAMeterOutage) {
+  auto site = site_cfg(
+      32, 1, {station_cfg("a", 32, {socket_cfg(1, 32, "L1", 6)}), station_cfg("b", 32, {socket_cfg(2, 32, "L1", 6)})});
+  Allocator alloc(site);
+  auto out = alloc.step(snapshot_at(0, {0, 0, 0}, {ev(1, {0, 0, 0}, 1), ev(2, {0, 0, 0}, 1)}));
+  ASSERT_EQ(current_of(out, 2), 15);
+  auto snap = snapshot_at(1, {31, 0, 0}, {ev(1, {16, 0, 0}, 1)});  // station b silent…
+  snap.grid.valid = false;                                         // …and the meter gone
+  out = alloc.step(snap);
+  ASSERT_EQ(reason_of(out, 1), Reason::FailSafe);
+  out = alloc.step(snapshot_at(2, {21, 0, 0}, {ev(1, {6, 0, 0}, 1)}));  // meter back, b still silent
+  EXPECT_DOUBLE_EQ(out.phases[0].reserved.value(), 15);
+  EXPECT_EQ(reason_of(out, 2), Reason::StationLost);
+}
+
 // §2.2 Implausible readings are rejected, not clamped.
 TEST(AllocatorSafety, NanSocketReadingIsRejectedAndTheSocketReserved) {
   auto site = site_cfg(
