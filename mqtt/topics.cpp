@@ -35,3 +35,50 @@ bool valid_publish_topic(std::string_view topic) {
 }
 
 }  // namespace emsgw::mqtt
+
+namespace emsgw::mqtt {
+
+namespace {
+std::string join(const std::string& a, std::string_view b) {
+  std::string s = a;
+  s += '/';
+  s += b;
+  return s;
+}
+std::string phase_level(int phase_index) {
+  return "l" + std::to_string(phase_index + 1);
+}
+}  // namespace
+
+std::string Topics::site(std::string_view leaf) const {
+  return join(prefix_ + "/site", leaf);
+}
+std::string Topics::grid(std::string_view leaf) const {
+  return join(prefix_ + "/grid", leaf);
+}
+std::string Topics::grid_phase(int phase_index, std::string_view leaf) const {
+  return join(prefix_ + "/grid/" + phase_level(phase_index), leaf);
+}
+std::string Topics::pv(std::string_view leaf) const {
+  return join(prefix_ + "/pv", leaf);
+}
+std::string Topics::heatpump(std::string_view leaf) const {
+  return join(prefix_ + "/heatpump", leaf);
+}
+std::string Topics::station(std::string_view name, std::string_view leaf) const {
+  return join(prefix_ + "/station/" + topic_segment(name), leaf);
+}
+std::string Topics::socket(int id, std::string_view leaf) const {
+  return join(prefix_ + "/socket/" + std::to_string(id), leaf);
+}
+std::string Topics::socket_phase(int id, int phase_index, std::string_view leaf) const {
+  return join(prefix_ + "/socket/" + std::to_string(id) + "/" + phase_level(phase_index), leaf);
+}
+
+std::string reply_topic(std::string_view command_topic) {
+  std::string t(command_topic);
+  if (t.ends_with("/set")) t.resize(t.size() - 4);
+  return t + "/reply";
+}
+
+}  // namespace emsgw::mqtt

@@ -1,0 +1,98 @@
+#include "mqtt/command_parser.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <charconv>
+#include <cmath>
+
+namespace emsgw::mqtt {
+
+namespace {
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r' || s.front() == '\n'))
+    s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n'))
+    s.remove_suffix(1);
+  return s;
+}
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  return out;
+}
+
+std::optional<double> parse_number(std::string_view s) {
+  double v = 0;
+  const auto* end = s.data() + s.size();
+  const auto [ptr, ec] = std::from_chars(s.data(), end, v);
+  if (ec != std::errc() || ptr != end || !std::isfinite(v)) return std::nullopt;
+  return v;
+}
+
+std::optional<int> parse_int(std::string_view s) {
+  int v = 0;
+  const auto* end = s.data() + s.size();
+  const auto [ptr, ec] = std::from_chars(s.data(), end, v);
+  if (ec != std::errc() || ptr != end) return std::nullopt;
+  return v;
+}
+
+Unexpected<std::string> refuse(std::string why) {
+  return Unexpected(std::move(why));
+}
+}  // namespace
+
+Result<ems::Command, std::string> parse_command(const Topics& topics, std::string_view topic,
+                                                std::string_view raw_payload) {
+  if (raw_payload.size() > kMaxCommandPayload)
+    return refuse("payload longer than " + std::to_string(kMaxCommandPayload) + " bytes");
+  const std::string head = topics.prefix() + "/";
+  if (!topic.starts_with(head) || !topic.ends_with("/set")) return refuse("not a command topic");
+  std::string_view path = topic.substr(head.size(), topic.size() - head.size() - 4);
+  const std::string_view payload = trim(raw_payload);
+
+  if (path.starts_with("socket/")) {
+    path.remove_prefix(7);
+    const auto slash = path.find('/');
+    if (slash == std::string_view::npos) return refuse("unknown command topic");
+    const auto id = parse_int(path.substr(0, slash));
+    if (!id) return refuse("socket id \"" + std::string(path.substr(0, slash)) + "\" is not a number");
+    const std::string_view what = path.substr(slash + 1);
+    if (what == "mode") {
+      if (auto m = ems::parse_charge_mode(lower(payload))) return ems::Command{ems::SetSocketMode{*id, *m}};
+      return refuse("mode \"" + std::string(payload) + "\" must be one of: off, now, minpv, pv");
+    }
+    if (what == "max_current") {
+      if (auto a = parse_number(payload)) return ems::Command{ems::SetSocketMaxCurrent{*id, *a}};
+      return refuse("maximum current \"" + std::string(payload) + "\" is not a number of amperes");
+    }
+    return refuse("unknown socket setting \"" + std::string(what) + "\"");
+  }
+  if (path == "site/grid_max_current") {
+    if (auto a = parse_number(payload)) return ems::Command{ems::SetSiteLimit{*a}};
+    return refuse("site limit \"" + std::string(payload) + "\" is not a number of amperes");
+  }
+  if (path == "site/suspended") {
+    const std::string p = lower(payload);
+    if (p == "on" || p == "true" || p == "1") return ems::Command{ems::Suspend{}};
+    if (p == "off" || p == "false" || p == "0") return ems::Command{ems::Resume{}};
+    return refuse("\"" + std::string(payload) + "\" must be ON (suspend) or OFF (resume)");
+  }
+  if (path == "site/suspend") return ems::Command{ems::Suspend{}};
+  if (path == "site/resume") return ems::Command{ems::Resume{}};
+  return refuse("unknown command topic");
+}
+
+std::string reply_payload(const ems::CommandReply& reply, std::string_view received_payload) {
+  nlohmann::json issues = nlohmann::json::array();
+  for (const auto& i : reply.issues) issues.push_back({{"key", i.key}, {"value", i.value}, {"rule", i.rule}});
+  const nlohmann::json j = {{"command", received_payload},
+                            {"accepted", reply.accepted},
+                            {"message", reply.message},
+                            {"issues", std::move(issues)}};
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+}  // namespace emsgw::mqtt
