@@ -269,7 +269,7 @@ std::string describe(const Allocation& out) {
 }
 
 #ifdef __SANITIZE_ADDRESS__
-constexpr int kSites = 600;
+constexpr int kSites = 2000;
 #else
 constexpr int kSites = 5000;
 #endif
