@@ -29,6 +29,16 @@ struct StationLink {
   double refresh_margin_s = 20;
 };
 
+/// [control]: how the control loop runs and stops.
+struct ControlSettings {
+  enum class OnExit { SafeCurrent, Leave };
+  /// What emsgw writes when it stops (SIGTERM): every socket's safe current, or nothing (the
+  /// stations fall back to their safe current by themselves when the validity runs out).
+  OnExit on_exit = OnExit::SafeCurrent;
+  int step_interval_ms = 1000;  ///< timer step when no event arrives
+  int lease_ms = 10000;         ///< set-points stop being refreshed this long after the loop stops
+};
+
 struct LogSettings {
   std::string level = "info";  ///< trace, debug, info, warn, error
 };
@@ -39,6 +49,7 @@ struct Config {
   std::map<std::string, drivers::MeterSettings> meters;  ///< by role: "grid" (required), "pv", "heatpump"
   std::vector<StationLink> station_links;
   std::optional<drivers::SgReadySettings> sg_ready;
+  ControlSettings control;
   LogSettings log;
   storage::StorageSettings storage;  ///< [storage]
   influx::InfluxSettings influx;     ///< [influx]; influx.enabled is false without the section

@@ -88,6 +88,20 @@ void parse_site_sections(TableReader& root, Config& cfg) {
   }
 }
 
+void parse_control_section(TableReader& root, Config& cfg) {
+  const auto* t = root.table("control");
+  if (!t) return;
+  TableReader r(*t, "control", root.diag());
+  std::string on_exit = "safe-current";
+  r.read("on_exit", on_exit);
+  if (on_exit == "safe-current" || on_exit == "leave")
+    cfg.control.on_exit = on_exit == "leave" ? ControlSettings::OnExit::Leave : ControlSettings::OnExit::SafeCurrent;
+  else
+    r.diag().error(r.line("on_exit"), r.full("on_exit"), TableReader::quote(on_exit), "must be one of: safe-current, leave");
+  r.read("step_interval_ms", cfg.control.step_interval_ms);
+  r.read("lease_ms", cfg.control.lease_ms);
+}
+
 void parse_log_section(TableReader& root, Config& cfg) {
   if (const auto* t = root.table("log")) {
     TableReader r(*t, "log", root.diag());

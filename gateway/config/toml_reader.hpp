@@ -93,6 +93,7 @@ void parse_site_sections(TableReader& root, Config& cfg);
 void parse_meter_section(TableReader& root, Config& cfg);
 void parse_station_section(TableReader& root, Config& cfg);
 void parse_log_section(TableReader& root, Config& cfg);
+void parse_control_section(TableReader& root, Config& cfg);
 void parse_storage_sections(TableReader& root, Config& cfg);
 
 }  // namespace emsgw::gateway::config_detail

@@ -133,6 +133,8 @@ std::vector<ems::ConfigIssue> validate_config(const Config& c) {
   if (c.site.heatpump.enabled && !c.sg_ready)
     out.push_back({"heatpump.sg_ready", "(missing)",
                    "is required when [heatpump] is enabled: emsgw needs its two SG-Ready outputs"});
+  range(out, "control.step_interval_ms", c.control.step_interval_ms, 50, 10000, "ms");
+  range(out, "control.lease_ms", c.control.lease_ms, 1000, 600000, "ms");
   static constexpr std::string_view kLevels[] = {"trace", "debug", "info", "warn", "error"};
   if (std::find(std::begin(kLevels), std::end(kLevels), c.log.level) == std::end(kLevels))
     out.push_back({"log.level", "\"" + c.log.level + "\"", "must be one of: trace, debug, info, warn, error"});

@@ -1,0 +1,39 @@
+#pragma once
+// StationDevice over the Alfen driver: one Modbus TCP connection per station (shared by units
+// 200, 1 and 2), identification once per connection, confirmation by read-back after each write.
+
+#include <memory>
+
+#include "drivers/alfen/alfen_station.hpp"
+#include "drivers/modbus/libmodbus_transport.hpp"
+#include "gateway/config/config.hpp"
+#include "gateway/runtime/station_device.hpp"
+
+namespace emsgw::gateway {
+
+class AlfenStationDevice final : public StationDevice {
+ public:
+  AlfenStationDevice(const StationLink& link, const ems::StationConfig& station, bool read_scn,
+                     const ems::Clock& clock);
+  StationSample poll() override;
+  WriteOutcome write_current(int unit, double amps) override;
+  WriteOutcome write_scn(const std::array<double, 3>& amps) override;
+  WriteOutcome write_phases(int unit, int phases) override;
+  [[nodiscard]] std::string describe() const override;
+
+ private:
+  const ems::Clock& clock_;
+  std::string endpoint_;
+  std::unique_ptr<drivers::LibmodbusTcpTransport> transport_;
+  std::unique_ptr<drivers::alfen::AlfenStation> station_;
+  std::optional<drivers::alfen::StationIdentity> identity_;
+};
+
+/// Maps an IEC 61851 state to what the allocator needs: A → available; B → connected;
+/// C/D (with or without PWM: the vehicle asks for current) → charging; E/F → fault.
+[[nodiscard]] ems::ConnectorState connector_state(drivers::alfen::Mode3State s);
+
+/// The user-facing explanation of a station error (no answer, exception 1, …).
+[[nodiscard]] std::string station_hint(const drivers::ModbusError& e);
+
+}  // namespace emsgw::gateway

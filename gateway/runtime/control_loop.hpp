@@ -1,0 +1,178 @@
+#pragma once
+// The control thread (design.md §1, style.md "one control thread"). Device workers post
+// timestamped readings, MQTT/HTTP post commands, SIGHUP posts a reloaded configuration; the loop
+// reads the clock once per turn, builds a SiteSnapshot, runs the allocator, hands set-points to
+// the station workers (never waiting on a device), and publishes one immutable SiteStatus.
+//
+// A step runs on every grid-meter sample, on every station sample that changes what the allocator
+// sees, on every command, and on a timer.
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "drivers/meters/meter_reading.hpp"
+#include "ems/allocator.hpp"
+#include "ems/command.hpp"
+#include "ems/site_status.hpp"
+#include "gateway/config/config.hpp"
+#include "gateway/runtime/station_device.hpp"
+#include "gateway/runtime/station_worker.hpp"
+
+namespace emsgw::gateway {
+
+struct MeterEvent {
+  std::string role;  ///< "grid", "pv", "heatpump"
+  Result<drivers::MeterReading, drivers::MeterError> reading;
+};
+struct StationEvent {
+  std::size_t station = 0;
+  StationSample sample;
+};
+struct WriteEvent {
+  WriteReport report;
+};
+struct CommandEvent {
+  ems::Command command;
+  std::function<void(ems::CommandReply)> reply;
+};
+struct ReloadEvent {
+  Config config;  ///< already parsed and validated
+};
+using Event = std::variant<MeterEvent, StationEvent, WriteEvent, CommandEvent, ReloadEvent>;
+
+/// Where set-points go: the station workers in production, a recorder in tests.
+class Actuator {
+ public:
+  virtual ~Actuator() = default;
+  virtual void set_desired(std::size_t station, int unit, double amps, int phases) = 0;
+  virtual void set_desired_scn(std::size_t station, const std::array<double, 3>& amps) = 0;
+  /// Renews the lease of every desired value (called once per step).
+  virtual void affirm() = 0;
+};
+
+class StatusObserver {
+ public:
+  virtual ~StatusObserver() = default;
+  /// Called on the control thread after every step; must not block.
+  virtual void on_status(const std::shared_ptr<const ems::SiteStatus>& status) = 0;
+};
+
+/// A set-point change or another decision, for logs, storage and the dashboard.
+struct Decision {
+  ems::WallTime at{};
+  int socket_id = -1;  ///< -1: site level
+  double old_a = 0;
+  double new_a = 0;
+  std::string reason;
+  std::string text;
+};
+
+struct ControlStats {
+  std::uint64_t steps = 0;
+  std::uint64_t events = 0;
+  std::uint64_t meter_rejected = 0;  ///< grid samples rejected (invalid currents)
+  std::uint64_t commands_accepted = 0;
+  std::uint64_t commands_refused = 0;
+  /// Grid sample received → set-points handed to the workers, microseconds (last 4096 steps).
+  std::vector<double> reaction_us;
+  /// Duration of one step (snapshot, allocation, actuation, status), microseconds (last 4096).
+  std::vector<double> step_us;
+};
+
+class ControlLoop {
+ public:
+  ControlLoop(Config config, const ems::Clock& clock, Actuator& actuator);
+
+  void add_observer(StatusObserver* observer);
+  /// Thread-safe: queue an event for the control thread.
+  void post(Event event);
+  /// The thread body: handles events and timer steps until `stop` becomes true. `heartbeat` is
+  /// called once per turn (the systemd watchdog).
+  void run(const std::atomic<bool>& stop, const std::function<void()>& heartbeat);
+  /// Wakes run() (used with the stop flag).
+  void wake();
+
+  /// Synchronous API (tests, and the thread itself).
+  void handle(Event event);
+  void step(std::string_view trigger);
+
+  [[nodiscard]] std::shared_ptr<const ems::SiteStatus> status() const;
+  [[nodiscard]] Config config() const;
+  [[nodiscard]] ControlStats stats() const;
+  [[nodiscard]] std::vector<Decision> take_decisions();
+  /// Per socket id, the set-point currently handed to the workers.
+  [[nodiscard]] std::map<int, double> desired() const;
+
+  ems::Millis step_interval{1000};
+
+ private:
+  struct SocketRef {
+    std::size_t station = 0;
+    std::size_t index = 0;
+    int unit = 1;
+    int id = 0;
+  };
+  struct StationState {
+    std::optional<StationSample> last;  ///< newest sample (ok or not)
+    std::optional<StationSample> last_ok;
+    bool online = false;
+    std::uint64_t not_accepted = 0;
+    std::string fault;
+  };
+  struct SessionMemo {
+    bool connected = false;
+    std::optional<double> start_energy_wh;
+  };
+
+  void index_sockets();
+  void on_meter(MeterEvent& e);
+  bool on_station(StationEvent& e);
+  void on_write(const WriteEvent& e);
+  void on_command(CommandEvent& e);
+  void on_reload(ReloadEvent& e);
+  ems::SiteSnapshot snapshot(ems::MonoTime now) const;
+  void actuate(const ems::Allocation& a);
+  std::shared_ptr<ems::SiteStatus> build_status(const ems::Allocation& a, ems::MonoTime now);
+  void update_faults(const ems::Allocation& a, ems::MonoTime now, ems::SiteStatus& st);
+  void raise_fault(const std::string& code, const std::string& text);
+  void clear_fault(const std::string& code);
+
+  Config config_;
+  const ems::Clock& clock_;
+  Actuator& actuator_;
+  ems::Allocator allocator_;
+  std::vector<StatusObserver*> observers_;
+  std::vector<SocketRef> sockets_;
+  std::vector<StationState> stations_;
+  std::map<std::string, drivers::MeterReading> meters_;  ///< newest valid reading per role
+  std::map<std::string, ems::MonoTime> meter_seen_;      ///< when each role last answered
+  std::map<int, double> desired_;                        ///< socket id → amps handed over
+  std::map<int, SessionMemo> sessions_;
+  std::optional<std::array<double, 3>> scn_desired_;
+  std::optional<ems::MonoTime> pending_grid_sample_;  ///< receipt time of an unserved grid sample
+  bool suspended_ = false;
+  std::map<std::string, ems::Fault> faults_;
+  std::vector<Decision> decisions_;
+  std::map<int, std::string> last_reason_;
+  std::uint64_t sequence_ = 0;
+
+  mutable std::mutex queue_mutex_;
+  std::condition_variable queue_cv_;
+  std::deque<Event> queue_;
+
+  mutable std::mutex state_mutex_;  ///< guards status_, stats_, decisions_, desired_ snapshots for readers
+  std::shared_ptr<const ems::SiteStatus> status_;
+  ControlStats stats_;
+};
+
+}  // namespace emsgw::gateway

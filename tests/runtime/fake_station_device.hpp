@@ -1,0 +1,172 @@
+#pragma once
+// A scripted Alfen station for runtime tests: it keeps per-socket set-points with a validity
+// countdown on the test's manual clock, falls back to the safe current when it lapses, and
+// records every write in order.
+
+#include <map>
+#include <mutex>
+#include <vector>
+
+#include "ems/time.hpp"
+#include "gateway/runtime/station_device.hpp"
+
+namespace emsgw::test {
+
+class FakeStationDevice : public gateway::StationDevice {
+ public:
+  struct Write {
+    int unit;
+    double amps;
+    ems::MonoTime at;
+    bool phases = false;
+  };
+
+  FakeStationDevice(const ems::Clock& clock, std::vector<int> units, double validity_s = 60, double safe_a = 6)
+      : clock_(clock), validity_s_(validity_s), safe_a_(safe_a) {
+    for (int u : units) sockets_[u] = {};
+  }
+
+  gateway::StationSample poll() override {
+    std::lock_guard lock(mutex_);
+    gateway::StationSample s;
+    s.at = clock_.mono_now();
+    s.ok = online_;
+    if (!online_) {
+      s.error = "no answer";
+      return s;
+    }
+    s.platform = "NG920";
+    s.firmware = "6.6.0-fake";
+    s.station_max_a = 32;
+    for (auto& [unit, so] : sockets_) {
+      gateway::SocketSample x;
+      x.unit = unit;
+      x.valid = true;
+      x.mode3 = so.mode3;
+      x.state = so.state;
+      const double left = remaining(so);
+      x.validity_s = left;
+      x.setpoint_a = left > 0 ? so.setpoint : safe_a_;
+      x.applied_a = x.setpoint_a;
+      x.safe_current_a = safe_a_;
+      x.accounted = true;
+      x.phases = so.phases;
+      for (std::size_t p = 0; p < 3; ++p) x.current_a[p] = so.current[p];
+      x.energy_wh = so.energy_wh;
+      s.sockets.push_back(x);
+    }
+    return s;
+  }
+
+  gateway::WriteOutcome write_current(int unit, double amps) override {
+    std::lock_guard lock(mutex_);
+    writes_.push_back({unit, amps, clock_.mono_now()});
+    gateway::WriteOutcome out;
+    if (!online_ || fail_writes_ > 0) {
+      if (fail_writes_ > 0) --fail_writes_;
+      out.error = "timeout";
+      return out;
+    }
+    auto& so = sockets_[unit];
+    if (accept_) {  // a write that is not accepted leaves the set-point and its countdown alone
+      so.setpoint = amps;
+      so.written_at = clock_.mono_now();
+    }
+    out.ok = true;
+    out.accepted = accept_;
+    out.validity_s = accept_ ? validity_s_ : remaining(so);
+    out.applied_a = amps;
+    return out;
+  }
+
+  gateway::WriteOutcome write_scn(const std::array<double, 3>& amps) override {
+    std::lock_guard lock(mutex_);
+    scn_writes_.push_back(amps);
+    gateway::WriteOutcome out;
+    out.ok = online_;
+    out.accepted = online_;
+    out.validity_s = validity_s_;
+    return out;
+  }
+
+  gateway::WriteOutcome write_phases(int unit, int phases) override {
+    std::lock_guard lock(mutex_);
+    writes_.push_back({unit, static_cast<double>(phases), clock_.mono_now(), true});
+    gateway::WriteOutcome out;
+    if (!allow_phase_switching_) {
+      out.error = "phase switching not allowed on this station";
+      out.permanent = true;
+      return out;
+    }
+    sockets_[unit].phases = phases;
+    out.ok = true;
+    out.accepted = true;
+    return out;
+  }
+
+  [[nodiscard]] std::string describe() const override { return "fake station"; }
+
+  // --- scripting ---
+  void set_online(bool on) {
+    std::lock_guard lock(mutex_);
+    online_ = on;
+  }
+  void set_accept(bool on) {
+    std::lock_guard lock(mutex_);
+    accept_ = on;
+  }
+  void fail_next_writes(int n) {
+    std::lock_guard lock(mutex_);
+    fail_writes_ = n;
+  }
+  void plug(int unit, ems::ConnectorState state, std::string mode3, std::array<double, 3> current) {
+    std::lock_guard lock(mutex_);
+    auto& so = sockets_[unit];
+    so.state = state;
+    so.mode3 = std::move(mode3);
+    so.current = current;
+  }
+  [[nodiscard]] std::vector<Write> writes() const {
+    std::lock_guard lock(mutex_);
+    return writes_;
+  }
+  [[nodiscard]] std::vector<std::array<double, 3>> scn_writes() const {
+    std::lock_guard lock(mutex_);
+    return scn_writes_;
+  }
+  [[nodiscard]] double remaining_validity(int unit) const {
+    std::lock_guard lock(mutex_);
+    return remaining(sockets_.at(unit));
+  }
+  bool allow_phase_switching_ = true;
+
+ private:
+  struct Socket {
+    double setpoint = 0;
+    ems::MonoTime written_at{};
+    bool ever_written = false;
+    ems::ConnectorState state = ems::ConnectorState::Available;
+    std::string mode3 = "A";
+    std::array<double, 3> current{};
+    double energy_wh = 1000;
+    int phases = 3;
+  };
+  [[nodiscard]] double remaining(const Socket& so) const {
+    if (so.written_at == ems::MonoTime{}) return 0;
+    const double elapsed = std::chrono::duration<double>(clock_.mono_now() - so.written_at).count();
+    return std::max(0.0, validity_s_ - elapsed);
+  }
+
+  const ems::Clock& clock_;
+  double validity_s_;
+  double safe_a_;
+  mutable std::mutex mutex_;
+  std::map<int, Socket> sockets_;
+  std::vector<Write> writes_;
+  std::vector<std::array<double, 3>> scn_writes_;
+  bool online_ = true;
+  bool accept_ = true;
+  int fail_writes_ = 0;
+};
+
+}  // namespace emsgw::test
