@@ -119,6 +119,12 @@ Result<StationIdentity, ModbusError> AlfenStation::identify() {
   return out;
 }
 
+Result<void, ModbusError> AlfenStation::ping() {
+  auto r = transport_.read_holding(kStationUnit, kSocketCount.address, 1);
+  if (!r) return Unexpected(r.error());
+  return {};
+}
+
 SocketReading AlfenStation::read_socket(int socket) {
   SocketReading s;
   s.socket = socket;

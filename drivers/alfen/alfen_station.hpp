@@ -131,6 +131,10 @@ class AlfenStation {
   /// Reads 100–178 and 1105 on unit 200.
   Result<StationIdentity, ModbusError> identify();
   StationReading poll();
+  /// A one-register read (1105 on unit 200) that keeps the connection alive: Alfen closes a
+  /// connection after 60 s without traffic (alfen-modbus.md §1). Call it when nothing else was
+  /// sent for a while (e.g. LibmodbusTransport::idle_for() > 30 s).
+  Result<void, ModbusError> ping();
 
   /// FC16 of 1210–1211 (FLOAT32, high word first) on the socket's unit, then reads 1206–1215 back.
   /// Values that are NaN, negative or above 1000 A are refused without writing.

@@ -180,12 +180,22 @@ auto LibmodbusTransport::run(int unit, F&& op) -> decltype(op(static_cast<_modbu
     ++stats_.failures;
     return R(Unexpected(invalid("unit id " + std::to_string(unit) + " out of range 0..255")));
   }
+  const bool reused = connected_;
   if (auto c = ensure_connected_locked(); !c) {
     ++stats_.failures;
     return R(Unexpected(c.error()));
   }
   modbus_set_slave(ctx_, unit);
   R r = op(ctx_);
+  // A link that had been open may have been closed by the peer meanwhile (Alfen: 60 s idle, a
+  // reboot). Reopen once and repeat: every request emsgw sends is idempotent (reads, and writes of
+  // absolute values).
+  if (!r && reused && is_stream() && r.error().kind == ModbusErrorKind::ConnectionLost) {
+    if (auto c = ensure_connected_locked(); c) {
+      modbus_set_slave(ctx_, unit);
+      r = op(ctx_);
+    }
+  }
   if (!r) ++stats_.failures;
   if (r || r.error().kind == ModbusErrorKind::Exception) {  // an exception reply proves the link alive
     consecutive_timeouts_ = 0;

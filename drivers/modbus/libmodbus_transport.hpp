@@ -20,7 +20,9 @@
 //   failed connects back off exponentially (initial_backoff_ms doubling up to max_backoff_ms) and
 //   requests inside the back-off window fail at once with NotConnected.
 // - Errors: Modbus exceptions → Exception with the code; ETIMEDOUT → Timeout; ECONNRESET/EPIPE →
-//   ConnectionLost (link closed, reopened on the next call; also after 3 timeouts in a row);
+//   ConnectionLost (link closed, reopened on the next call; also after 3 timeouts in a row). A
+//   request that finds an established TCP link closed by the peer (idle timeout, reboot) is
+//   repeated once on a fresh connection — all emsgw requests are idempotent;
 //   EMBBADDATA/EMBBADCRC/EMBBADEXC and other unparsable replies → BadReply (the link is closed to resynchronise).
 // - Keep-alive: Alfen closes a connection after 60 s without traffic (alfen-modbus.md §1). Any
 //   successful request counts as activity; callers that may be quiet for long should check

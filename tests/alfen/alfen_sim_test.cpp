@@ -96,6 +96,7 @@ TEST_F(SimTest, DriverDecodesEveryRegisterGroup) {
   EXPECT_EQ(r.socket[1].mode3, Mode3State::A);
   EXPECT_EQ(r.socket[1].current_a[0], 0.0);
   EXPECT_EQ(r.socket[1].safe_current_a, 8.0);
+  EXPECT_TRUE(st.ping());
 }
 
 TEST_F(SimTest, WriteIsConfirmedAndExpiresToTheSafeCurrent) {
