@@ -62,8 +62,8 @@ SiteSnapshot snapshot_128(const SiteConfig& site) {
       snap.sockets.push_back(s);
     }
   for (std::size_t p = 0; p < kPhaseCount; ++p) snap.grid.current[p] = Amps(grid[p]);
-  snap.site_limit = std::array<Amps, kPhaseCount>{Amps(560), Amps(540), Amps(580)};
-  snap.site_schedule.blocks.push_back({MonoTime{}, MonoTime{} + std::chrono::hours(1000), Amps(550)});
+  snap.site_limit = std::array<Amps, kPhaseCount>{Amps(640), Amps(600), Amps(630)};
+  snap.site_schedule.blocks.push_back({MonoTime{}, MonoTime{} + std::chrono::hours(1000), Amps(620)});
   return snap;
 }
 
@@ -97,7 +97,7 @@ void run(benchmark::State& state, double grid_max_a) {
 
 // Enough for everyone above the minimum: grid phases and the external limits bind.
 void BM_Step128Sockets(benchmark::State& state) {
-  run(state, 630);
+  run(state, 700);
 }
 // Too little for every minimum: the alternating rotation chooses who charges.
 void BM_Step128SocketsAlternating(benchmark::State& state) {
