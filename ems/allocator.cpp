@@ -841,6 +841,7 @@ Allocation Allocator::step(const SiteSnapshot& snap) {
     auto& w = work[items[i].socket];
     w.value = whole[i];
     w.reason = items[i].reason;
+    if (w.reason == Reason::PvSurplus && !pv_ok) w.reason = Reason::PvStale;  // minpv held at its minimum
     if (w.probing) {
       w.reason = Reason::Probing;
       w.until = sessions_[items[i].socket].probing_until;

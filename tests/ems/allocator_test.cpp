@@ -173,6 +173,7 @@ TEST(AllocatorSafety, StalePvStopsSurplusOnlyCharging) {
   EXPECT_EQ(current_of(out, 1), 0);
   EXPECT_EQ(reason_of(out, 1), Reason::PvStale);
   EXPECT_EQ(current_of(out, 2), 6);
+  EXPECT_EQ(reason_of(out, 2), Reason::PvStale);
   EXPECT_EQ(current_of(out, 3), 16);
   EXPECT_TRUE(out.is_degraded(Degradation::PvStale));
 }
