@@ -386,5 +386,18 @@ TEST(SimScenario, TimedEventsRunOnSimulatedTime) {
   sim.stop();
 }
 
+TEST(SimScenario, ShippedExampleLoads) {
+  AlfenSimRunner sim(AlfenSimConfig{});
+  const auto text =
+      test::read_file(std::string(EMSGW_SOURCE_DIR) + "/drivers/alfen/sim/scenarios/double-rotated.scenario");
+  ASSERT_FALSE(text.empty());
+  auto loaded = sim.load_scenario(text);
+  ASSERT_TRUE(loaded) << loaded.error();
+  const auto cfg = sim.station().config();
+  EXPECT_EQ(cfg.sockets, 2);
+  EXPECT_EQ(ems::to_string(cfg.socket[1].wiring), "L2L3L1");
+  sim.stop();
+}
+
 }  // namespace
 }  // namespace emsgw::drivers::alfen

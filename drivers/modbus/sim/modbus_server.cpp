@@ -249,9 +249,11 @@ void ModbusTcpServer::loop() {
       const int cfd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
       if (cfd >= 0) {
         if (static_cast<int>(clients.size()) >= options_.max_clients) {
+          {
+            std::lock_guard lock(stats_mu_);
+            ++stats_.refused;
+          }
           ::close(cfd);  // a further master is refused (alfen-modbus.md §1: max. 2)
-          std::lock_guard lock(stats_mu_);
-          ++stats_.refused;
         } else {
           clients[cfd] = Client{steady_now()};
           clients_.store(static_cast<int>(clients.size()));
@@ -279,9 +281,11 @@ void ModbusTcpServer::loop() {
       for (const auto& [fd, c] : clients)
         if (now - c.last > std::chrono::milliseconds(options_.idle_timeout_ms)) idle.push_back(fd);
       for (const int fd : idle) {
+        {
+          std::lock_guard lock(stats_mu_);
+          ++stats_.idle_closed;
+        }
         close_client(fd);
-        std::lock_guard lock(stats_mu_);
-        ++stats_.idle_closed;
       }
     }
   }
