@@ -224,6 +224,23 @@ TEST_F(SimTest, PhaseMappingAndPhaseSwitching) {
   EXPECT_EQ(sim_.station().grid_currents_a()[2], 10.0);
 }
 
+TEST_F(SimTest, BothSocketsTogetherStayWithinTheStationMaximum) {
+  sim_.command("station-max 20");
+  LibmodbusTcpTransport t(link_to(port_));
+  AlfenStation st(t, clock_);
+  sim_.command("plug 1 phases=3 max=32 delay=0");
+  sim_.command("plug 2 phases=3 max=32 delay=0");
+  ASSERT_TRUE(st.write_setpoint(1, 12.0).accepted);
+  ASSERT_TRUE(st.write_setpoint(2, 12.0).accepted);
+  sim_.station().advance(100ms);
+  const auto r = st.poll();
+  const double sum = r.socket[0].current_a[0].value_or(0) + r.socket[1].current_a[0].value_or(0);
+  EXPECT_LE(sum, 20.0);
+  EXPECT_EQ(r.socket[0].current_a[0], 12.0);
+  EXPECT_EQ(r.socket[1].applied_max_a, 8.0);  // what the station maximum leaves
+  EXPECT_EQ(r.socket[1].current_a[0], 8.0);
+}
+
 TEST_F(SimTest, PhaseSwitchingNotAllowedIsReported) {
   sim_.command("phase-switching off");
   LibmodbusTcpTransport t(link_to(port_));

@@ -7,6 +7,7 @@
 
 #include <cmath>
 #include <limits>
+#include <tuple>
 
 #include "drivers/alfen/alfen_registers.hpp"
 #include "tests/alfen/fake_transport.hpp"
@@ -244,6 +245,45 @@ TEST_F(StationDriverTest, IdentifiesTheStation) {
   EXPECT_EQ(id->table_version, 1);
   EXPECT_EQ(id->uptime_ms, 5000u);
   EXPECT_EQ(id->sockets, 1);
+}
+
+TEST(StationDriverFuzz, RandomRepliesNeverYieldImplausibleValues) {
+  // Random register contents (and random short replies) must never crash the decoder or produce a
+  // value outside its plausible range: every value is either absent or sane.
+  std::uint64_t seed = 0x9E3779B97F4A7C15ULL;
+  auto next = [&] {
+    seed ^= seed << 13;
+    seed ^= seed >> 7;
+    seed ^= seed << 17;
+    return seed;
+  };
+  ems::ManualClock clock;
+  for (int round = 0; round < 300; ++round) {
+    test::FakeModbusTransport t;
+    for (const auto& [unit, start, count] :
+         {std::tuple{200, 1100, 6}, std::tuple{200, 1400, 32}, std::tuple{1, 300, 126}, std::tuple{1, 1200, 16}}) {
+      std::vector<std::uint16_t> words;
+      for (int i = 0; i < count; ++i) {
+        const auto r = next();
+        // Mix plain random words with NaN patterns and small floats.
+        words.push_back(r % 7 == 0 ? 0xFFFF : static_cast<std::uint16_t>(r >> 16));
+      }
+      t.set(unit, start, words);
+      if (next() % 11 == 0) t.short_read(unit, start, static_cast<std::size_t>(next() % static_cast<unsigned>(count)));
+    }
+    t.set(200, 1105, {1});
+    AlfenStation st(t, clock, {.sockets = 1, .read_scn = true});
+    const auto r = st.poll();
+    for (const auto& s : r.socket) {
+      for (const auto& i : s.current_a) EXPECT_TRUE(!i || (*i >= 0 && *i <= kMaxPlausibleCurrentA));
+      for (const auto& v : {s.applied_max_a, s.setpoint_a, s.safe_current_a})
+        EXPECT_TRUE(!v || (*v >= 0 && *v <= kMaxPlausibleCurrentA));
+      EXPECT_TRUE(!s.phases || (*s.phases == 1 || *s.phases == 3));
+      EXPECT_TRUE(!s.power_w || (std::isfinite(*s.power_w)));
+      EXPECT_TRUE(!s.energy_wh || (*s.energy_wh >= 0));
+    }
+    EXPECT_TRUE(!r.station_max_a || (*r.station_max_a >= 0 && *r.station_max_a <= kMaxPlausibleCurrentA));
+  }
 }
 
 }  // namespace
