@@ -488,6 +488,7 @@ Allocation Allocator::step(const SiteSnapshot& snap) {
       ev_surplus_draw_w += std::max(0.0, w.snap->current[j].value()) * volts;
   }
   const bool hp_running = site_.heatpump.enabled && heatpump_state_ >= SgReadyState::Boost && snap.heatpump.valid &&
+                          seconds(now - snap.heatpump.measured_at) <= site_.pv_stale_after_s &&
                           std::isfinite(snap.heatpump.power.value());
   const double hp_draw_w = hp_running ? std::max(0.0, snap.heatpump.power.value()) : 0.0;
   const double raw_surplus_w = pv_ok ? export_w + ev_surplus_draw_w : 0.0;
