@@ -25,8 +25,21 @@ SqliteStore memory_store(StorageSettings s = {}) {
   return std::move(st).value();
 }
 
+/// A directory for this test process, removed when it ends.
+const std::filesystem::path& temp_dir() {
+  struct Dir {
+    std::filesystem::path path = std::filesystem::temp_directory_path() / ("emsgw-store-" + std::to_string(::getpid()));
+    ~Dir() {
+      std::error_code ec;
+      std::filesystem::remove_all(path, ec);
+    }
+  };
+  static const Dir dir;
+  return dir.path;
+}
+
 std::string temp_db_path(const std::string& name) {
-  const auto dir = std::filesystem::temp_directory_path() / ("emsgw-store-" + std::to_string(::getpid()));
+  const auto& dir = temp_dir();
   std::filesystem::create_directories(dir);
   const auto p = dir / name;
   for (auto suffix : {"", "-wal", "-shm"}) std::filesystem::remove(p.string() + suffix);

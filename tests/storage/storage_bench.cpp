@@ -50,6 +50,7 @@ void BM_FlushHistoryBucket(benchmark::State& state) {
     if (!store->flush(true)) state.SkipWithError("flush failed");
   }
   state.SetLabel(s.sync_full ? "synchronous=FULL" : "synchronous=NORMAL");
+  for (auto suffix : {"", "-wal", "-shm"}) std::filesystem::remove(s.path + suffix);
 }
 BENCHMARK(BM_FlushHistoryBucket)->Arg(1)->Arg(0)->Unit(benchmark::kMillisecond);
 
@@ -70,7 +71,8 @@ void BM_EncodeSiteSample(benchmark::State& state) {
 BENCHMARK(BM_EncodeSiteSample)->Unit(benchmark::kMicrosecond);
 
 void BM_OutboxRoundTrip5000(benchmark::State& state) {
-  auto db = storage::Database::open(temp_path("emsgw-bench-outbox-"));
+  const auto path = temp_path("emsgw-bench-outbox-");
+  auto db = storage::Database::open(path);
   if (!db || !storage::migrate(*db) || !db->exec("PRAGMA journal_mode=WAL")) {
     state.SkipWithError("open failed");
     return;
@@ -86,6 +88,7 @@ void BM_OutboxRoundTrip5000(benchmark::State& state) {
     if (!b || !outbox.remove_through(b->last_id)) state.SkipWithError("peek/remove failed");
   }
   state.SetItemsProcessed(state.iterations() * 5000);
+  for (auto suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path + suffix);
 }
 BENCHMARK(BM_OutboxRoundTrip5000)->Unit(benchmark::kMillisecond);
 
