@@ -2,6 +2,7 @@
 // writes in batched transactions. Afterwards PRAGMA integrity_check must say "ok" and every batch
 // the writer reported as committed must be there, whole.
 #include <gtest/gtest.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -25,7 +26,9 @@ struct RunResult {
   bool killed = false;
 };
 
-RunResult run_and_kill(const std::string& writer, const std::string& db, const char* mode,
+/// Starts the writer, kills it `after` its start (or after its first commit report), and returns
+/// what it reported.
+RunResult run_and_kill(const std::string& writer, const std::string& db, const char* mode, bool after_first_commit,
                        std::chrono::milliseconds after) {
   int fds[2];
   if (::pipe(fds) != 0) return {};
@@ -38,12 +41,22 @@ RunResult run_and_kill(const std::string& writer, const std::string& db, const c
     ::_exit(127);
   }
   ::close(fds[1]);
+  std::string out;
+  char buf[4096];
+  if (after_first_commit) {
+    // Wait (bounded) for the first commit report, so that the kill lands mid-write even when
+    // the machine is slow to start the writer.
+    pollfd pfd{fds[0], POLLIN, 0};
+    while (out.find('\n') == std::string::npos && ::poll(&pfd, 1, 5000) > 0) {
+      const ssize_t n = ::read(fds[0], buf, sizeof buf);
+      if (n <= 0) break;
+      out.append(buf, static_cast<std::size_t>(n));
+    }
+  }
   std::this_thread::sleep_for(after);
   ::kill(pid, SIGKILL);
   int status = 0;
   ::waitpid(pid, &status, 0);
-  std::string out;
-  char buf[4096];
   for (ssize_t n; (n = ::read(fds[0], buf, sizeof buf)) > 0;) out.append(buf, static_cast<std::size_t>(n));
   ::close(fds[0]);
   RunResult r;
@@ -71,7 +84,11 @@ TEST(StorageCrash, EveryCommittedBatchSurvivesRepeatedSigkill) {
   int runs_with_commits = 0;
   for (int i = 0; i < kKills; ++i) {
     // Both synchronous modes: FULL and NORMAL each keep a commit through a process crash.
-    auto r = run_and_kill(writer, db, i % 2 == 0 ? "normal" : "full", std::chrono::milliseconds(delay_ms(rng)));
+    // Every other run is killed at a random time from its start (possibly while it opens or
+    // migrates); the others at a random time after their first commit.
+    const bool after_commit = i % 4 >= 2;
+    auto r = run_and_kill(writer, db, i % 2 == 0 ? "normal" : "full", after_commit,
+                          std::chrono::milliseconds(after_commit ? delay_ms(rng) / 3 : delay_ms(rng)));
     killed += r.killed ? 1 : 0;
     runs_with_commits += r.committed.empty() ? 0 : 1;
     committed.insert(r.committed.begin(), r.committed.end());
