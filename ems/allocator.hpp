@@ -11,7 +11,9 @@
 //  2. Suspended → every socket 0 A (Reason::Suspended).
 //  3. Grid meter stale/implausible → every socket its safe current (Reason::FailSafe).
 //  4. Stale/unreachable stations and unknown Mode 3 states: the socket is offered its safe current
-//     and max(previous set-point, safe current) stays reserved on all its grid phases.
+//     and max(last set-point while it was heard, safe current) stays reserved on all its grid
+//     phases. A silent station's draw cannot be told apart from the non-EV load in the meter, so
+//     it is counted twice (in the meter and reserved): conservative by design (design.md §2.2).
 //  5. Per-phase available = min(grid limit − margin − non-EV load, external site limit/schedule)
 //     − reserved. Non-EV load = meter − measured EV currents when the meter includes the chargers,
 //     never below 0 (PV export never raises the grid budget).
@@ -21,7 +23,15 @@
 //  7. Admitted sockets share by max-min fairness (water-filling) within phase, station, socket,
 //     EV, external and surplus limits; set-points are rounded down to whole amperes and spare whole
 //     amperes handed out where every limit allows.
-//  8. Raises below raise_deadband_a are held; raises while a cut is unconfirmed are flagged.
+//  8. Raises below raise_deadband_a are held; raises while a cut is unconfirmed are flagged on
+//     every step until the cut shows in the measurements or ev_response_time_s has passed.
+// Modes: `off` 0 A; `now` the grid share; `minpv` the minimum at once, more from surplus; `pv`
+// surplus only, started/stopped by SurplusConfig thresholds and delays. Surplus = export at the
+// meter + what surplus-mode EVs draw (+ the boosting heat pump's draw when EVs come first), at
+// most the PV production. Stations with phase_switching go to one phase in surplus modes when the
+// surplus cannot carry three minimums (back with hysteresis_w), never more often than
+// min_interval_s, pausing pause_s before and settle_s after the switch (Reason::PhaseSwitching).
+// Allocation::phases (the per-phase explanation) is left zero in the suspend and fail-safe cases.
 // Invariant (design.md §2.1): for every grid phase, non-EV load + reserved + Σ set-points ≤ limit.
 
 #include <array>
