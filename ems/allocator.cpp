@@ -567,6 +567,7 @@ Allocation Allocator::step(const SiteSnapshot& snap) {
       if (ses.switch_stage == SwitchStage::Pausing && now >= ses.switch_stage_until) {
         ses.phases_set = ses.switch_target;
         ses.last_switch_at = now;
+        if (ses.phases_set == 3) ses.ev_phases = 0;  // seen on one phase only: count all three until re-detected
         ses.switch_stage = SwitchStage::Settling;
         ses.switch_stage_until = after(now, site_.phase_switch.settle_s);
       }
