@@ -3,6 +3,9 @@
 // checked by gateway/config/validate_config.cpp.
 
 #include <string>
+#include <vector>
+
+#include "ems/site_config.hpp"
 
 namespace emsgw::mqtt {
 
@@ -32,5 +35,10 @@ struct MqttSettings {
   int measurement_interval_ms = 1000;  ///< power, current, voltage, energy: at most this often, and only when changed
   int queue_max_messages = 2000;       ///< outgoing queue bound; the oldest is dropped when full (broker away)
 };
+
+/// The [mqtt] rules: URL scheme, topic prefixes, QoS and the ranges of the numbers. Keys are
+/// "mqtt.<key>"; an empty vector means the settings may be used. gateway/config/validate_config
+/// runs this with the rest of the file.
+[[nodiscard]] std::vector<ems::ConfigIssue> validate_settings(const MqttSettings& settings);
 
 }  // namespace emsgw::mqtt

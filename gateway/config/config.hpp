@@ -13,6 +13,7 @@
 #include "ems/site_config.hpp"
 #include "gateway/influx/influx_settings.hpp"
 #include "gateway/storage/storage_settings.hpp"
+#include "mqtt/mqtt_settings.hpp"
 
 namespace emsgw::gateway {
 
@@ -53,6 +54,7 @@ struct Config {
   LogSettings log;
   storage::StorageSettings storage;  ///< [storage]
   influx::InfluxSettings influx;     ///< [influx]; influx.enabled is false without the section
+  mqtt::MqttSettings mqtt;           ///< [mqtt]; mqtt.enabled is false without the section
 };
 
 /// One reported problem: where (file:line), which key, what value, which rule.

@@ -140,6 +140,7 @@ std::vector<ems::ConfigIssue> validate_config(const Config& c) {
     out.push_back({"log.level", "\"" + c.log.level + "\"", "must be one of: trace, debug, info, warn, error"});
   check_storage(out, c.storage);
   check_influx(out, c.influx);
+  for (auto& issue : mqtt::validate_settings(c.mqtt)) out.push_back(std::move(issue));
   return out;
 }
 
