@@ -29,6 +29,7 @@ struct Incoming {
 };
 
 constexpr auto kShutdownWait = std::chrono::seconds(2);
+constexpr auto kBackpressureWait = std::chrono::milliseconds(20);
 }  // namespace
 
 MqttSettings resolve_settings(MqttSettings s, std::string_view site_name) {
@@ -249,7 +250,9 @@ class MqttBridge::Impl : public std::enable_shared_from_this<MqttBridge::Impl> {
     stats_.energy_regressions = filter_.energy_regressions();
   }
 
-  /// Sends queued messages while connected; stops at the first refusal (connection going down).
+  /// Sends queued messages while connected. Stops at the first refusal: when the connection went
+  /// down, the worker reconnects; when the client is only full (too many in flight), it waits a
+  /// moment and goes on. The refused message stays first in the queue.
   void drain() {
     for (;;) {
       Outgoing msg;
@@ -259,15 +262,19 @@ class MqttBridge::Impl : public std::enable_shared_from_this<MqttBridge::Impl> {
         msg = std::move(queue_.front());
         queue_.pop_front();
       }
-      if (!send(msg.topic, msg.payload, msg.retain, settings_.qos)) {
-        std::lock_guard lock(m_);
-        if (queue_.size() < static_cast<std::size_t>(settings_.queue_max_messages))
-          queue_.push_front(std::move(msg));
-        else
-          ++stats_.dropped;
+      if (send(msg.topic, msg.payload, msg.retain, settings_.qos)) continue;
+      const bool still_connected = client_->is_connected();
+      std::unique_lock lock(m_);
+      if (queue_.size() < static_cast<std::size_t>(settings_.queue_max_messages))
+        queue_.push_front(std::move(msg));
+      else
+        ++stats_.dropped;
+      if (!still_connected) {
         connection_lost_ = true;
-        return;
+      } else {
+        cv_.wait_for(lock, kBackpressureWait, [&] { return stopping_; });
       }
+      return;
     }
   }
 

@@ -240,6 +240,50 @@ TEST_F(MqttBridgeTest, HomeAssistantBirthRepublishesDiscoveryAndState) {
   EXPECT_FALSE(obs.last("homeassistant/device/emsgw_home_lab/config"));
 }
 
+// Rates: unchanged data is not re-sent however often the loop publishes; changing measurements go
+// out at most once per measurement interval; a changed state goes out at once.
+TEST_F(MqttBridgeTest, NeverFasterThanTheDataChanges) {
+  test::Observer obs(broker_.url(), {std::string(kPrefix) + "/#"});
+  auto s = settings();
+  s.measurement_interval_ms = 500;
+  auto bridge = start_bridge(s);
+  feed(*bridge, 0);
+  ASSERT_TRUE(obs.wait_for(topic("grid/power"), 5000ms));
+  std::this_thread::sleep_for(300ms);
+  const auto count = [&](const std::string& t) {
+    const auto all = obs.all();
+    return std::count_if(all.begin(), all.end(), [&](const auto& r) { return r.topic == t; });
+  };
+  obs.clear();
+  for (int i = 0; i < 10; ++i) {  // the same data, 20 Hz
+    feed(*bridge, 0);
+    std::this_thread::sleep_for(50ms);
+  }
+  std::this_thread::sleep_for(200ms);
+  EXPECT_EQ(count(topic("grid/power")), 0);
+  EXPECT_EQ(count(topic("socket/1/state")), 0);
+
+  obs.clear();
+  const auto t0 = std::chrono::steady_clock::now();
+  for (std::uint64_t i = 1; i <= 20; ++i) {  // new power every 50 ms for 1 s
+    feed(*bridge, i);
+    std::this_thread::sleep_for(50ms);
+  }
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  std::this_thread::sleep_for(700ms);
+  const auto n = count(topic("grid/power"));
+  EXPECT_GE(n, 1);
+  EXPECT_LE(static_cast<double>(n), seconds / 0.5 + 2) << n << " messages in " << seconds << " s";
+
+  auto status = test::sample_status(20);
+  status.sockets[1].state = ems::SocketState::Connected;
+  obs.clear();
+  bridge->publish(std::make_shared<const ems::SiteStatus>(status));
+  const auto changed = obs.wait_for(topic("socket/2/state"), 2000ms);
+  ASSERT_TRUE(changed);
+  EXPECT_EQ(changed->payload, "connected");
+}
+
 double percentile(std::vector<double> v, double p) {
   if (v.empty()) return 0;
   std::sort(v.begin(), v.end());
