@@ -79,7 +79,10 @@ class MqttBridge::Impl : public std::enable_shared_from_this<MqttBridge::Impl> {
     });
   }
 
-  ~Impl() { stop(); }
+  ~Impl() {
+    stop();
+    client_.reset();  // before the mutex and queues its callbacks use
+  }
 
   void start() {
     std::lock_guard lock(m_);
