@@ -38,6 +38,7 @@ enum class Quantity {
 [[nodiscard]] std::string_view to_string(Quantity q);
 [[nodiscard]] const std::vector<Quantity>& all_quantities();
 
+/// One register of a custom map. value = decoded raw × scale, in A, W, V — and kWh for energy.
 struct RegisterSpec {
   int address = 0;   ///< 0-based PDU address (protocols.md §3.1: manuals print 30001-style numbers).
   int function = 4;  ///< 3 (holding) or 4 (input).
@@ -54,6 +55,17 @@ struct SerialSettings {
   int stop_bits = 1;
 };
 
+/// SG-Ready outputs of a heat pump: two coils or holding registers on a Modbus TCP device
+/// (protocols.md §5.1: state 1 = 1:0 blocked, 2 = 0:0 normal, 3 = 0:1 recommended, 4 = 1:1 forced).
+struct SgReadySettings {
+  std::string host;
+  int port = 502;
+  int unit = 1;
+  bool use_coils = true;  ///< coils (FC5) or holding registers (FC6, value 0/1)
+  int output1_address = 0;
+  int output2_address = 1;
+};
+
 struct MeterSettings {
   std::string role;  ///< "grid", "pv", "heatpump"
   MeterKind kind = MeterKind::ModbusTcp;
@@ -67,20 +79,11 @@ struct MeterSettings {
   SerialSettings serial;                ///< modbus-rtu, dsmr-serial, tic-serial
   std::string tic_mode = "historique";  ///< "historique" or "standard"
   bool invert = false;                  ///< flip power/current sign (CT fitted the other way)
+  /// [meter.heatpump.sg_ready]: the heat pump's SG-Ready outputs (drivers/heatpump/sg_ready.hpp).
+  std::optional<SgReadySettings> sg_ready;
 };
 
 /// The names of the Modbus meter presets (drivers/meters/meter_presets.cpp), for the validator.
 [[nodiscard]] const std::vector<std::string_view>& meter_preset_names();
-
-/// SG-Ready outputs of a heat pump: two coils or holding registers on a Modbus TCP device
-/// (protocols.md §5.1: state 1 = 1:0 blocked, 2 = 0:0 normal, 3 = 0:1 recommended, 4 = 1:1 forced).
-struct SgReadySettings {
-  std::string host;
-  int port = 502;
-  int unit = 1;
-  bool use_coils = true;  ///< coils (FC5) or holding registers (FC6, value 0/1)
-  int output1_address = 0;
-  int output2_address = 1;
-};
 
 }  // namespace emsgw::drivers

@@ -28,6 +28,36 @@ void parse_serial(TableReader& r, drivers::SerialSettings& s) {
   r.read("stop_bits", s.stop_bits);
 }
 
+// [meter.heatpump.sg_ready]: two outputs (coils or holding registers) on a Modbus TCP device
+// (protocols.md §5.1). Checked here because the keys exist only in this table.
+void parse_sg_ready(TableReader& r, drivers::MeterSettings& m) {
+  const auto* t = r.table("sg_ready");
+  if (t == nullptr) return;
+  TableReader sr(*t, r.full("sg_ready"), r.diag());
+  drivers::SgReadySettings s;
+  sr.read("host", s.host, Need::Required);
+  sr.read("port", s.port);
+  sr.read("unit", s.unit);
+  sr.read("use_coils", s.use_coils);
+  sr.read("output1", s.output1_address, Need::Required);
+  sr.read("output2", s.output2_address, Need::Required);
+  auto check = [&sr](std::string_view key, int v, int lo, int hi) {
+    if (v < lo || v > hi)
+      sr.diag().error(sr.line(key), sr.full(key), std::to_string(v),
+                      "must be between " + std::to_string(lo) + " and " + std::to_string(hi));
+  };
+  check("port", s.port, 1, 65535);
+  check("unit", s.unit, 0, 255);
+  check("output1", s.output1_address, 0, 65535);
+  check("output2", s.output2_address, 0, 65535);
+  if (s.output1_address == s.output2_address)
+    sr.diag().error(sr.line("output2"), sr.full("output2"), std::to_string(s.output2_address),
+                    "must differ from output1: SG-Ready needs two outputs");
+  if (m.role != "heatpump")
+    r.diag().error(r.line("sg_ready"), r.full("sg_ready"), "{…}", "is only used in [meter.heatpump]");
+  m.sg_ready = s;
+}
+
 void parse_meter(TableReader& r, drivers::MeterSettings& m) {
   r.choice("kind", m.kind, drivers::parse_meter_kind, drivers::meter_kind_names(), Need::Required);
   using K = drivers::MeterKind;
@@ -66,6 +96,7 @@ void parse_meter(TableReader& r, drivers::MeterSettings& m) {
   r.read("poll_interval_ms", m.poll_interval_ms);
   r.read("timeout_ms", m.timeout_ms);
   r.read("invert", m.invert);
+  parse_sg_ready(r, m);
 }
 }  // namespace
 
