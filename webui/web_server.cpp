@@ -145,6 +145,12 @@ Result<void, std::string> WebServer::start() {
   server_->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   server_->set_payload_max_length(kMaxBodyBytes);
   server_->set_keep_alive_max_count(1000);
+  // SO_REUSEADDR only: httplib's default adds SO_REUSEPORT, which would let a second process bind
+  // the same port and take a share of the dashboard's connections.
+  server_->set_socket_options([](socket_t sock) {
+    int yes = 1;
+    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, reinterpret_cast<const void*>(&yes), sizeof yes);
+  });
   install_routes();
   const auto& l = settings_.listen;
   if (l.port == 0) {
@@ -158,6 +164,9 @@ Result<void, std::string> WebServer::start() {
   }
   stopping_ = false;
   thread_ = std::thread([this] { server_->listen_after_bind(); });
+  // httplib's stop() does nothing until the accept loop runs; wait for it so that a stop() right
+  // after start() cannot leave the loop running (and the join hanging).
+  for (int i = 0; i < 1000 && !server_->is_running(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   return {};
 }
 

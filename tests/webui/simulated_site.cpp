@@ -33,15 +33,18 @@ double wave(double t, double period_s, double phase = 0) {
 
 /// The site at time t: household load and PV move on a few periods (seconds for the live view,
 /// a day for history); the EV set-points follow a simple per-phase headroom allocation.
-Model compute(const ems::SiteConfig& site, double t, bool suspended) {
+Model compute(const ems::SiteConfig& site, double t, bool suspended, bool live = true) {
   Model m;
+  const double fast = live ? 1.0 : 0.0;  // history shows the daily shape, not the second-scale ripple
   const double day = 0.5 + 0.5 * wave(t, 86400, -std::numbers::pi / 2);  // 0 at midnight, 1 at noon
-  m.house_a = {6 + 2.5 * wave(t, 7) + 2 * day, 4 + 2 * wave(t, 11, 1) + 1.5 * day, 3 + 1.5 * wave(t, 13, 2)};
-  m.pv_w = std::max(0.0, 4200 * std::pow(day, 2) * (0.85 + 0.15 * wave(t, 29)));
+  m.house_a = {6 + fast * 2.5 * wave(t, 7) + 2 * day + 0.8 * wave(t, 5400),
+               4 + fast * 2 * wave(t, 11, 1) + 1.5 * day + 0.6 * wave(t, 3600, 1),
+               3 + fast * 1.5 * wave(t, 13, 2) + 0.5 * wave(t, 7200)};
+  m.pv_w = std::max(0.0, 4200 * std::pow(day, 2) * (0.85 + 0.15 * wave(t, live ? 29 : 4000)));
   const double pv_a = m.pv_w / kVoltageV / 3;
-  for (int p = 0; p < 3; ++p) m.budget_a[p] = site.grid_max_current_a - site.safety_margin_a;
+  for (std::size_t p = 0; p < 3; ++p) m.budget_a[p] = site.grid_max_current_a - site.safety_margin_a;
   std::array<double, 3> headroom{};
-  for (int p = 0; p < 3; ++p) headroom[p] = m.budget_a[p] - m.house_a[p] + pv_a;
+  for (std::size_t p = 0; p < 3; ++p) headroom[p] = m.budget_a[p] - m.house_a[p] + pv_a;
   const double surplus_a =
       std::max(0.0, (m.pv_w - (m.house_a[0] + m.house_a[1] + m.house_a[2]) * kVoltageV) / kVoltageV / 3);
   for (const auto& st : site.stations) {
@@ -94,7 +97,7 @@ Model compute(const ems::SiteConfig& site, double t, bool suspended) {
       m.sockets.push_back(plan);
     }
   }
-  for (int p = 0; p < 3; ++p) m.grid_a[p] = m.house_a[p] - pv_a + m.ev_a[p] * 0.97;
+  for (std::size_t p = 0; p < 3; ++p) m.grid_a[p] = m.house_a[p] - pv_a + m.ev_a[p] * 0.97;
   return m;
 }
 
@@ -199,11 +202,11 @@ void SimulatedSite::step(ems::WallTime now, double t_s) {
   s->suspended = suspended_;
   s->grid_max_current_a = site.grid_max_current_a;
   s->safety_margin_a = site.safety_margin_a;
-  for (int p = 0; p < 3; ++p) {
+  for (std::size_t p = 0; p < 3; ++p) {
     s->budget_a[p] = m.budget_a[p];
     s->ev_allocated_a[p] = m.ev_a[p];
     s->grid.current_a[p] = std::round(m.grid_a[p] * 100) / 100;
-    s->grid.voltage_v[p] = 230 + 2 * wave(t_s, 17, p);
+    s->grid.voltage_v[p] = 230 + 2 * wave(t_s, 17, static_cast<double>(p));
     s->grid.power_w[p] = m.grid_a[p] * *s->grid.voltage_v[p];
   }
   s->grid.power_w_total = *s->grid.power_w[0] + *s->grid.power_w[1] + *s->grid.power_w[2];
@@ -472,10 +475,10 @@ std::vector<webui::HistorySample> SimulatedSite::history(const webui::HistoryQue
   std::vector<webui::HistorySample> out;
   const auto step = std::chrono::seconds(std::max(1, q.resolution_s));
   for (auto t = q.from; t < q.to && out.size() < 5000; t += step) {
-    const auto m = compute(site, seconds_between(start_, t), false);
+    const auto m = compute(site, seconds_between(start_, t), false, false);
     webui::HistorySample s;
     s.time = t;
-    for (int p = 0; p < 3; ++p) s.grid_current_a[p] = m.grid_a[p];
+    for (std::size_t p = 0; p < 3; ++p) s.grid_current_a[p] = m.grid_a[p];
     s.grid_limit_a = site.grid_max_current_a;
     s.pv_power_w = m.pv_w;
     s.heatpump_power_w = 900;

@@ -20,6 +20,7 @@ const kw = (w) => (w === null || w === undefined) ? '–' : Math.abs(w) >= 1000 
 const kwh = (wh) => (wh === null || wh === undefined) ? '–' : `${(wh / 1000).toFixed(2)} kWh`;
 const PHASES = ['L1', 'L2', 'L3'];
 const MODES = [['off', 'Off'], ['now', 'Now'], ['minpv', 'Min+PV'], ['pv', 'PV only']];
+const LABELS = { base_topic: 'Base topic', enabled: 'Enabled', host: 'Host', port: 'Port', username: 'User name', url: 'URL', version: 'Version (1 or 2)', database: 'Database (v1)', org: 'Organisation (v2)', bucket: 'Bucket (v2)' };
 const MODE_HELP = { off: 'does not charge', now: 'charges with all the grid allows', minpv: 'minimum now, more from solar surplus', pv: 'charges from solar surplus only' };
 
 const state = { session: { logged_in: false, password_set: true, read_requires_login: false, csrf_token: null }, status: null, config: null, page: 'dashboard', range: 'hour', charts: {} };
@@ -130,7 +131,7 @@ function renderPhases(s) {
       h('span', { class: 'name', text: p }),
       h('div', { class: 'bar' }, h('div', { class: 'fill' }), h('div', { class: 'fill ev' }), h('div', { class: 'mark budget' }), h('div', { class: 'mark limit' })),
       h('span', { class: 'val' }))));
-    box.after(h('div', { class: 'legend' }, h('span', {}, h('i', { style: 'background:var(--ok)' }), 'grid current'), h('span', {}, h('i', { style: 'background:rgba(11,107,203,.55)' }), 'of which EVs'), h('span', {}, h('i', { style: 'background:var(--warn)' }), 'budget (limit − margin)'), h('span', {}, h('i', { style: 'background:var(--ink)' }), 'limit')));
+    box.after(h('div', { class: 'legend' }, h('span', {}, h('i', { style: 'background:var(--ok)' }), 'household'), h('span', {}, h('i', { style: 'background:var(--accent)' }), 'EVs'), h('span', {}, h('i', { style: 'background:var(--warn)' }), 'budget (limit − margin)'), h('span', {}, h('i', { style: 'background:var(--ink)' }), 'limit')));
   }
   PHASES.forEach((_, i) => {
     const row = box.children[i];
@@ -139,7 +140,11 @@ function renderPhases(s) {
     const fill = row.querySelector('.fill:not(.ev)');
     fill.style.width = a === null ? '0%' : pct(Math.max(a, 0));
     fill.className = 'fill' + (a !== null && a > s.grid_max_current_a ? ' bad' : a !== null && a > s.budget_a[i] ? ' warn' : '');
-    row.querySelector('.fill.ev').style.width = pct(s.ev_allocated_a[i] || 0);
+    // The EV share is drawn as the last part of the grid bar: household first, EVs on top of it.
+    const ev = Math.min(Math.max(a || 0, 0), s.ev_allocated_a[i] || 0);
+    const evFill = row.querySelector('.fill.ev');
+    evFill.style.left = pct(Math.max(0, (a || 0) - ev));
+    evFill.style.width = pct(ev);
     row.querySelector('.mark.budget').style.left = pct(s.budget_a[i]);
     row.querySelector('.mark.limit').style.left = pct(s.grid_max_current_a);
     row.querySelector('.val').replaceChildren(h('b', { text: fmt(a, 1) }), ` / ${fmt(s.grid_max_current_a, 0)} A`);
@@ -388,8 +393,8 @@ async function loadSettings() {
     field('Stop a PV session below', cfg.surplus, 'stop_surplus_w', { unit: 'W', path: 'surplus.stop_surplus_w' }),
     field('Start delay', cfg.surplus, 'start_delay_s', { unit: 's', path: 'surplus.start_delay_s' }),
     field('Stop delay', cfg.surplus, 'stop_delay_s', { unit: 's', path: 'surplus.stop_delay_s' })), () => ({ surplus: cfg.surplus })));
-  if (cfg.mqtt) parts.push(section('MQTT', () => h('div', { class: 'form' }, Object.keys(cfg.mqtt).map((k) => field(k, cfg.mqtt, k, { path: `mqtt.${k}` }))), () => ({ mqtt: cfg.mqtt })));
-  if (cfg.influx) parts.push(section('InfluxDB', () => h('div', { class: 'form' }, Object.keys(cfg.influx).map((k) => field(k, cfg.influx, k, { path: `influx.${k}` }))), () => ({ influx: cfg.influx })));
+  if (cfg.mqtt) parts.push(section('MQTT', () => h('div', { class: 'form' }, Object.keys(cfg.mqtt).map((k) => field(LABELS[k] || k, cfg.mqtt, k, { path: `mqtt.${k}` }))), () => ({ mqtt: cfg.mqtt })));
+  if (cfg.influx) parts.push(section('InfluxDB', () => h('div', { class: 'form' }, Object.keys(cfg.influx).map((k) => field(LABELS[k] || k, cfg.influx, k, { path: `influx.${k}` }))), () => ({ influx: cfg.influx })));
   box.replaceChildren(...parts);
 }
 
