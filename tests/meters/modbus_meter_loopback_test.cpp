@@ -1,6 +1,11 @@
 // Modbus meters over real links: the meter simulator behind the project's Modbus server, read
 // through libmodbus over TCP loopback (ephemeral port) and over RTU on a pseudo-terminal.
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdlib>
 
 #include "drivers/meters/modbus_meter.hpp"
 #include "drivers/meters/sim/meter_simulator.hpp"
@@ -70,6 +75,40 @@ TEST(ModbusMeterLoopback, RtuOverPseudoTerminal) {
   EXPECT_NEAR(*r->current_a[0].value(), -7.5, 0.01);
   EXPECT_NEAR(*r->power_total_w.value(), -7.5 * 230.0, 0.1);
   server.stop();
+}
+
+// RS-485 stand-in: a socat pty pair, the simulator on one end, libmodbus RTU on the other.
+TEST(ModbusMeterLoopback, RtuOverSocatPtyPair) {
+  if (std::system("command -v socat >/dev/null 2>&1") != 0) GTEST_SKIP() << "socat not installed";
+  const std::string dir = ::testing::TempDir();
+  const std::string a = dir + "emsgw-rtu-a-" + std::to_string(::getpid());
+  const std::string b = dir + "emsgw-rtu-b-" + std::to_string(::getpid());
+  const pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    const std::string ea = "pty,raw,echo=0,link=" + a;
+    const std::string eb = "pty,raw,echo=0,link=" + b;
+    ::execlp("socat", "socat", ea.c_str(), eb.c_str(), static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  for (int i = 0; i < 100 && (::access(a.c_str(), F_OK) != 0 || ::access(b.c_str(), F_OK) != 0); ++i) ::usleep(20000);
+  const auto* p = find_meter_preset("carlo-gavazzi-em24");
+  sim::MeterSimulator device(*p, 7);
+  device.set_phase_currents({5.0, -2.5, 1.0});
+  sim::ModbusRtuServer server(device, {a, 19200, 'E', 8, 1, 7});
+  auto started = server.start();
+  ASSERT_TRUE(started.has_value()) << started.error();
+  LibmodbusRtuTransport bus({b, 19200, 'E', 8, 1, {}});
+  ems::ManualClock clock;
+  ModbusMeter meter(bus, clock, {7, p->map, p->limits, false, true});
+  auto r = meter.poll();
+  server.stop();
+  ::kill(pid, SIGTERM);
+  ::waitpid(pid, nullptr, 0);
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  EXPECT_NEAR(*r->current_a[0].value(), 5.0, 0.01);
+  EXPECT_NEAR(*r->current_a[1].value(), -2.5, 0.01);
+  EXPECT_NEAR(*r->voltage_v[2].value(), 230.0, 0.06);
 }
 
 }  // namespace
