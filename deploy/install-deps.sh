@@ -4,7 +4,7 @@
 #
 #   deploy/install-deps.sh          build and run dependencies
 #   deploy/install-deps.sh --test   plus what the test suite starts for real (mosquitto, influxd,
-#                                   socat, chromium, node/npm)
+#                                   socat, chromium, node/npm, wrk for the web load bench)
 set -euo pipefail
 
 want_test=0
@@ -23,7 +23,7 @@ build_pkgs=(
   libtomlplusplus-dev nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev libsodium-dev libsystemd-dev
   clang-format
 )
-test_pkgs=(mosquitto influxdb socat chromium iproute2 procps)
+test_pkgs=(mosquitto influxdb socat chromium iproute2 procps wrk)
 # The browser tests drive Chromium with playwright-core from npm; Debian's nodejs/npm are only
 # installed where no Node.js is present (an existing node/npm conflicts with Debian's npm).
 command -v npm >/dev/null || test_pkgs+=(nodejs npm)

@@ -32,6 +32,7 @@ int main(int argc, char** argv) {
   add_demo_command(app);
   add_probe_station_command(app);
   add_probe_meter_command(app);
+  add_set_password_command(app);
 
   try {
     app.parse(argc, argv);

@@ -9,6 +9,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "ems/command.hpp"
 #include "ems/result.hpp"
@@ -33,15 +34,18 @@ struct WebSettings {
   std::string tls_cert_file;  ///< PEM; TLS is on when both files are set
   std::string tls_key_file;
   bool read_requires_login = false;  ///< false: the read-only dashboard and GET /api/* are open
-  std::string password_file;         ///< Argon2 hash; empty: memory only (tests)
-  int session_ttl_s = 12 * 3600;     ///< idle time after which a session ends
-  int login_attempts = 5;            ///< failed logins allowed per client address…
-  int login_window_s = 60;           ///< …in this many seconds
-  int threads = 8;                   ///< HTTP worker threads
-  int max_streams = 4;               ///< concurrent live streams (each holds a worker thread)
-  int command_timeout_ms = 5000;     ///< wait for the control loop's reply
-  int stream_keepalive_ms = 15000;   ///< comment line on an idle live stream
+  std::string password_file = "/var/lib/emsgw/web-password";  ///< Argon2 hash; empty: memory only (tests)
+  int session_ttl_s = 12 * 3600;                              ///< idle time after which a session ends
+  int login_attempts = 5;                                     ///< failed logins allowed per client address…
+  int login_window_s = 60;                                    ///< …in this many seconds
+  int threads = 8;                                            ///< HTTP worker threads
+  int max_streams = 4;                                        ///< concurrent live streams (each holds a worker thread)
+  int command_timeout_ms = 5000;                              ///< wait for the control loop's reply
+  int stream_keepalive_ms = 15000;                            ///< comment line on an idle live stream
 };
+
+/// The rules of the [web] section, keys as "web.tls_cert" (the gateway's validate_config calls it).
+[[nodiscard]] std::vector<ems::ConfigIssue> validate_settings(const WebSettings& s);
 
 /// What the server reads and calls. `status` and `clock` are required; any other may be null
 /// (its routes then answer 503 "not available in this build").

@@ -14,6 +14,7 @@
 #include "gateway/influx/influx_settings.hpp"
 #include "gateway/storage/storage_settings.hpp"
 #include "mqtt/mqtt_settings.hpp"
+#include "webui/web_server.hpp"
 
 namespace emsgw::gateway {
 
@@ -55,6 +56,7 @@ struct Config {
   storage::StorageSettings storage;  ///< [storage]
   influx::InfluxSettings influx;     ///< [influx]; influx.enabled is false without the section
   mqtt::MqttSettings mqtt;           ///< [mqtt]; mqtt.enabled is false without the section
+  webui::WebSettings web;            ///< [web]; listen defaults to 127.0.0.1:8080
 };
 
 /// One reported problem: where (file:line), which key, what value, which rule.

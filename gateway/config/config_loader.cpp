@@ -44,6 +44,7 @@ Config load_config_text(std::string_view text, const std::string& source) {
     parse_control_section(root, cfg);
     parse_storage_sections(root, cfg);
     parse_mqtt_section(root, cfg);
+    parse_web_section(root, cfg);
   }  // root's destructor reports unknown top-level sections
   // Semantic rules run only on a structurally sound file: a missing or mistyped key would
   // otherwise produce follow-up findings about defaults the user never wrote.

@@ -96,5 +96,6 @@ void parse_log_section(TableReader& root, Config& cfg);
 void parse_control_section(TableReader& root, Config& cfg);
 void parse_storage_sections(TableReader& root, Config& cfg);
 void parse_mqtt_section(TableReader& root, Config& cfg);
+void parse_web_section(TableReader& root, Config& cfg);
 
 }  // namespace emsgw::gateway::config_detail

@@ -141,6 +141,7 @@ std::vector<ems::ConfigIssue> validate_config(const Config& c) {
   check_storage(out, c.storage);
   check_influx(out, c.influx);
   for (auto& issue : mqtt::validate_settings(c.mqtt)) out.push_back(std::move(issue));
+  for (auto& issue : webui::validate_settings(c.web)) out.push_back(std::move(issue));
   return out;
 }
 

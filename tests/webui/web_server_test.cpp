@@ -31,6 +31,7 @@ class WebServerTest : public ::testing::Test {
   void start_server(WebSettings settings, bool with_password = true) {
     if (server_) server_->stop();
     settings.listen = {"127.0.0.1", 0};
+    settings.password_file = "";  // in memory
     site_.step(clock_.wall_now(), 0);
     server_ =
         std::make_unique<WebServer>(settings, WebServices{&site_.board(), &site_, &site_, &site_, &site_, &clock_});

@@ -71,6 +71,7 @@ int main(int argc, char** argv) {
   site.step(clock.wall_now(), 0);
   webui::WebSettings settings;
   settings.listen = {"127.0.0.1", 0};
+  settings.password_file = "";
   webui::WebServer server(settings, {&site.board(), &site, &site, &site, &site, &clock});
   if (auto r = server.start(); !r) {
     std::cerr << "webui_loop_bench: " << r.error() << "\n";
