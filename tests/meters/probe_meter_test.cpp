@@ -89,6 +89,25 @@ TEST(ProbeMeter, DsmrOverTcpShowsTheMeterTime) {
   p1.stop();
 }
 
+// The simulator executables as an installer would use them, read by the probe.
+TEST(ProbeMeter, SimulatorExecutables) {
+  const int port = test::free_loopback_port();
+  auto r = run_command(
+      built("drivers/meters/sim/emsgw-sim-meter") + " --preset eastron-sdm630 --port " + std::to_string(port) +
+      " --current-a 3,-2,1 & pid=$!; sleep 0.4; " +
+      probe("--kind modbus-tcp --host 127.0.0.1 --port " + std::to_string(port) + " --preset eastron-sdm630") +
+      "; rc=$?; kill $pid; exit $rc");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("L2  current      -2.00 A"), std::string::npos) << r.output;
+  const int p1_port = test::free_loopback_port();
+  r = run_command(built("drivers/dsmr/sim/emsgw-sim-p1") + " --fluvius --interval-ms 100 --port " +
+                  std::to_string(p1_port) + " --current-a 1.5,0,0 & pid=$!; sleep 0.4; " +
+                  probe("--kind dsmr-tcp --host 127.0.0.1 --port " + std::to_string(p1_port) + " --timeout-ms 3000") +
+                  "; rc=$?; kill $pid; exit $rc");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("L1  current       1.50 A"), std::string::npos) << r.output;
+}
+
 TEST(ProbeMeter, UsageErrors) {
   auto r = run_command(probe("--kind modbus-tcp --host 127.0.0.1 --preset nope"));
   EXPECT_EQ(r.exit_code, 2) << r.output;
