@@ -1,6 +1,7 @@
 #include "webui/web_server.hpp"
 
 #include <httplib.h>
+#include <netinet/tcp.h>
 
 #include <charconv>
 #include <condition_variable>
@@ -150,6 +151,9 @@ Result<void, std::string> WebServer::start() {
   server_->set_socket_options([](socket_t sock) {
     int yes = 1;
     ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, reinterpret_cast<const void*>(&yes), sizeof yes);
+    // Inherited by accepted sockets: httplib writes headers and body separately, and Nagle plus
+    // delayed ACKs would hold every small response back ~40 ms.
+    ::setsockopt(sock, IPPROTO_TCP, TCP_NODELAY, reinterpret_cast<const void*>(&yes), sizeof yes);
   });
   install_routes();
   const auto& l = settings_.listen;
