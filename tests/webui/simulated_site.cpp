@@ -258,7 +258,6 @@ void SimulatedSite::step(ems::WallTime now, double t_s) {
       s->sockets.push_back(std::move(out));
     }
   }
-  if (suspended_) s->degraded_reasons.push_back("Charging suspended by command: every socket is paused.");
   last_ = *s;
   board_.publish(std::move(s));
 }
