@@ -398,3 +398,57 @@ TEST(WebServerStart, MissingServicesAnswer503) {
 
 }  // namespace
 }  // namespace emsgw::webui
+
+namespace emsgw::webui {
+namespace {
+
+TEST(WebServerTls, ServesHttpsWithASecureCookie) {
+  const auto dir = test::write_temp_file("tls-marker", "");
+  const auto cert = dir + ".cert.pem";
+  const auto key = dir + ".key.pem";
+  const auto made = test::run_command("openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 -keyout " +
+                                      key + " -out " + cert + " 2>&1");
+  if (made.exit_code != 0) GTEST_SKIP() << "openssl cannot make a test certificate: " << made.output;
+  ems::ManualClock clock;
+  test::SimulatedSite site(example_config(), kStart);
+  site.step(clock.wall_now(), 0);
+  WebSettings s;
+  s.listen = {"127.0.0.1", 0};
+  s.password_file = "";
+  s.tls_cert_file = cert;
+  s.tls_key_file = key;
+  WebServer server(s, {&site.board(), &site, &site, &site, &site, &clock});
+  ASSERT_TRUE(server.passwords().set(kPassword));
+  auto started = server.start();
+  ASSERT_TRUE(started) << started.error();
+  EXPECT_TRUE(server.tls());
+  httplib::SSLClient c("127.0.0.1", server.port());
+  c.enable_server_certificate_verification(false);  // self-signed test certificate
+  auto r = c.Get("/api/status");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  r = c.Post("/api/login", json{{"password", kPassword}}.dump(), "application/json");
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200);
+  EXPECT_NE(r->get_header_value("Set-Cookie").find("; Secure"), std::string::npos);
+  httplib::Client plain("127.0.0.1", server.port());
+  plain.set_read_timeout(2, 0);
+  auto p = plain.Get("/api/status");
+  EXPECT_TRUE(!p || p->status != 200) << "plain HTTP is not served on the TLS port";
+}
+
+TEST(WebServerTls, UnreadableFilesAreReported) {
+  ems::ManualClock clock;
+  StatusBoard board;
+  WebSettings s;
+  s.listen = {"127.0.0.1", 0};
+  s.tls_cert_file = "/nonexistent/cert.pem";
+  s.tls_key_file = "/nonexistent/key.pem";
+  WebServer server(s, {&board, nullptr, nullptr, nullptr, nullptr, &clock});
+  auto r = server.start();
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().find("tls_cert"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace emsgw::webui
