@@ -23,7 +23,8 @@ constexpr std::size_t kMaxBodyBytes = 256 * 1024;
 
 void send_json(Response& res, int status, const json& body) {
   res.status = status;
-  res.set_content(body.dump(), "application/json");
+  // Invalid UTF-8 (echoed from a request, or from a device) becomes U+FFFD instead of an exception.
+  res.set_content(body.dump(-1, ' ', false, json::error_handler_t::replace), "application/json");
 }
 
 void send_error(Response& res, int status, const std::string& message) {
@@ -125,7 +126,7 @@ std::string WebServer::status_body(const StatusPtr& s) {
   if (!s) return "null";
   std::lock_guard lock(cache_mutex_);
   if (s != cached_status_) {
-    cached_body_ = to_json(*s).dump();
+    cached_body_ = to_json(*s).dump(-1, ' ', false, json::error_handler_t::replace);
     cached_status_ = s;
   }
   return cached_body_;

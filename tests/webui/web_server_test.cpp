@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 
+#include <random>
+
 #include "tests/support/process.hpp"
 #include "tests/webui/simulated_site.hpp"
 
@@ -448,6 +450,53 @@ TEST(WebServerTls, UnreadableFilesAreReported) {
   auto r = server.start();
   ASSERT_FALSE(r);
   EXPECT_NE(r.error().find("tls_cert"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace emsgw::webui
+
+namespace emsgw::webui {
+namespace {
+
+// Bounded random bodies (mutations of valid ones and plain noise) on every route that reads a
+// body: the server answers every one with a JSON 2xx/4xx, never a 5xx, and keeps serving.
+TEST_F(WebServerTest, RandomBodiesNeverBreakTheServer) {
+  login();
+  const std::vector<std::pair<std::string, std::string>> seeds = {
+      {"/api/commands", R"({"command":"set_socket_mode","socket_id":1,"mode":"pv"})"},
+      {"/api/commands", R"({"command":"set_site_limit","grid_max_current_a":20})"},
+      {"/api/sockets/0/mode", R"({"mode":"now"})"},
+      {"/api/sockets/1/max_current", R"({"max_current_a":10})"},
+      {"/api/probe/meter", R"({"target":"grid"})"},
+      {"/api/config", R"({"site":{"grid_max_current_a":30},"stations":[{"name":"x","sockets":[{"id":1}]}]})"},
+      {"/api/login", R"({"password":"x"})"},
+  };
+  std::mt19937 rng(12345);
+  int answered = 0;
+  for (int i = 0; i < 300; ++i) {
+    const auto& [path, seed] = seeds[static_cast<std::size_t>(i) % seeds.size()];
+    std::string body = seed;
+    const int edits = 1 + static_cast<int>(rng() % 4);
+    for (int e = 0; e < edits && !body.empty(); ++e) {
+      const auto at = rng() % body.size();
+      switch (rng() % 3) {
+        case 0: body[at] = static_cast<char>(rng() % 256); break;
+        case 1: body.erase(at, 1 + rng() % 3); break;
+        default: body.insert(at, 1, "{}[]\",:0-e.\\"[rng() % 12]); break;
+      }
+    }
+    if (i % 50 == 0) body = std::string(1 + rng() % 2000, static_cast<char>(rng() % 256));
+    auto r = path == "/api/config" ? client_->Put(path, headers(), body, "application/json")
+                                   : client_->Post(path, headers(), body, "application/json");
+    ASSERT_TRUE(r) << path << " " << body;
+    EXPECT_LT(r->status, 500) << path << " " << body;
+    EXPECT_FALSE(json::parse(r->body, nullptr, false).is_discarded()) << path << " " << body;
+    ++answered;
+    if (path == "/api/login" && r->status == 200) login();  // keep the session for the next rounds
+  }
+  EXPECT_EQ(answered, 300);
+  clock_.advance(std::chrono::minutes(2));  // let the login rate limit pass
+  EXPECT_EQ(get("/api/status")->status, 200);
 }
 
 }  // namespace
