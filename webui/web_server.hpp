@@ -2,6 +2,15 @@
 // The HTTP side of emsgw: JSON API, live stream (Server-Sent Events) and the dashboard, on
 // cpp-httplib (webui/API.md). Everything it needs comes in through small interfaces, so the
 // gateway only constructs it and wires it; it never runs on the control thread and never blocks it.
+//
+// Wiring, in the gateway:
+//   webui::StatusBoard board;                       // control thread: board.publish(snapshot) per step
+//   webui::WebServer web(config.web, {&board, &command_queue, &config_service, &history, &probes, &clock});
+//   if (auto r = web.start(); !r) → log r.error() and run without the dashboard (or refuse to start)
+//   …
+//   web.stop();                                     // before the services it points to are destroyed
+// CommandSink::submit must not run the command on the HTTP thread: queue it to the control thread
+// and call `reply` from there (the request waits up to command_timeout_ms for it).
 
 #include <atomic>
 #include <chrono>

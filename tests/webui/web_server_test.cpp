@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 
+#include <atomic>
 #include <random>
 
 #include "tests/support/process.hpp"
@@ -497,6 +498,42 @@ TEST_F(WebServerTest, RandomBodiesNeverBreakTheServer) {
   EXPECT_EQ(answered, 300);
   clock_.advance(std::chrono::minutes(2));  // let the login rate limit pass
   EXPECT_EQ(get("/api/status")->status, 200);
+}
+
+}  // namespace
+}  // namespace emsgw::webui
+
+namespace emsgw::webui {
+namespace {
+
+// Each live stream holds a worker thread; beyond max_streams the server says so instead of
+// letting streams starve the API of threads.
+TEST_F(WebServerTest, LiveStreamsAreCapped) {
+  WebSettings s;
+  s.max_streams = 2;
+  start_server(s);
+  std::atomic<int> open{0};
+  std::atomic<bool> done{false};
+  std::vector<std::thread> streams;
+  for (int i = 0; i < 2; ++i)
+    streams.emplace_back([&] {
+      httplib::Client c("127.0.0.1", server_->port());
+      bool counted = false;
+      (void)c.Get("/api/stream", [&](const char*, std::size_t) {
+        if (!counted) open += 1;
+        counted = true;
+        return !done.load();
+      });
+    });
+  for (int i = 0; i < 200 && open < 2; ++i) std::this_thread::sleep_for(10ms);
+  ASSERT_EQ(open.load(), 2);
+  auto r = get("/api/stream");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 503);
+  EXPECT_EQ(get("/api/status")->status, 200) << "the API still answers";
+  done = true;
+  for (int i = 1; i <= 3; ++i) site_.step(clock_.wall_now(), i);  // wakes the streams so they see `done`
+  for (auto& t : streams) t.join();
 }
 
 }  // namespace
