@@ -2,9 +2,12 @@
 
 #include <httplib.h>
 #include <netinet/tcp.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include <charconv>
 #include <condition_variable>
+#include <deque>
 #include <optional>
 
 #include "webui/assets.hpp"
@@ -100,6 +103,56 @@ std::optional<long long> int_param(const Request& req, const char* key) {
   return v;
 }
 
+/// httplib's worker pool, with every worker at a lower scheduling priority (nice + kWorkerNice) so
+/// that a burst of HTTP requests yields the CPU to the control thread (design.md §4: the HTTP
+/// server must not delay the control loop). Linux applies setpriority() per thread.
+class LowPriorityThreadPool final : public httplib::TaskQueue {
+ public:
+  static constexpr int kWorkerNice = 10;
+  explicit LowPriorityThreadPool(std::size_t n) {
+    for (std::size_t i = 0; i < n; ++i) workers_.emplace_back([this] { work(); });
+  }
+  ~LowPriorityThreadPool() override { shutdown(); }
+  void enqueue(std::function<void()> fn) override {
+    {
+      std::lock_guard lock(mutex_);
+      jobs_.push_back(std::move(fn));
+    }
+    cond_.notify_one();
+  }
+  void shutdown() override {
+    {
+      std::lock_guard lock(mutex_);
+      if (stop_) return;
+      stop_ = true;
+    }
+    cond_.notify_all();
+    for (auto& t : workers_)
+      if (t.joinable()) t.join();
+  }
+
+ private:
+  void work() {
+    ::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), ::getpriority(PRIO_PROCESS, 0) + kWorkerNice);
+    for (;;) {
+      std::function<void()> fn;
+      {
+        std::unique_lock lock(mutex_);
+        cond_.wait(lock, [&] { return stop_ || !jobs_.empty(); });
+        if (stop_ && jobs_.empty()) return;
+        fn = std::move(jobs_.front());
+        jobs_.pop_front();
+      }
+      fn();
+    }
+  }
+  std::vector<std::thread> workers_;
+  std::deque<std::function<void()>> jobs_;
+  std::mutex mutex_;
+  std::condition_variable cond_;
+  bool stop_ = false;
+};
+
 struct PendingReply {
   std::mutex mutex;
   std::condition_variable done;
@@ -144,7 +197,7 @@ Result<void, std::string> WebServer::start() {
     server_ = std::make_unique<httplib::Server>();
   }
   const auto threads = static_cast<std::size_t>(std::max(2, settings_.threads));
-  server_->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  server_->new_task_queue = [threads] { return new LowPriorityThreadPool(threads); };
   server_->set_payload_max_length(kMaxBodyBytes);
   server_->set_keep_alive_max_count(1000);
   // SO_REUSEADDR only: httplib's default adds SO_REUSEPORT, which would let a second process bind

@@ -1,7 +1,7 @@
 // Does the HTTP server delay the control loop? A stand-in control loop (the simulated site's step,
 // 100 Hz) times every step while wrk hits GET /api/status on loopback, and the same without load.
 // Reports p50/p99/max of the step duration and of the wake-up lateness (scheduling delay) for both.
-//   webui_loop_bench --seconds 10 [--connections 32] [--threads 2]
+//   webui_loop_bench --seconds 10 [--connections 32] [--threads 2] [--wrk-nice 19]
 // Needs `wrk` (Debian package) for the loaded phase; prints only the idle phase without it.
 #include <CLI/CLI.hpp>
 
@@ -59,9 +59,12 @@ int main(int argc, char** argv) {
   double seconds = 10;
   int connections = 32;
   int wrk_threads = 2;
+  int wrk_nice = 0;
   app.add_option("--seconds", seconds, "Length of each phase")->check(CLI::Range(1.0, 120.0));
   app.add_option("--connections", connections, "wrk connections");
   app.add_option("--threads", wrk_threads, "wrk threads");
+  app.add_option("--wrk-nice", wrk_nice,
+                 "Run wrk at this nice level: 19 approximates clients on other machines (the box only serves)");
   CLI11_PARSE(app, argc, argv);
 
   test::SystemClockForTests clock;
@@ -87,8 +90,8 @@ int main(int argc, char** argv) {
   }
   std::string wrk_output;
   std::thread load([&] {
-    const std::string cmd = "wrk -t" + std::to_string(wrk_threads) + " -c" + std::to_string(connections) + " -d" +
-                            std::to_string(static_cast<int>(seconds)) +
+    const std::string cmd = "nice -n " + std::to_string(wrk_nice) + " wrk -t" + std::to_string(wrk_threads) + " -c" +
+                            std::to_string(connections) + " -d" + std::to_string(static_cast<int>(seconds)) +
                             "s --latency http://127.0.0.1:" + std::to_string(server.port()) + "/api/status 2>&1";
     if (FILE* p = ::popen(cmd.c_str(), "r")) {
       char buf[512];
