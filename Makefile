@@ -23,12 +23,10 @@ configure:
 build: configure
 	cmake --build $(BUILD) -j $(JOBS)
 
-# Until the simulated site ships with the runtime, the demo shows the command line and explains
-# the example site.
+# emsgw on simulated devices through a scripted day (Ctrl-C stops it); DEMO_FLAGS=--real-time etc.
+DEMO_FLAGS ?=
 demo: deps build
-	$(BUILD)/gateway/emsgw --help
-	@echo
-	$(BUILD)/gateway/emsgw check-config deploy/emsgw.example.toml
+	$(BUILD)/gateway/emsgw demo $(DEMO_FLAGS)
 
 test: deps-test
 	$(MAKE) build CMAKE_FLAGS="-DEMSGW_WERROR=ON $(CMAKE_FLAGS)"

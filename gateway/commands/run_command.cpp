@@ -2,20 +2,12 @@
 
 #include "gateway/commands/commands.hpp"
 #include "gateway/config/config.hpp"
+#include "gateway/runtime/runtime.hpp"
 
 namespace emsgw::gateway {
 
 int run_gateway(const std::string& config_path) {
-  try {
-    const auto cfg = load_config_file(config_path);
-    (void)cfg;
-  } catch (const ConfigLoadError& e) {
-    for (const auto& err : e.errors()) std::cerr << err.format() << "\n";
-    std::cerr << "emsgw: not started: fix the configuration above (emsgw check-config " << config_path << ").\n";
-    return kExitFailure;
-  }
-  std::cerr << "emsgw run: the configuration is valid, but the control runtime is not part of this build yet.\n";
-  return kExitUnavailable;
+  return run_until_signalled(config_path);
 }
 
 void add_run_command(CLI::App& app) {

@@ -225,17 +225,20 @@ bool ControlLoop::on_station(StationEvent& e) {
     } else {
       changed = true;
     }
-    // A set-point we still control seen expired: a missed refresh (design.md §2.5).
+    // A set-point we still control that was in force and is now seen expired: a missed refresh
+    // (design.md §2.5). Before the first write lands a socket has never been valid: no fault.
     for (const auto& so : e.sample.sockets) {
       const auto ref = std::find_if(sockets_.begin(), sockets_.end(),
                                     [&](const SocketRef& r) { return r.station == e.station && r.unit == so.unit; });
       if (ref == sockets_.end() || !desired_.contains(ref->id) || !so.validity_s) continue;
       const auto code = "missed_refresh:" + name + ":" + std::to_string(so.unit);
-      if (*so.validity_s <= 0)
+      auto& was_valid = was_valid_[ref->id];
+      if (*so.validity_s <= 0 && was_valid)
         raise_fault(code, "station " + name + " socket " + std::to_string(ref->id) +
                               ": set-point expired before it was refreshed (station on its safe current)");
-      else
+      else if (*so.validity_s > 0)
         clear_fault(code);
+      was_valid = *so.validity_s > 0;
     }
     st.last_ok = e.sample;
   } else {
@@ -460,7 +463,9 @@ void ControlLoop::actuate(const ems::Allocation& a) {
       std::lock_guard lock(state_mutex_);
       desired_[sa.id] = amps;
     }
-    actuator_.set_desired(ref->station, ref->unit, amps, sa.phases);
+    // 1215 is written only on stations that allow switching; elsewhere the phase count is left alone.
+    const int phases = config_.site.stations[ref->station].phase_switching ? sa.phases : 0;
+    actuator_.set_desired(ref->station, ref->unit, amps, phases);
   }
   actuator_.affirm();
 }

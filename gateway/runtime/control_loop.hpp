@@ -164,6 +164,7 @@ class ControlLoop {
   std::map<std::string, ems::Fault> faults_;
   std::vector<Decision> decisions_;
   std::map<int, std::string> last_reason_;
+  std::map<int, bool> was_valid_;  ///< per socket id: the station last reported a valid set-point
   std::uint64_t sequence_ = 0;
 
   mutable std::mutex queue_mutex_;

@@ -172,7 +172,8 @@ void StationWorker::do_writes(MonoTime now) {
       else if (refresh_due(s, now))
         plan.push_back({unit, *s.desired, 0, WriteKind::Refresh, 2});
       // 1215 only while the socket is paused (the allocator pauses it first; alfen-modbus.md §4.6).
-      if (s.desired_phases != s.phases_written && *s.desired == 0 && s.written && *s.written == 0)
+      if (s.desired_phases != 0 && s.desired_phases != s.phases_written && *s.desired == 0 && s.written &&
+          *s.written == 0)
         plan.push_back({unit, 0, s.desired_phases, WriteKind::Phases, 3});
     }
     if (scn_slot_ && lease_ok(*scn_slot_, now) && now >= scn_slot_->retry_at) {
@@ -297,6 +298,7 @@ void StationWorker::do_poll(MonoTime now) {
       auto it = slots_.find(so.unit);
       if (it == slots_.end() || !so.valid || !so.validity_s) continue;
       auto& s = it->second;
+      if (s.phases_written == 0 && so.phases != 0) s.phases_written = so.phases;
       if (!s.written) continue;
       s.validity_s = so.validity_s;
       s.validity_at = done;

@@ -73,7 +73,8 @@ class StationWorker {
   void start();
   void stop();
 
-  /// The set-point (and phase count) the control loop wants for a socket; affirms its lease.
+  /// The set-point (and phase count: 1 or 3, 0 = leave as it is) the control loop wants for a
+  /// socket; affirms its lease.
   void set_desired(int unit, double amps, int phases);
   /// SCN mode: the per-phase budget for the whole SCN; affirms its lease.
   void set_desired_scn(const std::array<double, 3>& amps);
@@ -99,7 +100,7 @@ class StationWorker {
     ems::MonoTime affirmed_at{};
     std::optional<double> written;  ///< last value the station confirmed receiving
     int phases_written = 0;
-    std::optional<double> validity_s;  ///< remaining validity at validity_at
+    std::optional<double> validity_s;       ///< remaining validity at validity_at
     std::optional<double> full_validity_s;  ///< validity right after the last accepted write (the station's setting)
     ems::MonoTime validity_at{};
     ems::MonoTime written_at{};

@@ -1,0 +1,233 @@
+#include "gateway/runtime/runtime.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <csignal>
+#include <iostream>
+
+#include "drivers/system_clock.hpp"
+#include "emsgw/version.hpp"
+#include "gateway/runtime/alfen_station_device.hpp"
+#include "gateway/runtime/systemd_notify.hpp"
+#include "mqtt/mqtt_bridge.hpp"
+#include "webui/status_source.hpp"
+#include "webui/web_server.hpp"
+
+namespace emsgw::gateway {
+
+class Runtime::WorkerActuator final : public Actuator {
+ public:
+  explicit WorkerActuator(std::vector<std::unique_ptr<StationWorker>>& workers) : workers_(workers) {}
+  void set_desired(std::size_t station, int unit, double amps, int phases) override {
+    if (station < workers_.size()) workers_[station]->set_desired(unit, amps, phases);
+  }
+  void set_desired_scn(std::size_t station, const std::array<double, 3>& amps) override {
+    if (station < workers_.size()) workers_[station]->set_desired_scn(amps);
+  }
+  void affirm() override {
+    for (auto& w : workers_) w->affirm();
+  }
+
+ private:
+  std::vector<std::unique_ptr<StationWorker>>& workers_;
+};
+
+/// Commands from MQTT and HTTP: queued to the control thread, which validates, applies and replies.
+class Runtime::QueuedCommands final : public ems::CommandSink {
+ public:
+  explicit QueuedCommands(ControlLoop& loop) : loop_(loop) {}
+  void submit(ems::Command command, std::function<void(ems::CommandReply)> reply) override {
+    loop_.post(CommandEvent{std::move(command), std::move(reply)});
+  }
+
+ private:
+  ControlLoop& loop_;
+};
+
+/// Hands every status to the dashboard and to MQTT; both only swap a pointer (never block).
+class Runtime::Publisher final : public StatusObserver {
+ public:
+  Publisher(webui::StatusBoard* board, mqtt::MqttBridge* mqtt) : board_(board), mqtt_(mqtt) {}
+  void on_status(const std::shared_ptr<const ems::SiteStatus>& status) override {
+    if (board_) board_->publish(status);
+    if (mqtt_) mqtt_->publish(status);
+  }
+
+ private:
+  webui::StatusBoard* board_;
+  mqtt::MqttBridge* mqtt_;
+};
+
+std::unique_ptr<StationDevice> make_alfen_station(const Config& config, std::size_t station, const ems::Clock& clock) {
+  const bool scn =
+      config.site.control == ems::ControlMode::Scn && config.site.stations[station].name == config.site.scn_station;
+  return std::make_unique<AlfenStationDevice>(config.station_links[station], config.site.stations[station], scn, clock);
+}
+
+Runtime::Runtime(Config config, const ems::Clock& clock, MeterFactory meters, StationFactory stations,
+                 bool with_services)
+    : config_(std::move(config)), clock_(clock) {
+  actuator_ = std::make_unique<WorkerActuator>(stations_);
+  loop_ = std::make_unique<ControlLoop>(config_, clock_, *actuator_);
+  loop_->step_interval = ems::Millis(config_.control.step_interval_ms);
+  for (std::size_t i = 0; i < config_.site.stations.size(); ++i) {
+    const auto& link = config_.station_links[i];
+    StationWorker::Options o;
+    o.poll_interval = ems::Millis(link.poll_interval_ms);
+    o.refresh_margin_s = link.refresh_margin_s;
+    o.lease = ems::Millis(config_.control.lease_ms);
+    stations_.push_back(std::make_unique<StationWorker>(
+        i, stations(config_, i, clock_), clock_, o,
+        [this](std::size_t s, StationSample sample) {
+          loop_->post(StationEvent{s, std::move(sample)});
+        },
+        [this](WriteReport r) { loop_->post(WriteEvent{std::move(r)}); }));
+  }
+  commands_ = std::make_unique<QueuedCommands>(*loop_);
+  if (with_services) {
+    board_ = std::make_unique<webui::StatusBoard>();
+    web_ = std::make_unique<webui::WebServer>(
+        config_.web, webui::WebServices{board_.get(), commands_.get(), nullptr, nullptr, nullptr, &clock_});
+    if (config_.mqtt.enabled) {
+      mqtt::SiteDescription d;
+      d.site = config_.site;
+      d.has_pv = config_.meters.contains("pv");
+      d.has_heatpump = config_.meters.contains("heatpump") || config_.site.heatpump.enabled;
+      d.sw_version = emsgw::kVersion;
+      d.configuration_url = "http://" + config_.web.listen.host + ":" + std::to_string(config_.web.listen.port) + "/";
+      mqtt_ = std::make_unique<mqtt::MqttBridge>(config_.mqtt, d, *commands_, clock_);
+    }
+    publisher_ = std::make_unique<Publisher>(board_.get(), mqtt_.get());
+    loop_->add_observer(publisher_.get());
+  }
+  for (const auto& [role, settings] : config_.meters) {
+    const bool paced_by_meter = settings.kind == drivers::MeterKind::DsmrSerial ||
+                                settings.kind == drivers::MeterKind::DsmrTcp ||
+                                settings.kind == drivers::MeterKind::TicSerial;
+    meters_.push_back(std::make_unique<MeterWorker>(
+        role, meters(settings, clock_), paced_by_meter ? ems::Millis(0) : ems::Millis(settings.poll_interval_ms),
+        [this](const std::string& r, Result<drivers::MeterReading, drivers::MeterError> reading) {
+          loop_->post(MeterEvent{r, std::move(reading)});
+        }));
+  }
+}
+
+Runtime::~Runtime() {
+  stop();
+}
+
+void Runtime::start() {
+  if (started_) return;
+  started_ = true;
+  for (auto& s : stations_) s->start();
+  for (auto& m : meters_) m->start();
+  control_thread_ = std::thread([this] { loop_->run(stop_, heartbeat_); });
+  if (web_) {
+    if (auto r = web_->start(); !r)
+      spdlog::error("dashboard not started: {} (control runs on without it)", r.error());
+    else
+      spdlog::info("dashboard on http{}://{}:{}/", web_->tls() ? "s" : "", config_.web.listen.host, web_->port());
+  }
+  if (mqtt_) mqtt_->start();
+  spdlog::info("emsgw running: site {}, {} station(s), {} meter(s), control {}", config_.site.name, stations_.size(),
+               meters_.size(), ems::to_string(config_.site.control));
+}
+
+void Runtime::stop() {
+  if (!started_) return;
+  started_ = false;
+  if (web_) web_->stop();
+  if (mqtt_) mqtt_->stop();
+  stop_ = true;
+  loop_->wake();
+  if (control_thread_.joinable()) control_thread_.join();
+  for (auto& m : meters_) m->stop();
+  if (config_.control.on_exit == ControlSettings::OnExit::SafeCurrent) {
+    const auto site = loop_->config().site;
+    int confirmed = 0;
+    int total = 0;
+    for (std::size_t i = 0; i < stations_.size(); ++i) {
+      std::vector<std::pair<int, double>> finals;
+      for (const auto& so : site.stations[i].sockets) finals.emplace_back(so.unit, so.safe_current_a);
+      total += static_cast<int>(finals.size());
+      confirmed += stations_[i]->write_final(finals, ems::Millis(3000));
+    }
+    spdlog::info("stopping: {} of {} sockets set to their safe current", confirmed, total);
+  } else {
+    spdlog::info("stopping: set-points left as they are; stations fall back to their safe current when they expire");
+  }
+  for (auto& s : stations_) s->stop();
+}
+
+std::vector<ConfigError> Runtime::reload(const std::string& path) {
+  try {
+    auto cfg = load_config_file(path);
+    loop_->post(ReloadEvent{std::move(cfg)});
+    return {};
+  } catch (const ConfigLoadError& e) {
+    for (const auto& err : e.errors()) spdlog::error("reload refused: {}", err.format());
+    spdlog::error("reload refused: the running configuration stays in force");
+    return e.errors();
+  }
+}
+
+std::vector<StationWorkerStats> Runtime::station_stats() const {
+  std::vector<StationWorkerStats> out;
+  for (const auto& s : stations_) out.push_back(s->stats());
+  return out;
+}
+
+int Runtime::web_port() const {
+  return web_ ? web_->port() : 0;
+}
+
+void Runtime::set_meter_paused(const std::string& role, bool paused) {
+  for (auto& m : meters_)
+    if (m->role() == role) m->set_paused(paused);
+}
+
+namespace {
+std::atomic<int> g_signal{0};
+extern "C" void on_signal(int sig) {
+  g_signal = sig;
+}  // handlers only set a flag (style.md, Mosquitto)
+}  // namespace
+
+int run_until_signalled(const std::string& config_path) {
+  Config cfg;
+  try {
+    cfg = load_config_file(config_path);
+  } catch (const ConfigLoadError& e) {
+    for (const auto& err : e.errors()) std::cerr << err.format() << "\n";
+    std::cerr << "emsgw: not started: fix the configuration above (emsgw check-config " << config_path << ").\n";
+    return 1;
+  }
+  spdlog::set_level(spdlog::level::from_str(cfg.log.level));
+  static drivers::SystemClock clock;
+  Runtime rt(std::move(cfg), clock);
+  SystemdNotifier notifier;
+  rt.set_heartbeat([&notifier] { notifier.watchdog(); });
+  std::signal(SIGTERM, on_signal);
+  std::signal(SIGINT, on_signal);
+  std::signal(SIGHUP, on_signal);
+  rt.start();
+  notifier.ready();
+  while (true) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    const int sig = g_signal.exchange(0);
+    if (sig == SIGHUP) {
+      spdlog::info("SIGHUP: reloading {}", config_path);
+      notifier.status("reloading configuration");
+      (void)rt.reload(config_path);
+      notifier.status("running");
+    } else if (sig == SIGTERM || sig == SIGINT) {
+      spdlog::info("{}: stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+      notifier.stopping();
+      break;
+    }
+  }
+  rt.stop();
+  return 0;
+}
+
+}  // namespace emsgw::gateway

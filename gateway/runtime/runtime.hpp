@@ -1,0 +1,92 @@
+#pragma once
+// The running product: one control thread, one worker thread per station and per meter, wired
+// from a validated Config. `emsgw run` and `emsgw demo` use it; integration tests start it against
+// the project's simulators on loopback.
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "gateway/config/config.hpp"
+#include "gateway/runtime/control_loop.hpp"
+#include "gateway/runtime/meter_worker.hpp"
+#include "gateway/runtime/station_worker.hpp"
+
+namespace emsgw::mqtt {
+class MqttBridge;
+}
+namespace emsgw::webui {
+class StatusBoard;
+class WebServer;
+}  // namespace emsgw::webui
+
+namespace emsgw::gateway {
+
+/// Builds the meter driver for a [meter.<role>] section.
+using MeterFactory =
+    std::function<std::unique_ptr<drivers::EnergyMeter>(const drivers::MeterSettings&, const ems::Clock&)>;
+/// Builds the device for a [[station]]; the default talks Modbus TCP to an Alfen station.
+using StationFactory =
+    std::function<std::unique_ptr<StationDevice>(const Config&, std::size_t station, const ems::Clock&)>;
+
+/// The production meter factory (Modbus presets and custom maps, DSMR, TIC, SunSpec).
+std::unique_ptr<drivers::EnergyMeter> make_meter(const drivers::MeterSettings& settings, const ems::Clock& clock);
+std::unique_ptr<StationDevice> make_alfen_station(const Config& config, std::size_t station, const ems::Clock& clock);
+
+class Runtime {
+ public:
+  /// `with_services`: also run the web server ([web]) and the MQTT bridge ([mqtt] enabled).
+  Runtime(Config config, const ems::Clock& clock, MeterFactory meters = make_meter,
+          StationFactory stations = make_alfen_station, bool with_services = true);
+  ~Runtime();
+  Runtime(const Runtime&) = delete;
+  Runtime& operator=(const Runtime&) = delete;
+
+  /// Starts the workers and the control thread.
+  void start();
+  /// Writes the configured final state (control.on_exit) and stops every thread.
+  void stop();
+  /// Parses and validates `path`, then hands it to the control loop; a bad file keeps the running
+  /// configuration. Returns the errors (empty on success).
+  std::vector<ConfigError> reload(const std::string& path);
+
+  [[nodiscard]] ControlLoop& loop() { return *loop_; }
+  [[nodiscard]] std::vector<StationWorkerStats> station_stats() const;
+  /// Called by the control thread once per turn (the systemd watchdog).
+  void set_heartbeat(std::function<void()> heartbeat) { heartbeat_ = std::move(heartbeat); }
+  /// Pauses or resumes polling of a meter (the demo's "pull the meter cable").
+  void set_meter_paused(const std::string& role, bool paused);
+  /// The dashboard's bound port (0 when the web server is off or failed to start).
+  [[nodiscard]] int web_port() const;
+  /// Where MQTT and HTTP hand their commands in: queued to the control thread, answered from it.
+  [[nodiscard]] ems::CommandSink& commands();
+
+ private:
+  class WorkerActuator;
+  class QueuedCommands;
+  class Publisher;
+
+  Config config_;
+  const ems::Clock& clock_;
+  std::unique_ptr<WorkerActuator> actuator_;
+  std::unique_ptr<ControlLoop> loop_;
+  std::vector<std::unique_ptr<StationWorker>> stations_;
+  std::vector<std::unique_ptr<MeterWorker>> meters_;
+  std::unique_ptr<QueuedCommands> commands_;
+  std::unique_ptr<webui::StatusBoard> board_;
+  std::unique_ptr<webui::WebServer> web_;
+  std::unique_ptr<mqtt::MqttBridge> mqtt_;
+  std::unique_ptr<Publisher> publisher_;
+  std::function<void()> heartbeat_;
+  std::atomic<bool> stop_{false};
+  std::thread control_thread_;
+  bool started_ = false;
+};
+
+/// `emsgw run`: runs until SIGTERM/SIGINT; SIGHUP reloads. Returns the process exit code.
+int run_until_signalled(const std::string& config_path);
+
+}  // namespace emsgw::gateway

@@ -1,0 +1,232 @@
+// emsgw end to end (design.md §2, issue proofs): the real runtime, real Modbus TCP over loopback,
+// the project's simulators for the grid meter and the Alfen stations, a physics thread that makes
+// the meter show household + EV currents.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <thread>
+
+#include "drivers/modbus/libmodbus_transport.hpp"
+#include "drivers/modbus/register_codec.hpp"
+#include "tests/integration/site_rig.hpp"
+
+namespace emsgw::test {
+namespace {
+
+using drivers::alfen::SimEv;
+using gateway::SimSocketSpec;
+using gateway::SimStationSpec;
+using gateway::SimulatedSiteOptions;
+
+SimEv ev(int phases, double max_a, double min_a) {
+  SimEv e;
+  e.phases = phases;
+  e.max_current_a = max_a;
+  e.min_current_a = min_a;
+  return e;
+}
+
+double now_s() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+SimulatedSiteOptions three_car_site() {
+  SimulatedSiteOptions o;
+  o.grid_max_current_a = 25;
+  o.safety_margin_a = 1;
+  o.household_a = {10, 10, 10};
+  o.site_extra = "probing_time_s = 10";
+  o.stations = {
+      SimStationSpec{"carport", 32, 60, false, {SimSocketSpec{0, 16, 6, "L1L2L3"}, SimSocketSpec{1, 16, 6, "L2L3L1"}}},
+      SimStationSpec{"driveway", 16, 60, false, {SimSocketSpec{2, 16, 6, "L3L1L2"}}},
+  };
+  return o;
+}
+
+// The commissioning test of the Alfen guide (§5): 25 A limit, 1 A margin, 10 A household, three
+// cars (a 3-phase one and two 1-phase ones on rotated mappings); then a 9 A hair dryer on L1.
+TEST(RuntimeIntegration, HairDryerTestGridL1BackUnderTheLimitWithinMeterPeriodPlusEvResponsePlusOneSecond) {
+  SiteRig rig(three_car_site());
+  auto& carport = rig.site->station(0).station();
+  auto& driveway = rig.site->station(1).station();
+  carport.plug(1, ev(3, 16, 6));
+  carport.plug(2, ev(1, 16, 6));   // 1-phase car on L2L3L1: loads grid L2
+  driveway.plug(1, ev(1, 16, 6));  // 1-phase car on L3L1L2: loads grid L3
+  // Steady state: every car charging, past probing (10 s).
+  ASSERT_GE(rig.wait_for(
+                [&] {
+                  return rig.socket(0, 1).drawn_a >= 6 && rig.socket(0, 2).drawn_a >= 6 &&
+                         rig.socket(1, 1).drawn_a >= 6;
+                },
+                40),
+            0)
+      << "cars never started charging\n"
+      << rig.describe();
+  std::this_thread::sleep_for(std::chrono::seconds(15));
+  for (int i = 0; i < 20; ++i) {
+    const auto g = rig.site->grid_current();
+    for (double a : g) EXPECT_LE(a, 25.0 + 0.05) << "overload before the hair dryer";
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+
+  const double t_dryer = now_s();
+  rig.site->set_household({19, 10, 10});
+  double last_over = -1;
+  double worst_command_over = 0;
+  while (now_s() - t_dryer < 10) {
+    const double t = now_s() - t_dryer;
+    if (rig.site->grid_current()[0] > 25.0 + 0.05) last_over = t;
+    if (t > 1.0) {
+      // What emsgw has commanded (set-points in force in the stations), per grid phase, with the
+      // EVs' phase use: the 3-phase car loads L1, L2, L3; the 1-phase cars load L2 and L3.
+      const double sp0 = rig.socket(0, 1).setpoint_a, sp1 = rig.socket(0, 2).setpoint_a,
+                   sp2 = rig.socket(1, 1).setpoint_a;
+      const std::array<double, 3> commanded{19 + sp0, 10 + sp0 + sp1, 10 + sp0 + sp2};
+      for (double c : commanded) worst_command_over = std::max(worst_command_over, c - 24.0);
+      if (std::getenv("EMSGW_TRACE"))
+        std::printf("t=%.2f sp=%g/%g/%g grid=%.1f/%.1f/%.1f\n", t, sp0, sp1, sp2, rig.site->grid_current()[0],
+                    rig.site->grid_current()[1], rig.site->grid_current()[2]);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  const double allowed = 0.25 /* meter period */ + 2.0 /* EV response */ + 1.0;
+  EXPECT_LE(last_over, allowed) << "grid L1 was above 25 A until " << last_over << " s after the hair dryer";
+  EXPECT_LE(worst_command_over, 1e-9) << "a set-point commanded more than the per-phase budget";
+  for (double a : rig.site->grid_current()) EXPECT_LE(a, 25.0 + 0.05);
+}
+
+TEST(RuntimeIntegration, EverySetPointIsRefreshedBeforeExpiryWithATenSecondValidity) {
+  auto o = three_car_site();
+  for (auto& s : o.stations) s.validity_s = 10;
+  SiteRig rig(o);
+  rig.site->station(0).station().plug(1, ev(3, 16, 6));
+  rig.site->station(1).station().plug(1, ev(1, 16, 6));
+  const char* env = std::getenv("EMSGW_VALIDITY_SOAK_S");
+  const double duration = env ? std::atof(env) : 150;
+  ASSERT_GE(rig.wait_for(
+                [&] {
+                  return rig.socket(0, 1).setpoint_valid && rig.socket(0, 2).setpoint_valid &&
+                         rig.socket(1, 1).setpoint_valid;
+                },
+                10),
+            0);
+  int lapses = 0;
+  double least = 1e9;
+  const double start = now_s();
+  while (now_s() - start < duration) {
+    for (auto [st, unit] : {std::pair{0, 1}, std::pair{0, 2}, std::pair{1, 1}}) {
+      const auto s = rig.socket(static_cast<std::size_t>(st), unit);
+      if (!s.setpoint_valid) ++lapses;
+      least = std::min(least, s.remaining_s);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  EXPECT_EQ(lapses, 0);
+  EXPECT_GT(least, 0.0);
+  for (const auto& s : rig.runtime->station_stats()) EXPECT_EQ(s.missed_refreshes, 0u);
+  std::printf("validity soak: %.0f s, least remaining validity seen %.2f s of 10 s\n", duration, least);
+}
+
+TEST(RuntimeIntegration, AGridMeterThatDiesPutsEverySocketOnItsSafeCurrentWithinTheStaleTimeAndRecovers) {
+  auto o = three_car_site();
+  o.household_a = {2, 2, 2};
+  SiteRig rig(o);
+  rig.site->station(0).station().plug(1, ev(3, 16, 6));
+  ASSERT_GE(rig.wait_for([&] { return rig.socket(0, 1).setpoint_valid && rig.socket(0, 1).setpoint_a > 6; }, 30), 0);
+  rig.site->set_meter_silent(true);
+  const double took = rig.wait_for(
+      [&] {
+        return rig.socket(0, 1).setpoint_a == 6 && rig.socket(0, 2).setpoint_a == 6 && rig.socket(1, 1).setpoint_a == 6;
+      },
+      20);
+  ASSERT_GE(took, 0) << "sockets never went to their safe current\n" << rig.describe();
+  EXPECT_LE(took, 5.0 + 1.5) << "meter_stale_after_s = 5";
+  const auto st = rig.runtime->loop().status();
+  EXPECT_TRUE(st->degraded);
+  rig.site->set_meter_silent(false);
+  EXPECT_GE(rig.wait_for([&] { return rig.socket(0, 1).setpoint_a > 6; }, 10), 0) << "normal control did not resume";
+}
+
+TEST(RuntimeIntegration, AStationRestartIsReconnectedAndItsSetPointsWrittenAgain) {
+  SiteRig rig(three_car_site());
+  rig.site->station(0).station().plug(1, ev(3, 16, 6));
+  ASSERT_GE(rig.wait_for([&] { return rig.socket(0, 1).setpoint_valid; }, 20), 0);
+  EXPECT_EQ(rig.site->station(0).command("restart").rfind("ok", 0), 0u);
+  EXPECT_FALSE(rig.socket(0, 1).setpoint_valid) << "a rebooted station has lost its set-points";
+  const double took =
+      rig.wait_for([&] { return rig.socket(0, 1).setpoint_valid && rig.socket(0, 2).setpoint_valid; }, 15);
+  ASSERT_GE(took, 0) << "set-points were not written again after the restart";
+  EXPECT_LE(took, 5.0);
+}
+
+TEST(RuntimeIntegration, ScnModeWritesAndRefreshesThePerPhaseBudgetOnUnit200) {
+  auto o = three_car_site();
+  o.control = "scn";
+  o.stations[0].validity_s = 10;
+  SiteRig rig(o);
+  ASSERT_GE(
+      rig.wait_for([&] { return rig.runtime->loop().status() && rig.runtime->loop().status()->scn_budget_a; }, 10), 0);
+  // Read the SCN block back as a second master (a station accepts two).
+  drivers::LibmodbusTcpTransport probe({"127.0.0.1", rig.site->station_port(0), {}});
+  std::this_thread::sleep_for(std::chrono::seconds(15));  // longer than the 10 s validity
+  const auto regs = probe.read_holding(200, 1417, 12);
+  ASSERT_TRUE(regs) << regs.error().describe();
+  const auto budget = *rig.runtime->loop().status()->scn_budget_a;
+  for (std::size_t p = 0; p < 3; ++p) {
+    const auto v = drivers::decode(std::span(regs->data() + 2 * p, 2), drivers::ValueType::Float32);
+    const auto left = drivers::decode(std::span(regs->data() + 6 + 2 * p, 2), drivers::ValueType::U32);
+    EXPECT_DOUBLE_EQ(v, budget[p]) << "phase " << p + 1;
+    EXPECT_GT(left, 0) << "SCN limit L" << p + 1 << " expired: not refreshed";
+  }
+  // 25 A − 1 A margin − 10 A household = 14 A per phase for the SCN.
+  EXPECT_DOUBLE_EQ(budget[0], 14);
+}
+
+TEST(RuntimeIntegration, SixtyFourDoubleStationsAreRefreshedWithoutAMissedValidityWindow) {
+  SimulatedSiteOptions o;
+  o.grid_max_current_a = 500;
+  o.household_a = {20, 20, 20};
+  o.station_poll_interval_ms = 1000;
+  const char* mappings[] = {"L1L2L3", "L3L1L2", "L2L3L1"};
+  for (int i = 0; i < 64; ++i)
+    o.stations.push_back(SimStationSpec{"s" + std::to_string(i),
+                                        32,
+                                        10,
+                                        false,
+                                        {SimSocketSpec{2 * i, 16, 0, mappings[(2 * i) % 3]},
+                                         SimSocketSpec{2 * i + 1, 16, 0, mappings[(2 * i + 1) % 3]}}});
+  SiteRig rig(o);
+  for (std::size_t i = 0; i < 64; i += 2) rig.site->station(i).station().plug(1, ev(i % 4 == 0 ? 3 : 1, 16, 6));
+  ASSERT_GE(rig.wait_for(
+                [&] {
+                  for (std::size_t i = 0; i < 64; ++i)
+                    if (!rig.socket(i, 1).setpoint_valid || !rig.socket(i, 2).setpoint_valid) return false;
+                  return true;
+                },
+                20),
+            0)
+      << "not every socket got a set-point\n"
+      << rig.describe();
+  const char* env = std::getenv("EMSGW_SCALE_SOAK_S");
+  const double duration = env ? std::atof(env) : 45;
+  int lapses = 0;
+  const double start = now_s();
+  while (now_s() - start < duration) {
+    for (std::size_t i = 0; i < 64; ++i)
+      for (int unit : {1, 2}) lapses += rig.socket(i, unit).setpoint_valid ? 0 : 1;
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  }
+  EXPECT_EQ(lapses, 0);
+  std::uint64_t missed = 0, writes = 0;
+  for (const auto& s : rig.runtime->station_stats()) {
+    missed += s.missed_refreshes;
+    writes += s.writes;
+  }
+  EXPECT_EQ(missed, 0u);
+  std::printf("scale: 128 sockets for %.0f s, %llu writes, 0 lapses expected, %d seen\n", duration,
+              static_cast<unsigned long long>(writes), lapses);
+}
+
+}  // namespace
+}  // namespace emsgw::test
