@@ -76,7 +76,7 @@ struct SocketStatus {
   std::optional<double> applied_a;   ///< 1206: what the station applies
   std::optional<double> validity_s;  ///< 1208: remaining validity of the set-point
   double max_current_a = 0;
-  std::string reason;       ///< machine form of the binding constraint ("grid-l2", "pv-surplus", …; ems::to_string(Reason))
+  std::string reason;  ///< machine form of the binding constraint ("grid-l2", "pv-surplus", …; ems::to_string(Reason))
   std::string reason_text;  ///< the same in words, with its until-time where it has one
   std::optional<double> session_energy_wh;
   std::optional<double> total_energy_wh;

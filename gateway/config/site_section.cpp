@@ -97,7 +97,8 @@ void parse_control_section(TableReader& root, Config& cfg) {
   if (on_exit == "safe-current" || on_exit == "leave")
     cfg.control.on_exit = on_exit == "leave" ? ControlSettings::OnExit::Leave : ControlSettings::OnExit::SafeCurrent;
   else
-    r.diag().error(r.line("on_exit"), r.full("on_exit"), TableReader::quote(on_exit), "must be one of: safe-current, leave");
+    r.diag().error(r.line("on_exit"), r.full("on_exit"), TableReader::quote(on_exit),
+                   "must be one of: safe-current, leave");
   r.read("step_interval_ms", cfg.control.step_interval_ms);
   r.read("lease_ms", cfg.control.lease_ms);
 }

@@ -2,7 +2,9 @@
 // the project's simulators for the grid meter and the Alfen stations, a physics thread that makes
 // the meter show household + EV currents.
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <thread>
@@ -226,6 +228,23 @@ TEST(RuntimeIntegration, SixtyFourDoubleStationsAreRefreshedWithoutAMissedValidi
   EXPECT_EQ(missed, 0u);
   std::printf("scale: 128 sockets for %.0f s, %llu writes, 0 lapses expected, %d seen\n", duration,
               static_cast<unsigned long long>(writes), lapses);
+  // Figures for the notes (design.md §4), measured, not asserted.
+  auto stats = rig.runtime->loop().stats();
+  auto pct = [](std::vector<double> v, double q) {
+    if (v.empty()) return 0.0;
+    std::sort(v.begin(), v.end());
+    return v[static_cast<std::size_t>(q * static_cast<double>(v.size() - 1))];
+  };
+  rusage ru{};
+  ::getrusage(RUSAGE_SELF, &ru);
+  const double cpu_s = static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+                       static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+  std::printf(
+      "scale figures: grid sample -> set-points handed to workers p50 %.0f us p99 %.0f us (n=%zu); control step "
+      "p50 %.0f us p99 %.0f us; process (emsgw + 64 station simulators + meter simulator) CPU %.1f s over the run, "
+      "max RSS %ld MB\n",
+      pct(stats.reaction_us, 0.5), pct(stats.reaction_us, 0.99), stats.reaction_us.size(), pct(stats.step_us, 0.5),
+      pct(stats.step_us, 0.99), cpu_s, ru.ru_maxrss / 1024);
 }
 
 }  // namespace
