@@ -1,0 +1,339 @@
+#include "gateway/runtime/storage_recorder.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <charconv>
+#include <cmath>
+#include <string_view>
+
+namespace emsgw::gateway {
+
+namespace {
+
+constexpr std::string_view kSocketPrefix = "socket[";
+constexpr std::string_view kModeSuffix = "].mode";
+constexpr std::string_view kMaxSuffix = "].max_current_a";
+constexpr std::string_view kSiteLimitKey = "site.grid_max_current_a";
+constexpr auto kMaintainEvery = std::chrono::seconds(60);
+
+std::string number_text(double v) {
+  char buf[32];
+  const auto r = std::to_chars(buf, buf + sizeof buf, v);
+  return std::string(buf, r.ptr);
+}
+
+std::optional<double> parse_number(std::string_view s) {
+  double v = 0;
+  const auto r = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (r.ec != std::errc() || r.ptr != s.data() + s.size() || !std::isfinite(v)) return std::nullopt;
+  return v;
+}
+
+/// "socket[3].mode" with suffix "].mode" → 3.
+std::optional<int> socket_of(std::string_view key, std::string_view suffix) {
+  if (!key.starts_with(kSocketPrefix) || !key.ends_with(suffix)) return std::nullopt;
+  const auto digits = key.substr(kSocketPrefix.size(), key.size() - kSocketPrefix.size() - suffix.size());
+  int id = 0;
+  const auto r = std::from_chars(digits.data(), digits.data() + digits.size(), id);
+  if (digits.empty() || r.ec != std::errc() || r.ptr != digits.data() + digits.size()) return std::nullopt;
+  return id;
+}
+
+std::string socket_key(int id, std::string_view suffix) {
+  return std::string(kSocketPrefix) + std::to_string(id) + std::string(suffix);
+}
+
+}  // namespace
+
+std::optional<storage::SettingOverride> override_from_command(const ems::Command& c, std::string source,
+                                                              ems::WallTime at) {
+  storage::SettingOverride o;
+  o.source = std::move(source);
+  o.time = at;
+  if (const auto* m = std::get_if<ems::SetSocketMode>(&c)) {
+    o.key = socket_key(m->socket_id, kModeSuffix);
+    o.value = std::string(ems::to_string(m->mode));
+  } else if (const auto* x = std::get_if<ems::SetSocketMaxCurrent>(&c)) {
+    o.key = socket_key(x->socket_id, kMaxSuffix);
+    o.value = number_text(x->max_current_a);
+  } else if (const auto* s = std::get_if<ems::SetSiteLimit>(&c)) {
+    o.key = std::string(kSiteLimitKey);
+    o.value = number_text(s->grid_max_current_a);
+  } else {
+    return std::nullopt;
+  }
+  return o;
+}
+
+std::optional<ems::Command> command_from_override(const storage::SettingOverride& o) {
+  if (const auto id = socket_of(o.key, kModeSuffix)) {
+    const auto mode = ems::parse_charge_mode(o.value);
+    if (!mode) return std::nullopt;
+    return ems::SetSocketMode{*id, *mode};
+  }
+  if (const auto id = socket_of(o.key, kMaxSuffix)) {
+    const auto v = parse_number(o.value);
+    if (!v) return std::nullopt;
+    return ems::SetSocketMaxCurrent{*id, *v};
+  }
+  if (o.key == kSiteLimitKey) {
+    const auto v = parse_number(o.value);
+    if (!v) return std::nullopt;
+    return ems::SetSiteLimit{*v};
+  }
+  return std::nullopt;
+}
+
+std::vector<OverrideOutcome> apply_overrides(ems::SiteConfig& site,
+                                             const std::vector<storage::SettingOverride>& items) {
+  std::vector<OverrideOutcome> out;
+  for (const auto& o : items) {
+    OverrideOutcome r{o, false, {}};
+    const auto command = command_from_override(o);
+    if (!command) {
+      r.message = "unknown key or unreadable value";
+    } else {
+      auto copy = site;
+      if (const auto issues = ems::apply_command(copy, *command); !issues.empty()) {
+        r.message = "refused: " + issues.front().key + " = " + issues.front().value + ": " + issues.front().rule;
+      } else {
+        site = std::move(copy);
+        r.applied = true;
+        r.message = ems::describe(*command);
+      }
+    }
+    if (r.applied)
+      spdlog::info("override {} = {} (set by {}) applied on top of the configuration file", o.key, o.value, o.source);
+    else
+      spdlog::warn("override {} = {} (set by {}) skipped: {}", o.key, o.value, o.source, r.message);
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+StorageRecorder::StorageRecorder(storage::SqliteStore store, std::size_t queue_capacity)
+    : store_(std::move(store)), capacity_(queue_capacity == 0 ? 1 : queue_capacity) {}
+
+StorageRecorder::~StorageRecorder() {
+  stop();
+}
+
+void StorageRecorder::start() {
+  if (thread_.joinable()) return;
+  {
+    std::lock_guard lock(queue_mutex_);
+    stopping_ = false;
+    running_ = true;
+  }
+  thread_ = std::thread([this] { run(); });
+}
+
+void StorageRecorder::stop() {
+  if (!thread_.joinable()) return;
+  {
+    std::lock_guard lock(queue_mutex_);
+    stopping_ = true;
+  }
+  queue_cv_.notify_all();
+  thread_.join();
+  std::lock_guard lock(store_mutex_);
+  check("final flush", store_.flush(true));
+  std::lock_guard slock(queue_mutex_);
+  ++stats_.flushes;
+}
+
+void StorageRecorder::on_status(const std::shared_ptr<const ems::SiteStatus>& status) {
+  StatusItem item{status, decisions_ ? decisions_() : std::vector<Decision>{}};
+  {
+    std::lock_guard lock(queue_mutex_);
+    std::size_t statuses = 0;
+    for (const auto& i : queue_)
+      if (std::holds_alternative<StatusItem>(i)) ++statuses;
+    if (statuses >= capacity_) {
+      // Keep the decisions: fold them into the newest queued snapshot instead of losing them.
+      for (auto it = queue_.rbegin(); it != queue_.rend(); ++it)
+        if (auto* s = std::get_if<StatusItem>(&*it)) {
+          s->decisions.insert(s->decisions.end(), item.decisions.begin(), item.decisions.end());
+          break;
+        }
+      ++stats_.dropped;
+      return;
+    }
+    queue_.emplace_back(std::move(item));
+  }
+  queue_cv_.notify_one();
+}
+
+void StorageRecorder::record_command(const ems::Command& command, const std::string& source, ems::WallTime at) {
+  auto o = override_from_command(command, source, at);
+  if (!o) return;
+  {
+    std::lock_guard lock(queue_mutex_);
+    queue_.emplace_back(std::move(*o));  // overrides are rare and must not be lost: not bounded
+  }
+  queue_cv_.notify_one();
+}
+
+void StorageRecorder::wait_idle() {
+  std::unique_lock lock(queue_mutex_);
+  idle_cv_.wait(lock, [this] { return (queue_.empty() && !busy_) || !running_; });
+}
+
+RecorderStats StorageRecorder::stats() const {
+  std::lock_guard lock(queue_mutex_);
+  return stats_;
+}
+
+void StorageRecorder::run() {
+  std::unique_lock lock(queue_mutex_);
+  while (true) {
+    queue_cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+    if (queue_.empty()) break;  // stopping, and everything queued is written
+    Item item = std::move(queue_.front());
+    queue_.pop_front();
+    busy_ = true;
+    lock.unlock();
+    handle(item);
+    lock.lock();
+    busy_ = false;
+    if (queue_.empty()) idle_cv_.notify_all();
+  }
+  running_ = false;
+  idle_cv_.notify_all();
+}
+
+void StorageRecorder::handle(Item& item) {
+  std::lock_guard lock(store_mutex_);
+  if (auto* o = std::get_if<storage::SettingOverride>(&item)) {
+    check("override", store_.set_override(*o));
+    std::lock_guard slock(queue_mutex_);
+    ++stats_.overrides;
+    return;
+  }
+  handle_status(std::get<StatusItem>(item));
+}
+
+void StorageRecorder::handle_status(const StatusItem& item) {
+  const auto& st = *item.status;
+  storage::HistorySample h;
+  h.time = st.time;
+  if (!st.grid.stale) {
+    h.grid_current_a = st.grid.current_a;
+    h.grid_power_w = st.grid.power_w;
+  }
+  if (st.pv.configured && !st.pv.stale) h.pv_w = st.pv.power_w;
+  if (st.heatpump.configured) h.heatpump_w = st.heatpump.power_w;
+  for (const auto& so : st.sockets) {
+    storage::SocketSample s;
+    s.socket = so.id;
+    if (so.online) {
+      s.current_a = so.current_a;
+      s.applied_a = so.applied_a;
+    }
+    s.setpoint_a = so.setpoint_a;
+    h.sockets.push_back(s);
+  }
+  store_.add_sample(h);
+  record_decisions(item.decisions);
+  track_sessions(st);
+  {
+    std::lock_guard slock(queue_mutex_);
+    ++stats_.statuses;
+  }
+
+  const auto interval = std::chrono::seconds(std::max(1, store_.settings().flush_interval_s));
+  if (!last_flush_) last_flush_ = st.time;
+  if (!last_maintain_) last_maintain_ = st.time;
+  if (st.time - *last_maintain_ >= kMaintainEvery) {
+    check("maintain", store_.maintain(st.time));
+    last_maintain_ = st.time;
+    last_flush_ = st.time;
+    std::lock_guard slock(queue_mutex_);
+    ++stats_.flushes;
+  } else if (st.time - *last_flush_ >= interval) {
+    check("flush", store_.flush());
+    last_flush_ = st.time;
+    std::lock_guard slock(queue_mutex_);
+    ++stats_.flushes;
+  }
+}
+
+void StorageRecorder::record_decisions(const std::vector<Decision>& ds) {
+  constexpr std::string_view raised = "fault_raised:";
+  constexpr std::string_view cleared = "fault_cleared:";
+  std::uint64_t decisions = 0;
+  std::uint64_t events = 0;
+  for (const auto& d : ds) {
+    const std::string_view reason = d.reason;
+    if (reason.starts_with(raised) || reason.starts_with(cleared)) {
+      const bool up = reason.starts_with(raised);
+      store_.record_event({0, d.at, up ? storage::EventKind::FaultRaised : storage::EventKind::FaultCleared,
+                           std::string(reason.substr(up ? raised.size() : cleared.size())), d.text});
+      ++events;
+    } else if (d.socket_id < 0) {
+      // Site level: commands and reloads change the configuration in force.
+      store_.record_event({0, d.at, storage::EventKind::ConfigChange, d.reason, d.text});
+      ++events;
+    } else {
+      store_.record_decision({0, d.at, d.socket_id, d.old_a, d.new_a, d.reason});
+      ++decisions;
+    }
+  }
+  std::lock_guard slock(queue_mutex_);
+  stats_.decisions += decisions;
+  stats_.events += events;
+}
+
+void StorageRecorder::track_sessions(const ems::SiteStatus& st) {
+  for (const auto& so : st.sockets) {
+    if (!so.online) continue;  // a silent station says nothing about the EV
+    auto [it, first] = sockets_.try_emplace(so.id);
+    auto& memo = it->second;
+    if (first) {
+      // After a restart a session may still be open in the file: carry on with it.
+      if (auto open = store_.open_session(so.id); open)
+        memo.open = open->has_value();
+      else
+        fail("open session", open.error());
+    }
+    if (so.total_energy_wh) memo.last_counter_wh = so.total_energy_wh;
+    if (so.ev_connected && !memo.open && memo.last_counter_wh) {
+      if (auto r = store_.start_session({so.id, st.time, *memo.last_counter_wh}); r) {
+        memo.open = true;
+        std::lock_guard slock(queue_mutex_);
+        ++stats_.sessions_started;
+      } else {
+        fail("session start", r.error());
+      }
+    } else if (!so.ev_connected && memo.open) {
+      const double counter = memo.last_counter_wh.value_or(0);
+      if (auto r = store_.stop_session({so.id, st.time, counter, std::nullopt}); r) {
+        std::lock_guard slock(queue_mutex_);
+        ++stats_.sessions_stopped;
+      } else {
+        fail("session stop", r.error());
+      }
+      memo.open = false;
+    }
+  }
+}
+
+void StorageRecorder::check(const char* what, const storage::StorageStatus& s) {
+  if (!s) fail(what, s.error());
+}
+
+void StorageRecorder::fail(const char* what, const storage::StorageError& e) {
+  {
+    std::lock_guard slock(queue_mutex_);
+    ++stats_.failures;
+  }
+  if (!failure_logged_) {
+    spdlog::error("storage: {} failed: {} (history keeps running in memory; further failures are only counted)", what,
+                  e.message);
+    failure_logged_ = true;
+  } else {
+    spdlog::debug("storage: {} failed: {}", what, e.message);
+  }
+}
+
+}  // namespace emsgw::gateway

@@ -1,0 +1,130 @@
+#pragma once
+// Keeps what the control loop sees and decides in SQLite (gateway/storage/): history samples,
+// charging sessions, decisions, fault events and the settings overrides set by commands.
+//
+// The control thread only queues: on_status() hands the snapshot and the decisions taken since the
+// last step to the recorder's own thread through a bounded queue (a full queue drops the snapshot
+// and counts it). That thread converts, writes, flushes every [storage] flush_interval_s of status
+// time and runs maintain() once a minute. Storage failures are logged once and counted.
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <variant>
+#include <vector>
+
+#include "ems/command.hpp"
+#include "ems/site_status.hpp"
+#include "gateway/runtime/control_loop.hpp"
+#include "gateway/storage/sqlite_store.hpp"
+
+namespace emsgw::gateway {
+
+struct RecorderStats {
+  std::uint64_t statuses = 0;  ///< snapshots written
+  std::uint64_t dropped = 0;   ///< snapshots dropped because the queue was full
+  std::uint64_t decisions = 0;
+  std::uint64_t events = 0;
+  std::uint64_t sessions_started = 0;
+  std::uint64_t sessions_stopped = 0;
+  std::uint64_t overrides = 0;
+  std::uint64_t flushes = 0;
+  std::uint64_t failures = 0;  ///< storage calls that returned an error
+};
+
+/// Settings overrides ↔ commands. Keys: "socket[<id>].mode", "socket[<id>].max_current_a",
+/// "site.grid_max_current_a". Suspend/Resume are not settings and give nullopt.
+[[nodiscard]] std::optional<storage::SettingOverride> override_from_command(const ems::Command& c, std::string source,
+                                                                            ems::WallTime at);
+[[nodiscard]] std::optional<ems::Command> command_from_override(const storage::SettingOverride& o);
+
+struct OverrideOutcome {
+  storage::SettingOverride item;
+  bool applied = false;
+  std::string message;  ///< what was applied, or why it was skipped
+};
+/// Applies stored overrides on top of the file's site configuration through ems::apply_command, so
+/// the validator judges each; a refused or unreadable override is skipped (and logged).
+std::vector<OverrideOutcome> apply_overrides(ems::SiteConfig& site, const std::vector<storage::SettingOverride>& items);
+
+class StorageRecorder final : public StatusObserver {
+ public:
+  using DecisionSource = std::function<std::vector<Decision>()>;
+
+  explicit StorageRecorder(storage::SqliteStore store, std::size_t queue_capacity = 256);
+  ~StorageRecorder() override;
+  StorageRecorder(const StorageRecorder&) = delete;
+  StorageRecorder& operator=(const StorageRecorder&) = delete;
+
+  /// Called on the control thread in on_status(); normally ControlLoop::take_decisions.
+  void set_decision_source(DecisionSource source) { decisions_ = std::move(source); }
+
+  void start();
+  /// Writes what is queued, flushes everything (open history bucket too) and ends the thread.
+  void stop();
+
+  /// Control thread: queues the snapshot (never blocks on storage).
+  void on_status(const std::shared_ptr<const ems::SiteStatus>& status) override;
+  /// Any thread: an accepted command becomes a stored override (written at once by the thread).
+  void record_command(const ems::Command& command, const std::string& source, ems::WallTime at);
+
+  /// Blocks until everything queued so far has been handled (tests, shutdown).
+  void wait_idle();
+  [[nodiscard]] RecorderStats stats() const;
+
+  /// Runs `f` with the store under the recorder's lock (queries from other threads).
+  template <class F>
+  auto with_store(F&& f) {
+    std::lock_guard lock(store_mutex_);
+    return f(store_);
+  }
+
+ private:
+  struct StatusItem {
+    std::shared_ptr<const ems::SiteStatus> status;
+    std::vector<Decision> decisions;
+  };
+  using Item = std::variant<StatusItem, storage::SettingOverride>;
+
+  void run();
+  void handle(Item& item);
+  void handle_status(const StatusItem& item);
+  void track_sessions(const ems::SiteStatus& st);
+  void record_decisions(const std::vector<Decision>& ds);
+  void check(const char* what, const storage::StorageStatus& s);
+  void fail(const char* what, const storage::StorageError& e);
+
+  storage::SqliteStore store_;
+  std::mutex store_mutex_;
+  DecisionSource decisions_;
+  std::size_t capacity_;
+
+  mutable std::mutex queue_mutex_;
+  std::condition_variable queue_cv_;
+  std::condition_variable idle_cv_;
+  std::deque<Item> queue_;
+  bool busy_ = false;
+  bool running_ = false;
+  bool stopping_ = false;
+  std::thread thread_;
+
+  // recorder thread only
+  struct SocketMemo {
+    bool open = false;
+    std::optional<double> last_counter_wh;
+  };
+  std::map<int, SocketMemo> sockets_;
+  std::optional<ems::WallTime> last_flush_;
+  std::optional<ems::WallTime> last_maintain_;
+  bool failure_logged_ = false;
+  RecorderStats stats_;  ///< guarded by queue_mutex_
+};
+
+}  // namespace emsgw::gateway
