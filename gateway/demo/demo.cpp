@@ -164,7 +164,9 @@ int run_demo(const DemoOptions& options) {
   const auto config_path = (dir / "emsgw.toml").string();
   const int web_port = port_free(options.web_port) ? options.web_port : 0;
   std::ofstream(config_path) << site.config_toml("\n[web]\nlisten = \"127.0.0.1:" + std::to_string(web_port) +
-                                                 "\"\npassword_file = \"" + (dir / "web-password").string() + "\"\n");
+                                                 "\"\npassword_file = \"" + (dir / "web-password").string() +
+                                                 "\"\n\n[storage]\npath = \"" + (dir / "emsgw.sqlite").string() +
+                                                 "\"\nflush_interval_s = 5\nsynchronous = \"normal\"\n");
   Config cfg;
   try {
     cfg = load_config_file(config_path);

@@ -2,12 +2,15 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <csignal>
 #include <iostream>
 
 #include "drivers/system_clock.hpp"
 #include "emsgw/version.hpp"
 #include "gateway/runtime/alfen_station_device.hpp"
+#include "gateway/runtime/storage_recorder.hpp"
+#include "gateway/runtime/store_history_source.hpp"
 #include "gateway/runtime/systemd_notify.hpp"
 #include "mqtt/mqtt_bridge.hpp"
 #include "webui/status_source.hpp"
@@ -33,15 +36,25 @@ class Runtime::WorkerActuator final : public Actuator {
 };
 
 /// Commands from MQTT and HTTP: queued to the control thread, which validates, applies and replies.
+/// An accepted settings command is handed to the recorder (if any) to be kept as an override.
 class Runtime::QueuedCommands final : public ems::CommandSink {
  public:
-  explicit QueuedCommands(ControlLoop& loop) : loop_(loop) {}
+  QueuedCommands(ControlLoop& loop, StorageRecorder* recorder, const ems::Clock& clock)
+      : loop_(loop), recorder_(recorder), clock_(clock) {}
   void submit(ems::Command command, std::function<void(ems::CommandReply)> reply) override {
+    if (recorder_) {
+      reply = [this, command, inner = std::move(reply)](ems::CommandReply r) {
+        if (r.accepted) recorder_->record_command(command, "command", clock_.wall_now());
+        if (inner) inner(std::move(r));
+      };
+    }
     loop_.post(CommandEvent{std::move(command), std::move(reply)});
   }
 
  private:
   ControlLoop& loop_;
+  StorageRecorder* recorder_;
+  const ems::Clock& clock_;
 };
 
 /// Hands every status to the dashboard and to MQTT; both only swap a pointer (never block).
@@ -67,8 +80,14 @@ std::unique_ptr<StationDevice> make_alfen_station(const Config& config, std::siz
 Runtime::Runtime(Config config, const ems::Clock& clock, MeterFactory meters, StationFactory stations,
                  bool with_services)
     : config_(std::move(config)), clock_(clock) {
+  if (with_services) open_storage();
   actuator_ = std::make_unique<WorkerActuator>(stations_);
   loop_ = std::make_unique<ControlLoop>(config_, clock_, *actuator_);
+  if (recorder_) {
+    recorder_->set_decision_source([this] { return loop_->take_decisions(); });
+    loop_->add_observer(recorder_.get());
+    history_ = std::make_unique<StoreHistorySource>(*recorder_);
+  }
   loop_->step_interval = ems::Millis(config_.control.step_interval_ms);
   for (std::size_t i = 0; i < config_.site.stations.size(); ++i) {
     const auto& link = config_.station_links[i];
@@ -83,11 +102,11 @@ Runtime::Runtime(Config config, const ems::Clock& clock, MeterFactory meters, St
         },
         [this](WriteReport r) { loop_->post(WriteEvent{std::move(r)}); }));
   }
-  commands_ = std::make_unique<QueuedCommands>(*loop_);
+  commands_ = std::make_unique<QueuedCommands>(*loop_, recorder_.get(), clock_);
   if (with_services) {
     board_ = std::make_unique<webui::StatusBoard>();
     web_ = std::make_unique<webui::WebServer>(
-        config_.web, webui::WebServices{board_.get(), commands_.get(), nullptr, nullptr, nullptr, &clock_});
+        config_.web, webui::WebServices{board_.get(), commands_.get(), nullptr, history_.get(), nullptr, &clock_});
     if (config_.mqtt.enabled) {
       mqtt::SiteDescription d;
       d.site = config_.site;
@@ -116,9 +135,34 @@ Runtime::~Runtime() {
   stop();
 }
 
+void Runtime::open_storage() {
+  if (config_.storage.path.empty()) {
+    spdlog::info("storage off ([storage] path is empty): no history, sessions or overrides are kept");
+    return;
+  }
+  auto store = storage::SqliteStore::open(config_.storage);
+  if (!store) {
+    spdlog::error("storage off: cannot open {}: {} (control runs on without history and overrides)",
+                  config_.storage.path, store.error().message);
+    return;
+  }
+  if (auto overrides = store->overrides(); !overrides) {
+    spdlog::error("storage: cannot read the settings overrides: {} (the configuration file applies as is)",
+                  overrides.error().message);
+  } else if (!overrides->empty()) {
+    const auto outcomes = apply_overrides(config_.site, *overrides);
+    const auto applied = std::count_if(outcomes.begin(), outcomes.end(), [](const auto& o) { return o.applied; });
+    spdlog::info("storage: {} of {} stored override(s) applied on top of the configuration file", applied,
+                 outcomes.size());
+  }
+  spdlog::info("storage: {}", config_.storage.path);
+  recorder_ = std::make_unique<StorageRecorder>(std::move(*store));
+}
+
 void Runtime::start() {
   if (started_) return;
   started_ = true;
+  if (recorder_) recorder_->start();
   for (auto& s : stations_) s->start();
   for (auto& m : meters_) m->start();
   control_thread_ = std::thread([this] { loop_->run(stop_, heartbeat_); });
@@ -141,6 +185,7 @@ void Runtime::stop() {
   stop_ = true;
   loop_->wake();
   if (control_thread_.joinable()) control_thread_.join();
+  if (recorder_) recorder_->stop();  // writes what is queued and the open history bucket
   for (auto& m : meters_) m->stop();
   if (config_.control.on_exit == ControlSettings::OnExit::SafeCurrent) {
     const auto site = loop_->config().site;

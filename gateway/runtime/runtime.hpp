@@ -19,11 +19,14 @@ namespace emsgw::mqtt {
 class MqttBridge;
 }
 namespace emsgw::webui {
+class HistorySource;
 class StatusBoard;
 class WebServer;
 }  // namespace emsgw::webui
 
 namespace emsgw::gateway {
+
+class StorageRecorder;
 
 /// Builds the meter driver for a [meter.<role>] section.
 using MeterFactory =
@@ -38,7 +41,9 @@ std::unique_ptr<StationDevice> make_alfen_station(const Config& config, std::siz
 
 class Runtime {
  public:
-  /// `with_services`: also run the web server ([web]) and the MQTT bridge ([mqtt] enabled).
+  /// `with_services`: also run the web server ([web]), the MQTT bridge ([mqtt] enabled) and the
+  /// SQLite storage ([storage] path): history, sessions, decisions, events, and the overrides set
+  /// by commands, which are applied on top of the configuration file at start.
   Runtime(Config config, const ems::Clock& clock, MeterFactory meters = make_meter,
           StationFactory stations = make_alfen_station, bool with_services = true);
   ~Runtime();
@@ -63,15 +68,23 @@ class Runtime {
   [[nodiscard]] int web_port() const;
   /// Where MQTT and HTTP hand their commands in: queued to the control thread, answered from it.
   [[nodiscard]] ems::CommandSink& commands();
+  /// The storage recorder (nullptr when storage is off or could not be opened).
+  [[nodiscard]] StorageRecorder* recorder() { return recorder_.get(); }
+  /// The configuration the runtime started with (the file plus the stored overrides).
+  [[nodiscard]] const Config& started_config() const { return config_; }
 
  private:
   class WorkerActuator;
   class QueuedCommands;
   class Publisher;
 
+  void open_storage();
+
   Config config_;
   const ems::Clock& clock_;
   std::unique_ptr<WorkerActuator> actuator_;
+  std::unique_ptr<StorageRecorder> recorder_;
+  std::unique_ptr<webui::HistorySource> history_;
   std::unique_ptr<ControlLoop> loop_;
   std::vector<std::unique_ptr<StationWorker>> stations_;
   std::vector<std::unique_ptr<MeterWorker>> meters_;
