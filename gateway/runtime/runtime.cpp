@@ -222,6 +222,10 @@ std::vector<StationWorkerStats> Runtime::station_stats() const {
   return out;
 }
 
+ems::CommandSink& Runtime::commands() {
+  return *commands_;
+}
+
 int Runtime::web_port() const {
   return web_ ? web_->port() : 0;
 }
