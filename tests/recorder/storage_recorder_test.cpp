@@ -7,7 +7,10 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <filesystem>
+#include <future>
+#include <thread>
 
 #include "gateway/config/config.hpp"
 #include "gateway/runtime/runtime.hpp"
@@ -298,6 +301,48 @@ TEST(StorageOverrides, TheRuntimeStartsWithTheStoredOverridesOnTopOfTheFile) {
     const auto site = rt.loop().config().site;
     EXPECT_EQ(site.stations[0].sockets[0].mode, ems::ChargeMode::Pv);
     EXPECT_DOUBLE_EQ(site.stations[0].sockets[1].max_current_a, file_max);
+  }
+  std::filesystem::remove_all(dir);
+}
+
+TEST(StorageOverrides, ACommandAcceptedByTheRuntimeIsStoredAndAppliedAtTheNextStart) {
+  const auto dir = std::filesystem::temp_directory_path() / ("emsgw-recorder-cmd-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  auto cfg = example_config();
+  cfg.storage.path = (dir / "commands.sqlite").string();
+  cfg.web.password_file = (dir / "web-password").string();
+  ASSERT_NE(cfg.site.stations[0].sockets[1].mode, ems::ChargeMode::Off);
+  ems::ManualClock clock{ems::MonoTime{}, storage::from_unix_ms(1'700'000'000'000)};
+  const auto fake = [](const Config&, std::size_t, const ems::Clock& c) -> std::unique_ptr<StationDevice> {
+    return std::make_unique<test::FakeStationDevice>(c, std::vector<int>{1, 2});
+  };
+  {
+    Runtime rt(cfg, clock, make_meter, fake);
+    ASSERT_NE(rt.recorder(), nullptr);
+    std::promise<ems::CommandReply> replied;
+    rt.commands().submit(ems::SetSocketMode{1, ems::ChargeMode::Off},
+                         [&](ems::CommandReply r) { replied.set_value(std::move(r)); });
+    rt.commands().submit(ems::SetSocketMaxCurrent{0, 500}, [](ems::CommandReply) {});  // refused: not kept
+    std::atomic<bool> stop{false};
+    std::thread control([&] { rt.loop().run(stop, {}); });
+    auto reply = replied.get_future();
+    ASSERT_EQ(reply.wait_for(seconds(10)), std::future_status::ready);
+    EXPECT_TRUE(reply.get().accepted);
+    stop = true;
+    rt.loop().wake();
+    control.join();
+    rt.recorder()->start();
+    rt.recorder()->stop();
+    const auto o = rt.recorder()->with_store([](storage::SqliteStore& s) { return s.overrides(); });
+    ASSERT_TRUE(o);
+    ASSERT_EQ(o->size(), 1U);
+    EXPECT_EQ(o->front().key, "socket[1].mode");
+    EXPECT_EQ(o->front().source, "command");
+  }
+  {
+    Runtime rt(cfg, clock, make_meter, fake);
+    EXPECT_EQ(rt.loop().config().site.stations[0].sockets[1].mode, ems::ChargeMode::Off);
+    EXPECT_EQ(rt.started_config().site.stations[0].sockets[1].mode, ems::ChargeMode::Off);
   }
   std::filesystem::remove_all(dir);
 }
