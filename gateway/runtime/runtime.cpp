@@ -207,6 +207,15 @@ void Runtime::stop() {
 std::vector<ConfigError> Runtime::reload(const std::string& path) {
   try {
     auto cfg = load_config_file(path);
+    if (recorder_) {
+      // The file stays the base; the overrides set at runtime stay on top of it.
+      recorder_->wait_idle();
+      auto overrides = recorder_->with_store([](storage::SqliteStore& s) { return s.overrides(); });
+      if (overrides)
+        (void)apply_overrides(cfg.site, *overrides);
+      else
+        spdlog::error("reload: cannot read the settings overrides: {}", overrides.error().message);
+    }
     loop_->post(ReloadEvent{std::move(cfg)});
     return {};
   } catch (const ConfigLoadError& e) {

@@ -55,7 +55,8 @@ class Runtime {
   /// Writes the configured final state (control.on_exit) and stops every thread.
   void stop();
   /// Parses and validates `path`, then hands it to the control loop; a bad file keeps the running
-  /// configuration. Returns the errors (empty on success).
+  /// configuration. Stored overrides are applied on top of the file again. Returns the errors
+  /// (empty on success).
   std::vector<ConfigError> reload(const std::string& path);
 
   [[nodiscard]] ControlLoop& loop() { return *loop_; }

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <filesystem>
 #include <future>
@@ -344,6 +345,42 @@ TEST(StorageOverrides, ACommandAcceptedByTheRuntimeIsStoredAndAppliedAtTheNextSt
     EXPECT_EQ(rt.loop().config().site.stations[0].sockets[1].mode, ems::ChargeMode::Off);
     EXPECT_EQ(rt.started_config().site.stations[0].sockets[1].mode, ems::ChargeMode::Off);
   }
+  std::filesystem::remove_all(dir);
+}
+
+TEST(StorageOverrides, AReloadKeepsTheStoredOverridesOnTopOfTheNewFile) {
+  const auto dir = std::filesystem::temp_directory_path() / ("emsgw-recorder-reload-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  auto cfg = example_config();
+  cfg.storage.path = (dir / "reload.sqlite").string();
+  cfg.web.password_file = (dir / "web-password").string();
+  {
+    auto store = storage::SqliteStore::open(cfg.storage);
+    ASSERT_TRUE(store) << store.error().message;
+    ASSERT_TRUE(store->set_override({"socket[0].mode", "pv", "command", storage::from_unix_ms(1'700'000'000'000)}));
+  }
+  ems::ManualClock clock;
+  Runtime rt(cfg, clock, make_meter,
+             [](const Config&, std::size_t, const ems::Clock& c) -> std::unique_ptr<StationDevice> {
+               return std::make_unique<test::FakeStationDevice>(c, std::vector<int>{1, 2});
+             });
+  ASSERT_EQ(rt.loop().config().site.stations[0].sockets[0].mode, ems::ChargeMode::Pv);
+  rt.recorder()->start();
+  EXPECT_TRUE(rt.reload(std::string(EMSGW_SOURCE_DIR) + "/tests/config/data/issue-example.toml").empty());
+  std::atomic<bool> stop{false};
+  std::thread control([&] { rt.loop().run(stop, {}); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // a few turns of the loop
+  stop = true;
+  rt.loop().wake();
+  control.join();
+  rt.recorder()->stop();
+  EXPECT_EQ(rt.loop().config().site.stations[0].sockets[0].mode, ems::ChargeMode::Pv);
+  const auto events = rt.recorder()->with_store([](storage::SqliteStore& s) { return s.events(ems::WallTime{}); });
+  ASSERT_TRUE(events);
+  const auto reloads = std::count_if(events->begin(), events->end(), [](const storage::Event& e) {
+    return e.kind == storage::EventKind::ConfigChange && e.subject == "config";
+  });
+  EXPECT_EQ(reloads, 1);  // the reload is on record
   std::filesystem::remove_all(dir);
 }
 
