@@ -8,6 +8,35 @@
 
 namespace emsgw::test {
 
+drivers::alfen::SimEv ev(int phases, double max_a, double min_a) {
+  drivers::alfen::SimEv e;
+  e.phases = phases;
+  e.max_current_a = max_a;
+  e.min_current_a = min_a;
+  return e;
+}
+
+double now_s() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+gateway::SimulatedSiteOptions three_car_site() {
+  gateway::SimulatedSiteOptions o;
+  o.grid_max_current_a = 25;
+  o.safety_margin_a = 1;
+  o.household_a = {10, 10, 10};
+  o.site_extra = "probing_time_s = 10";
+  o.stations = {
+      gateway::SimStationSpec{"carport",
+                              32,
+                              60,
+                              false,
+                              {gateway::SimSocketSpec{0, 16, 6, "L1L2L3"}, gateway::SimSocketSpec{1, 16, 6, "L2L3L1"}}},
+      gateway::SimStationSpec{"driveway", 16, 60, false, {gateway::SimSocketSpec{2, 16, 6, "L3L1L2"}}},
+  };
+  return o;
+}
+
 SiteRig::SiteRig(gateway::SimulatedSiteOptions options, const std::string& extra_toml) {
   spdlog::set_level(spdlog::level::warn);
   site = std::make_unique<gateway::SimulatedSite>(std::move(options));

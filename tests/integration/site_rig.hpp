@@ -11,6 +11,14 @@
 
 namespace emsgw::test {
 
+/// An EV for the station simulator.
+drivers::alfen::SimEv ev(int phases, double max_a, double min_a);
+/// Seconds on the steady clock.
+double now_s();
+/// The three-car site of the guide's commissioning test: 25 A, 1 A margin, 10 A household; a double
+/// station (sockets 0 L1L2L3 and 1 L2L3L1) and a single one (socket 2 L3L1L2); probing 10 s.
+gateway::SimulatedSiteOptions three_car_site();
+
 struct SiteRig {
   drivers::SystemClock clock;
   std::unique_ptr<gateway::SimulatedSite> site;
