@@ -304,7 +304,7 @@ void ControlLoop::on_command(CommandEvent& e) {
       reply.message = "accepted: " + what;
       spdlog::info("command: {}", what);
       ++stats_.commands_accepted;
-      decisions_.push_back({clock_.wall_now(), -1, 0, 0, "command", what});
+      push_decision_locked({clock_.wall_now(), -1, 0, 0, "command", what});
     }
   }
   if (e.reply) e.reply(std::move(reply));
@@ -340,7 +340,7 @@ void ControlLoop::on_reload(ReloadEvent& e) {
   spdlog::info("reload: configuration applied from {}", e.config.source);
   std::lock_guard lock(state_mutex_);
   config_.site = e.config.site;
-  decisions_.push_back({clock_.wall_now(), -1, 0, 0, "config", "configuration reloaded from " + e.config.source});
+  push_decision_locked({clock_.wall_now(), -1, 0, 0, "config", "configuration reloaded from " + e.config.source});
 }
 
 ems::SiteSnapshot ControlLoop::snapshot(MonoTime now) const {
@@ -454,7 +454,7 @@ void ControlLoop::actuate(const ems::Allocation& a) {
       spdlog::info("socket {} ({} unit {}): {} -> {} ({})", sa.id, st.name, ref->unit,
                    old_a < 0 ? std::string("-") : format_amps(old_a), format_amps(amps), reason_words(sa.reason));
       std::lock_guard lock(state_mutex_);
-      decisions_.push_back({clock_.wall_now(), sa.id, std::max(0.0, old_a), amps, reason, reason_words(sa.reason)});
+      push_decision_locked({clock_.wall_now(), sa.id, std::max(0.0, old_a), amps, reason, reason_words(sa.reason)});
     } else if (last_reason_[sa.id] != reason) {
       spdlog::info("socket {}: {} ({})", sa.id, format_amps(amps), reason_words(sa.reason));
     }
@@ -602,10 +602,13 @@ std::shared_ptr<ems::SiteStatus> ControlLoop::build_status(const ems::Allocation
 
 void ControlLoop::update_faults(const ems::Allocation& a, MonoTime, ems::SiteStatus& st) {
   if (a.is_degraded(ems::Degradation::MeterStale) || a.is_degraded(ems::Degradation::MeterImplausible)) {
-    if (!faults_.contains("meter_stale"))
-      raise_fault("meter_stale", "grid meter silent or rejected for more than " +
-                                     format_number(config_.site.meter_stale_after_s) +
-                                     " s: every socket on its safe current");
+    if (!faults_.contains("meter_stale")) {
+      const bool never = !meters_.contains("grid");
+      raise_fault("meter_stale", never ? std::string("no grid meter reading yet: every socket on its safe current")
+                                       : "grid meter silent or rejected for more than " +
+                                             format_number(config_.site.meter_stale_after_s) +
+                                             " s: every socket on its safe current");
+    }
   } else {
     clear_fault("meter_stale");
   }
@@ -622,12 +625,20 @@ void ControlLoop::update_faults(const ems::Allocation& a, MonoTime, ems::SiteSta
   st.degraded = !st.degraded_reasons.empty();
 }
 
+void ControlLoop::push_decision_locked(Decision d) {
+  // Drained by storage when it runs; without it only the newest kDecisionsKept are kept.
+  constexpr std::size_t kDecisionsKept = 10000;
+  if (decisions_.size() >= kDecisionsKept)
+    decisions_.erase(decisions_.begin(), decisions_.begin() + static_cast<std::ptrdiff_t>(kDecisionsKept / 10));
+  decisions_.push_back(std::move(d));
+}
+
 void ControlLoop::raise_fault(const std::string& code, const std::string& text) {
   if (faults_.contains(code)) return;
   spdlog::warn("fault raised: {}", text);
   faults_[code] = {code, text, clock_.wall_now()};
   std::lock_guard lock(state_mutex_);
-  decisions_.push_back({clock_.wall_now(), -1, 0, 0, "fault_raised:" + code, text});
+  push_decision_locked({clock_.wall_now(), -1, 0, 0, "fault_raised:" + code, text});
 }
 
 void ControlLoop::clear_fault(const std::string& code) {
@@ -636,7 +647,7 @@ void ControlLoop::clear_fault(const std::string& code) {
   spdlog::info("fault cleared: {}", it->second.text);
   {
     std::lock_guard lock(state_mutex_);
-    decisions_.push_back({clock_.wall_now(), -1, 0, 0, "fault_cleared:" + code, it->second.text});
+    push_decision_locked({clock_.wall_now(), -1, 0, 0, "fault_cleared:" + code, it->second.text});
   }
   faults_.erase(it);
 }

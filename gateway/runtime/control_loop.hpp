@@ -146,6 +146,8 @@ class ControlLoop {
   void update_faults(const ems::Allocation& a, ems::MonoTime now, ems::SiteStatus& st);
   void raise_fault(const std::string& code, const std::string& text);
   void clear_fault(const std::string& code);
+  /// Appends a decision; the caller holds state_mutex_.
+  void push_decision_locked(Decision d);
 
   Config config_;
   const ems::Clock& clock_;

@@ -224,3 +224,32 @@ TEST(ControlLoop, RecordsEverySetPointChangeWithItsReason) {
 
 }  // namespace
 }  // namespace emsgw::gateway
+
+namespace emsgw::gateway {
+namespace {
+TEST(ControlLoop, BeforeTheFirstMeterSampleTheFaultSaysSoAndSocketsAreOnTheirSafeCurrent) {
+  LoopRig rig;
+  rig.poll_station();
+  rig.loop->step("timer");
+  const auto st = rig.loop->status();
+  ASSERT_FALSE(st->faults.empty());
+  bool said = false;
+  for (const auto& f : st->faults) said = said || f.text.find("no grid meter reading yet") != std::string::npos;
+  EXPECT_TRUE(said);
+  EXPECT_EQ(rig.desired(1), 6);
+}
+
+TEST(ControlLoop, KeepsAtMostTenThousandUndrainedDecisionsAndTheNewestOnes) {
+  LoopRig rig;
+  rig.poll_station();
+  rig.grid({5, 5, 5});
+  for (int i = 0; i < 10500; ++i)
+    rig.loop->handle(CommandEvent{ems::SetSocketMode{0, i % 2 ? ems::ChargeMode::Off : ems::ChargeMode::Now}, nullptr});
+  const auto d = rig.loop->take_decisions();
+  EXPECT_LE(d.size(), 10000u);
+  EXPECT_GE(d.size(), 9000u);
+  ASSERT_FALSE(d.empty());
+  EXPECT_EQ(d.back().text, "set socket 0 mode to off") << "the newest decision is kept";
+}
+}  // namespace
+}  // namespace emsgw::gateway
