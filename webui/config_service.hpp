@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <string>
 #include <vector>
 
 #include "ems/site_config.hpp"
@@ -19,6 +20,9 @@ class ConfigService {
   /// of the running configuration and validates the copy. Returns the validator's findings; when
   /// empty the change is in effect (and persisted by the gateway).
   [[nodiscard]] virtual std::vector<ems::ConfigIssue> put_config(const nlohmann::json& patch) = 0;
+  /// Clears the runtime override `key` (all of them when empty), so the configuration file's value
+  /// applies again. Returns why not (e.g. no such override); empty when done.
+  [[nodiscard]] virtual std::vector<ems::ConfigIssue> clear_overrides(const std::string& key) = 0;
 };
 
 }  // namespace emsgw::webui

@@ -549,6 +549,16 @@ void WebServer::install_routes() {
     if (!issues.empty()) return send_json(res, 422, {{"ok", false}, {"issues", to_json(issues)}});
     send_json(res, 200, {{"ok", true}, {"config", services_.config->get_config()}});
   });
+  srv.Delete("/api/config/overrides", [this, may_write](const Request& req, Response& res) {
+    if (!may_write(req, res)) return;
+    if (!services_.config) return send_error(res, 503, "configuration is not available in this build");
+    const auto key = req.get_param_value("key");
+    if (!req.has_param("key") && req.get_param_value("all") != "true")
+      return send_error(res, 400, "give ?key=<override key>, or ?all=true to clear every override");
+    const auto issues = services_.config->clear_overrides(key);
+    if (!issues.empty()) return send_json(res, 422, {{"ok", false}, {"issues", to_json(issues)}});
+    send_json(res, 200, {{"ok", true}, {"config", services_.config->get_config()}});
+  });
   srv.Get("/api/phase_mappings", [may_read](const Request& req, Response& res) {
     if (!may_read(req, res)) return;
     const auto count = int_param(req, "sockets").value_or(8);

@@ -330,17 +330,22 @@ void ControlLoop::on_reload(ReloadEvent& e) {
     spdlog::error(
         "reload: stations, sockets or meters changed; those changes need a restart. Running configuration kept.");
     raise_fault("reload_needs_restart", "the configuration file changes devices; restart emsgw to apply it");
+    if (e.done) e.done({{"stations", "(changed)", "stations, sockets or meters changed: restart emsgw to apply them"}});
     return;
   }
   if (const auto issues = allocator_.update_config(e.config.site); !issues.empty()) {
     spdlog::error("reload: refused ({}: {}); running configuration kept", issues.front().key, issues.front().rule);
+    if (e.done) e.done(issues);
     return;
   }
   clear_fault("reload_needs_restart");
   spdlog::info("reload: configuration applied from {}", e.config.source);
-  std::lock_guard lock(state_mutex_);
-  config_.site = e.config.site;
-  push_decision_locked({clock_.wall_now(), -1, 0, 0, "config", "configuration reloaded from " + e.config.source});
+  {
+    std::lock_guard lock(state_mutex_);
+    config_.site = e.config.site;
+    push_decision_locked({clock_.wall_now(), -1, 0, 0, "config", "configuration reloaded from " + e.config.source});
+  }
+  if (e.done) e.done({});
 }
 
 ems::SiteSnapshot ControlLoop::snapshot(MonoTime now) const {

@@ -47,6 +47,8 @@ struct CommandEvent {
 };
 struct ReloadEvent {
   Config config;  ///< already parsed and validated
+  /// Called on the control thread once the reload is applied (empty) or refused (the reasons).
+  std::function<void(std::vector<ems::ConfigIssue>)> done;
 };
 using Event = std::variant<MeterEvent, StationEvent, WriteEvent, CommandEvent, ReloadEvent>;
 

@@ -9,6 +9,8 @@
 #include "drivers/system_clock.hpp"
 #include "emsgw/version.hpp"
 #include "gateway/runtime/alfen_station_device.hpp"
+#include "gateway/runtime/device_probes.hpp"
+#include "gateway/runtime/runtime_config_service.hpp"
 #include "gateway/runtime/storage_recorder.hpp"
 #include "gateway/runtime/store_history_source.hpp"
 #include "gateway/runtime/systemd_notify.hpp"
@@ -39,12 +41,12 @@ class Runtime::WorkerActuator final : public Actuator {
 /// An accepted settings command is handed to the recorder (if any) to be kept as an override.
 class Runtime::QueuedCommands final : public ems::CommandSink {
  public:
-  QueuedCommands(ControlLoop& loop, StorageRecorder* recorder, const ems::Clock& clock)
-      : loop_(loop), recorder_(recorder), clock_(clock) {}
+  QueuedCommands(ControlLoop& loop, StorageRecorder* recorder, const ems::Clock& clock, std::string source)
+      : loop_(loop), recorder_(recorder), clock_(clock), source_(std::move(source)) {}
   void submit(ems::Command command, std::function<void(ems::CommandReply)> reply) override {
     if (recorder_) {
       reply = [this, command, inner = std::move(reply)](ems::CommandReply r) {
-        if (r.accepted) recorder_->record_command(command, "command", clock_.wall_now());
+        if (r.accepted) recorder_->record_command(command, source_, clock_.wall_now());
         if (inner) inner(std::move(r));
       };
     }
@@ -55,6 +57,7 @@ class Runtime::QueuedCommands final : public ems::CommandSink {
   ControlLoop& loop_;
   StorageRecorder* recorder_;
   const ems::Clock& clock_;
+  std::string source_;  ///< who set the overrides these commands leave: "web", "mqtt", …
 };
 
 /// Hands every status to the dashboard and to MQTT; both only swap a pointer (never block).
@@ -79,7 +82,7 @@ std::unique_ptr<StationDevice> make_alfen_station(const Config& config, std::siz
 
 Runtime::Runtime(Config config, const ems::Clock& clock, MeterFactory meters, StationFactory stations,
                  bool with_services)
-    : config_(std::move(config)), clock_(clock) {
+    : file_config_(config), config_(std::move(config)), clock_(clock) {
   if (with_services) open_storage();
   actuator_ = std::make_unique<WorkerActuator>(stations_);
   loop_ = std::make_unique<ControlLoop>(config_, clock_, *actuator_);
@@ -102,11 +105,16 @@ Runtime::Runtime(Config config, const ems::Clock& clock, MeterFactory meters, St
         },
         [this](WriteReport r) { loop_->post(WriteEvent{std::move(r)}); }));
   }
-  commands_ = std::make_unique<QueuedCommands>(*loop_, recorder_.get(), clock_);
+  commands_ = std::make_unique<QueuedCommands>(*loop_, recorder_.get(), clock_, "command");
   if (with_services) {
     board_ = std::make_unique<webui::StatusBoard>();
+    web_commands_ = std::make_unique<QueuedCommands>(*loop_, recorder_.get(), clock_, "web");
+    config_service_ = std::make_unique<RuntimeConfigService>(file_config_, config_, *loop_, recorder_.get(), clock_);
+    probes_ = std::make_unique<DeviceProbes>([this] { return config_service_->saved_config(); },
+                                             [this] { return board_->latest(); }, meters, stations, clock_);
     web_ = std::make_unique<webui::WebServer>(
-        config_.web, webui::WebServices{board_.get(), commands_.get(), nullptr, history_.get(), nullptr, &clock_});
+        config_.web, webui::WebServices{board_.get(), web_commands_.get(), config_service_.get(), history_.get(),
+                                        probes_.get(), &clock_});
     if (config_.mqtt.enabled) {
       mqtt::SiteDescription d;
       d.site = config_.site;
@@ -114,7 +122,8 @@ Runtime::Runtime(Config config, const ems::Clock& clock, MeterFactory meters, St
       d.has_heatpump = config_.meters.contains("heatpump") || config_.site.heatpump.enabled;
       d.sw_version = emsgw::kVersion;
       d.configuration_url = "http://" + config_.web.listen.host + ":" + std::to_string(config_.web.listen.port) + "/";
-      mqtt_ = std::make_unique<mqtt::MqttBridge>(config_.mqtt, d, *commands_, clock_);
+      mqtt_commands_ = std::make_unique<QueuedCommands>(*loop_, recorder_.get(), clock_, "mqtt");
+      mqtt_ = std::make_unique<mqtt::MqttBridge>(config_.mqtt, d, *mqtt_commands_, clock_);
     }
     publisher_ = std::make_unique<Publisher>(board_.get(), mqtt_.get());
     loop_->add_observer(publisher_.get());
@@ -150,7 +159,7 @@ void Runtime::open_storage() {
     spdlog::error("storage: cannot read the settings overrides: {} (the configuration file applies as is)",
                   overrides.error().message);
   } else if (!overrides->empty()) {
-    const auto outcomes = apply_overrides(config_.site, *overrides);
+    const auto outcomes = apply_config_overrides(config_, *overrides);
     const auto applied = std::count_if(outcomes.begin(), outcomes.end(), [](const auto& o) { return o.applied; });
     spdlog::info("storage: {} of {} stored override(s) applied on top of the configuration file", applied,
                  outcomes.size());
@@ -207,16 +216,18 @@ void Runtime::stop() {
 std::vector<ConfigError> Runtime::reload(const std::string& path) {
   try {
     auto cfg = load_config_file(path);
+    const Config file = cfg;
     if (recorder_) {
       // The file stays the base; the overrides set at runtime stay on top of it.
       recorder_->wait_idle();
       auto overrides = recorder_->with_store([](storage::SqliteStore& s) { return s.overrides(); });
       if (overrides)
-        (void)apply_overrides(cfg.site, *overrides);
+        (void)apply_config_overrides(cfg, *overrides);
       else
         spdlog::error("reload: cannot read the settings overrides: {}", overrides.error().message);
     }
-    loop_->post(ReloadEvent{std::move(cfg)});
+    if (config_service_) config_service_->file_reloaded(file, cfg);
+    loop_->post(ReloadEvent{std::move(cfg), {}});
     return {};
   } catch (const ConfigLoadError& e) {
     for (const auto& err : e.errors()) spdlog::error("reload refused: {}", err.format());

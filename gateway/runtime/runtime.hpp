@@ -26,6 +26,8 @@ class WebServer;
 
 namespace emsgw::gateway {
 
+class DeviceProbes;
+class RuntimeConfigService;
 class StorageRecorder;
 
 /// Builds the meter driver for a [meter.<role>] section.
@@ -71,6 +73,9 @@ class Runtime {
   [[nodiscard]] ems::CommandSink& commands();
   /// The storage recorder (nullptr when storage is off or could not be opened).
   [[nodiscard]] StorageRecorder* recorder() { return recorder_.get(); }
+  /// The dashboard's configuration pages and device tests (nullptr without services).
+  [[nodiscard]] RuntimeConfigService* config_service() { return config_service_.get(); }
+  [[nodiscard]] DeviceProbes* probes() { return probes_.get(); }
   /// The configuration the runtime started with (the file plus the stored overrides).
   [[nodiscard]] const Config& started_config() const { return config_; }
 
@@ -81,6 +86,7 @@ class Runtime {
 
   void open_storage();
 
+  Config file_config_;  ///< as read from the file, before the stored overrides
   Config config_;
   const ems::Clock& clock_;
   std::unique_ptr<WorkerActuator> actuator_;
@@ -90,6 +96,10 @@ class Runtime {
   std::vector<std::unique_ptr<StationWorker>> stations_;
   std::vector<std::unique_ptr<MeterWorker>> meters_;
   std::unique_ptr<QueuedCommands> commands_;
+  std::unique_ptr<QueuedCommands> web_commands_;
+  std::unique_ptr<QueuedCommands> mqtt_commands_;
+  std::unique_ptr<RuntimeConfigService> config_service_;
+  std::unique_ptr<DeviceProbes> probes_;
   std::unique_ptr<webui::StatusBoard> board_;
   std::unique_ptr<webui::WebServer> web_;
   std::unique_ptr<mqtt::MqttBridge> mqtt_;

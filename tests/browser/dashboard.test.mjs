@@ -1,8 +1,11 @@
-// End-to-end: the real web server on a simulated site (webui_harness), Debian's Chromium driven by
-// playwright-core. Logs in, watches live values move, changes a socket's mode and sees the
-// simulated site take it, checks the configuration pages and the degraded banner, and saves
-// screenshots. Any failed check exits non-zero.
+// End-to-end: the real emsgw runtime and its dashboard on the project's simulators (runtime_harness:
+// grid meter, an Alfen Eve Double with an EV at each socket, PV, all over loopback Modbus), driven in
+// Debian's Chromium by playwright-core. Logs in, watches live values move, changes a socket's mode
+// and sees the Alfen simulator take it (through the simulator's own control port), saves and clears
+// a setting, runs the device tests, sees the banner, and saves screenshots. Any failed check exits
+// non-zero.
 import { spawn } from 'node:child_process';
+import { connect } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,19 +18,51 @@ let failures = 0;
 const check = (ok, what) => { console.log(`${ok ? 'ok  ' : 'FAIL'} ${what}`); if (!ok) failures += 1; };
 
 function startHarness() {
-  const args = ['--listen', '127.0.0.1:0', '--password', password, '--step-ms', '250'];
-  if (process.env.EMSGW_CONFIG) args.push('--config', process.env.EMSGW_CONFIG);
+  const args = ['--listen', '127.0.0.1:0', '--password', password];
   const child = spawn(harnessPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('harness did not start within 10 s')), 10000);
+    const timer = setTimeout(() => reject(new Error('harness did not start within 20 s')), 20000);
     let out = '';
     child.stdout.on('data', (d) => {
       out += d;
       const m = out.match(/listening on (http:\/\/[\d.]+:\d+)/);
-      if (m) { clearTimeout(timer); resolve({ child, url: m[1] }); }
+      const c = out.match(/station garage control 127\.0\.0\.1:(\d+)/);
+      if (m && c) { clearTimeout(timer); resolve({ child, url: m[1], control: Number(c[1]) }); }
     });
     child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`harness exited with ${code}`)); });
   });
+}
+
+// One line of the Alfen simulator's control port: "status" → per socket Mode 3 state, the set-point
+// the station holds (1210), what it applies and what the EV draws.
+function simStatus(port) {
+  return new Promise((resolve, reject) => {
+    const sock = connect(port, '127.0.0.1', () => sock.write('status\n'));
+    let buf = '';
+    sock.setTimeout(3000, () => { sock.destroy(); reject(new Error('simulator control port: no answer')); });
+    sock.on('data', (d) => {
+      buf += d;
+      if (!buf.includes('\n')) return;
+      sock.end();
+      const sockets = {};
+      for (const part of buf.split('\n')[0].replace(/^ok /, '').split(' | ')) {
+        const m = part.match(/socket (\d+): (\S+) setpoint=([\d.]+)\S* .*applied=([\d.]+) drawn=([\d.]+)/);
+        if (m) sockets[m[1]] = { mode3: m[2], setpoint: Number(m[3]), applied: Number(m[4]), drawn: Number(m[5]) };
+      }
+      resolve(sockets);
+    });
+    sock.on('error', reject);
+  });
+}
+async function waitSim(port, pred, what, ms = 15000) {
+  const until = Date.now() + ms;
+  let last;
+  while (Date.now() < until) {
+    last = await simStatus(port);
+    if (pred(last)) return last;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`simulator: ${what} not seen within ${ms / 1000} s (last: ${JSON.stringify(last)})`);
 }
 
 const profile = mkdtempSync(join(tmpdir(), 'emsgw-chromium-'));
@@ -87,7 +122,11 @@ try {
   check(session && session.httpOnly && session.sameSite === 'Strict', 'session cookie is HttpOnly and SameSite=Strict');
   check(await page.evaluate(() => document.cookie.includes('emsgw_session')) === false, 'page script cannot read the session cookie');
 
-  // Change socket 1's mode to off; the simulated site takes it and the card follows.
+  // Both EVs charge in the simulator before anything is changed.
+  const before = await waitSim(harness.control, (s) => s['1'] && s['1'].drawn > 1 && s['2'] && s['2'].drawn > 1, 'both EVs charging');
+  check(true, `simulator: socket 1 draws ${before['1'].drawn} A, socket 2 ${before['2'].drawn} A`);
+
+  // Change socket 1's mode to off; the runtime writes it to the station and the card follows.
   await page.click('.socket[data-socket="1"] [data-mode="off"]');
   await page.waitForFunction(() => {
     const card = document.querySelector('.socket[data-socket="1"]');
@@ -96,10 +135,14 @@ try {
   check(true, 'socket 1 switched off and shows "Off"');
   const status = await page.evaluate(async () => (await fetch('/api/status')).json());
   const s1 = status.sockets.find((s) => s.id === 1);
-  check(s1.mode === 'off' && s1.setpoint_a === 0, `the site applied it: mode ${s1.mode}, set-point ${s1.setpoint_a} A`);
+  check(s1.mode === 'off' && s1.setpoint_a === 0, `the runtime applied it: mode ${s1.mode}, set-point ${s1.setpoint_a} A`);
+  const off = await waitSim(harness.control, (s) => s['1'].setpoint === 0 && s['1'].drawn === 0, 'socket 1 set to 0 A and its EV stopped');
+  check(off['2'].drawn > 1, `simulator: socket 1 holds set-point 0 A and draws nothing; socket 2 still charges (${off['2'].drawn} A)`);
   await page.click('.socket[data-socket="1"] [data-mode="now"]');
   await page.waitForFunction(() => document.querySelector('.socket[data-socket="1"] [data-mode="now"]').classList.contains('on'), null, { timeout: 5000 });
   check(true, 'socket 1 back to "now"');
+  const on = await waitSim(harness.control, (s) => s['1'].setpoint >= 6 && s['1'].drawn > 1, 'socket 1 charging again');
+  check(true, `simulator: socket 1 charges again (set-point ${on['1'].setpoint} A, drawn ${on['1'].drawn} A)`);
   await page.waitForTimeout(600);
   await page.screenshot({ path: join(shots, '02-dashboard-logged-in.png'), fullPage: true });
 
@@ -117,29 +160,51 @@ try {
 
   await page.click('nav a[data-page="events"]');
   await page.waitForSelector('#events li .x');
-  check(await page.locator('#events li').count() >= 3, 'events listed with explanations');
+  // The recorder writes events to SQLite once a second: reload the list until the mode change is in.
+  let eventsText = '';
+  for (let i = 0; i < 20 && !(/mode to off/.test(eventsText) && /mode to now/.test(eventsText)); ++i) {
+    if (i) { await page.waitForTimeout(500); await page.evaluate(() => window.dispatchEvent(new HashChangeEvent('hashchange'))); }
+    eventsText = await page.textContent('#events');
+  }
+  check(await page.locator('#events li .x').count() >= 2 && /mode to off/.test(eventsText) && /mode to now/.test(eventsText), `events listed with explanations, both mode changes among them (${eventsText.slice(0, 300)})`);
   await page.screenshot({ path: join(shots, '04-events.png'), fullPage: true });
 
   // Settings: an invalid limit is refused by the validator and marked on the field.
   await page.click('nav a[data-page="settings"]');
   await page.waitForSelector('#settings .card');
+  const siteCard = () => page.locator('#settings > .card:has(h2:text-is("Site limits"))');
   const limit = page.locator('label[data-issue-key="grid_max_current_a"] input');
   await limit.fill('0');
   await limit.dispatchEvent('change');
-  await page.locator('#settings > .card').first().locator('button:has-text("Save")').click();
+  await siteCard().locator('button:has-text("Save")').click();
   await page.waitForSelector('label.bad[data-issue-key="grid_max_current_a"]', { timeout: 5000 });
   check(true, 'invalid site limit refused and marked on the field');
   await limit.fill('32');
   await limit.dispatchEvent('change');
-  await page.locator('#settings > .card').first().locator('button:has-text("Save")').click();
+  await siteCard().locator('button:has-text("Save")').click();
   await page.waitForFunction(() => !document.querySelector('label.bad[data-issue-key="grid_max_current_a"]'));
   const cfg = await page.evaluate(async () => (await fetch('/api/config')).json());
   check(cfg.site.grid_max_current_a === 32, 'valid site limit saved');
+  const kept = cfg.overrides.find((o) => o.key === 'site.grid_max_current_a');
+  check(kept && kept.source === 'web' && Number(kept.value) === 32, `kept as an override set from the web (${JSON.stringify(kept)})`);
+  const st = await page.evaluate(async () => (await fetch('/api/status')).json());
+  check(st.grid_max_current_a === 32, `the running control loop uses it (status grid limit ${st.grid_max_current_a} A)`);
   await page.click('button:has-text("Test meter")');
-  await page.waitForSelector('.probe.ok', { timeout: 5000 });
-  check((await page.textContent('.probe.ok')).includes('L1'), 'Test meter shows per-phase currents');
-  check(await page.locator('button:has-text("Use L3L1L2")').count() >= 0, 'phase mapping picker rendered');
+  await page.waitForSelector('.probe.ok', { timeout: 10000 });
+  check((await page.textContent('.probe.ok')).includes('L1'), 'Test meter reads the simulated grid meter: per-phase currents');
+  await page.click('button:has-text("Test station garage")');
+  await page.waitForFunction(() => [...document.querySelectorAll('.probe.ok')].some((e) => e.textContent.includes('station garage')), null, { timeout: 10000 });
+  check(true, 'Test station reads the simulated Alfen station');
+  check(await page.locator('.socket-row').count() === 2 && await page.locator('.socket-row .hint:has-text("recommended")').count() === 2,
+    "phase mapping picker marks the guide's rotation (L1L2L3, L3L1L2) as recommended");
+  await page.waitForSelector('#overrides tr[data-override="site.grid_max_current_a"]');
+  check(true, 'the override is listed under "Changed at runtime"');
   await page.screenshot({ path: join(shots, '05-settings.png'), fullPage: true });
+  // Reset to the file: the override goes and the file's 25 A applies again.
+  await page.click('#overrides tr[data-override="site.grid_max_current_a"] button:has-text("Reset to file")');
+  await page.waitForFunction(() => !document.querySelector('#overrides tr[data-override="site.grid_max_current_a"]'), null, { timeout: 5000 });
+  const reset = await page.evaluate(async () => [(await (await fetch('/api/config')).json()).site.grid_max_current_a, (await (await fetch('/api/status')).json()).grid_max_current_a]);
+  check(reset[0] === 25 && reset[1] === 25, `reset to the file's limit: config ${reset[0]} A, control loop ${reset[1]} A`);
 
   // Degraded/suspended banner.
   await page.click('nav a[data-page="dashboard"]');

@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # Runs the dashboard's end-to-end tests in headless Chromium (CTest: webui.browser_dashboard).
 # Exit 77 (CTest "skipped") only when chromium or node is missing; any other problem fails.
-#   EMSGW_HARNESS      path of the webui_harness executable (required)
+#   EMSGW_HARNESS      path of the runtime_harness executable (required)
 #   EMSGW_SCREENSHOTS  directory for the screenshots (required)
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 chromium=${EMSGW_CHROMIUM:-/usr/bin/chromium}
 if [ ! -x "$chromium" ]; then echo "SKIPPED: $chromium not found (install Debian's chromium: deploy/install-deps.sh --test)"; exit 77; fi
 if ! command -v node >/dev/null; then echo "SKIPPED: node not found (install nodejs: deploy/install-deps.sh --test)"; exit 77; fi
-: "${EMSGW_HARNESS:?EMSGW_HARNESS must name the webui_harness executable}"
+: "${EMSGW_HARNESS:?EMSGW_HARNESS must name the runtime_harness executable}"
 : "${EMSGW_SCREENSHOTS:?EMSGW_SCREENSHOTS must name a directory}"
 if [ ! -d "$here/node_modules/playwright-core" ]; then
   echo "installing playwright-core (npm ci in tests/browser; no browser download)"

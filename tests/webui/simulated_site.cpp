@@ -4,6 +4,8 @@
 #include <cmath>
 #include <numbers>
 
+#include "gateway/config/config_json.hpp"
+
 namespace emsgw::test {
 
 using nlohmann::json;
@@ -105,76 +107,9 @@ double seconds_between(ems::WallTime a, ems::WallTime b) {
   return std::chrono::duration<double>(b - a).count();
 }
 
-// --- configuration as JSON (keys as in the TOML file) -----------------------------------------
-json meter_json(const drivers::MeterSettings& m) {
-  json j = {{"kind", drivers::to_string(m.kind)},
-            {"host", m.host},
-            {"port", m.port},
-            {"unit", m.unit},
-            {"preset", m.preset},
-            {"poll_interval_ms", m.poll_interval_ms},
-            {"timeout_ms", m.timeout_ms},
-            {"invert", m.invert}};
-  json map = json::object();
-  for (const auto& [q, spec] : m.custom)
-    map[std::string(drivers::to_string(q))] = {{"register", spec.address},
-                                               {"function", spec.function},
-                                               {"type", drivers::to_string(spec.type)},
-                                               {"word_order", drivers::to_string(spec.order)},
-                                               {"scale", spec.scale}};
-  j["map"] = map;
-  return j;
-}
-
-/// Reads typed fields out of a JSON object into a copy of the config, reporting type errors with
-/// the same key paths the validator uses.
-class Fields {
- public:
-  Fields(const json& j, std::string path, std::vector<ems::ConfigIssue>& issues)
-      : j_(j), path_(std::move(path)), issues_(issues) {}
-  template <class T>
-  void num(const char* key, T& out) {
-    if (!j_.contains(key)) return;
-    const auto& v = j_[key];
-    if (!v.is_number() || (std::is_integral_v<T> && !v.is_number_integer()))
-      return bad(key, v, std::is_integral_v<T> ? "must be a whole number" : "must be a number");
-    out = v.get<T>();
-  }
-  void str(const char* key, std::string& out) {
-    if (!j_.contains(key)) return;
-    if (!j_[key].is_string()) return bad(key, j_[key], "must be a string");
-    out = j_[key].get<std::string>();
-  }
-  void boolean(const char* key, bool& out) {
-    if (!j_.contains(key)) return;
-    if (!j_[key].is_boolean()) return bad(key, j_[key], "must be true or false");
-    out = j_[key].get<bool>();
-  }
-  template <class T, class Parse>
-  void choice(const char* key, T& out, Parse parse, const char* names) {
-    if (!j_.contains(key)) return;
-    if (j_[key].is_string())
-      if (auto v = parse(j_[key].get<std::string>())) {
-        out = *v;
-        return;
-      }
-    bad(key, j_[key], std::string("must be one of: ") + names);
-  }
-  void bad(const char* key, const json& v, const std::string& rule) {
-    issues_.push_back({path_.empty() ? key : path_ + "." + key, v.dump(), rule});
-  }
-
- private:
-  const json& j_;
-  std::string path_;
-  std::vector<ems::ConfigIssue>& issues_;
-};
 }  // namespace
 
-SimulatedSite::SimulatedSite(gateway::Config config, ems::WallTime start)
-    : config_(std::move(config)),
-      mqtt_({{"enabled", true}, {"host", "127.0.0.1"}, {"port", 1883}, {"base_topic", "emsgw"}, {"username", ""}}),
-      start_(start) {
+SimulatedSite::SimulatedSite(gateway::Config config, ems::WallTime start) : config_(std::move(config)), start_(start) {
   using namespace std::chrono;
   events_ = {
       {start - hours(30), webui::EventLevel::Info, "started", "emsgw started",
@@ -292,177 +227,27 @@ void SimulatedSite::submit(ems::Command command, std::function<void(ems::Command
   reply(std::move(r));
 }
 
-json SimulatedSite::config_json_locked() const {
-  const auto& s = config_.site;
-  json stations = json::array();
-  for (std::size_t i = 0; i < s.stations.size(); ++i) {
-    const auto& st = s.stations[i];
-    json sockets = json::array();
-    for (const auto& so : st.sockets)
-      sockets.push_back({{"id", so.id},
-                         {"unit", so.unit},
-                         {"max_current_a", so.max_current_a},
-                         {"safe_current_a", so.safe_current_a},
-                         {"phase_mapping", ems::to_string(so.phase_mapping)},
-                         {"mode", ems::to_string(so.mode)}});
-    const auto& link = config_.station_links.at(i);
-    stations.push_back({{"name", st.name},
-                        {"host", link.host},
-                        {"port", link.port},
-                        {"max_current_a", st.max_current_a},
-                        {"phase_switching", st.phase_switching},
-                        {"sockets", sockets}});
-  }
-  json meters = json::object();
-  for (const auto& [role, m] : config_.meters) meters[role] = meter_json(m);
-  json presets = json::array();
-  for (auto p : drivers::meter_preset_names()) presets.push_back(p);
-  const auto& in = config_.influx;
-  return {{"site",
-           {{"name", s.name},
-            {"grid_max_current_a", s.grid_max_current_a},
-            {"grid_phases", s.grid_phases},
-            {"meter_includes_chargers", s.meter_includes_chargers},
-            {"safety_margin_a", s.safety_margin_a},
-            {"control", ems::to_string(s.control)},
-            {"alternating_period_s", s.alternating_period_s},
-            {"meter_stale_after_s", s.meter_stale_after_s}}},
-          {"surplus",
-           {{"start_surplus_w", s.surplus.start_surplus_w},
-            {"stop_surplus_w", s.surplus.stop_surplus_w},
-            {"start_delay_s", s.surplus.start_delay_s},
-            {"stop_delay_s", s.surplus.stop_delay_s}}},
-          {"meter", meters},
-          {"meter_presets", presets},
-          {"stations", stations},
-          {"mqtt", mqtt_},
-          {"influx",
-           {{"enabled", in.enabled},
-            {"url", in.url},
-            {"version", in.version},
-            {"database", in.database},
-            {"org", in.org},
-            {"bucket", in.bucket}}}};
-}
-
 json SimulatedSite::get_config() const {
   std::lock_guard lock(mutex_);
-  return config_json_locked();
+  json doc = gateway::config_to_json(config_);
+  doc["overrides"] = json::array();
+  doc["restart_required"] = json::array();
+  return doc;
 }
 
 std::vector<ems::ConfigIssue> SimulatedSite::put_config(const json& patch) {
   std::lock_guard lock(mutex_);
-  json doc = config_json_locked();
-  doc.merge_patch(patch);
-  gateway::Config c = config_;
-  std::vector<ems::ConfigIssue> issues;
-  if (doc["site"].is_object()) {
-    Fields f(doc["site"], "site", issues);
-    f.str("name", c.site.name);
-    f.num("grid_max_current_a", c.site.grid_max_current_a);
-    f.num("grid_phases", c.site.grid_phases);
-    f.boolean("meter_includes_chargers", c.site.meter_includes_chargers);
-    f.num("safety_margin_a", c.site.safety_margin_a);
-    f.choice("control", c.site.control, ems::parse_control_mode, "sockets, scn");
-    f.num("alternating_period_s", c.site.alternating_period_s);
-    f.num("meter_stale_after_s", c.site.meter_stale_after_s);
-  }
-  if (doc["surplus"].is_object()) {
-    Fields f(doc["surplus"], "surplus", issues);
-    f.num("start_surplus_w", c.site.surplus.start_surplus_w);
-    f.num("stop_surplus_w", c.site.surplus.stop_surplus_w);
-    f.num("start_delay_s", c.site.surplus.start_delay_s);
-    f.num("stop_delay_s", c.site.surplus.stop_delay_s);
-  }
-  if (doc["meter"].is_object()) {
-    for (auto& [role, mj] : doc["meter"].items()) {
-      if (!c.meters.contains(role) || !mj.is_object()) continue;
-      auto& m = c.meters[role];
-      Fields f(mj, "meter." + role, issues);
-      f.choice("kind", m.kind, drivers::parse_meter_kind,
-               "modbus-tcp, modbus-rtu, dsmr-serial, dsmr-tcp, tic-serial, sunspec-tcp");
-      f.str("host", m.host);
-      f.num("port", m.port);
-      f.num("unit", m.unit);
-      f.str("preset", m.preset);
-      f.num("poll_interval_ms", m.poll_interval_ms);
-      f.num("timeout_ms", m.timeout_ms);
-      f.boolean("invert", m.invert);
-      m.custom.clear();
-      if (mj.contains("map") && mj["map"].is_object())
-        for (auto& [name, spec_j] : mj["map"].items()) {
-          auto q = drivers::parse_quantity(name);
-          if (!q || !spec_j.is_object()) {
-            f.bad("map", json(name), "is not a quantity a custom map can define");
-            continue;
-          }
-          drivers::RegisterSpec spec;
-          Fields sf(spec_j, "meter." + role + ".map." + name, issues);
-          sf.num("register", spec.address);
-          sf.num("function", spec.function);
-          sf.choice("type", spec.type, drivers::parse_value_type, "u16, s16, u32, s32, u64, s64, float32, float64");
-          sf.choice("word_order", spec.order, drivers::parse_word_order, "high-first, low-first");
-          sf.num("scale", spec.scale);
-          m.custom[*q] = spec;
-        }
-    }
-  }
-  if (doc["stations"].is_array()) {
-    c.site.stations.clear();
-    c.station_links.clear();
-    std::size_t i = 0;
-    for (const auto& sj : doc["stations"]) {
-      ems::StationConfig st;
-      gateway::StationLink link;
-      Fields f(sj, ems::station_key(i), issues);
-      f.str("name", st.name);
-      f.str("host", link.host);
-      f.num("port", link.port);
-      f.num("max_current_a", st.max_current_a);
-      f.boolean("phase_switching", st.phase_switching);
-      std::size_t j = 0;
-      if (sj.contains("sockets") && sj["sockets"].is_array())
-        for (const auto& soj : sj["sockets"]) {
-          ems::SocketConfig so;
-          Fields sf(soj, ems::socket_key(i, j++), issues);
-          sf.num("id", so.id);
-          sf.num("unit", so.unit);
-          sf.num("max_current_a", so.max_current_a);
-          sf.num("safe_current_a", so.safe_current_a);
-          sf.choice("phase_mapping", so.phase_mapping, ems::parse_phase_mapping, "L1, L2, L3, L1L2L3, …");
-          sf.choice("mode", so.mode, ems::parse_charge_mode, "off, now, minpv, pv");
-          st.sockets.push_back(so);
-        }
-      c.site.stations.push_back(std::move(st));
-      c.station_links.push_back(link);
-      ++i;
-    }
-  }
-  json mqtt = doc["mqtt"];
-  if (mqtt.is_object()) {
-    Fields f(mqtt, "mqtt", issues);
-    if (!mqtt["host"].is_string() || mqtt["host"].get<std::string>().empty())
-      f.bad("host", mqtt["host"], "must name the MQTT broker");
-    if (!mqtt["port"].is_number_integer() || mqtt["port"].get<int>() < 1 || mqtt["port"].get<int>() > 65535)
-      f.bad("port", mqtt["port"], "must be between 1 and 65535");
-  }
-  if (doc["influx"].is_object()) {
-    Fields f(doc["influx"], "influx", issues);
-    f.boolean("enabled", c.influx.enabled);
-    f.str("url", c.influx.url);
-    f.num("version", c.influx.version);
-    f.str("database", c.influx.database);
-    f.str("org", c.influx.org);
-    f.str("bucket", c.influx.bucket);
-  }
-  if (issues.empty()) issues = gateway::validate_config(c);
-  if (!issues.empty()) return issues;
-  config_ = std::move(c);
-  mqtt_ = mqtt;
+  auto c = gateway::apply_config_patch(config_, patch);
+  if (!c) return std::move(c).error();
+  config_ = std::move(*c);
   events_.push_back({last_.time, webui::EventLevel::Info, "config_changed",
                      "The configuration was changed from the dashboard",
                      "Validated by the same rules as the configuration file; in effect from the next control step."});
   return {};
+}
+
+std::vector<ems::ConfigIssue> SimulatedSite::clear_overrides(const std::string& key) {
+  return {{key, "", "is not an override (the scripted site keeps none)"}};
 }
 
 std::vector<webui::HistorySample> SimulatedSite::history(const webui::HistoryQuery& q) const {

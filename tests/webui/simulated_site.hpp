@@ -43,16 +43,14 @@ class SimulatedSite final : public ems::CommandSink,
   void submit(ems::Command command, std::function<void(ems::CommandReply)> reply) override;
   [[nodiscard]] nlohmann::json get_config() const override;
   [[nodiscard]] std::vector<ems::ConfigIssue> put_config(const nlohmann::json& patch) override;
+  [[nodiscard]] std::vector<ems::ConfigIssue> clear_overrides(const std::string& key) override;
   [[nodiscard]] std::vector<webui::HistorySample> history(const webui::HistoryQuery& query) const override;
   [[nodiscard]] std::vector<webui::Event> events(const webui::EventQuery& query) const override;
   [[nodiscard]] webui::ProbeResult run(webui::ProbeKind kind, const std::string& target) override;
 
  private:
-  [[nodiscard]] nlohmann::json config_json_locked() const;
-
   mutable std::mutex mutex_;
   gateway::Config config_;
-  nlohmann::json mqtt_;
   ems::WallTime start_;
   bool suspended_ = false;
   std::uint64_t sequence_ = 0;

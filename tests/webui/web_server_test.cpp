@@ -237,6 +237,18 @@ TEST_F(WebServerTest, ConfigGetAndPutGoThroughTheValidator) {
   EXPECT_EQ(body(r)["issues"][0]["key"], "meter.grid.port");
 }
 
+TEST_F(WebServerTest, ClearingOverridesNeedsLoginAndAKey) {
+  auto r = client_->Delete("/api/config/overrides?all=true", headers());
+  EXPECT_EQ(r->status, 401);
+  login();
+  r = client_->Delete("/api/config/overrides", headers());
+  EXPECT_EQ(r->status, 400) << r->body;
+  EXPECT_NE(body(r)["error"].get<std::string>().find("key"), std::string::npos);
+  r = client_->Delete("/api/config/overrides?key=site.name", headers());
+  ASSERT_EQ(r->status, 422) << r->body;
+  EXPECT_EQ(body(r)["issues"][0]["key"], "site.name");
+}
+
 TEST_F(WebServerTest, HistoryAndEventsByRange) {
   auto r = get("/api/history?range=hour");
   ASSERT_EQ(r->status, 200) << r->body;

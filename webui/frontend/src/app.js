@@ -295,7 +295,7 @@ function section(title, buildBody, patchOf, extra) {
     const body = buildBody(render);
     const save = h('button', { class: 'btn primary', 'data-needs-login': true, disabled: !state.session.logged_in, onclick: async () => {
       const r = await api('PUT', '/api/config', patchOf());
-      if (r.ok) { state.config = r.data.config; showIssues(card, []); toast(`${title}: saved`); }
+      if (r.ok) { state.config = r.data.config; showIssues(card, []); toast(`${title}: saved`); loadSettings(); }
       else if (r.status === 422) { showIssues(card, r.data.issues); toast(`${title}: not saved — ${r.data.issues.length} problem(s)`, true); }
       else toast((r.data && r.data.error) || `refused (HTTP ${r.status})`, true);
     } }, 'Save');
@@ -320,6 +320,23 @@ async function loadSettings() {
   const mappings = pm.ok ? pm.data : { names: ['L1L2L3'], recommended_three_phase: [], recommended_single_phase: [] };
   const site = cfg.site;
   const parts = [];
+  if ((cfg.overrides && cfg.overrides.length) || (cfg.restart_required && cfg.restart_required.length)) {
+    const reset = async (query, what) => {
+      const r = await api('DELETE', `/api/config/overrides?${query}`);
+      if (r.ok) { toast(`${what}: the configuration file applies again`); loadSettings(); }
+      else toast((r.data && (r.data.error || (r.data.issues && r.data.issues[0].rule))) || `refused (HTTP ${r.status})`, true);
+    };
+    const rows = (cfg.overrides || []).map((o) => h('tr', { 'data-override': o.key },
+      h('td', { text: o.key }), h('td', { text: o.value }), h('td', { text: o.source }),
+      h('td', { text: new Date(o.time_ms).toLocaleString() }),
+      h('td', {}, h('button', { class: 'btn', 'data-needs-login': true, disabled: !state.session.logged_in, onclick: () => reset(`key=${encodeURIComponent(o.key)}`, o.key) }, 'Reset to file'))));
+    const card = h('div', { class: 'card', id: 'overrides' }, h('h2', { text: 'Changed at runtime' }),
+      h('p', { class: 'hint', text: 'These settings were changed from this dashboard, a command or MQTT. They are kept on the box and applied on top of the configuration file at every start.' }),
+      rows.length ? h('table', { class: 'table overrides' }, h('tr', {}, ['Setting', 'Value', 'Set by', 'When', ''].map((t) => h('th', { text: t }))), rows) : null,
+      cfg.restart_required && cfg.restart_required.length ? h('p', { class: 'restart', id: 'restart-required', text: `Saved, applies at the next start of emsgw: ${cfg.restart_required.join(', ')}` }) : null,
+      rows.length ? h('div', { class: 'actions' }, h('button', { class: 'btn', 'data-needs-login': true, disabled: !state.session.logged_in, onclick: () => reset('all=true', 'every setting') }, 'Reset all to file')) : null);
+    parts.push(card);
+  }
   parts.push(section('Site limits', () => h('div', { class: 'form' },
     field('Site name', site, 'name', { path: 'site.name' }),
     field('Grid limit per phase', site, 'grid_max_current_a', { unit: 'A', path: 'grid_max_current_a' }),

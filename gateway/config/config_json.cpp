@@ -1,0 +1,385 @@
+#include "gateway/config/config_json.hpp"
+
+#include <optional>
+#include <type_traits>
+
+#include "drivers/meters/meter_settings.hpp"
+#include "drivers/modbus/register_codec.hpp"
+
+namespace emsgw::gateway {
+
+using nlohmann::json;
+
+namespace {
+
+std::string_view precision_name(influx::Precision p) {
+  switch (p) {
+    case influx::Precision::Seconds: return "s";
+    case influx::Precision::Milliseconds: return "ms";
+    case influx::Precision::Microseconds: return "us";
+    case influx::Precision::Nanoseconds: return "ns";
+  }
+  return "ms";
+}
+
+std::optional<influx::Precision> parse_precision(std::string_view s) {
+  for (auto p : {influx::Precision::Seconds, influx::Precision::Milliseconds, influx::Precision::Microseconds,
+                 influx::Precision::Nanoseconds})
+    if (precision_name(p) == s) return p;
+  return std::nullopt;
+}
+
+json meter_json(const drivers::MeterSettings& m) {
+  json map = json::object();
+  for (const auto& [q, spec] : m.custom)
+    map[std::string(drivers::to_string(q))] = {{"register", spec.address},
+                                               {"function", spec.function},
+                                               {"type", drivers::to_string(spec.type)},
+                                               {"word_order", drivers::to_string(spec.order)},
+                                               {"scale", spec.scale}};
+  return {{"kind", drivers::to_string(m.kind)},
+          {"host", m.host},
+          {"port", m.port},
+          {"unit", m.unit},
+          {"preset", m.preset},
+          {"poll_interval_ms", m.poll_interval_ms},
+          {"timeout_ms", m.timeout_ms},
+          {"invert", m.invert},
+          {"map", map}};
+}
+
+/// Reads typed fields of one JSON object into a configuration, reporting type errors with the key
+/// paths the validator uses.
+class Fields {
+ public:
+  Fields(const json& j, std::string path, std::vector<ems::ConfigIssue>& issues)
+      : j_(j), path_(std::move(path)), issues_(issues) {}
+
+  template <class T>
+  void num(const char* key, T& out) {
+    if (!j_.contains(key)) return;
+    const auto& v = j_[key];
+    if (!v.is_number() || (std::is_integral_v<T> && !v.is_number_integer()))
+      return bad(key, v, std::is_integral_v<T> ? "must be a whole number" : "must be a number");
+    out = v.get<T>();
+  }
+  void str(const char* key, std::string& out) {
+    if (!j_.contains(key)) return;
+    if (!j_[key].is_string()) return bad(key, j_[key], "must be a string");
+    out = j_[key].get<std::string>();
+  }
+  /// A write-only secret: set when the patch carries a string, kept otherwise.
+  void secret(const char* key, std::string& out) {
+    if (!j_.contains(key) || j_[key].is_null()) return;
+    str(key, out);
+  }
+  void boolean(const char* key, bool& out) {
+    if (!j_.contains(key)) return;
+    if (!j_[key].is_boolean()) return bad(key, j_[key], "must be true or false");
+    out = j_[key].get<bool>();
+  }
+  template <class T, class Parse>
+  void choice(const char* key, T& out, Parse parse, const char* names) {
+    if (!j_.contains(key)) return;
+    if (j_[key].is_string())
+      if (auto v = parse(j_[key].get<std::string>())) {
+        out = *v;
+        return;
+      }
+    bad(key, j_[key], std::string("must be one of: ") + names);
+  }
+  void bad(const char* key, const json& v, const std::string& rule) {
+    issues_.push_back({path_.empty() ? key : path_ + "." + key, v.dump(), rule});
+  }
+
+ private:
+  const json& j_;
+  std::string path_;
+  std::vector<ems::ConfigIssue>& issues_;
+};
+
+void read_site(const json& doc, Config& c, std::vector<ems::ConfigIssue>& issues) {
+  if (doc.contains("site") && doc["site"].is_object()) {
+    Fields f(doc["site"], "site", issues);
+    f.str("name", c.site.name);
+    f.num("grid_max_current_a", c.site.grid_max_current_a);
+    f.num("grid_phases", c.site.grid_phases);
+    f.boolean("meter_includes_chargers", c.site.meter_includes_chargers);
+    f.num("safety_margin_a", c.site.safety_margin_a);
+    f.choice("control", c.site.control, ems::parse_control_mode, "sockets, scn");
+    f.num("alternating_period_s", c.site.alternating_period_s);
+    f.num("meter_stale_after_s", c.site.meter_stale_after_s);
+  }
+  if (doc.contains("surplus") && doc["surplus"].is_object()) {
+    Fields f(doc["surplus"], "surplus", issues);
+    f.num("start_surplus_w", c.site.surplus.start_surplus_w);
+    f.num("stop_surplus_w", c.site.surplus.stop_surplus_w);
+    f.num("start_delay_s", c.site.surplus.start_delay_s);
+    f.num("stop_delay_s", c.site.surplus.stop_delay_s);
+  }
+}
+
+void read_meters(const json& doc, Config& c, std::vector<ems::ConfigIssue>& issues) {
+  if (!doc.contains("meter") || !doc["meter"].is_object()) return;
+  for (const auto& [role, mj] : doc["meter"].items()) {
+    if (!mj.is_object()) continue;
+    if (!c.meters.contains(role)) {
+      issues.push_back({"meter." + role, "(new)", "adding a meter is done in the configuration file (then a restart)"});
+      continue;
+    }
+    auto& m = c.meters[role];
+    Fields f(mj, "meter." + role, issues);
+    f.choice("kind", m.kind, drivers::parse_meter_kind,
+             "modbus-tcp, modbus-rtu, dsmr-serial, dsmr-tcp, tic-serial, sunspec-tcp");
+    f.str("host", m.host);
+    f.num("port", m.port);
+    f.num("unit", m.unit);
+    f.str("preset", m.preset);
+    f.num("poll_interval_ms", m.poll_interval_ms);
+    f.num("timeout_ms", m.timeout_ms);
+    f.boolean("invert", m.invert);
+    if (!mj.contains("map")) continue;
+    m.custom.clear();
+    if (!mj["map"].is_object()) {
+      f.bad("map", mj["map"], "must be a table of quantity = {register, function, type, word_order, scale}");
+      continue;
+    }
+    for (const auto& [name, spec_j] : mj["map"].items()) {
+      const auto q = drivers::parse_quantity(name);
+      if (!q || !spec_j.is_object()) {
+        f.bad("map", json(name), "is not a quantity a custom map can define");
+        continue;
+      }
+      drivers::RegisterSpec spec;
+      Fields sf(spec_j, "meter." + role + ".map." + name, issues);
+      sf.num("register", spec.address);
+      sf.num("function", spec.function);
+      sf.choice("type", spec.type, drivers::parse_value_type, "u16, s16, u32, s32, u64, s64, float32, float64");
+      sf.choice("word_order", spec.order, drivers::parse_word_order, "high-first, low-first");
+      sf.num("scale", spec.scale);
+      m.custom[*q] = spec;
+    }
+  }
+}
+
+void read_stations(const json& doc, Config& c, std::vector<ems::ConfigIssue>& issues) {
+  if (!doc.contains("stations")) return;
+  const auto& stations = doc["stations"];
+  if (!stations.is_array() || stations.size() != c.site.stations.size()) {
+    issues.push_back({"stations", std::to_string(stations.is_array() ? stations.size() : 0) + " station(s)",
+                      "adding or removing stations is done in the configuration file (then a restart); " +
+                          std::to_string(c.site.stations.size()) + " are configured"});
+    return;
+  }
+  for (std::size_t i = 0; i < stations.size(); ++i) {
+    const auto& sj = stations[i];
+    if (!sj.is_object()) continue;
+    auto& st = c.site.stations[i];
+    auto& link = c.station_links.at(i);
+    Fields f(sj, ems::station_key(i), issues);
+    f.str("name", st.name);
+    f.str("host", link.host);
+    f.num("port", link.port);
+    f.num("max_current_a", st.max_current_a);
+    f.boolean("phase_switching", st.phase_switching);
+    if (!sj.contains("sockets")) continue;
+    const auto& sockets = sj["sockets"];
+    if (!sockets.is_array() || sockets.size() != st.sockets.size()) {
+      f.bad("sockets", json(sockets.is_array() ? sockets.size() : 0),
+            "adding or removing sockets is done in the configuration file (then a restart)");
+      continue;
+    }
+    for (std::size_t j = 0; j < sockets.size(); ++j) {
+      auto& so = st.sockets[j];
+      Fields sf(sockets[j], ems::socket_key(i, j), issues);
+      sf.num("id", so.id);
+      sf.num("unit", so.unit);
+      sf.num("max_current_a", so.max_current_a);
+      sf.num("safe_current_a", so.safe_current_a);
+      sf.choice("phase_mapping", so.phase_mapping, ems::parse_phase_mapping, "L1, L2, L3, L1L2L3, …");
+      sf.choice("mode", so.mode, ems::parse_charge_mode, "off, now, minpv, pv");
+    }
+  }
+}
+
+void read_services(const json& doc, Config& c, std::vector<ems::ConfigIssue>& issues) {
+  if (doc.contains("mqtt") && doc["mqtt"].is_object()) {
+    auto& m = c.mqtt;
+    Fields f(doc["mqtt"], "mqtt", issues);
+    f.boolean("enabled", m.enabled);
+    f.str("url", m.url);
+    f.str("username", m.username);
+    f.secret("password", m.password);
+    f.str("client_id", m.client_id);
+    f.str("topic_prefix", m.topic_prefix);
+    f.boolean("ha_discovery", m.ha_discovery);
+    f.str("discovery_prefix", m.discovery_prefix);
+    f.num("qos", m.qos);
+    f.boolean("retain_state", m.retain_state);
+    f.num("measurement_interval_ms", m.measurement_interval_ms);
+  }
+  if (doc.contains("influx") && doc["influx"].is_object()) {
+    auto& in = c.influx;
+    Fields f(doc["influx"], "influx", issues);
+    f.boolean("enabled", in.enabled);
+    f.str("url", in.url);
+    f.num("version", in.version);
+    f.str("database", in.database);
+    f.str("retention_policy", in.retention_policy);
+    f.str("username", in.username);
+    f.secret("password", in.password);
+    f.str("org", in.org);
+    f.str("bucket", in.bucket);
+    f.secret("token", in.token);
+    f.choice("precision", in.precision, parse_precision, "s, ms, us, ns");
+    f.boolean("gzip", in.gzip);
+    f.num("batch_lines", in.batch_lines);
+    f.num("flush_interval_s", in.flush_interval_s);
+    f.num("outbox_max_points", in.outbox_max_points);
+  }
+}
+
+void collect_leaves(const json& j, const std::string& path, std::map<std::string, json>& out) {
+  if (j.is_object()) {
+    for (const auto& [k, v] : j.items()) collect_leaves(v, path.empty() ? k : path + "." + k, out);
+  } else if (j.is_array() && (path == "stations" || path.ends_with(".sockets"))) {
+    const std::string item = path == "stations" ? "station" : path.substr(0, path.size() - 1);
+    for (std::size_t i = 0; i < j.size(); ++i) collect_leaves(j[i], item + "[" + std::to_string(i) + "]", out);
+  } else {
+    out[path] = j;
+  }
+}
+
+}  // namespace
+
+json config_to_json(const Config& c) {
+  const auto& s = c.site;
+  json stations = json::array();
+  for (std::size_t i = 0; i < s.stations.size(); ++i) {
+    const auto& st = s.stations[i];
+    json sockets = json::array();
+    for (const auto& so : st.sockets)
+      sockets.push_back({{"id", so.id},
+                         {"unit", so.unit},
+                         {"max_current_a", so.max_current_a},
+                         {"safe_current_a", so.safe_current_a},
+                         {"phase_mapping", ems::to_string(so.phase_mapping)},
+                         {"mode", ems::to_string(so.mode)}});
+    const auto& link = c.station_links.at(i);
+    stations.push_back({{"name", st.name},
+                        {"host", link.host},
+                        {"port", link.port},
+                        {"max_current_a", st.max_current_a},
+                        {"phase_switching", st.phase_switching},
+                        {"sockets", sockets}});
+  }
+  json meters = json::object();
+  for (const auto& [role, m] : c.meters) meters[role] = meter_json(m);
+  json presets = json::array();
+  for (auto p : drivers::meter_preset_names()) presets.push_back(p);
+  const auto& m = c.mqtt;
+  const auto& in = c.influx;
+  return {{"site",
+           {{"name", s.name},
+            {"grid_max_current_a", s.grid_max_current_a},
+            {"grid_phases", s.grid_phases},
+            {"meter_includes_chargers", s.meter_includes_chargers},
+            {"safety_margin_a", s.safety_margin_a},
+            {"control", ems::to_string(s.control)},
+            {"alternating_period_s", s.alternating_period_s},
+            {"meter_stale_after_s", s.meter_stale_after_s}}},
+          {"surplus",
+           {{"start_surplus_w", s.surplus.start_surplus_w},
+            {"stop_surplus_w", s.surplus.stop_surplus_w},
+            {"start_delay_s", s.surplus.start_delay_s},
+            {"stop_delay_s", s.surplus.stop_delay_s}}},
+          {"meter", meters},
+          {"meter_presets", presets},
+          {"stations", stations},
+          {"mqtt",
+           {{"enabled", m.enabled},
+            {"url", m.url},
+            {"username", m.username},
+            {"client_id", m.client_id},
+            {"topic_prefix", m.topic_prefix},
+            {"ha_discovery", m.ha_discovery},
+            {"discovery_prefix", m.discovery_prefix},
+            {"qos", m.qos},
+            {"retain_state", m.retain_state},
+            {"measurement_interval_ms", m.measurement_interval_ms}}},
+          {"influx",
+           {{"enabled", in.enabled},
+            {"url", in.url},
+            {"version", in.version},
+            {"database", in.database},
+            {"retention_policy", in.retention_policy},
+            {"username", in.username},
+            {"org", in.org},
+            {"bucket", in.bucket},
+            {"precision", precision_name(in.precision)},
+            {"gzip", in.gzip},
+            {"batch_lines", in.batch_lines},
+            {"flush_interval_s", in.flush_interval_s},
+            {"outbox_max_points", in.outbox_max_points}}}};
+}
+
+Result<Config, std::vector<ems::ConfigIssue>> apply_config_patch(const Config& base, const json& patch) {
+  if (!patch.is_object())
+    return Unexpected(std::vector<ems::ConfigIssue>{{"(body)", patch.dump(), "must be a JSON object (a merge patch)"}});
+  json doc = config_to_json(base);
+  doc.merge_patch(patch);
+  Config c = base;
+  std::vector<ems::ConfigIssue> issues;
+  read_site(doc, c, issues);
+  read_meters(doc, c, issues);
+  read_stations(doc, c, issues);
+  read_services(doc, c, issues);
+  if (issues.empty()) issues = validate_config(c);
+  if (!issues.empty()) return Unexpected(std::move(issues));
+  return c;
+}
+
+std::map<std::string, json> config_leaves(const json& doc) {
+  std::map<std::string, json> out;
+  collect_leaves(doc, "", out);
+  return out;
+}
+
+std::string config_pointer(const std::string& key) {
+  std::string out;
+  std::size_t i = 0;
+  while (i < key.size()) {
+    const auto end = key.find_first_of(".[", i);
+    const std::string name = key.substr(i, end == std::string::npos ? std::string::npos : end - i);
+    if (name.empty()) return {};
+    i = end == std::string::npos ? key.size() : end;
+    if (i < key.size() && key[i] == '[') {
+      const auto close = key.find(']', i);
+      if (close == std::string::npos || (name != "station" && name != "socket")) return {};
+      const std::string index = key.substr(i + 1, close - i - 1);
+      if (index.empty() || index.find_first_not_of("0123456789") != std::string::npos) return {};
+      out += "/" + name + "s/" + index;
+      i = close + 1;
+    } else {
+      out += "/" + name;
+    }
+    if (i < key.size()) {
+      if (key[i] != '.') return {};
+      ++i;
+      if (i == key.size()) return {};
+    }
+  }
+  return out;
+}
+
+bool needs_restart(const std::string& key) {
+  if (key.starts_with("meter.") || key.starts_with("mqtt.") || key.starts_with("influx.")) return true;
+  if (key.starts_with("station[")) {
+    const auto dot = key.find('.');
+    const auto field = dot == std::string::npos ? std::string() : key.substr(dot + 1);
+    return field == "host" || field == "port" || field.ends_with(".unit") || field.ends_with(".id");
+  }
+  return false;
+}
+
+}  // namespace emsgw::gateway

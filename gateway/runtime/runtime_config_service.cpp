@@ -1,0 +1,235 @@
+#include "gateway/runtime/runtime_config_service.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <chrono>
+#include <future>
+
+#include "gateway/config/config_json.hpp"
+
+namespace emsgw::gateway {
+
+using nlohmann::json;
+
+namespace {
+
+constexpr std::array<std::string_view, 3> kSecrets = {"mqtt.password", "influx.password", "influx.token"};
+
+/// The socket id of a leaf "station[i].socket[j].<field>" in `c`.
+std::optional<int> socket_id_of(const Config& c, const std::string& key) {
+  std::size_t i = 0, j = 0;
+  if (std::sscanf(key.c_str(), "station[%zu].socket[%zu].", &i, &j) != 2) return std::nullopt;
+  if (i >= c.site.stations.size() || j >= c.site.stations[i].sockets.size()) return std::nullopt;
+  return c.site.stations[i].sockets[j].id;
+}
+
+/// A changed leaf as the command it amounts to, when there is one.
+std::optional<ems::Command> as_command(const Config& after, const std::string& key) {
+  if (key == "site.grid_max_current_a") return ems::SetSiteLimit{after.site.grid_max_current_a};
+  const auto id = socket_id_of(after, key);
+  if (!id) return std::nullopt;
+  for (const auto& st : after.site.stations)
+    for (const auto& so : st.sockets) {
+      if (so.id != *id) continue;
+      if (key.ends_with(".mode")) return ems::SetSocketMode{so.id, so.mode};
+      if (key.ends_with(".max_current_a")) return ems::SetSocketMaxCurrent{so.id, so.max_current_a};
+    }
+  return std::nullopt;
+}
+
+bool is_secret(const std::string& key) {
+  return std::find(kSecrets.begin(), kSecrets.end(), key) != kSecrets.end();
+}
+
+json overrides_json(const std::vector<storage::SettingOverride>& items) {
+  json out = json::array();
+  for (const auto& o : items)
+    out.push_back({{"key", o.key},
+                   {"value", is_secret(o.key) ? std::string("(hidden)") : o.value},
+                   {"source", o.source},
+                   {"time_ms", storage::to_unix_ms(o.time)}});
+  return out;
+}
+
+}  // namespace
+
+std::vector<storage::SettingOverride> overrides_between(const Config& before, const Config& after, const json& patch,
+                                                        const std::string& source, ems::WallTime at) {
+  std::vector<storage::SettingOverride> out;
+  const auto old_leaves = config_leaves(config_to_json(before));
+  for (const auto& [key, value] : config_leaves(config_to_json(after))) {
+    if (key.starts_with("meter_presets")) continue;
+    const auto it = old_leaves.find(key);
+    if (it != old_leaves.end() && it->second == value) continue;
+    if (const auto command = as_command(after, key)) {
+      if (auto o = override_from_command(*command, source, at)) out.push_back(std::move(*o));
+      continue;
+    }
+    out.push_back({key, value.dump(), source, at});
+  }
+  for (const auto key : kSecrets) {
+    const auto ptr = config_pointer(std::string(key));
+    const json::json_pointer p(ptr);
+    if (patch.contains(p) && patch[p].is_string()) out.push_back({std::string(key), patch[p].dump(), source, at});
+  }
+  return out;
+}
+
+std::vector<OverrideOutcome> apply_config_overrides(Config& config,
+                                                    const std::vector<storage::SettingOverride>& items) {
+  std::vector<OverrideOutcome> out;
+  for (const auto& o : items) {
+    if (command_from_override(o)) {
+      auto r = apply_overrides(config.site, {o});  // judged by ems::apply_command; logs itself
+      out.push_back(std::move(r.front()));
+      continue;
+    }
+    OverrideOutcome r{o, false, {}};
+    const auto ptr = config_pointer(o.key);
+    const auto value = json::parse(o.value, nullptr, false);
+    json doc = config_to_json(config);
+    if (ptr.empty() || value.is_discarded() || (!is_secret(o.key) && !doc.contains(json::json_pointer(ptr)))) {
+      r.message = "names no setting of this configuration, or its value is unreadable";
+    } else {
+      doc[json::json_pointer(ptr)] = value;
+      if (auto c = apply_config_patch(config, doc); !c) {
+        const auto& i = c.error().front();
+        r.message = "refused: " + i.key + " = " + i.value + ": " + i.rule;
+      } else {
+        config = std::move(*c);
+        r.applied = true;
+        r.message = o.key + " = " + (is_secret(o.key) ? "(hidden)" : o.value);
+      }
+    }
+    if (r.applied)
+      spdlog::info("override {} (set by {}) applied on top of the configuration file", r.message, o.source);
+    else
+      spdlog::warn("override {} (set by {}) skipped: {}", o.key, o.source, r.message);
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+RuntimeConfigService::RuntimeConfigService(Config file, Config started, ControlLoop& loop, StorageRecorder* recorder,
+                                           const ems::Clock& clock)
+    : file_(std::move(file)),
+      started_(std::move(started)),
+      desired_(started_),
+      loop_(loop),
+      recorder_(recorder),
+      clock_(clock) {}
+
+Config RuntimeConfigService::shown_locked() const {
+  Config c = loop_.config();
+  c.meters = desired_.meters;
+  c.mqtt = desired_.mqtt;
+  c.influx = desired_.influx;
+  for (std::size_t i = 0; i < c.station_links.size() && i < desired_.station_links.size(); ++i)
+    c.station_links[i] = desired_.station_links[i];
+  return c;
+}
+
+Config RuntimeConfigService::saved_config() const {
+  std::lock_guard lock(mutex_);
+  return shown_locked();
+}
+
+Config RuntimeConfigService::live_from(const Config& c) const {
+  Config live = started_;
+  live.site = c.site;
+  live.source = "the dashboard";
+  return live;
+}
+
+std::vector<storage::SettingOverride> RuntimeConfigService::stored_overrides() const {
+  if (!recorder_) return memory_overrides_;
+  recorder_->wait_idle();  // overrides from commands are written by the recorder's thread
+  auto items = recorder_->with_store([](storage::SqliteStore& s) { return s.overrides(); });
+  if (!items) {
+    spdlog::error("configuration: cannot read the stored overrides: {}", items.error().message);
+    return {};
+  }
+  return *items;
+}
+
+json RuntimeConfigService::get_config() const {
+  std::lock_guard lock(mutex_);
+  const Config shown = shown_locked();
+  json doc = config_to_json(shown);
+  json restart = json::array();
+  const auto running = config_leaves(config_to_json(started_));
+  for (const auto& [key, value] : config_leaves(doc)) {
+    if (!needs_restart(key)) continue;
+    const auto it = running.find(key);
+    if (it == running.end() || it->second != value) restart.push_back(key);
+  }
+  doc["restart_required"] = restart;
+  doc["overrides"] = overrides_json(stored_overrides());
+  doc["storage"] = {{"keeps_overrides", recorder_ != nullptr}};
+  return doc;
+}
+
+std::vector<ems::ConfigIssue> RuntimeConfigService::hand_to_loop(const Config& c) {
+  auto done = std::make_shared<std::promise<std::vector<ems::ConfigIssue>>>();
+  auto applied = done->get_future();
+  loop_.post(ReloadEvent{live_from(c), [done](std::vector<ems::ConfigIssue> issues) { done->set_value(issues); }});
+  if (applied.wait_for(std::chrono::seconds(5)) != std::future_status::ready)
+    return {{"(control)", "", "the control loop did not take the change within 5 s; it applies at its next step"}};
+  return applied.get();
+}
+
+std::vector<ems::ConfigIssue> RuntimeConfigService::put_config(const json& patch) {
+  std::lock_guard lock(mutex_);
+  const Config before = shown_locked();
+  auto after = apply_config_patch(before, patch);
+  if (!after) return std::move(after).error();
+  const auto changes = overrides_between(before, *after, patch, "web", clock_.wall_now());
+  if (changes.empty()) return {};
+  if (auto issues = hand_to_loop(*after); !issues.empty()) return issues;
+  desired_ = *after;
+  for (const auto& o : changes) {
+    spdlog::info("configuration: {} = {} set from the dashboard{}", o.key, is_secret(o.key) ? "(hidden)" : o.value,
+                 needs_restart(o.key) ? " (applies at the next start)" : "");
+    if (!recorder_) {
+      std::erase_if(memory_overrides_, [&](const auto& m) { return m.key == o.key; });
+      memory_overrides_.push_back(o);
+      continue;
+    }
+    recorder_->wait_idle();
+    if (const auto s = recorder_->with_store([&](storage::SqliteStore& st) { return st.set_override(o); }); !s)
+      spdlog::error("configuration: {} applies now but could not be kept: {}", o.key, s.error().message);
+  }
+  return {};
+}
+
+std::vector<ems::ConfigIssue> RuntimeConfigService::clear_overrides(const std::string& key) {
+  std::lock_guard lock(mutex_);
+  auto items = stored_overrides();
+  const bool all = key.empty();
+  if (!all && std::none_of(items.begin(), items.end(), [&](const auto& o) { return o.key == key; }))
+    return {{key, "", "is not an override (GET /api/config lists them under \"overrides\")"}};
+  for (const auto& o : items) {
+    if (!all && o.key != key) continue;
+    if (recorder_) {
+      if (const auto s = recorder_->with_store([&](storage::SqliteStore& st) { return st.clear_override(o.key); }); !s)
+        return {{o.key, "", "could not be cleared: " + s.error().message}};
+    }
+    spdlog::info("configuration: override {} cleared; the configuration file's value applies again", o.key);
+  }
+  std::erase_if(items, [&](const auto& o) { return all || o.key == key; });
+  if (!recorder_) memory_overrides_ = items;
+  Config c = file_;
+  (void)apply_config_overrides(c, items);
+  if (auto issues = hand_to_loop(c); !issues.empty()) return issues;
+  desired_ = c;
+  return {};
+}
+
+void RuntimeConfigService::file_reloaded(Config file, const Config& with_overrides) {
+  std::lock_guard lock(mutex_);
+  file_ = std::move(file);
+  desired_ = with_overrides;
+}
+
+}  // namespace emsgw::gateway

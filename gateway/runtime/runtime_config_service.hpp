@@ -1,0 +1,71 @@
+#pragma once
+// The configuration pages of the dashboard on the running product (webui::ConfigService).
+//
+// The configuration file stays the base. A change from the web is a JSON merge patch judged by
+// validate_config (gateway/config/config_json.hpp); once accepted, every setting it changed is
+// kept in SQLite as an override (source "web") and applied on top of the file at each start and
+// SIGHUP, like the overrides that MQTT and dashboard commands leave. Site rules take effect at the
+// next control step; meters, station addresses, [mqtt] and [influx] at the next start — the
+// document lists those under "restart_required" until then. Overrides are listed under
+// "overrides" and can be cleared one by one or all at once, so the file's value applies again.
+
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "gateway/config/config.hpp"
+#include "gateway/runtime/control_loop.hpp"
+#include "gateway/runtime/storage_recorder.hpp"
+#include "webui/config_service.hpp"
+
+namespace emsgw::gateway {
+
+/// The overrides that a change from `before` to `after` leaves: one per changed setting, keyed
+/// like the commands where one exists ("socket[3].mode", "socket[3].max_current_a",
+/// "site.grid_max_current_a"; value as text), otherwise by key path ("surplus.start_delay_s",
+/// "meter.grid.host", "station[0].socket[1].phase_mapping"; value as JSON). Secrets the patch sets
+/// ("mqtt.password", "influx.password", "influx.token") are kept too.
+[[nodiscard]] std::vector<storage::SettingOverride> overrides_between(const Config& before, const Config& after,
+                                                                      const nlohmann::json& patch,
+                                                                      const std::string& source, ems::WallTime at);
+
+/// Applies stored overrides on top of `config`, oldest first, each judged by the validator on its
+/// own; one that is refused or names no setting is skipped (and logged).
+std::vector<OverrideOutcome> apply_config_overrides(Config& config, const std::vector<storage::SettingOverride>& items);
+
+class RuntimeConfigService final : public webui::ConfigService {
+ public:
+  /// `file`: the configuration file as read; `started`: what the runtime started with (the file
+  /// plus the stored overrides). `recorder` may be null (storage off: changes apply but are not kept).
+  RuntimeConfigService(Config file, Config started, ControlLoop& loop, StorageRecorder* recorder,
+                       const ems::Clock& clock);
+
+  [[nodiscard]] nlohmann::json get_config() const override;
+  [[nodiscard]] std::vector<ems::ConfigIssue> put_config(const nlohmann::json& patch) override;
+  [[nodiscard]] std::vector<ems::ConfigIssue> clear_overrides(const std::string& key) override;
+
+  /// The configuration as saved: running site rules plus the device settings saved for the next
+  /// start (what the device tests probe).
+  [[nodiscard]] Config saved_config() const;
+  /// SIGHUP: the file was read again; `with_overrides` is it with the stored overrides on top.
+  void file_reloaded(Config file, const Config& with_overrides);
+
+ private:
+  /// The running configuration with the saved device settings (which apply at the next start).
+  [[nodiscard]] Config shown_locked() const;
+  /// What the control loop may take now: `c` with the devices it started with.
+  [[nodiscard]] Config live_from(const Config& c) const;
+  [[nodiscard]] std::vector<ems::ConfigIssue> hand_to_loop(const Config& c);
+  [[nodiscard]] std::vector<storage::SettingOverride> stored_overrides() const;
+
+  mutable std::mutex mutex_;
+  Config file_;
+  const Config started_;
+  Config desired_;  ///< devices and services as saved (file, overrides, web changes)
+  ControlLoop& loop_;
+  StorageRecorder* recorder_;
+  const ems::Clock& clock_;
+  std::vector<storage::SettingOverride> memory_overrides_;  ///< when storage is off
+};
+
+}  // namespace emsgw::gateway

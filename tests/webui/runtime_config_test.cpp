@@ -1,0 +1,185 @@
+// The production configuration service and device tests of the dashboard, on the real runtime
+// with SQLite storage and the project's simulators over loopback: a change from the web applies
+// to the running control loop, is kept as an override across a restart, is cleared back to the
+// file; device settings wait for the next start; the probes read the simulated meter and station.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <thread>
+
+#include "drivers/system_clock.hpp"
+#include "gateway/config/config_json.hpp"
+#include "gateway/demo/simulated_site.hpp"
+#include "gateway/runtime/device_probes.hpp"
+#include "gateway/runtime/runtime.hpp"
+#include "gateway/runtime/runtime_config_service.hpp"
+#include "tests/support/process.hpp"
+
+namespace emsgw::test {
+namespace {
+
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+class RuntimeConfig : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    gateway::SimulatedSiteOptions o;
+    o.site_name = "home";
+    o.stations = {{"garage", 32, 60, false, {{1, 16, 6, "L1L2L3", "now"}, {2, 16, 6, "L3L1L2", "now"}}}};
+    site_ = std::make_unique<gateway::SimulatedSite>(o);
+    site_->start();
+    dir_ = fs::temp_directory_path() / ("emsgw-runtime-config-" + std::to_string(::getpid()));
+    fs::create_directories(dir_);
+    toml_ = site_->config_toml("\n[web]\nlisten = \"127.0.0.1:0\"\n\n[storage]\npath = \"" +
+                               (dir_ / "emsgw.sqlite").string() + "\"\nflush_interval_s = 1\n");
+  }
+  void TearDown() override {
+    runtime_.reset();
+    site_->stop();
+    fs::remove_all(dir_);
+  }
+  gateway::Runtime& start() {
+    runtime_.reset();
+    runtime_ = std::make_unique<gateway::Runtime>(gateway::load_config_text(toml_, "site.toml"), clock_);
+    runtime_->start();
+    return *runtime_;
+  }
+
+  drivers::SystemClock clock_;
+  std::unique_ptr<gateway::SimulatedSite> site_;
+  std::unique_ptr<gateway::Runtime> runtime_;
+  fs::path dir_;
+  std::string toml_;
+};
+
+TEST_F(RuntimeConfig, AWebChangeAppliesAtOnceIsKeptAcrossARestartAndClearsBackToTheFile) {
+  auto& rt = start();
+  auto* svc = rt.config_service();
+  ASSERT_NE(svc, nullptr);
+  EXPECT_EQ(svc->get_config()["site"]["grid_max_current_a"], 25);
+
+  const auto issues = svc->put_config(json::parse(R"({"site": {"grid_max_current_a": 20},
+      "surplus": {"start_delay_s": 120}, "meter": {"grid": {"poll_interval_ms": 400}}})"));
+  ASSERT_TRUE(issues.empty()) << issues.front().key << ": " << issues.front().rule;
+  // Site rules are in the running control loop when put_config returns.
+  EXPECT_EQ(rt.loop().config().site.grid_max_current_a, 20);
+  EXPECT_EQ(rt.loop().config().site.surplus.start_delay_s, 120);
+  auto doc = svc->get_config();
+  EXPECT_EQ(doc["meter"]["grid"]["poll_interval_ms"], 400);
+  EXPECT_EQ(doc["restart_required"], json::array({"meter.grid.poll_interval_ms"}));
+  std::set<std::string> keys;
+  for (const auto& o : doc["overrides"]) {
+    keys.insert(o["key"].get<std::string>());
+    EXPECT_EQ(o["source"], "web");
+  }
+  EXPECT_EQ(keys,
+            (std::set<std::string>{"site.grid_max_current_a", "surplus.start_delay_s", "meter.grid.poll_interval_ms"}));
+
+  // A restart on the same file: the overrides are applied on top of it, devices included.
+  auto& again = start();
+  EXPECT_EQ(again.started_config().site.grid_max_current_a, 20);
+  EXPECT_EQ(again.started_config().site.surplus.start_delay_s, 120);
+  EXPECT_EQ(again.started_config().meters.at("grid").poll_interval_ms, 400);
+  EXPECT_TRUE(again.config_service()->get_config()["restart_required"].empty());
+
+  // Clearing one: the file's value again, at once; the others stay.
+  ASSERT_TRUE(again.config_service()->clear_overrides("site.grid_max_current_a").empty());
+  EXPECT_EQ(again.loop().config().site.grid_max_current_a, 25);
+  EXPECT_EQ(again.loop().config().site.surplus.start_delay_s, 120);
+  EXPECT_FALSE(again.config_service()->clear_overrides("site.no_such_setting").empty());
+  ASSERT_TRUE(again.config_service()->clear_overrides("").empty());
+  EXPECT_EQ(again.loop().config().site.surplus.start_delay_s,
+            gateway::load_config_text(toml_, "f").site.surplus.start_delay_s);
+  EXPECT_TRUE(again.config_service()->get_config()["overrides"].empty());
+}
+
+TEST_F(RuntimeConfig, ARefusedChangeChangesNothingAndNamesTheKey) {
+  auto& rt = start();
+  auto* svc = rt.config_service();
+  const auto issues =
+      svc->put_config(json::parse(R"({"site": {"grid_max_current_a": 0}, "surplus": {"start_delay_s": 5}})"));
+  ASSERT_FALSE(issues.empty());
+  EXPECT_EQ(issues.front().key, "site.grid_max_current_a");
+  EXPECT_EQ(rt.loop().config().site.grid_max_current_a, 25);
+  EXPECT_NE(rt.loop().config().site.surplus.start_delay_s, 5);
+  EXPECT_TRUE(svc->get_config()["overrides"].empty());
+  // Topology is the file's business.
+  const auto topo = svc->put_config(json::parse(R"({"stations": []})"));
+  ASSERT_FALSE(topo.empty());
+  EXPECT_EQ(topo.front().key, "stations");
+}
+
+TEST_F(RuntimeConfig, ModeCommandsFromTheDashboardAreKeptWithTheirSource) {
+  auto& rt = start();
+  // Arrays are replaced whole; items keep what they do not name.
+  ASSERT_TRUE(
+      rt.config_service()->put_config(json::parse(R"({"stations": [{"sockets": [{}, {"mode": "off"}]}]})")).empty());
+  const auto overrides = rt.config_service()->get_config()["overrides"];
+  ASSERT_EQ(overrides.size(), 1u);
+  EXPECT_EQ(overrides[0]["key"], "socket[2].mode");  // the same key a mode command leaves
+  EXPECT_EQ(overrides[0]["value"], "off");
+  EXPECT_EQ(rt.loop().config().site.stations[0].sockets[1].mode, ems::ChargeMode::Off);
+}
+
+TEST_F(RuntimeConfig, ProbesReadTheSimulatedMeterAndStationAndSayWhatFailed) {
+  auto& rt = start();
+  auto* probes = rt.probes();
+  ASSERT_NE(probes, nullptr);
+  site_->set_household({7, 3, 2});
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  const auto meter = probes->run(webui::ProbeKind::Meter, "grid");
+  EXPECT_TRUE(meter.ok) << meter.summary;
+  EXPECT_NE(meter.summary.find("L1 7.0 A"), std::string::npos) << meter.summary;
+  const auto station = probes->run(webui::ProbeKind::Station, "garage");
+  EXPECT_TRUE(station.ok) << station.summary;
+  EXPECT_EQ(station.details["sockets"].size(), 2u);
+  EXPECT_FALSE(probes->run(webui::ProbeKind::Station, "shed").ok);
+  EXPECT_FALSE(probes->run(webui::ProbeKind::Meter, "heatpump").ok);
+  // A saved (not yet running) meter address is what the test probes: nothing listens there.
+  const int closed = free_loopback_port();
+  ASSERT_TRUE(rt.config_service()->put_config({{"meter", {{"grid", {{"port", closed}}}}}}).empty());
+  const auto gone = probes->run(webui::ProbeKind::Meter, "grid");
+  EXPECT_FALSE(gone.ok);
+  EXPECT_NE(gone.summary.find("did not answer"), std::string::npos) << gone.summary;
+}
+
+TEST(ConfigJson, KeyPathsMapToTheDocument) {
+  EXPECT_EQ(gateway::config_pointer("station[0].socket[1].mode"), "/stations/0/sockets/1/mode");
+  EXPECT_EQ(gateway::config_pointer("meter.grid.map.current_l1.register"), "/meter/grid/map/current_l1/register");
+  EXPECT_EQ(gateway::config_pointer("site..name"), "");
+  EXPECT_EQ(gateway::config_pointer("site[0]"), "");
+  EXPECT_EQ(gateway::config_pointer("station[x].name"), "");
+  EXPECT_TRUE(gateway::needs_restart("meter.grid.host"));
+  EXPECT_TRUE(gateway::needs_restart("station[1].port"));
+  EXPECT_FALSE(gateway::needs_restart("station[1].max_current_a"));
+  EXPECT_FALSE(gateway::needs_restart("station[0].socket[1].mode"));
+  EXPECT_TRUE(gateway::needs_restart("station[0].socket[1].unit"));
+}
+
+TEST(ConfigJson, SecretsAreWriteOnlyAndTypeErrorsNameTheKey) {
+  const auto c = gateway::load_config_file(std::string(EMSGW_SOURCE_DIR) + "/tests/config/data/issue-example.toml");
+  const auto doc = gateway::config_to_json(c);
+  EXPECT_FALSE(doc["mqtt"].contains("password"));
+  EXPECT_FALSE(doc["influx"].contains("token"));
+  auto set = gateway::apply_config_patch(c, json::parse(R"({"mqtt": {"username": "ems", "password": "s3cret"}})"));
+  if (!set)
+    for (const auto& i : set.error()) ADD_FAILURE() << i.key << " " << i.value << ": " << i.rule;
+  ASSERT_TRUE(set);
+  EXPECT_EQ(set->mqtt.password, "s3cret");
+  auto bad =
+      gateway::apply_config_patch(c, json::parse(R"({"site": {"grid_max_current_a": "lots"}, "mqtt": {"qos": 1.5}})"));
+  ASSERT_FALSE(bad);
+  ASSERT_EQ(bad.error().size(), 2u);
+  EXPECT_EQ(bad.error()[0].key, "site.grid_max_current_a");
+  EXPECT_EQ(bad.error()[0].rule, "must be a number");
+  EXPECT_EQ(bad.error()[1].key, "mqtt.qos");
+  EXPECT_FALSE(gateway::apply_config_patch(c, json::array()));
+  // The document round-trips: reading it back changes nothing.
+  auto same = gateway::apply_config_patch(c, doc);
+  ASSERT_TRUE(same);
+  EXPECT_EQ(gateway::config_to_json(*same), doc);
+}
+
+}  // namespace
+}  // namespace emsgw::test
