@@ -86,8 +86,11 @@ void check_storage(Issues& out, const storage::StorageSettings& s) {
                    "must be at least storage.history_1min_retention_d (coarser history is kept longer)"});
 }
 
-void check_influx(Issues& out, const influx::InfluxSettings& s) {
+void check_influx(Issues& out, const influx::InfluxSettings& s, const storage::StorageSettings& storage) {
   if (!s.enabled) return;
+  if (storage.path.empty())
+    out.push_back({"influx.enabled", "true",
+                   "needs [storage] path: points wait in the SQLite outbox while InfluxDB is unreachable"});
   if (!(s.url.starts_with("http://") || s.url.starts_with("https://")) || s.url.find(' ') != std::string::npos)
     out.push_back({"influx.url", "\"" + s.url + "\"", "must be an http:// or https:// URL such as http://host:8086"});
   if (s.version != 1 && s.version != 2) {
@@ -139,7 +142,7 @@ std::vector<ems::ConfigIssue> validate_config(const Config& c) {
   if (std::find(std::begin(kLevels), std::end(kLevels), c.log.level) == std::end(kLevels))
     out.push_back({"log.level", "\"" + c.log.level + "\"", "must be one of: trace, debug, info, warn, error"});
   check_storage(out, c.storage);
-  check_influx(out, c.influx);
+  check_influx(out, c.influx, c.storage);
   for (auto& issue : mqtt::validate_settings(c.mqtt)) out.push_back(std::move(issue));
   for (auto& issue : webui::validate_settings(c.web)) out.push_back(std::move(issue));
   return out;

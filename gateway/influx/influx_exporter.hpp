@@ -30,6 +30,7 @@ struct ExportStats {
   std::uint64_t points_refused = 0;   ///< not encodable (bad name, type change, …)
   std::uint64_t outbox_dropped = 0;   ///< dropped because the outbox was full (persistent counter)
   std::uint64_t memory_dropped = 0;   ///< dropped while the outbox could not be written and memory was full
+  std::uint64_t queue_dropped = 0;    ///< dropped before encoding: the export thread's queue was full (InfluxWorker)
   std::uint64_t failed_attempts = 0;  ///< retryable failures
   std::size_t outbox_lines = 0;
   std::size_t pending_lines = 0;  ///< in memory, not yet sent or stored

@@ -21,6 +21,7 @@ std::vector<Point> to_points(const storage::HistorySample& s) {
     Point p{"grid", {{"phase", kPhases[i]}}, {}, s.time};
     add(p, "current_a", s.grid_current_a[i]);
     add(p, "power_w", s.grid_power_w[i]);
+    add(p, "limit_a", s.grid_limit_a);
     push(std::move(p));
   }
   Point pv{"pv", {}, {}, s.time};

@@ -3,7 +3,7 @@
 // Numbers are always floats and identifiers always tags, so every field keeps one type
 // (protocols.md §7.3); unknown readings are left out, never written as 0.
 //
-//   grid      phase=L1|L2|L3          current_a, power_w
+//   grid      phase=L1|L2|L3          current_a, power_w, limit_a (per-phase limit after margin)
 //   pv                                power_w
 //   heatpump                          power_w
 //   socket    socket=<n>              current_l1_a, current_l2_a, current_l3_a, setpoint_a, applied_a

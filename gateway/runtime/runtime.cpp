@@ -11,6 +11,7 @@
 #include "gateway/runtime/alfen_station_device.hpp"
 #include "gateway/runtime/device_probes.hpp"
 #include "gateway/runtime/runtime_config_service.hpp"
+#include "gateway/runtime/influx_worker.hpp"
 #include "gateway/runtime/storage_recorder.hpp"
 #include "gateway/runtime/store_history_source.hpp"
 #include "gateway/runtime/systemd_notify.hpp"
@@ -166,12 +167,14 @@ void Runtime::open_storage() {
   }
   spdlog::info("storage: {}", config_.storage.path);
   recorder_ = std::make_unique<StorageRecorder>(std::move(*store));
+  if (config_.influx.enabled) influx_ = InfluxWorker::attach(config_.influx, config_.storage.path, *recorder_, clock_);
 }
 
 void Runtime::start() {
   if (started_) return;
   started_ = true;
   if (recorder_) recorder_->start();
+  if (influx_) influx_->start();
   for (auto& s : stations_) s->start();
   for (auto& m : meters_) m->start();
   control_thread_ = std::thread([this] { loop_->run(stop_, heartbeat_); });
@@ -195,6 +198,7 @@ void Runtime::stop() {
   loop_->wake();
   if (control_thread_.joinable()) control_thread_.join();
   if (recorder_) recorder_->stop();  // writes what is queued and the open history bucket
+  if (influx_) influx_->stop();      // after the recorder: its last records go out or wait in the outbox
   for (auto& m : meters_) m->stop();
   if (config_.control.on_exit == ControlSettings::OnExit::SafeCurrent) {
     const auto site = loop_->config().site;
@@ -234,6 +238,11 @@ std::vector<ConfigError> Runtime::reload(const std::string& path) {
     spdlog::error("reload refused: the running configuration stays in force");
     return e.errors();
   }
+}
+
+std::optional<influx::ExportStats> Runtime::influx_stats() const {
+  if (!influx_) return std::nullopt;
+  return influx_->stats();
 }
 
 std::vector<StationWorkerStats> Runtime::station_stats() const {

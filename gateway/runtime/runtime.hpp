@@ -6,11 +6,13 @@
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "gateway/config/config.hpp"
+#include "gateway/influx/influx_exporter.hpp"
 #include "gateway/runtime/control_loop.hpp"
 #include "gateway/runtime/meter_worker.hpp"
 #include "gateway/runtime/station_worker.hpp"
@@ -29,6 +31,7 @@ namespace emsgw::gateway {
 class DeviceProbes;
 class RuntimeConfigService;
 class StorageRecorder;
+class InfluxWorker;
 
 /// Builds the meter driver for a [meter.<role>] section.
 using MeterFactory =
@@ -76,6 +79,8 @@ class Runtime {
   /// The dashboard's configuration pages and device tests (nullptr without services).
   [[nodiscard]] RuntimeConfigService* config_service() { return config_service_.get(); }
   [[nodiscard]] DeviceProbes* probes() { return probes_.get(); }
+  /// The InfluxDB export's counters and state (nullopt when [influx] is off or storage is off).
+  [[nodiscard]] std::optional<influx::ExportStats> influx_stats() const;
   /// The configuration the runtime started with (the file plus the stored overrides).
   [[nodiscard]] const Config& started_config() const { return config_; }
 
@@ -91,6 +96,7 @@ class Runtime {
   const ems::Clock& clock_;
   std::unique_ptr<WorkerActuator> actuator_;
   std::unique_ptr<StorageRecorder> recorder_;
+  std::unique_ptr<InfluxWorker> influx_;  ///< [influx] export, fed by recorder_
   std::unique_ptr<webui::HistorySource> history_;
   std::unique_ptr<ControlLoop> loop_;
   std::vector<std::unique_ptr<StationWorker>> stations_;

@@ -174,6 +174,14 @@ void StorageRecorder::record_command(const ems::Command& command, const std::str
   queue_cv_.notify_one();
 }
 
+void StorageRecorder::record_event(storage::Event event) {
+  {
+    std::lock_guard lock(queue_mutex_);
+    queue_.emplace_back(std::move(event));  // rare (transitions only): not bounded
+  }
+  queue_cv_.notify_one();
+}
+
 void StorageRecorder::wait_idle() {
   std::unique_lock lock(queue_mutex_);
   idle_cv_.wait(lock, [this] { return (queue_.empty() && !busy_) || !running_; });
@@ -210,6 +218,12 @@ void StorageRecorder::handle(Item& item) {
     ++stats_.overrides;
     return;
   }
+  if (auto* e = std::get_if<storage::Event>(&item)) {
+    store_.record_event(*e);
+    std::lock_guard slock(queue_mutex_);
+    ++stats_.events;
+    return;
+  }
   handle_status(std::get<StatusItem>(item));
 }
 
@@ -217,6 +231,7 @@ void StorageRecorder::handle_status(const StatusItem& item) {
   const auto& st = *item.status;
   storage::HistorySample h;
   h.time = st.time;
+  if (st.grid_max_current_a > 0) h.grid_limit_a = st.grid_max_current_a - st.safety_margin_a;
   if (!st.grid.stale) {
     h.grid_current_a = st.grid.current_a;
     h.grid_power_w = st.grid.power_w;

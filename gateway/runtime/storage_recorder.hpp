@@ -6,6 +6,7 @@
 // last step to the recorder's own thread through a bounded queue (a full queue drops the snapshot
 // and counts it). That thread converts, writes, flushes every [storage] flush_interval_s of status
 // time and runs maintain() once a minute. Storage failures are logged once and counted.
+// An optional storage::RecordSink (the InfluxDB export) hears of each record once it is committed.
 
 #include <condition_variable>
 #include <cstdint>
@@ -31,7 +32,7 @@ struct RecorderStats {
   std::uint64_t statuses = 0;  ///< snapshots written
   std::uint64_t dropped = 0;   ///< snapshots dropped because the queue was full
   std::uint64_t decisions = 0;
-  std::uint64_t events = 0;
+  std::uint64_t events = 0;  ///< events of the control loop and of other parts (record_event)
   std::uint64_t sessions_started = 0;
   std::uint64_t sessions_stopped = 0;
   std::uint64_t overrides = 0;
@@ -74,6 +75,15 @@ class StorageRecorder final : public StatusObserver {
   void on_status(const std::shared_ptr<const ems::SiteStatus>& status) override;
   /// Any thread: an accepted command becomes a stored override (written at once by the thread).
   void record_command(const ems::Command& command, const std::string& source, ems::WallTime at);
+  /// Any thread: an event of another part of emsgw (e.g. the InfluxDB export), written with the
+  /// next flush like the control loop's own events.
+  void record_event(storage::Event event);
+  /// Hears of each record after its commit, on the recorder's thread (nullptr: nobody). Set before
+  /// start(); the sink must outlive the recorder's thread.
+  void set_sink(storage::RecordSink* sink) {
+    std::lock_guard lock(store_mutex_);
+    store_.set_sink(sink);
+  }
 
   /// Blocks until everything queued so far has been handled (tests, shutdown).
   void wait_idle();
@@ -91,7 +101,7 @@ class StorageRecorder final : public StatusObserver {
     std::shared_ptr<const ems::SiteStatus> status;
     std::vector<Decision> decisions;
   };
-  using Item = std::variant<StatusItem, storage::SettingOverride>;
+  using Item = std::variant<StatusItem, storage::SettingOverride, storage::Event>;
 
   void run();
   void handle(Item& item);

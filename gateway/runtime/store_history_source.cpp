@@ -33,6 +33,7 @@ std::vector<webui::HistorySample> StoreHistorySource::history(const webui::Histo
     webui::HistorySample h;
     h.time = r.time;
     h.grid_current_a = r.grid_current_a;
+    h.grid_limit_a = r.grid_limit_a;
     h.pv_power_w = r.pv_w;
     h.heatpump_power_w = r.heatpump_w;
     for (const auto& so : r.sockets) {

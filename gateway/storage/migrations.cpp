@@ -6,7 +6,7 @@ namespace emsgw::gateway::storage {
 
 namespace {
 // Times are Unix milliseconds (UTC); currents in A, powers in W, energies in Wh.
-constexpr std::array<Migration, 3> kMigrations{{
+constexpr std::array<Migration, 4> kMigrations{{
     {1, "settings overrides, sessions, decisions, events, counters", R"sql(
 CREATE TABLE settings_override (
   key TEXT PRIMARY KEY,          -- config key path, e.g. "socket[0].mode"
@@ -77,6 +77,9 @@ CREATE TABLE influx_outbox (
   id INTEGER PRIMARY KEY AUTOINCREMENT,  -- AUTOINCREMENT: ids never reused, so order is insertion order
   line TEXT NOT NULL
 );
+)sql"},
+    {4, "grid limit in the history", R"sql(
+ALTER TABLE history ADD COLUMN grid_limit_a REAL;  -- per-phase limit after margin; NULL before migration 4
 )sql"},
 }};
 }  // namespace

@@ -29,6 +29,8 @@ struct HistorySample {
   WallTime time{};
   std::array<std::optional<double>, 3> grid_current_a{};  ///< grid phases L1..L3
   std::array<std::optional<double>, 3> grid_power_w{};    ///< positive = import
+  /// Per-phase grid limit after the safety margin (grid_max_current_a − safety_margin_a) in force.
+  std::optional<double> grid_limit_a;
   std::optional<double> pv_w;
   std::optional<double> heatpump_w;
   std::vector<SocketSample> sockets;

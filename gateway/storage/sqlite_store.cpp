@@ -61,6 +61,7 @@ void SqliteStore::add_sample(const HistorySample& s) {
     b.grid_a[i].add(s.grid_current_a[i]);
     b.grid_w[i].add(s.grid_power_w[i]);
   }
+  b.grid_limit_a.add(s.grid_limit_a);
   b.pv_w.add(s.pv_w);
   b.heatpump_w.add(s.heatpump_w);
   for (const auto& sock : s.sockets) {
@@ -77,6 +78,27 @@ void SqliteStore::close_bucket() {
   open_bucket_.reset();
 }
 
+HistorySample SqliteStore::sample_of(const Bucket& b) {
+  HistorySample h;
+  h.time = from_unix_ms(b.t_ms);
+  for (std::size_t i = 0; i < 3; ++i) {
+    h.grid_current_a[i] = b.grid_a[i].value();
+    h.grid_power_w[i] = b.grid_w[i].value();
+  }
+  h.grid_limit_a = b.grid_limit_a.value();
+  h.pv_w = b.pv_w.value();
+  h.heatpump_w = b.heatpump_w.value();
+  for (const auto& [socket, sb] : b.sockets) {
+    SocketSample s;
+    s.socket = socket;
+    for (std::size_t i = 0; i < 3; ++i) s.current_a[i] = sb.current_a[i].value();
+    s.setpoint_a = sb.setpoint_a.value();
+    s.applied_a = sb.applied_a.value();
+    h.sockets.push_back(s);
+  }
+  return h;
+}
+
 void SqliteStore::record_decision(const Decision& d) {
   pending_decisions_.push_back(d);
 }
@@ -91,14 +113,14 @@ std::size_t SqliteStore::pending() const {
 StorageStatus SqliteStore::write_bucket(const Bucket& b) {
   auto st = db_.prepare(
       "INSERT OR REPLACE INTO history (tier_s, t_ms, grid_l1_a, grid_l2_a, grid_l3_a, grid_l1_w, grid_l2_w, "
-      "grid_l3_w, pv_w, heatpump_w) VALUES (?,?,?,?,?,?,?,?,?,?)");
+      "grid_l3_w, pv_w, heatpump_w, grid_limit_a) VALUES (?,?,?,?,?,?,?,?,?,?,?)");
   if (!st) return Unexpected(st.error());
   st->bind(1, kBaseTierS).bind(2, b.t_ms);
   for (int i = 0; i < 3; ++i) {
     st->bind(3 + i, b.grid_a[static_cast<std::size_t>(i)].value());
     st->bind(6 + i, b.grid_w[static_cast<std::size_t>(i)].value());
   }
-  st->bind(9, b.pv_w.value()).bind(10, b.heatpump_w.value());
+  st->bind(9, b.pv_w.value()).bind(10, b.heatpump_w.value()).bind(11, b.grid_limit_a.value());
   if (auto r = st->run(); !r) return r;
   auto ss = db_.prepare(
       "INSERT OR REPLACE INTO socket_history (tier_s, t_ms, socket, l1_a, l2_a, l3_a, setpoint_a, applied_a) "
@@ -123,21 +145,28 @@ StorageStatus SqliteStore::flush(bool close_open_bucket) {
     if (auto r = write_bucket(b); !r) return Unexpected(with_context(r.error(), "flush history"));
   auto dst = db_.prepare("INSERT INTO decision (t_ms, socket, old_a, new_a, reason) VALUES (?,?,?,?,?)");
   if (!dst) return Unexpected(dst.error());
-  for (const auto& d : pending_decisions_) {
+  for (auto& d : pending_decisions_) {
     dst->reset();
     dst->bind(1, to_unix_ms(d.time)).bind(2, d.socket).bind(3, d.old_a).bind(4, d.new_a).bind(5, d.reason);
     if (auto r = dst->run(); !r) return Unexpected(with_context(r.error(), "flush decisions"));
+    d.id = db_.last_insert_id();
   }
   auto est = db_.prepare("INSERT INTO event (t_ms, kind, subject, text) VALUES (?,?,?,?)");
   if (!est) return Unexpected(est.error());
-  for (const auto& e : pending_events_) {
+  for (auto& e : pending_events_) {
     est->reset();
     est->bind(1, to_unix_ms(e.time)).bind(2, to_string(e.kind)).bind(3, e.subject).bind(4, e.text);
     if (auto r = est->run(); !r) return Unexpected(with_context(r.error(), "flush events"));
+    e.id = db_.last_insert_id();
   }
   if (auto r = tx.commit(); !r) return Unexpected(with_context(r.error(), "flush commit"));
   // Only now, with the commit done, is the buffer released: a failed flush keeps every row for
   // the next attempt.
+  if (sink_) {
+    for (const auto& b : closed_buckets_) sink_->on_history(sample_of(b));
+    for (const auto& d : pending_decisions_) sink_->on_decision(d);
+    for (const auto& e : pending_events_) sink_->on_event(e);
+  }
   closed_buckets_.clear();
   pending_decisions_.clear();
   pending_events_.clear();
@@ -156,10 +185,12 @@ StorageStatus SqliteStore::rollup(int from_tier_s, int to_tier_s, std::int64_t n
   // Each coarser bucket is the mean of the finer buckets in it; unknown values (NULL) are left
   // out of the mean.
   const std::string w = std::to_string(width_ms);
-  auto h = db_.prepare("INSERT OR REPLACE INTO history SELECT ?, (t_ms / " + w + ") * " + w +
-                       ", AVG(grid_l1_a), AVG(grid_l2_a), AVG(grid_l3_a), AVG(grid_l1_w), AVG(grid_l2_w), "
-                       "AVG(grid_l3_w), AVG(pv_w), AVG(heatpump_w) FROM history WHERE tier_s = ? AND t_ms >= ? "
-                       "AND t_ms < ? GROUP BY 2");
+  auto h = db_.prepare(
+      "INSERT OR REPLACE INTO history (tier_s, t_ms, grid_l1_a, grid_l2_a, grid_l3_a, grid_l1_w, grid_l2_w, "
+      "grid_l3_w, pv_w, heatpump_w, grid_limit_a) SELECT ?, (t_ms / " +
+      w + ") * " + w +
+      ", AVG(grid_l1_a), AVG(grid_l2_a), AVG(grid_l3_a), AVG(grid_l1_w), AVG(grid_l2_w), AVG(grid_l3_w), AVG(pv_w), "
+      "AVG(heatpump_w), AVG(grid_limit_a) FROM history WHERE tier_s = ? AND t_ms >= ? AND t_ms < ? GROUP BY 2");
   if (!h) return Unexpected(h.error());
   h->bind(1, to_tier_s).bind(2, from_tier_s).bind(3, from).bind(4, bound);
   if (auto r = h->run(); !r) return r;
@@ -309,7 +340,9 @@ StorageResult<std::optional<Session>> SqliteStore::stop_session(const SessionSto
   rd->bind(1, (*open)->id);
   auto row = rd->step();
   if (!row) return Unexpected(row.error());
-  return std::optional<Session>(read_session(*rd));
+  auto closed = read_session(*rd);
+  if (sink_) sink_->on_session_end(closed);
+  return std::optional<Session>(std::move(closed));
 }
 
 StorageResult<std::vector<Session>> SqliteStore::sessions(int socket, std::size_t limit) {
@@ -330,8 +363,8 @@ StorageResult<std::vector<Session>> SqliteStore::sessions(int socket, std::size_
 StorageResult<std::vector<HistorySample>> SqliteStore::history(HistoryTier tier, WallTime from, WallTime to) {
   const int tier_s = static_cast<int>(tier);
   auto st = db_.prepare(
-      "SELECT t_ms, grid_l1_a, grid_l2_a, grid_l3_a, grid_l1_w, grid_l2_w, grid_l3_w, pv_w, heatpump_w "
-      "FROM history WHERE tier_s = ? AND t_ms >= ? AND t_ms < ? ORDER BY t_ms");
+      "SELECT t_ms, grid_l1_a, grid_l2_a, grid_l3_a, grid_l1_w, grid_l2_w, grid_l3_w, pv_w, heatpump_w, "
+      "grid_limit_a FROM history WHERE tier_s = ? AND t_ms >= ? AND t_ms < ? ORDER BY t_ms");
   if (!st) return Unexpected(st.error());
   st->bind(1, tier_s).bind(2, to_unix_ms(from)).bind(3, to_unix_ms(to));
   std::vector<HistorySample> out;
@@ -348,6 +381,7 @@ StorageResult<std::vector<HistorySample>> SqliteStore::history(HistoryTier tier,
     }
     h.pv_w = st->column_optional_double(7);
     h.heatpump_w = st->column_optional_double(8);
+    h.grid_limit_a = st->column_optional_double(9);
     index[st->column_int64(0)] = out.size();
     out.push_back(std::move(h));
   }

@@ -12,6 +12,7 @@
 #include <optional>
 #include <vector>
 
+#include "gateway/storage/record_sink.hpp"
 #include "gateway/storage/records.hpp"
 #include "gateway/storage/sqlite_db.hpp"
 #include "gateway/storage/storage_settings.hpp"
@@ -70,6 +71,9 @@ class SqliteStore {
   /// The finest tier whose retention still covers `from` at `now`.
   [[nodiscard]] HistoryTier tier_for(WallTime from, WallTime now) const;
 
+  /// Told about each record after its commit (nullptr: nobody); must outlive the store's use.
+  void set_sink(RecordSink* sink) { sink_ = sink; }
+
   [[nodiscard]] Database& database() { return db_; }
   [[nodiscard]] const StorageSettings& settings() const { return settings_; }
 
@@ -95,12 +99,13 @@ class SqliteStore {
   struct Bucket {
     std::int64_t t_ms = 0;
     std::array<Mean, 3> grid_a, grid_w;
-    Mean pv_w, heatpump_w;
+    Mean grid_limit_a, pv_w, heatpump_w;
     std::map<int, SocketBucket> sockets;
   };
 
   SqliteStore(Database db, StorageSettings settings) : db_(std::move(db)), settings_(std::move(settings)) {}
   void close_bucket();
+  [[nodiscard]] static HistorySample sample_of(const Bucket& b);
   [[nodiscard]] StorageStatus write_bucket(const Bucket& b);
   [[nodiscard]] StorageStatus rollup(int from_tier_s, int to_tier_s, std::int64_t now_ms);
   [[nodiscard]] StorageStatus retain(int tier_s, std::int64_t keep_ms, std::int64_t now_ms);
@@ -111,6 +116,7 @@ class SqliteStore {
   std::vector<Bucket> closed_buckets_;
   std::vector<Decision> pending_decisions_;
   std::vector<Event> pending_events_;
+  RecordSink* sink_ = nullptr;
 };
 
 }  // namespace emsgw::gateway::storage

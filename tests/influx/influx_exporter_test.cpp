@@ -7,33 +7,12 @@
 #include <deque>
 
 #include "gateway/storage/migrations.hpp"
+#include "tests/influx/scripted_transport.hpp"
 
 namespace emsgw::gateway::influx {
 namespace {
 
 using std::chrono::seconds;
-
-class ScriptedTransport final : public WriteTransport {
- public:
-  struct Shared {
-    std::deque<WriteResponse> script;  ///< answers in order; 204 once empty
-    std::vector<std::string> requests;
-  };
-  explicit ScriptedTransport(std::shared_ptr<Shared> s) : s_(std::move(s)) {}
-  WriteResponse write(std::string_view lines) override {
-    s_->requests.emplace_back(lines);
-    if (s_->script.empty()) return {204, std::nullopt, {}};
-    auto r = s_->script.front();
-    s_->script.pop_front();
-    return r;
-  }
-
- private:
-  std::shared_ptr<Shared> s_;
-};
-
-const WriteResponse kNoAnswer{0, std::nullopt, "connection refused"};
-const WriteResponse k503{503, std::nullopt, "busy"};
 
 class ExporterTest : public ::testing::Test {
  protected:

@@ -35,6 +35,19 @@ TEST(SitePoints, HistorySampleBecomesGridPvHeatpumpAndSocketPoints) {
                    }));
 }
 
+TEST(SitePoints, TheGridLimitAfterMarginIsAFieldOfEachPhase) {
+  storage::HistorySample s;
+  s.time = kT;
+  s.grid_current_a = {10.0, std::nullopt, 12.0};
+  s.grid_limit_a = 24.0;
+  const auto lines = encode_all(to_points(s));
+  EXPECT_EQ(lines, (std::vector<std::string>{
+                       "grid,phase=L1 current_a=10,limit_a=24 1700000000",
+                       "grid,phase=L2 limit_a=24 1700000000",
+                       "grid,phase=L3 current_a=12,limit_a=24 1700000000",
+                   }));
+}
+
 TEST(SitePoints, DecisionEventAndSession) {
   EXPECT_EQ(encode_all({to_point(storage::Decision{7, kT, 1, 16, 10, "grid phase L2"})}),
             (std::vector<std::string>{"decision,socket=1 old_a=16,new_a=10,reason=\"grid phase L2\" 1700000000"}));

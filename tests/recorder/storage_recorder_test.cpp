@@ -38,6 +38,7 @@ struct Rig {
   ems::ManualClock clock{ems::MonoTime{} + std::chrono::hours(1), storage::from_unix_ms(1'700'000'000'000)};
   StorageRecorder recorder{memory_store()};
   std::vector<Decision> pending;
+  double grid_max_a = 25;
 
   Rig() {
     recorder.set_decision_source([this] {
@@ -52,6 +53,8 @@ struct Rig {
                                                 double socket_a = 0) {
     auto st = std::make_shared<ems::SiteStatus>();
     st->time = clock.wall_now();
+    st->grid_max_current_a = grid_max_a;
+    st->safety_margin_a = 1;
     st->grid.stale = false;
     st->grid.current_a = {grid_a, grid_a + 1, grid_a + 2};
     st->grid.power_w = {grid_a * 230, (grid_a + 1) * 230, (grid_a + 2) * 230};
@@ -384,6 +387,55 @@ TEST(StorageOverrides, AReloadKeepsTheStoredOverridesOnTopOfTheNewFile) {
   std::filesystem::remove_all(dir);
 }
 
+/// Remembers what the recorder reports as committed.
+struct RecordingSink final : storage::RecordSink {
+  std::mutex mutex;
+  std::vector<storage::HistorySample> buckets;
+  std::vector<storage::Decision> decisions;
+  std::vector<storage::Event> events;
+  void on_history(const storage::HistorySample& b) override {
+    std::lock_guard lock(mutex);
+    buckets.push_back(b);
+  }
+  void on_decision(const storage::Decision& d) override {
+    std::lock_guard lock(mutex);
+    decisions.push_back(d);
+  }
+  void on_event(const storage::Event& e) override {
+    std::lock_guard lock(mutex);
+    events.push_back(e);
+  }
+  void on_session_end(const storage::Session&) override {}
+};
+
+TEST(StorageRecorder, TheSinkHearsOfCommittedBucketsWithTheGridLimitDecisionsAndOtherPartsEvents) {
+  Rig rig;
+  RecordingSink sink;
+  rig.recorder.set_sink(&sink);
+  const auto t0 = rig.clock.wall_now();
+  rig.recorder.start();
+  for (int i = 0; i < 10; ++i) rig.feed(10, false, 1000);
+  rig.grid_max_a = 21;  // a command lowered the site limit
+  rig.pending.push_back({rig.clock.wall_now(), 0, 16, 10, "grid-l1", "grid L1 at its limit"});
+  for (int i = 0; i < 10; ++i) rig.feed(10, false, 1000);
+  std::thread other([&] { rig.recorder.record_event({0, t0, storage::EventKind::FaultRaised, "influx", "gone"}); });
+  other.join();
+  rig.recorder.stop();
+  std::lock_guard lock(sink.mutex);
+  ASSERT_EQ(sink.buckets.size(), 2U);
+  EXPECT_EQ(sink.buckets[0].time, t0);
+  EXPECT_DOUBLE_EQ(*sink.buckets[0].grid_limit_a, 24);
+  EXPECT_DOUBLE_EQ(*sink.buckets[1].grid_limit_a, 20);
+  ASSERT_EQ(sink.decisions.size(), 1U);
+  EXPECT_EQ(sink.decisions[0].reason, "grid-l1");
+  ASSERT_EQ(sink.events.size(), 1U);
+  EXPECT_EQ(sink.events[0].subject, "influx");
+  const auto stored = rig.recorder.with_store([&](storage::SqliteStore& s) { return s.events(t0); });
+  ASSERT_TRUE(stored);
+  ASSERT_EQ(stored->size(), 1U);
+  EXPECT_EQ(stored->front().text, "gone");
+}
+
 TEST(StoreHistorySource, TheDashboardSeesTheRecordedHistoryAndEvents) {
   Rig rig;
   const auto t0 = rig.clock.wall_now();
@@ -403,6 +455,8 @@ TEST(StoreHistorySource, TheDashboardSeesTheRecordedHistoryAndEvents) {
   ASSERT_TRUE(h.front().pv_power_w);
   ASSERT_TRUE(h.front().socket_current_a.contains(0));
   EXPECT_DOUBLE_EQ(h.front().socket_current_a.at(0), 12);  // highest phase
+  ASSERT_TRUE(h.front().grid_limit_a);
+  EXPECT_DOUBLE_EQ(*h.front().grid_limit_a, 24);  // 25 A − 1 A margin
 
   const auto all = source.events({t0 - seconds(1), rig.clock.wall_now() + seconds(1), 200});
   ASSERT_EQ(all.size(), 2U);

@@ -64,6 +64,19 @@ TEST(Migrations, Migration3AddsTheOutboxAndKeepsEarlierData) {
   ASSERT_TRUE(db.exec("INSERT INTO influx_outbox (line) VALUES ('m v=1 1')"));
 }
 
+TEST(Migrations, Migration4AddsTheGridLimitToTheHistoryAndKeepsEarlierRows) {
+  auto db = memory_db();
+  ASSERT_TRUE(migrate(db, 3));
+  ASSERT_TRUE(db.exec("INSERT INTO history (tier_s, t_ms, pv_w) VALUES (10, 0, 1500)"));
+  EXPECT_FALSE(db.exec("UPDATE history SET grid_limit_a = 24"));
+  ASSERT_TRUE(migrate(db, 4));
+  EXPECT_EQ(db.user_version(), 4);
+  EXPECT_EQ(*db.query_int("SELECT pv_w FROM history"), 1500);
+  EXPECT_EQ(*db.query_int("SELECT COUNT(*) FROM history WHERE grid_limit_a IS NULL"), 1) << "unknown before 4";
+  ASSERT_TRUE(db.exec("INSERT INTO history (tier_s, t_ms, grid_limit_a) VALUES (10, 10000, 24)"));
+  EXPECT_EQ(*db.query_int("SELECT grid_limit_a FROM history WHERE t_ms = 10000"), 24);
+}
+
 TEST(Migrations, MigrateIsIdempotent) {
   auto db = memory_db();
   ASSERT_TRUE(migrate(db));

@@ -217,6 +217,81 @@ TEST(SqliteStore, RollsUpTo1MinAnd15MinAndAppliesRetention) {
   EXPECT_TRUE(store.history(HistoryTier::FifteenMinutes, kT0, now)->empty());
 }
 
+TEST(SqliteStore, TheGridLimitIsKeptInEveryTier) {
+  auto store = memory_store();
+  // 30 min at 24 A (25 A − 1 A margin), then the limit is lowered to 20 A for 30 min.
+  for (int i = 0; i < 360; ++i) {
+    auto h = sample(kT0 + seconds(10 * i), 0.0);
+    h.grid_limit_a = i < 180 ? 24.0 : 20.0;
+    store.add_sample(h);
+  }
+  auto last = sample(kT0 + minutes(60), 0.0);  // limit unknown: stays out of the mean
+  store.add_sample(last);
+  ASSERT_TRUE(store.maintain(kT0 + minutes(61)));
+  const auto ten = store.history(HistoryTier::TenSeconds, kT0, kT0 + hours(2));
+  ASSERT_TRUE(ten);
+  ASSERT_EQ(ten->size(), 361u);
+  EXPECT_DOUBLE_EQ(*ten->front().grid_limit_a, 24);
+  EXPECT_DOUBLE_EQ(*(*ten)[180].grid_limit_a, 20);
+  EXPECT_FALSE(ten->back().grid_limit_a);
+  const auto m = store.history(HistoryTier::OneMinute, kT0, kT0 + hours(2));
+  ASSERT_EQ(m->size(), 61u);
+  EXPECT_DOUBLE_EQ(*(*m)[29].grid_limit_a, 24);
+  EXPECT_DOUBLE_EQ(*(*m)[30].grid_limit_a, 20);
+  EXPECT_FALSE((*m)[60].grid_limit_a);
+  const auto q = store.history(HistoryTier::FifteenMinutes, kT0, kT0 + hours(2));
+  ASSERT_EQ(q->size(), 4u);
+  EXPECT_DOUBLE_EQ(*(*q)[1].grid_limit_a, 24);
+  EXPECT_DOUBLE_EQ(*(*q)[2].grid_limit_a, 20);
+}
+
+/// Remembers what the store reports as committed.
+struct RecordingSink final : RecordSink {
+  std::vector<HistorySample> buckets;
+  std::vector<Decision> decisions;
+  std::vector<Event> events;
+  std::vector<Session> sessions;
+  void on_history(const HistorySample& b) override { buckets.push_back(b); }
+  void on_decision(const Decision& d) override { decisions.push_back(d); }
+  void on_event(const Event& e) override { events.push_back(e); }
+  void on_session_end(const Session& s) override { sessions.push_back(s); }
+};
+
+TEST(SqliteStore, TheSinkHearsOfEachRecordOnlyOnceItIsCommitted) {
+  auto store = memory_store();
+  RecordingSink sink;
+  store.set_sink(&sink);
+  ASSERT_TRUE(store.start_session({0, kT0, 1000}));
+  for (int i = 0; i < 25; ++i) {
+    auto h = sample(kT0 + seconds(i), 1500.0);
+    h.grid_limit_a = 24;
+    h.sockets.push_back(socket_sample(0, 16, 16));
+    store.add_sample(h);
+  }
+  store.record_decision({0, kT0 + seconds(3), 0, 16, 10, "grid-l1"});
+  store.record_event({0, kT0 + seconds(4), EventKind::FaultRaised, "influx", "unreachable"});
+  EXPECT_TRUE(sink.buckets.empty());
+  EXPECT_TRUE(sink.decisions.empty());
+  ASSERT_TRUE(store.flush());
+  ASSERT_EQ(sink.buckets.size(), 2u) << "the open bucket (20 s) is not written yet";
+  EXPECT_EQ(sink.buckets[0].time, kT0);
+  EXPECT_EQ(sink.buckets[1].time, kT0 + seconds(10));
+  EXPECT_DOUBLE_EQ(*sink.buckets[0].grid_limit_a, 24);
+  EXPECT_DOUBLE_EQ(*sink.buckets[0].pv_w, 1500);
+  ASSERT_EQ(sink.buckets[0].sockets.size(), 1u);
+  EXPECT_DOUBLE_EQ(*sink.buckets[0].sockets[0].setpoint_a, 16);
+  ASSERT_EQ(sink.decisions.size(), 1u);
+  EXPECT_GT(sink.decisions[0].id, 0);
+  ASSERT_EQ(sink.events.size(), 1u);
+  EXPECT_EQ(sink.events[0].subject, "influx");
+  ASSERT_TRUE(store.stop_session({0, kT0 + seconds(25), 1100, std::nullopt}));
+  ASSERT_EQ(sink.sessions.size(), 1u);
+  EXPECT_DOUBLE_EQ(*sink.sessions[0].energy_wh, 100);
+  ASSERT_TRUE(store.flush(true));
+  EXPECT_EQ(sink.buckets.back().time, kT0 + seconds(20)) << "written early for the session, then whole";
+  EXPECT_EQ(sink.decisions.size(), 1u) << "told once";
+}
+
 TEST(SqliteStore, AnUnfinishedMinuteIsNotRolledUp) {
   auto store = memory_store();
   for (int i = 0; i < 9; ++i) store.add_sample(sample(kT0 + seconds(10 * i), 60.0));  // 0:00 … 1:20

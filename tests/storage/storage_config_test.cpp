@@ -121,5 +121,16 @@ retry_max_s = 5
   EXPECT_TRUE(errors_of(issue_example() + "\n[influx]\nenabled = false\nurl = \"x\"\n").empty());
 }
 
+TEST(StorageConfig, InfluxWithoutStorageIsRefusedBecauseTheOutboxLivesInTheStorageFile) {
+  const std::string influx = "\n[influx]\nurl = \"http://h:8086\"\ndatabase = \"emsgw\"\n";
+  auto errors = errors_of(issue_example() + "\n[storage]\npath = \"\"\n" + influx);
+  const auto e = error_for(errors, "influx.enabled");
+  EXPECT_EQ(e.value, "true");
+  EXPECT_THAT(e.rule, testing::HasSubstr("needs [storage] path"));
+  EXPECT_THAT(e.rule, testing::HasSubstr("outbox"));
+  errors = errors_of(issue_example() + "\n[storage]\npath = \"/tmp/x.sqlite\"\n" + influx);
+  EXPECT_TRUE(errors.empty()) << errors.front().format();
+}
+
 }  // namespace
 }  // namespace emsgw::test
