@@ -5,29 +5,13 @@
 
 #include "drivers/meters/meter_settings.hpp"
 #include "drivers/modbus/register_codec.hpp"
+#include "gateway/influx/line_protocol.hpp"
 
 namespace emsgw::gateway {
 
 using nlohmann::json;
 
 namespace {
-
-std::string_view precision_name(influx::Precision p) {
-  switch (p) {
-    case influx::Precision::Seconds: return "s";
-    case influx::Precision::Milliseconds: return "ms";
-    case influx::Precision::Microseconds: return "us";
-    case influx::Precision::Nanoseconds: return "ns";
-  }
-  return "ms";
-}
-
-std::optional<influx::Precision> parse_precision(std::string_view s) {
-  for (auto p : {influx::Precision::Seconds, influx::Precision::Milliseconds, influx::Precision::Microseconds,
-                 influx::Precision::Nanoseconds})
-    if (precision_name(p) == s) return p;
-  return std::nullopt;
-}
 
 json meter_json(const drivers::MeterSettings& m) {
   json map = json::object();
@@ -231,7 +215,7 @@ void read_services(const json& doc, Config& c, std::vector<ems::ConfigIssue>& is
     f.str("org", in.org);
     f.str("bucket", in.bucket);
     f.secret("token", in.token);
-    f.choice("precision", in.precision, parse_precision, "s, ms, us, ns");
+    f.choice("precision", in.precision, influx::parse_precision, "s, ms, us, ns");
     f.boolean("gzip", in.gzip);
     f.num("batch_lines", in.batch_lines);
     f.num("flush_interval_s", in.flush_interval_s);
@@ -316,7 +300,7 @@ json config_to_json(const Config& c) {
             {"username", in.username},
             {"org", in.org},
             {"bucket", in.bucket},
-            {"precision", precision_name(in.precision)},
+            {"precision", influx::precision_name(in.precision, 2)},
             {"gzip", in.gzip},
             {"batch_lines", in.batch_lines},
             {"flush_interval_s", in.flush_interval_s},

@@ -2,18 +2,11 @@
 #include <optional>
 
 #include "gateway/config/toml_reader.hpp"
+#include "gateway/influx/line_protocol.hpp"
 
 namespace emsgw::gateway::config_detail {
 
 namespace {
-std::optional<influx::Precision> parse_precision(std::string_view s) {
-  if (s == "s") return influx::Precision::Seconds;
-  if (s == "ms") return influx::Precision::Milliseconds;
-  if (s == "us") return influx::Precision::Microseconds;
-  if (s == "ns") return influx::Precision::Nanoseconds;
-  return std::nullopt;
-}
-
 void parse_storage(TableReader& r, storage::StorageSettings& s) {
   r.read("path", s.path);
   r.read("flush_interval_s", s.flush_interval_s);
@@ -42,7 +35,7 @@ void parse_influx(TableReader& r, influx::InfluxSettings& s) {
   r.read("org", s.org);
   r.read("bucket", s.bucket);
   r.read("token", s.token);
-  r.choice("precision", s.precision, parse_precision, "s, ms, us, ns");
+  r.choice("precision", s.precision, influx::parse_precision, "s, ms, us, ns");
   r.read("gzip", s.gzip);
   r.read("batch_lines", s.batch_lines);
   r.read("flush_interval_s", s.flush_interval_s);

@@ -64,6 +64,12 @@ std::string_view precision_name(Precision p, int api_version) {
   return "ms";
 }
 
+std::optional<Precision> parse_precision(std::string_view s) {
+  for (auto p : {Precision::Seconds, Precision::Milliseconds, Precision::Microseconds, Precision::Nanoseconds})
+    if (precision_name(p, 2) == s) return p;
+  return std::nullopt;
+}
+
 std::int64_t timestamp(ems::WallTime t, Precision p) {
   using namespace std::chrono;
   const auto d = t.time_since_epoch();

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -42,6 +43,8 @@ struct EncodeError {
 
 /// Query-string value of the precision: v1 uses n/u/ms/s, v2 ns/us/ms/s.
 [[nodiscard]] std::string_view precision_name(Precision p, int api_version);
+/// The configuration's spelling (influx.precision): "s", "ms", "us", "ns" — the v2 names.
+[[nodiscard]] std::optional<Precision> parse_precision(std::string_view s);
 /// Timestamp of `t` counted in units of `p` since the Unix epoch (rounded down).
 [[nodiscard]] std::int64_t timestamp(ems::WallTime t, Precision p);
 

@@ -24,15 +24,18 @@ json measurement_json(const drivers::Measurement& m) {
   return optional_json(m.value());
 }
 
+/// The station's Mode 3 state in the dashboard's words (ems::describe).
 std::string_view state_words(ems::ConnectorState s) {
+  using C = ems::ConnectorState;
+  using S = ems::SocketState;
   switch (s) {
-    case ems::ConnectorState::Available: return "no vehicle";
-    case ems::ConnectorState::Connected: return "vehicle connected, not charging";
-    case ems::ConnectorState::Charging: return "charging";
-    case ems::ConnectorState::Fault: return "fault";
-    case ems::ConnectorState::Unknown: break;
+    case C::Available: return ems::describe(S::Available);
+    case C::Connected: return ems::describe(S::Connected);
+    case C::Charging: return ems::describe(S::Charging);
+    case C::Fault: return ems::describe(S::Fault);
+    case C::Unknown: break;
   }
-  return "state unknown";
+  return ems::describe(S::Unknown);
 }
 
 /// Meters that a second connection would disturb: a serial port has one owner, and most P1

@@ -16,25 +16,21 @@ namespace {
 
 constexpr std::array<std::string_view, 3> kSecrets = {"mqtt.password", "influx.password", "influx.token"};
 
-/// The socket id of a leaf "station[i].socket[j].<field>" in `c`.
-std::optional<int> socket_id_of(const Config& c, const std::string& key) {
+/// The socket a leaf "station[i].socket[j].<field>" names in `c`.
+const ems::SocketConfig* socket_of(const Config& c, const std::string& key) {
   std::size_t i = 0, j = 0;
-  if (std::sscanf(key.c_str(), "station[%zu].socket[%zu].", &i, &j) != 2) return std::nullopt;
-  if (i >= c.site.stations.size() || j >= c.site.stations[i].sockets.size()) return std::nullopt;
-  return c.site.stations[i].sockets[j].id;
+  if (std::sscanf(key.c_str(), "station[%zu].socket[%zu].", &i, &j) != 2) return nullptr;
+  if (i >= c.site.stations.size() || j >= c.site.stations[i].sockets.size()) return nullptr;
+  return &c.site.stations[i].sockets[j];
 }
 
 /// A changed leaf as the command it amounts to, when there is one.
 std::optional<ems::Command> as_command(const Config& after, const std::string& key) {
   if (key == "site.grid_max_current_a") return ems::SetSiteLimit{after.site.grid_max_current_a};
-  const auto id = socket_id_of(after, key);
-  if (!id) return std::nullopt;
-  for (const auto& st : after.site.stations)
-    for (const auto& so : st.sockets) {
-      if (so.id != *id) continue;
-      if (key.ends_with(".mode")) return ems::SetSocketMode{so.id, so.mode};
-      if (key.ends_with(".max_current_a")) return ems::SetSocketMaxCurrent{so.id, so.max_current_a};
-    }
+  const auto* so = socket_of(after, key);
+  if (so == nullptr) return std::nullopt;
+  if (key.ends_with(".mode")) return ems::SetSocketMode{so->id, so->mode};
+  if (key.ends_with(".max_current_a")) return ems::SetSocketMaxCurrent{so->id, so->max_current_a};
   return std::nullopt;
 }
 
