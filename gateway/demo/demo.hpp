@@ -13,6 +13,8 @@ struct DemoOptions {
   std::string state_dir;   ///< where the config, database and logs go (default: a fresh temp dir)
   int status_every_s = 5;  ///< one status line this often
   int web_port = 8080;     ///< the dashboard; a free port is taken when this one is busy
+  double hour_s = 0;       ///< seconds one simulated hour lasts (0: 15, or 3600 with real_time)
+  bool mqtt = true;        ///< start a mosquitto on loopback (when installed) and publish to it
 };
 
 int run_demo(const DemoOptions& options);
