@@ -472,8 +472,12 @@ Allocation Allocator::step(const SiteSnapshot& snap) {
   }
 
   // --- Surplus (W) for the surplus modes and the heat pump.
-  const bool pv_ok = snap.pv.valid && seconds(now - snap.pv.measured_at) <= site_.pv_stale_after_s &&
-                     std::isfinite(snap.pv.power.value()) && snap.pv.power.value() >= -100;
+  // With a PV meter its reading must be fresh and sane; without one the grid meter's export alone
+  // is the surplus (the grid reading is fresh here: a stale one took the fail-safe path above).
+  const bool pv_meter_ok = snap.pv_configured && snap.pv.valid &&
+                           seconds(now - snap.pv.measured_at) <= site_.pv_stale_after_s &&
+                           std::isfinite(snap.pv.power.value()) && snap.pv.power.value() >= -100;
+  const bool pv_ok = pv_meter_ok || !snap.pv_configured;
   bool uses_surplus = site_.heatpump.enabled;
   double export_w = 0;
   for (std::size_t p = 0; p < static_cast<std::size_t>(site_.grid_phases); ++p)
@@ -498,7 +502,7 @@ Allocation Allocator::step(const SiteSnapshot& snap) {
   } else if (site_.heatpump.enabled && !hp_running && raw_surplus_w >= site_.heatpump.boost_surplus_w) {
     ev_surplus_w -= site_.heatpump.boost_surplus_w;  // heat pump first: leave it room to start
   }
-  if (pv_ok) ev_surplus_w = std::min(ev_surplus_w, std::max(0.0, snap.pv.power.value()) + hp_draw_w);
+  if (pv_meter_ok) ev_surplus_w = std::min(ev_surplus_w, std::max(0.0, snap.pv.power.value()) + hp_draw_w);
   if (!pv_ok && uses_surplus) add_degraded(Degradation::PvStale);
   out.surplus = Watts(std::max(0.0, ev_surplus_w));
 

@@ -79,6 +79,10 @@ struct SiteSnapshot {
   MonoTime now{};
   GridReading grid;
   PowerReading pv;
+  /// A PV meter is configured. Without one the surplus is the grid meter's export (plus what the
+  /// surplus-mode EVs draw) alone; with one, it is also bounded by the production, and a stale PV
+  /// reading stops surplus charging.
+  bool pv_configured = true;
   PowerReading heatpump;
   /// One entry per configured socket (matched by id). A configured socket that is missing here
   /// counts as unknown: reserved at its limit, offered its safe current.

@@ -52,6 +52,17 @@ std::string describe_config(const Config& cfg) {
   for (const auto& [role, m] : cfg.meters)
     o << "Meter " << role << ": " << drivers::to_string(m.kind) << " at " << where(m) << ", every "
       << m.poll_interval_ms << " ms\n";
+  bool surplus_modes = false;
+  for (const auto& st : s.stations)
+    for (const auto& so : st.sockets)
+      surplus_modes = surplus_modes || so.mode == ems::ChargeMode::Pv || so.mode == ems::ChargeMode::MinPv;
+  if (surplus_modes || s.heatpump.enabled)
+    o << "Solar surplus: "
+      << (cfg.meters.contains("pv")
+              ? std::string("the grid meter's export, bounded by the PV meter's production (a stale PV reading "
+                            "stops surplus charging)")
+              : std::string("the grid meter's export (no PV meter configured)"))
+      << "\n";
   o << "\n";
   std::array<double, ems::kPhaseCount> safe{};
   std::size_t sockets = 0;

@@ -352,6 +352,7 @@ ems::SiteSnapshot ControlLoop::snapshot(MonoTime now) const {
   ems::SiteSnapshot s;
   s.now = now;
   s.suspended = suspended_;
+  s.pv_configured = config_.meters.contains("pv");
   if (const auto it = meters_.find("grid"); it != meters_.end()) {
     const auto& r = it->second;
     s.grid.measured_at = r.mono;
