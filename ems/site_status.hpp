@@ -37,7 +37,13 @@ struct PvStatus {
 struct HeatPumpStatus {
   bool configured = false;
   std::optional<double> power_w;
-  int sg_ready_state = 2;  ///< 1 blocked, 2 normal, 3 recommended on, 4 forced on (protocols.md §5.1)
+  /// The SG-Ready state in force: 1 blocked, 2 normal, 3 recommended on, 4 forced on (protocols.md
+  /// §5.1). With outputs wired it is the state read back from them (0 while unknown); without, the
+  /// state emsgw decided.
+  int sg_ready_state = 2;
+  int sg_ready_requested = 2;     ///< the state emsgw asks for
+  bool sg_ready_outputs = false;  ///< SG-Ready outputs are wired and driven
+  std::string sg_ready_error;     ///< why the outputs could not be read or written, if so
   std::string reason;
 };
 

@@ -89,7 +89,8 @@ std::vector<TelemetryItem> telemetry_items(const ems::SiteStatus& s, const Topic
   }
   if (s.heatpump.configured) {
     b.measure(t.heatpump("power"), s.heatpump.power_w, 0);
-    b.state(t.heatpump("sg_ready"), std::to_string(s.heatpump.sg_ready_state));
+    // The state in force (read back from the outputs when they are wired); nothing while unknown.
+    if (s.heatpump.sg_ready_state != 0) b.state(t.heatpump("sg_ready"), std::to_string(s.heatpump.sg_ready_state));
     b.state(t.heatpump("reason"), text_or_none(s.heatpump.reason));
   }
 

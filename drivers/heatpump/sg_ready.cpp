@@ -84,7 +84,10 @@ Result<SgReadyState, MeterError> SgReadyController::read_back() {
   if (!a) return Unexpected(a.error());
   auto b = one(settings_.output2_address);
   if (!b) return Unexpected(b.error());
-  return sg_ready_state({*a, *b});
+  // What the outputs show is what is in force, whoever switched them: a later request that differs
+  // from it writes them again.
+  current_ = sg_ready_state({*a, *b});
+  return *current_;
 }
 
 Result<HeatPumpReading, MeterError> HeatPump::poll() {

@@ -45,7 +45,7 @@ class SgReadyController {
   /// so no transition passes through Forced. Unchanged: already in `s`; Held: too soon after the
   /// last change.
   Result<SgReadyOutcome, MeterError> request(SgReadyState s);
-  /// Reads the outputs back (coils FC1, registers FC3).
+  /// Reads the outputs back (coils FC1, registers FC3); the state read becomes the one in force.
   Result<SgReadyState, MeterError> read_back();
   [[nodiscard]] std::optional<SgReadyState> last_applied() const { return current_; }
 

@@ -520,7 +520,14 @@ std::shared_ptr<ems::SiteStatus> ControlLoop::build_status(const ems::Allocation
     st->heatpump.configured = true;
     if (const auto it = meters_.find("heatpump"); it != meters_.end())
       st->heatpump.power_w = it->second.power_total_w.value();
-    st->heatpump.sg_ready_state = static_cast<int>(a.heatpump);
+    st->heatpump.sg_ready_requested = static_cast<int>(a.heatpump);
+    st->heatpump.sg_ready_state = st->heatpump.sg_ready_requested;
+    if (sg_ready_outputs_) {
+      const auto applied = sg_ready_outputs_->applied();
+      st->heatpump.sg_ready_outputs = true;
+      st->heatpump.sg_ready_state = applied.state.value_or(0);
+      st->heatpump.sg_ready_error = applied.error;
+    }
   }
   for (std::size_t i = 0; i < site.stations.size(); ++i) {
     ems::StationStatus ss;

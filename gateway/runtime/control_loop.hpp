@@ -62,6 +62,18 @@ class Actuator {
   virtual void affirm() = 0;
 };
 
+/// The heat pump's SG-Ready outputs as read back by their worker (the status shows this state, not
+/// the one asked for). `state`: 1…4 (protocols.md §5.1), nullopt while unknown.
+struct SgReadyApplied {
+  std::optional<int> state;
+  std::string error;
+};
+class SgReadyOutputs {
+ public:
+  virtual ~SgReadyOutputs() = default;
+  [[nodiscard]] virtual SgReadyApplied applied() const = 0;
+};
+
 class StatusObserver {
  public:
   virtual ~StatusObserver() = default;
@@ -96,6 +108,8 @@ class ControlLoop {
   ControlLoop(Config config, const ems::Clock& clock, Actuator& actuator);
 
   void add_observer(StatusObserver* observer);
+  /// The SG-Ready outputs, when the heat pump's are wired (before run()).
+  void set_sg_ready_outputs(const SgReadyOutputs* outputs) { sg_ready_outputs_ = outputs; }
   /// Thread-safe: queue an event for the control thread.
   void post(Event event);
   /// The thread body: handles events and timer steps until `stop` becomes true. `heartbeat` is
@@ -156,6 +170,7 @@ class ControlLoop {
   Actuator& actuator_;
   ems::Allocator allocator_;
   std::vector<StatusObserver*> observers_;
+  const SgReadyOutputs* sg_ready_outputs_ = nullptr;
   std::vector<SocketRef> sockets_;
   std::vector<StationState> stations_;
   std::map<std::string, drivers::MeterReading> meters_;  ///< newest valid reading per role

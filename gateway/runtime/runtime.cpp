@@ -6,6 +6,7 @@
 #include <csignal>
 #include <iostream>
 
+#include "drivers/modbus/libmodbus_transport.hpp"
 #include "drivers/system_clock.hpp"
 #include "emsgw/version.hpp"
 #include "gateway/runtime/alfen_station_device.hpp"
@@ -129,6 +130,18 @@ Runtime::Runtime(Config config, const ems::Clock& clock, MeterFactory meters, St
     publisher_ = std::make_unique<Publisher>(board_.get(), mqtt_.get());
     loop_->add_observer(publisher_.get());
   }
+  // SG-Ready outputs: [heatpump.sg_ready] (or, as before, [meter.heatpump.sg_ready]).
+  auto sg = config_.sg_ready;
+  if (!sg)
+    if (const auto it = config_.meters.find("heatpump"); it != config_.meters.end() && it->second.sg_ready)
+      sg = it->second.sg_ready;
+  if (sg && config_.site.heatpump.enabled) {
+    drivers::TcpLink link{sg->host, sg->port, {}};
+    sg_ready_ = std::make_unique<SgReadyWorker>(std::make_unique<drivers::LibmodbusTcpTransport>(link, &clock_), *sg,
+                                                clock_, SgReadyWorker::Options{});
+    loop_->set_sg_ready_outputs(sg_ready_.get());
+    loop_->add_observer(sg_ready_.get());
+  }
   for (const auto& [role, settings] : config_.meters) {
     const bool paced_by_meter = settings.kind == drivers::MeterKind::DsmrSerial ||
                                 settings.kind == drivers::MeterKind::DsmrTcp ||
@@ -177,6 +190,7 @@ void Runtime::start() {
   if (influx_) influx_->start();
   for (auto& s : stations_) s->start();
   for (auto& m : meters_) m->start();
+  if (sg_ready_) sg_ready_->start();
   control_thread_ = std::thread([this] { loop_->run(stop_, heartbeat_); });
   if (web_) {
     if (auto r = web_->start(); !r)
@@ -200,6 +214,7 @@ void Runtime::stop() {
   if (recorder_) recorder_->stop();  // writes what is queued and the open history bucket
   if (influx_) influx_->stop();      // after the recorder: its last records go out or wait in the outbox
   for (auto& m : meters_) m->stop();
+  if (sg_ready_) sg_ready_->stop();  // outputs back to normal: no boost without emsgw
   if (config_.control.on_exit == ControlSettings::OnExit::SafeCurrent) {
     const auto site = loop_->config().site;
     int confirmed = 0;

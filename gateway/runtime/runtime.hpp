@@ -15,6 +15,7 @@
 #include "gateway/influx/influx_exporter.hpp"
 #include "gateway/runtime/control_loop.hpp"
 #include "gateway/runtime/meter_worker.hpp"
+#include "gateway/runtime/sg_ready_worker.hpp"
 #include "gateway/runtime/station_worker.hpp"
 
 namespace emsgw::mqtt {
@@ -101,6 +102,7 @@ class Runtime {
   std::unique_ptr<ControlLoop> loop_;
   std::vector<std::unique_ptr<StationWorker>> stations_;
   std::vector<std::unique_ptr<MeterWorker>> meters_;
+  std::unique_ptr<SgReadyWorker> sg_ready_;  ///< the heat pump's SG-Ready outputs, when wired
   std::unique_ptr<QueuedCommands> commands_;
   std::unique_ptr<QueuedCommands> web_commands_;
   std::unique_ptr<QueuedCommands> mqtt_commands_;
