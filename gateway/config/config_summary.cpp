@@ -90,7 +90,42 @@ std::string describe_config(const Config& cfg) {
   for (std::size_t p = 0; p < ems::kPhaseCount; ++p)
     o << (p ? "," : "") << " " << ems::to_string(static_cast<ems::Phase>(p)) << " " << amps(safe[p]);
   o << " (limit " << amps(s.grid_max_current_a) << ").\n";
+  const auto warnings = config_warnings(cfg);
+  if (!warnings.empty()) {
+    o << "\n" << warnings.size() << " warning" << (warnings.size() == 1 ? "" : "s") << ":\n";
+    for (const auto& w : warnings) o << "  - " << w << "\n";
+  }
   return o.str();
+}
+
+std::vector<std::string> config_warnings(const Config& cfg) {
+  const auto& s = cfg.site;
+  std::vector<std::string> out;
+  for (const auto& st : s.stations) {
+    // Guide 6.3/6.4: a Double is fed by one cable, so both sockets see the same phase order.
+    if (st.sockets.size() == 2 && st.sockets[0].phase_mapping != st.sockets[1].phase_mapping)
+      out.push_back("station \"" + st.name + "\": socket id " + std::to_string(st.sockets[0].id) + " is wired " +
+                    ems::to_string(st.sockets[0].phase_mapping) + " but socket id " + std::to_string(st.sockets[1].id) +
+                    " is wired " + ems::to_string(st.sockets[1].phase_mapping) +
+                    ": both sockets of a Double share one feeder and so one phase order; set the same phase_mapping "
+                    "on both (rotate from station to station instead)");
+  }
+  if (s.control == ems::ControlMode::Scn) {
+    std::vector<std::string> ignored;
+    for (const auto& st : s.stations)
+      for (const auto& so : st.sockets)
+        if (so.mode != ems::ChargeMode::Now)
+          ignored.push_back("socket id " + std::to_string(so.id) + " (" + std::string(ems::to_string(so.mode)) + ")");
+    if (!ignored.empty()) {
+      std::string list;
+      for (const auto& i : ignored) list += (list.empty() ? "" : ", ") + i;
+      out.push_back(
+          "site.control = \"scn\": the SCN shares one per-phase budget among its sockets, so per-socket "
+          "modes do not apply: " +
+          list + " charge as \"now\" within the budget (use control = \"sockets\" for per-socket modes)");
+    }
+  }
+  return out;
 }
 
 }  // namespace emsgw::gateway

@@ -9,6 +9,7 @@
 #include "drivers/modbus/libmodbus_transport.hpp"
 #include "drivers/system_clock.hpp"
 #include "emsgw/version.hpp"
+#include "gateway/config/config_summary.hpp"
 #include "gateway/runtime/alfen_station_device.hpp"
 #include "gateway/runtime/device_probes.hpp"
 #include "gateway/runtime/influx_worker.hpp"
@@ -199,6 +200,7 @@ void Runtime::start() {
       spdlog::info("dashboard on http{}://{}:{}/", web_->tls() ? "s" : "", config_.web.listen.host, web_->port());
   }
   if (mqtt_) mqtt_->start();
+  for (const auto& w : config_warnings(config_)) spdlog::warn("configuration: {}", w);
   spdlog::info("emsgw running: site {}, {} station(s), {} meter(s), control {}", config_.site.name, stations_.size(),
                meters_.size(), ems::to_string(config_.site.control));
 }
