@@ -415,6 +415,7 @@ void ControlLoop::step(std::string_view trigger) {
   const auto snap = snapshot(t0);
   const auto alloc = allocator_.step(snap);
   actuate(alloc);
+  if (trigger == "grid sample") check_wiring(snap);
   const auto handed = clock_.mono_now();
   auto status = build_status(alloc, t0);
   update_faults(alloc, t0, *status);
@@ -636,6 +637,33 @@ void ControlLoop::update_faults(const ems::Allocation& a, MonoTime, ems::SiteSta
         f.code.rfind("station_offline", 0) == 0)
       st.degraded_reasons.push_back(f.code);
   st.degraded = !st.degraded_reasons.empty();
+}
+
+void ControlLoop::check_wiring(const ems::SiteSnapshot& snap) {
+  if (!snap.grid.valid) return;
+  std::array<double, ems::kPhaseCount> grid{};
+  for (std::size_t p = 0; p < ems::kPhaseCount; ++p) grid[p] = snap.grid.current[p].value();
+  std::vector<ems::WiringSocketSample> sockets;
+  for (std::size_t k = 0; k < sockets_.size() && k < snap.sockets.size(); ++k) {
+    const auto& ref = sockets_[k];
+    const auto& so = snap.sockets[k];
+    ems::WiringSocketSample w;
+    w.id = ref.id;
+    w.mapping = config_.site.stations[ref.station].sockets[ref.index].phase_mapping;
+    w.valid = so.reachable && so.measured_valid;
+    for (std::size_t j = 0; j < ems::kPhaseCount; ++j) w.current_a[j] = so.current[j].value();
+    sockets.push_back(w);
+  }
+  wiring_.observe(snap.now, grid, sockets);
+  const auto findings = wiring_.findings();
+  for (const auto& ref : sockets_) {
+    const auto f = std::find_if(findings.begin(), findings.end(),
+                                [&](const ems::WiringFinding& x) { return x.socket_id == ref.id; });
+    if (f != findings.end())
+      raise_fault("wiring:" + std::to_string(ref.id), f->text);
+    else
+      clear_fault("wiring:" + std::to_string(ref.id));
+  }
 }
 
 void ControlLoop::push_decision_locked(Decision d) {

@@ -24,6 +24,7 @@
 #include "ems/allocator.hpp"
 #include "ems/command.hpp"
 #include "ems/site_status.hpp"
+#include "ems/wiring_check.hpp"
 #include "gateway/config/config.hpp"
 #include "gateway/runtime/station_device.hpp"
 #include "gateway/runtime/station_worker.hpp"
@@ -160,6 +161,7 @@ class ControlLoop {
   void actuate(const ems::Allocation& a);
   std::shared_ptr<ems::SiteStatus> build_status(const ems::Allocation& a, ems::MonoTime now);
   void update_faults(const ems::Allocation& a, ems::MonoTime now, ems::SiteStatus& st);
+  void check_wiring(const ems::SiteSnapshot& snap);
   void raise_fault(const std::string& code, const std::string& text);
   void clear_fault(const std::string& code);
   /// Appends a decision; the caller holds state_mutex_.
@@ -171,6 +173,7 @@ class ControlLoop {
   ems::Allocator allocator_;
   std::vector<StatusObserver*> observers_;
   const SgReadyOutputs* sg_ready_outputs_ = nullptr;
+  ems::WiringCheck wiring_;  ///< the automatic wiring check, fed on every grid sample
   std::vector<SocketRef> sockets_;
   std::vector<StationState> stations_;
   std::map<std::string, drivers::MeterReading> meters_;  ///< newest valid reading per role
