@@ -18,10 +18,10 @@ std::time_t seconds_of(ems::WallTime t) {
 bool covers(const TariffWindow& w, LocalMinute at) {
   if (w.start_min == w.end_min) return false;
   if (w.start_min < w.end_min)
-    return at.minute >= w.start_min && at.minute < w.end_min && (w.days >> at.weekday & 1) != 0;
+    return at.minute >= w.start_min && at.minute < w.end_min && ((w.days >> at.weekday) & 1) != 0;
   // Past midnight: the part after midnight belongs to the window that started the day before.
-  if (at.minute >= w.start_min) return (w.days >> at.weekday & 1) != 0;
-  if (at.minute < w.end_min) return (w.days >> ((at.weekday + 6) % 7) & 1) != 0;
+  if (at.minute >= w.start_min) return ((w.days >> at.weekday) & 1) != 0;
+  if (at.minute < w.end_min) return ((w.days >> ((at.weekday + 6) % 7)) & 1) != 0;
   return false;
 }
 }  // namespace
