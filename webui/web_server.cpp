@@ -12,6 +12,7 @@
 
 #include "webui/assets.hpp"
 #include "webui/json_codec.hpp"
+#include "webui/session_routes.hpp"
 
 namespace emsgw::webui {
 
@@ -533,6 +534,8 @@ void WebServer::install_routes() {
     }
     send_json(res, 200, to_json(services_.history->events(q)));
   });
+
+  install_session_routes(srv, services_.charging_sessions, may_read);
 
   // --- configuration ---------------------------------------------------------------------------
   srv.Get("/api/config", [this, may_read](const Request& req, Response& res) {

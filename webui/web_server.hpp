@@ -28,6 +28,7 @@
 #include "webui/listen_address.hpp"
 #include "webui/password_store.hpp"
 #include "webui/probe_service.hpp"
+#include "webui/session_source.hpp"
 #include "webui/session_store.hpp"
 #include "webui/status_source.hpp"
 
@@ -65,6 +66,7 @@ struct WebServices {
   const HistorySource* history = nullptr;
   ProbeService* probes = nullptr;
   const ems::Clock* clock = nullptr;
+  const SessionSource* charging_sessions = nullptr;  ///< /api/sessions (webui/session_routes.cpp)
 };
 
 class WebServer {

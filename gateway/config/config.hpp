@@ -13,6 +13,7 @@
 #include "ems/site_config.hpp"
 #include "gateway/influx/influx_settings.hpp"
 #include "gateway/storage/storage_settings.hpp"
+#include "gateway/storage/tariff.hpp"
 #include "mqtt/mqtt_settings.hpp"
 #include "webui/web_server.hpp"
 
@@ -57,6 +58,7 @@ struct Config {
   influx::InfluxSettings influx;     ///< [influx]; influx.enabled is false without the section
   mqtt::MqttSettings mqtt;           ///< [mqtt]; mqtt.enabled is false without the section
   webui::WebSettings web;            ///< [web]; listen defaults to 127.0.0.1:8080
+  storage::Tariff tariff;            ///< [tariff]; tariff.configured is false without the section
 };
 
 /// One reported problem: where (file:line), which key, what value, which rule.

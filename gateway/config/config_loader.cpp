@@ -5,6 +5,10 @@
 
 namespace emsgw::gateway {
 
+namespace config_detail {
+void parse_tariff_section(TableReader& root, Config& cfg);  // tariff_section.cpp
+}  // namespace config_detail
+
 using namespace config_detail;
 
 std::string ConfigError::format() const {
@@ -45,6 +49,7 @@ Config load_config_text(std::string_view text, const std::string& source) {
     parse_storage_sections(root, cfg);
     parse_mqtt_section(root, cfg);
     parse_web_section(root, cfg);
+    parse_tariff_section(root, cfg);
   }  // root's destructor reports unknown top-level sections
   // Semantic rules run only on a structurally sound file: a missing or mistyped key would
   // otherwise produce follow-up findings about defaults the user never wrote.

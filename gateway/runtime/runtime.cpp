@@ -16,6 +16,7 @@
 #include "gateway/runtime/runtime_config_service.hpp"
 #include "gateway/runtime/storage_recorder.hpp"
 #include "gateway/runtime/store_history_source.hpp"
+#include "gateway/runtime/store_session_source.hpp"
 #include "gateway/runtime/systemd_notify.hpp"
 #include "mqtt/mqtt_bridge.hpp"
 #include "webui/status_source.hpp"
@@ -93,6 +94,7 @@ Runtime::Runtime(Config config, const ems::Clock& clock, MeterFactory meters, St
     recorder_->set_decision_source([this] { return loop_->take_decisions(); });
     loop_->add_observer(recorder_.get());
     history_ = std::make_unique<StoreHistorySource>(*recorder_);
+    charging_sessions_ = std::make_unique<StoreSessionSource>(*recorder_, config_.site);
   }
   loop_->step_interval = ems::Millis(config_.control.step_interval_ms);
   for (std::size_t i = 0; i < config_.site.stations.size(); ++i) {
@@ -115,9 +117,10 @@ Runtime::Runtime(Config config, const ems::Clock& clock, MeterFactory meters, St
     config_service_ = std::make_unique<RuntimeConfigService>(file_config_, config_, *loop_, recorder_.get(), clock_);
     probes_ = std::make_unique<DeviceProbes>([this] { return config_service_->saved_config(); },
                                              [this] { return board_->latest(); }, meters, stations, clock_);
-    web_ = std::make_unique<webui::WebServer>(
-        config_.web, webui::WebServices{board_.get(), web_commands_.get(), config_service_.get(), history_.get(),
-                                        probes_.get(), &clock_});
+    webui::WebServices services{board_.get(),   web_commands_.get(), config_service_.get(),
+                                history_.get(), probes_.get(),       &clock_};
+    services.charging_sessions = charging_sessions_.get();
+    web_ = std::make_unique<webui::WebServer>(config_.web, services);
     if (config_.mqtt.enabled) {
       mqtt::SiteDescription d;
       d.site = config_.site;
@@ -181,6 +184,8 @@ void Runtime::open_storage() {
   }
   spdlog::info("storage: {}", config_.storage.path);
   recorder_ = std::make_unique<StorageRecorder>(std::move(*store));
+  recorder_->set_tariff(config_.tariff);
+  recorder_->set_meter_includes_chargers(config_.site.meter_includes_chargers);
   if (config_.influx.enabled) influx_ = InfluxWorker::attach(config_.influx, config_.storage.path, *recorder_, clock_);
 }
 

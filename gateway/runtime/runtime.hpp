@@ -99,6 +99,7 @@ class Runtime {
   std::unique_ptr<StorageRecorder> recorder_;
   std::unique_ptr<InfluxWorker> influx_;  ///< [influx] export, fed by recorder_
   std::unique_ptr<webui::HistorySource> history_;
+  std::unique_ptr<webui::SessionSource> charging_sessions_;
   std::unique_ptr<ControlLoop> loop_;
   std::vector<std::unique_ptr<StationWorker>> stations_;
   std::vector<std::unique_ptr<MeterWorker>> meters_;

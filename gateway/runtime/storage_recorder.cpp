@@ -2,8 +2,10 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstdio>
 #include <string_view>
 
 namespace emsgw::gateway {
@@ -214,6 +216,7 @@ void StorageRecorder::handle(Item& item) {
   std::lock_guard lock(store_mutex_);
   if (auto* o = std::get_if<storage::SettingOverride>(&item)) {
     check("override", store_.set_override(*o));
+    log_override(*o);
     std::lock_guard slock(queue_mutex_);
     ++stats_.overrides;
     return;
@@ -251,6 +254,7 @@ void StorageRecorder::handle_status(const StatusItem& item) {
   store_.add_sample(h);
   record_decisions(item.decisions);
   track_sessions(st);
+  track_settings(st);
   {
     std::lock_guard slock(queue_mutex_);
     ++stats_.statuses;
@@ -299,37 +303,159 @@ void StorageRecorder::record_decisions(const std::vector<Decision>& ds) {
   stats_.events += events;
 }
 
+namespace {
+/// Share of the EVs' power covered by solar surplus at this step: what the site imports goes to
+/// the EVs last, so the EVs draw from the grid only what the site imports. 0 without PV; nullopt
+/// when a reading it needs is stale or missing.
+std::optional<double> solar_fraction(const ems::SiteStatus& st, bool meter_includes_chargers) {
+  double ev_w = 0;
+  for (const auto& so : st.sockets)
+    for (const auto& a : so.current_a) ev_w += std::max(0.0, a.value_or(0)) * 230.0;
+  if (ev_w <= 0) return 0.0;
+  if (!st.pv.configured) return 0.0;
+  if (st.pv.stale || st.grid.stale || !st.grid.power_w_total) return std::nullopt;
+  const double site_import_w = *st.grid.power_w_total + (meter_includes_chargers ? 0.0 : ev_w);
+  const double from_grid = std::clamp(site_import_w, 0.0, ev_w);
+  return (ev_w - from_grid) / ev_w;
+}
+
+std::string socket_name(const ems::SocketStatus& so) {
+  return "socket " + std::to_string(so.id) + " (" + so.station + ")";
+}
+
+std::string kwh_text(double wh) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.2f kWh", wh / 1000);
+  return buf;
+}
+}  // namespace
+
+void StorageRecorder::plug_event(const ems::SiteStatus& st, const ems::SocketStatus& so, storage::EventKind kind,
+                                 std::string text) {
+  store_.record_event({0, st.time, kind, "socket[" + std::to_string(so.id) + "]", std::move(text)});
+  std::lock_guard slock(queue_mutex_);
+  ++stats_.events;
+}
+
+// Sessions left open by the previous run: a socket that is gone from the configuration ends its
+// session where emsgw last saw it. (Sockets still configured are settled in track_sessions as
+// soon as their station answers.)
+void StorageRecorder::close_after_restart(const ems::SiteStatus& st) {
+  restart_checked_ = true;
+  auto open = store_.open_sessions();
+  if (!open) return fail("open sessions", open.error());
+  for (const auto& o : *open) {
+    const bool configured =
+        std::any_of(st.sockets.begin(), st.sockets.end(), [&](const auto& so) { return so.id == o.socket; });
+    if (configured) continue;
+    if (auto r = store_.stop_session(
+            {o.socket, o.last_seen.value_or(o.start), std::nullopt, std::nullopt, "socket_removed"});
+        !r)
+      fail("session stop", r.error());
+  }
+}
+
+void StorageRecorder::track_settings(const ems::SiteStatus& st) {
+  const auto note = [this](const std::string& key, std::string value) {
+    auto& v = settings_[key];
+    if (v.now == value) return;
+    v.before = std::move(v.now);
+    v.now = std::move(value);
+  };
+  note(std::string(kSiteLimitKey), number_text(st.grid_max_current_a));
+  for (const auto& so : st.sockets) {
+    note(socket_key(so.id, kModeSuffix), std::string(ems::to_string(so.mode)));
+    note(socket_key(so.id, kMaxSuffix), number_text(so.max_current_a));
+    socket_names_[so.id] = "socket " + std::to_string(so.id) + " (" + so.station + ")";
+  }
+}
+
+// A setting kept as an override (dashboard, MQTT, command) is an event with its old and new value.
+void StorageRecorder::log_override(const storage::SettingOverride& o) {
+  std::string old;
+  if (const auto it = settings_.find(o.key); it != settings_.end())
+    old = it->second.now == o.value ? it->second.before : it->second.now;
+  std::string what = o.key;
+  if (o.key == kSiteLimitKey) {
+    what = "grid limit per phase (A)";
+  } else if (const auto id = socket_of(o.key, kModeSuffix)) {
+    const auto n = socket_names_.find(*id);
+    what = (n != socket_names_.end() ? n->second : "socket " + std::to_string(*id)) + ": mode";
+  } else if (const auto mid = socket_of(o.key, kMaxSuffix)) {
+    const auto n = socket_names_.find(*mid);
+    what = (n != socket_names_.end() ? n->second : "socket " + std::to_string(*mid)) + ": maximum current (A)";
+  }
+  const std::string text = what + ": " + (old.empty() || old == o.value ? "set to " + o.value : old + " → " + o.value) +
+                           " (set by " + o.source + ")";
+  store_.record_event({0, o.time, storage::EventKind::ConfigChange, o.key, text});
+  std::lock_guard slock(queue_mutex_);
+  ++stats_.events;
+}
+
 void StorageRecorder::track_sessions(const ems::SiteStatus& st) {
+  if (!restart_checked_) close_after_restart(st);
+  const auto fraction = solar_fraction(st, meter_includes_chargers_);
   for (const auto& so : st.sockets) {
     if (!so.online) continue;  // a silent station says nothing about the EV
     auto [it, first] = sockets_.try_emplace(so.id);
     auto& memo = it->second;
-    if (first) {
-      // After a restart a session may still be open in the file: carry on with it.
-      if (auto open = store_.open_session(so.id); open)
-        memo.open = open->has_value();
-      else
-        fail("open session", open.error());
-    }
     if (so.total_energy_wh) memo.last_counter_wh = so.total_energy_wh;
+    if (first) {
+      // After a restart a session may still be open in the file: with the EV still there it goes
+      // on (the register keeps counting); an EV that left while emsgw was stopped ends it at the
+      // last time emsgw saw it, with the register as read now.
+      auto open = store_.open_session(so.id);
+      if (!open) {
+        fail("open session", open.error());
+      } else if (open->has_value()) {
+        const auto& o = **open;
+        if (so.ev_connected) {
+          memo.open = true;
+        } else if (auto r = store_.stop_session({so.id, o.last_seen.value_or(o.start), memo.last_counter_wh,
+                                                 std::nullopt, "unplugged_during_restart"});
+                   r) {
+          plug_event(st, so, storage::EventKind::Unplug,
+                     socket_name(so) + ": the EV left while emsgw was stopped; session ended at the last reading" +
+                         ((*r) && (*r)->energy_wh ? ", " + kwh_text(*(*r)->energy_wh) : ""));
+          std::lock_guard slock(queue_mutex_);
+          ++stats_.sessions_stopped;
+        } else {
+          fail("session stop", r.error());
+        }
+      }
+    }
     if (so.ev_connected && !memo.open && memo.last_counter_wh) {
       if (auto r = store_.start_session({so.id, st.time, *memo.last_counter_wh}); r) {
         memo.open = true;
+        // An EV already connected when emsgw starts was not seen arriving: its session begins
+        // without a plug-in event.
+        if (!first) plug_event(st, so, storage::EventKind::PlugIn, socket_name(so) + ": EV plugged in");
         std::lock_guard slock(queue_mutex_);
         ++stats_.sessions_started;
       } else {
         fail("session start", r.error());
       }
     } else if (!so.ev_connected && memo.open) {
-      const double counter = memo.last_counter_wh.value_or(0);
-      if (auto r = store_.stop_session({so.id, st.time, counter, std::nullopt}); r) {
+      if (auto r = store_.stop_session({so.id, st.time, memo.last_counter_wh, std::nullopt, "unplugged"}); r) {
+        plug_event(st, so, storage::EventKind::Unplug,
+                   socket_name(so) + ": EV unplugged" +
+                       ((*r) && (*r)->energy_wh ? " after " + kwh_text(*(*r)->energy_wh) : ""));
         std::lock_guard slock(queue_mutex_);
         ++stats_.sessions_stopped;
       } else {
         fail("session stop", r.error());
       }
       memo.open = false;
+    } else if (memo.open && so.total_energy_wh) {
+      check("session metering", store_.meter_session(so.id, st.time, *so.total_energy_wh, fraction));
     }
+    // Mode 3 C (charging) → B (connected, not asking) while current is still offered: the EV
+    // stopped by itself — full, or its own timer or limit.
+    if (memo.open && so.ev_connected && memo.last_mode3.starts_with('C') && so.mode3.starts_with('B') &&
+        so.setpoint_a > 0)
+      plug_event(st, so, storage::EventKind::EvFull,
+                 socket_name(so) + ": the EV stopped charging by itself (full, or its own timer or limit)");
+    if (!so.mode3.empty()) memo.last_mode3 = so.mode3;
   }
 }
 

@@ -85,6 +85,16 @@ class StorageRecorder final : public StatusObserver {
     store_.set_sink(sink);
   }
 
+  /// Prices each session as it ends ([tariff]); `local` maps a time to local clock time. Set
+  /// before start().
+  void set_tariff(storage::Tariff tariff, storage::LocalTimeFn local = storage::local_minute) {
+    std::lock_guard lock(store_mutex_);
+    store_.set_tariff(std::move(tariff), std::move(local));
+  }
+  /// [site] meter_includes_chargers: whether the grid reading contains the EVs (for the solar share
+  /// of sessions). Set before start().
+  void set_meter_includes_chargers(bool v) { meter_includes_chargers_ = v; }
+
   /// Blocks until everything queued so far has been handled (tests, shutdown).
   void wait_idle();
   [[nodiscard]] RecorderStats stats() const;
@@ -129,7 +139,23 @@ class StorageRecorder final : public StatusObserver {
   struct SocketMemo {
     bool open = false;
     std::optional<double> last_counter_wh;
+    std::string last_mode3;
   };
+  /// Settings kept as overrides, as the statuses showed them: the value now and the one before the
+  /// last change (a command's status may be handled before or after its override), so that each
+  /// change is logged with its old and new value.
+  struct SettingValue {
+    std::string now;
+    std::string before;
+  };
+  void track_settings(const ems::SiteStatus& st);
+  void log_override(const storage::SettingOverride& o);
+  std::map<std::string, SettingValue> settings_;
+  std::map<int, std::string> socket_names_;  ///< "socket 1 (garage)" by id
+  void close_after_restart(const ems::SiteStatus& st);
+  void plug_event(const ems::SiteStatus& st, const ems::SocketStatus& so, storage::EventKind kind, std::string text);
+  bool meter_includes_chargers_ = true;
+  bool restart_checked_ = false;
   std::map<int, SocketMemo> sockets_;
   std::optional<ems::WallTime> last_flush_;
   std::optional<ems::WallTime> last_maintain_;

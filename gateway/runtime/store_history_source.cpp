@@ -17,6 +17,11 @@ std::string_view explanation_of(storage::EventKind k) {
     case storage::EventKind::FaultRaised: return "emsgw detected a problem; charging may be limited until it clears.";
     case storage::EventKind::FaultCleared: return "the problem is gone; normal control resumed.";
     case storage::EventKind::ConfigChange: return "the settings in force changed (command or reloaded configuration).";
+    case storage::EventKind::PlugIn: return "a charging session began; it is listed under Sessions.";
+    case storage::EventKind::Unplug:
+      return "the charging session ended; its energy and cost are listed under Sessions.";
+    case storage::EventKind::EvFull:
+      return "the station still offers current but the EV no longer asks for it; others may use it.";
   }
   return "";
 }

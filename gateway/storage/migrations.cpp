@@ -6,7 +6,7 @@ namespace emsgw::gateway::storage {
 
 namespace {
 // Times are Unix milliseconds (UTC); currents in A, powers in W, energies in Wh.
-constexpr std::array<Migration, 4> kMigrations{{
+constexpr std::array<Migration, 5> kMigrations{{
     {1, "settings overrides, sessions, decisions, events, counters", R"sql(
 CREATE TABLE settings_override (
   key TEXT PRIMARY KEY,          -- config key path, e.g. "socket[0].mode"
@@ -80,6 +80,22 @@ CREATE TABLE influx_outbox (
 )sql"},
     {4, "grid limit in the history", R"sql(
 ALTER TABLE history ADD COLUMN grid_limit_a REAL;  -- per-phase limit after margin; NULL before migration 4
+)sql"},
+    {5, "session end readings, end reason, cost and quarter-hour energy", R"sql(
+ALTER TABLE session ADD COLUMN end_reason TEXT;       -- "unplugged", "unplugged_during_restart", "socket_removed", "replaced"
+ALTER TABLE session ADD COLUMN last_seen_ms INTEGER;  -- last time the register was metered in the session
+ALTER TABLE session ADD COLUMN last_energy_wh REAL;   -- that reading
+ALTER TABLE session ADD COLUMN cost REAL;             -- priced at the end with the [tariff] in force
+ALTER TABLE session ADD COLUMN currency TEXT;
+UPDATE session SET end_reason = 'unplugged' WHERE end_ms IS NOT NULL;
+CREATE INDEX session_start ON session(start_ms);
+CREATE TABLE session_slice (
+  session_id INTEGER NOT NULL,
+  t_ms INTEGER NOT NULL,         -- quarter-hour start
+  energy_wh REAL NOT NULL,       -- register increase within the quarter hour
+  pv_energy_wh REAL,             -- part covered by solar surplus; NULL when unknown
+  PRIMARY KEY (session_id, t_ms)
+) WITHOUT ROWID;
 )sql"},
 }};
 }  // namespace

@@ -3,6 +3,7 @@
 // (stored as Unix milliseconds, UTC). An unknown reading is std::nullopt, never 0.
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -51,8 +52,28 @@ struct SessionStart {
 struct SessionStop {
   int socket = 0;
   WallTime time{};
-  double energy_counter_wh = 0;
+  /// The station's register at the stop; nullopt when unknown (then the last reading the store
+  /// metered is kept as the end reading).
+  std::optional<double> energy_counter_wh;
   std::optional<double> pv_energy_wh;  ///< energy covered by PV surplus, where the runtime knows it
+  std::string reason = "unplugged";    ///< see Session::end_reason
+};
+
+/// The energy a session charged in one quarter hour (from the station's register), and the part
+/// of it covered by solar surplus where that is known. Tariffs price each slice at its start.
+struct SessionSlice {
+  WallTime start{};  ///< quarter-hour start
+  double energy_wh = 0;
+  std::optional<double> pv_energy_wh;
+};
+
+/// Filters of the session list. from/to bound the start time: from ≤ start < to.
+struct SessionQuery {
+  int socket = -1;  ///< < 0: every socket
+  std::optional<WallTime> from;
+  std::optional<WallTime> to;
+  std::size_t limit = 50;
+  std::size_t offset = 0;
 };
 
 struct Session {
@@ -66,6 +87,20 @@ struct Session {
   std::optional<double> max_current_a;
   std::optional<double> avg_current_a;
   std::optional<double> pv_energy_wh;
+  /// The station's energy register (Wh) at the start is start_energy_wh; at the end, this (both
+  /// readings are kept: the energy is their difference).
+  std::optional<double> end_energy_wh;
+  /// Why it ended: "unplugged" (the EV left while emsgw watched), "unplugged_during_restart" (gone
+  /// when emsgw started again: ended at the last time emsgw saw it, with the register read at the
+  /// start), "socket_removed" (no longer in the configuration), "replaced" (a new session began on
+  /// the socket first). Empty while running.
+  std::string end_reason;
+  /// Last time the store metered the register during the session, and that reading.
+  std::optional<WallTime> last_seen;
+  std::optional<double> last_energy_wh;
+  /// Priced at the end with the [tariff] then in force (nullopt without a tariff, or running).
+  std::optional<double> cost;
+  std::string currency;
   /// PV share 0..1, when both energies are known and the energy is positive.
   [[nodiscard]] std::optional<double> pv_share() const {
     if (!pv_energy_wh || !energy_wh || *energy_wh <= 0) return std::nullopt;
@@ -84,7 +119,7 @@ struct Decision {
   friend bool operator==(const Decision&, const Decision&) = default;
 };
 
-enum class EventKind { FaultRaised, FaultCleared, ConfigChange };
+enum class EventKind { FaultRaised, FaultCleared, ConfigChange, PlugIn, Unplug, EvFull };
 [[nodiscard]] std::string_view to_string(EventKind k);
 [[nodiscard]] std::optional<EventKind> parse_event_kind(std::string_view s);
 

@@ -26,12 +26,16 @@ std::string_view to_string(EventKind k) {
     case EventKind::FaultRaised: return "fault_raised";
     case EventKind::FaultCleared: return "fault_cleared";
     case EventKind::ConfigChange: return "config_change";
+    case EventKind::PlugIn: return "plug_in";
+    case EventKind::Unplug: return "unplug";
+    case EventKind::EvFull: return "ev_full";
   }
   return "?";
 }
 
 std::optional<EventKind> parse_event_kind(std::string_view s) {
-  for (auto k : {EventKind::FaultRaised, EventKind::FaultCleared, EventKind::ConfigChange})
+  for (auto k : {EventKind::FaultRaised, EventKind::FaultCleared, EventKind::ConfigChange, EventKind::PlugIn,
+                 EventKind::Unplug, EventKind::EvFull})
     if (to_string(k) == s) return k;
   return std::nullopt;
 }
@@ -107,7 +111,9 @@ void SqliteStore::record_event(const Event& e) {
 }
 
 std::size_t SqliteStore::pending() const {
-  return closed_buckets_.size() + pending_decisions_.size() + pending_events_.size();
+  std::size_t meters = 0;
+  for (const auto& [socket, m] : meters_) meters += m.dirty ? 1 : 0;
+  return closed_buckets_.size() + pending_decisions_.size() + pending_events_.size() + meters;
 }
 
 StorageStatus SqliteStore::write_bucket(const Bucket& b) {
@@ -159,7 +165,12 @@ StorageStatus SqliteStore::flush(bool close_open_bucket) {
     if (auto r = est->run(); !r) return Unexpected(with_context(r.error(), "flush events"));
     e.id = db_.last_insert_id();
   }
+  if (auto r = write_meters(); !r) return Unexpected(with_context(r.error(), "flush session energy"));
   if (auto r = tx.commit(); !r) return Unexpected(with_context(r.error(), "flush commit"));
+  for (auto& [socket, m] : meters_) {
+    m.slices.clear();
+    m.dirty = false;
+  }
   // Only now, with the commit done, is the buffer released: a failed flush keeps every row for
   // the next attempt.
   if (sink_) {
@@ -272,9 +283,10 @@ StorageResult<std::vector<SettingOverride>> SqliteStore::overrides() {
 }
 
 namespace {
+constexpr std::int64_t kSliceMs = 15 * 60 * 1000;
 constexpr std::string_view kSessionColumns =
     "SELECT id, socket, start_ms, start_energy_wh, end_ms, end_energy_wh, max_current_a, avg_current_a, "
-    "pv_energy_wh FROM session ";
+    "pv_energy_wh, end_reason, last_seen_ms, last_energy_wh, cost, currency FROM session ";
 
 Session read_session(const Statement& st) {
   Session s;
@@ -283,11 +295,45 @@ Session read_session(const Statement& st) {
   s.start = from_unix_ms(st.column_int64(2));
   s.start_energy_wh = st.column_double(3);
   if (!st.column_is_null(4)) s.end = from_unix_ms(st.column_int64(4));
-  if (auto e = st.column_optional_double(5)) s.energy_wh = *e - s.start_energy_wh;
+  s.end_energy_wh = st.column_optional_double(5);
+  // A register that went backwards (station replaced or reset) gives no energy, not a negative one.
+  if (s.end_energy_wh && *s.end_energy_wh >= s.start_energy_wh) s.energy_wh = *s.end_energy_wh - s.start_energy_wh;
   s.max_current_a = st.column_optional_double(6);
   s.avg_current_a = st.column_optional_double(7);
   s.pv_energy_wh = st.column_optional_double(8);
+  if (!st.column_is_null(9)) s.end_reason = st.column_text(9);
+  if (!st.column_is_null(10)) s.last_seen = from_unix_ms(st.column_int64(10));
+  s.last_energy_wh = st.column_optional_double(11);
+  s.cost = st.column_optional_double(12);
+  if (!st.column_is_null(13)) s.currency = st.column_text(13);
   return s;
+}
+
+template <class T, class Read>
+StorageResult<std::vector<T>> read_all(Statement& st, Read read) {
+  std::vector<T> out;
+  for (;;) {
+    auto row = st.step();
+    if (!row) return Unexpected(row.error());
+    if (!*row) break;
+    out.push_back(read(st));
+  }
+  return out;
+}
+
+constexpr std::string_view kSessionFilter =
+    "WHERE (?1 < 0 OR socket = ?1) AND (?2 IS NULL OR start_ms >= ?2) AND (?3 IS NULL OR start_ms < ?3) ";
+
+void bind_filter(Statement& st, const SessionQuery& q) {
+  st.bind(1, q.socket);
+  if (q.from)
+    st.bind(2, to_unix_ms(*q.from));
+  else
+    st.bind_null(2);
+  if (q.to)
+    st.bind(3, to_unix_ms(*q.to));
+  else
+    st.bind_null(3);
 }
 }  // namespace
 
@@ -302,24 +348,123 @@ StorageResult<std::optional<Session>> SqliteStore::open_session(int socket) {
   return std::optional<Session>(read_session(*st));
 }
 
+StorageResult<std::vector<Session>> SqliteStore::open_sessions() {
+  auto st = db_.prepare(std::string(kSessionColumns) + "WHERE end_ms IS NULL ORDER BY socket, start_ms");
+  if (!st) return Unexpected(st.error());
+  return read_all<Session>(*st, read_session);
+}
+
 StorageResult<std::int64_t> SqliteStore::start_session(const SessionStart& s) {
-  if (auto prev = stop_session({s.socket, s.time, s.energy_counter_wh, std::nullopt}); !prev)
+  if (auto prev = stop_session({s.socket, s.time, s.energy_counter_wh, std::nullopt, "replaced"}); !prev)
     return Unexpected(prev.error());
-  auto st = db_.prepare("INSERT INTO session (socket, start_ms, start_energy_wh) VALUES (?,?,?)");
+  auto st = db_.prepare(
+      "INSERT INTO session (socket, start_ms, start_energy_wh, last_seen_ms, last_energy_wh) VALUES (?1,?2,?3,?2,?3)");
   if (!st) return Unexpected(st.error());
   st->bind(1, s.socket).bind(2, to_unix_ms(s.time)).bind(3, s.energy_counter_wh);
   if (auto r = st->run(); !r) return Unexpected(r.error());
-  return db_.last_insert_id();
+  const auto id = db_.last_insert_id();
+  meters_[s.socket] = Meter{id, s.energy_counter_wh, s.time, false, {}};
+  return id;
+}
+
+StorageStatus SqliteStore::meter_session(int socket, WallTime time, double counter_wh,
+                                         std::optional<double> pv_fraction) {
+  auto it = meters_.find(socket);
+  if (it == meters_.end()) {
+    // After a restart: carry on from the last reading written for the open session.
+    auto open = open_session(socket);
+    if (!open) return Unexpected(open.error());
+    if (!*open) return {};
+    const auto& o = **open;
+    it = meters_
+             .emplace(
+                 socket,
+                 Meter{o.id, o.last_energy_wh.value_or(o.start_energy_wh), o.last_seen.value_or(o.start), false, {}})
+             .first;
+  }
+  auto& m = it->second;
+  const double delta = counter_wh - m.last_wh;
+  if (delta > 0) {
+    auto& slice = m.slices[floor_to(to_unix_ms(time), kSliceMs)];
+    slice.energy_wh += delta;
+    if (pv_fraction)
+      slice.pv_energy_wh += delta * std::clamp(*pv_fraction, 0.0, 1.0);
+    else
+      slice.pv_known = false;
+  }
+  m.last_wh = counter_wh;
+  m.last_seen = time;
+  m.dirty = true;
+  return {};
+}
+
+StorageStatus SqliteStore::write_meters() {
+  auto sl = db_.prepare(
+      "INSERT INTO session_slice (session_id, t_ms, energy_wh, pv_energy_wh) VALUES (?1,?2,?3,?4) "
+      "ON CONFLICT (session_id, t_ms) DO UPDATE SET energy_wh = energy_wh + excluded.energy_wh, "
+      "pv_energy_wh = pv_energy_wh + excluded.pv_energy_wh");
+  if (!sl) return Unexpected(sl.error());
+  auto up = db_.prepare("UPDATE session SET last_seen_ms = ?1, last_energy_wh = ?2 WHERE id = ?3");
+  if (!up) return Unexpected(up.error());
+  for (const auto& [socket, m] : meters_) {
+    if (!m.dirty) continue;
+    for (const auto& [t_ms, slice] : m.slices) {
+      sl->reset();
+      sl->bind(1, m.session_id).bind(2, t_ms).bind(3, slice.energy_wh);
+      sl->bind(4, slice.pv_known ? std::optional<double>(slice.pv_energy_wh) : std::nullopt);
+      if (auto r = sl->run(); !r) return r;
+    }
+    up->reset();
+    up->bind(1, to_unix_ms(m.last_seen)).bind(2, m.last_wh).bind(3, m.session_id);
+    if (auto r = up->run(); !r) return r;
+  }
+  return {};
 }
 
 StorageResult<std::optional<Session>> SqliteStore::stop_session(const SessionStop& s) {
   auto open = open_session(s.socket);
   if (!open) return Unexpected(open.error());
   if (!*open) return std::optional<Session>();
+  const auto& o = **open;
+  if (s.energy_counter_wh) {
+    if (auto r = meter_session(s.socket, s.time, *s.energy_counter_wh, std::nullopt); !r) return Unexpected(r.error());
+  }
+  // The end reading: the register at the stop, else the last one metered.
+  std::optional<double> end_wh = s.energy_counter_wh;
+  if (!end_wh) {
+    if (auto m = meters_.find(s.socket); m != meters_.end() && m->second.session_id == o.id)
+      end_wh = m->second.last_wh;
+    else
+      end_wh = o.last_energy_wh.value_or(o.start_energy_wh);
+  }
   // The bucket being filled is written as it stands so that it counts, and stays open: when it
   // closes, its complete mean replaces this row.
   if (open_bucket_ && open_bucket_->t_ms < to_unix_ms(s.time)) closed_buckets_.push_back(*open_bucket_);
   if (auto r = flush(); !r) return Unexpected(r.error());
+  meters_.erase(s.socket);
+
+  auto slices = session_slices(o.id);
+  if (!slices) return Unexpected(slices.error());
+  // Energy the quarter hours missed (a session older than its metering) goes to the last one.
+  double metered = 0;
+  bool pv_known = !slices->empty();
+  double pv_wh = 0;
+  for (const auto& sl : *slices) {
+    metered += sl.energy_wh;
+    if (sl.pv_energy_wh)
+      pv_wh += *sl.pv_energy_wh;
+    else
+      pv_known = false;
+  }
+  const double missed = *end_wh - o.start_energy_wh - metered;
+  if (missed > 0.5) {
+    slices->push_back({from_unix_ms(floor_to(to_unix_ms(s.time), kSliceMs)), missed, std::nullopt});
+    pv_known = false;
+  }
+  std::optional<double> pv = s.pv_energy_wh;
+  if (!pv && pv_known) pv = pv_wh;
+  const auto cost = price_slices(tariff_, *slices, local_);
+
   // "Current" of a socket at one time = its highest phase current.
   auto st = db_.prepare(
       "UPDATE session SET end_ms = ?1, end_energy_wh = ?2, pv_energy_wh = ?3, "
@@ -328,36 +473,66 @@ StorageResult<std::optional<Session>> SqliteStore::stop_session(const SessionSto
       "  (l1_a IS NOT NULL OR l2_a IS NOT NULL OR l3_a IS NOT NULL)), "
       "avg_current_a = (SELECT AVG(MAX(COALESCE(l1_a,0), COALESCE(l2_a,0), COALESCE(l3_a,0))) FROM socket_history "
       "  WHERE tier_s = 10 AND socket = ?4 AND t_ms >= ?5 AND t_ms < ?1 AND "
-      "  (l1_a IS NOT NULL OR l2_a IS NOT NULL OR l3_a IS NOT NULL)) "
+      "  (l1_a IS NOT NULL OR l2_a IS NOT NULL OR l3_a IS NOT NULL)), "
+      "end_reason = ?7, cost = ?8, currency = ?9 "
       "WHERE id = ?6");
   if (!st) return Unexpected(st.error());
-  const std::int64_t start_bucket = floor_to(to_unix_ms((*open)->start), kBaseTierS * 1000);
-  st->bind(1, to_unix_ms(s.time)).bind(2, s.energy_counter_wh).bind(3, s.pv_energy_wh);
-  st->bind(4, s.socket).bind(5, start_bucket).bind(6, (*open)->id);
+  const std::int64_t start_bucket = floor_to(to_unix_ms(o.start), kBaseTierS * 1000);
+  st->bind(1, to_unix_ms(s.time)).bind(2, *end_wh).bind(3, pv);
+  st->bind(4, s.socket).bind(5, start_bucket).bind(6, o.id).bind(7, s.reason).bind(8, cost);
+  if (cost)
+    st->bind(9, tariff_.currency);
+  else
+    st->bind_null(9);
   if (auto r = st->run(); !r) return Unexpected(r.error());
-  auto rd = db_.prepare(std::string(kSessionColumns) + "WHERE id = ?");
-  if (!rd) return Unexpected(rd.error());
-  rd->bind(1, (*open)->id);
-  auto row = rd->step();
-  if (!row) return Unexpected(row.error());
-  auto closed = read_session(*rd);
-  if (sink_) sink_->on_session_end(closed);
-  return std::optional<Session>(std::move(closed));
+  auto closed = session(o.id);
+  if (!closed) return Unexpected(closed.error());
+  if (*closed && sink_) sink_->on_session_end(**closed);
+  return closed;
 }
 
 StorageResult<std::vector<Session>> SqliteStore::sessions(int socket, std::size_t limit) {
-  auto st = db_.prepare(std::string(kSessionColumns) +
-                        "WHERE (?1 < 0 OR socket = ?1) ORDER BY start_ms DESC, id DESC LIMIT ?2");
+  SessionQuery q;
+  q.socket = socket;
+  q.limit = limit;
+  return sessions(q);
+}
+
+StorageResult<std::vector<Session>> SqliteStore::sessions(const SessionQuery& q) {
+  auto st = db_.prepare(std::string(kSessionColumns) + std::string(kSessionFilter) +
+                        "ORDER BY start_ms DESC, id DESC LIMIT ?4 OFFSET ?5");
   if (!st) return Unexpected(st.error());
-  st->bind(1, socket).bind(2, static_cast<std::int64_t>(limit));
-  std::vector<Session> out;
-  for (;;) {
-    auto row = st->step();
-    if (!row) return Unexpected(row.error());
-    if (!*row) break;
-    out.push_back(read_session(*st));
-  }
-  return out;
+  bind_filter(*st, q);
+  st->bind(4, static_cast<std::int64_t>(q.limit)).bind(5, static_cast<std::int64_t>(q.offset));
+  return read_all<Session>(*st, read_session);
+}
+
+StorageResult<std::int64_t> SqliteStore::count_sessions(const SessionQuery& q) {
+  auto st = db_.prepare("SELECT COUNT(*) FROM session " + std::string(kSessionFilter));
+  if (!st) return Unexpected(st.error());
+  bind_filter(*st, q);
+  auto row = st->step();
+  if (!row) return Unexpected(row.error());
+  return *row ? st->column_int64(0) : 0;
+}
+
+StorageResult<std::optional<Session>> SqliteStore::session(std::int64_t id) {
+  auto st = db_.prepare(std::string(kSessionColumns) + "WHERE id = ?");
+  if (!st) return Unexpected(st.error());
+  st->bind(1, id);
+  auto row = st->step();
+  if (!row) return Unexpected(row.error());
+  if (!*row) return std::optional<Session>();
+  return std::optional<Session>(read_session(*st));
+}
+
+StorageResult<std::vector<SessionSlice>> SqliteStore::session_slices(std::int64_t id) {
+  auto st = db_.prepare("SELECT t_ms, energy_wh, pv_energy_wh FROM session_slice WHERE session_id = ? ORDER BY t_ms");
+  if (!st) return Unexpected(st.error());
+  st->bind(1, id);
+  return read_all<SessionSlice>(*st, [](const Statement& r) {
+    return SessionSlice{from_unix_ms(r.column_int64(0)), r.column_double(1), r.column_optional_double(2)};
+  });
 }
 
 StorageResult<std::vector<HistorySample>> SqliteStore::history(HistoryTier tier, WallTime from, WallTime to) {

@@ -16,6 +16,7 @@
 #include "gateway/storage/records.hpp"
 #include "gateway/storage/sqlite_db.hpp"
 #include "gateway/storage/storage_settings.hpp"
+#include "gateway/storage/tariff.hpp"
 
 namespace emsgw::gateway::storage {
 
@@ -57,8 +58,32 @@ class SqliteStore {
   /// Returns the closed session, or nullopt when none was open.
   [[nodiscard]] StorageResult<std::optional<Session>> stop_session(const SessionStop& s);
   [[nodiscard]] StorageResult<std::optional<Session>> open_session(int socket);
+  /// Every session still open, on any socket.
+  [[nodiscard]] StorageResult<std::vector<Session>> open_sessions();
   /// Most recent first; socket < 0 means every socket.
   [[nodiscard]] StorageResult<std::vector<Session>> sessions(int socket = -1, std::size_t limit = 100);
+  /// Most recent first, filtered and paged (SessionQuery).
+  [[nodiscard]] StorageResult<std::vector<Session>> sessions(const SessionQuery& q);
+  /// How many sessions match the filters of `q` (limit and offset ignored).
+  [[nodiscard]] StorageResult<std::int64_t> count_sessions(const SessionQuery& q);
+  [[nodiscard]] StorageResult<std::optional<Session>> session(std::int64_t id);
+  /// The quarter hours of a session, oldest first (what flush has written).
+  [[nodiscard]] StorageResult<std::vector<SessionSlice>> session_slices(std::int64_t id);
+
+  /// Meters the open session of `socket` (buffered; written by flush): the register's increase
+  /// since the last reading goes to the quarter hour of `time`, its `pv_fraction` (0..1, the share
+  /// of the EV's power covered by solar surplus; nullopt when unknown) to the slice's solar part.
+  /// No open session: nothing to do. A register that went backwards (station replaced or reset)
+  /// starts a new baseline and adds nothing.
+  [[nodiscard]] StorageStatus meter_session(int socket, WallTime time, double counter_wh,
+                                            std::optional<double> pv_fraction);
+  /// The tariff that prices each session as it ends; `local` maps a time to local clock time.
+  void set_tariff(Tariff tariff, LocalTimeFn local = local_minute) {
+    tariff_ = std::move(tariff);
+    local_ = std::move(local);
+  }
+  [[nodiscard]] const Tariff& tariff() const { return tariff_; }
+  [[nodiscard]] const LocalTimeFn& local_time() const { return local_; }
 
   // --- queries for the dashboard ---
   /// History buckets of `tier` with from ≤ t < to, oldest first (bucket start times).
@@ -103,7 +128,22 @@ class SqliteStore {
     std::map<int, SocketBucket> sockets;
   };
 
+  struct SliceSum {
+    double energy_wh = 0;
+    double pv_energy_wh = 0;
+    bool pv_known = true;
+  };
+  /// The metering of one open session: last register reading and quarter hours not yet written.
+  struct Meter {
+    std::int64_t session_id = 0;
+    double last_wh = 0;
+    WallTime last_seen{};
+    bool dirty = false;
+    std::map<std::int64_t, SliceSum> slices;
+  };
+
   SqliteStore(Database db, StorageSettings settings) : db_(std::move(db)), settings_(std::move(settings)) {}
+  [[nodiscard]] StorageStatus write_meters();
   void close_bucket();
   [[nodiscard]] static HistorySample sample_of(const Bucket& b);
   [[nodiscard]] StorageStatus write_bucket(const Bucket& b);
@@ -117,6 +157,9 @@ class SqliteStore {
   std::vector<Decision> pending_decisions_;
   std::vector<Event> pending_events_;
   RecordSink* sink_ = nullptr;
+  std::map<int, Meter> meters_;  ///< by socket
+  Tariff tariff_;
+  LocalTimeFn local_ = local_minute;
 };
 
 }  // namespace emsgw::gateway::storage

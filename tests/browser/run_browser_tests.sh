@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs the dashboard's end-to-end tests in headless Chromium (CTest: webui.browser_dashboard).
+# Runs one of the dashboard's end-to-end tests in headless Chromium (CTest: webui.browser_*).
+# Argument: the test script in this directory (default dashboard.test.mjs).
 # Exit 77 (CTest "skipped") only when chromium or node is missing; any other problem fails.
 #   EMSGW_HARNESS      path of the runtime_harness executable (required)
 #   EMSGW_SCREENSHOTS  directory for the screenshots (required)
@@ -17,4 +18,4 @@ if [ ! -d "$here/node_modules/playwright-core" ]; then
 fi
 mkdir -p "$EMSGW_SCREENSHOTS"
 export EMSGW_CHROMIUM="$chromium"
-exec node "$here/dashboard.test.mjs"
+exec node "$here/${1:-dashboard.test.mjs}"

@@ -77,6 +77,30 @@ TEST(Migrations, Migration4AddsTheGridLimitToTheHistoryAndKeepsEarlierRows) {
   EXPECT_EQ(*db.query_int("SELECT grid_limit_a FROM history WHERE t_ms = 10000"), 24);
 }
 
+TEST(Migrations, Migration5AddsSessionEndReadingsAndQuarterHoursAndKeepsEarlierSessions) {
+  auto db = memory_db();
+  ASSERT_TRUE(migrate(db, 4));
+  ASSERT_TRUE(
+      db.exec("INSERT INTO session (socket, start_ms, start_energy_wh, end_ms, end_energy_wh) "
+              "VALUES (1, 0, 1000, 60000, 1500)"));
+  ASSERT_TRUE(db.exec("INSERT INTO session (socket, start_ms, start_energy_wh) VALUES (2, 0, 300)"));
+  EXPECT_FALSE(db.exec("UPDATE session SET cost = 1"));
+  EXPECT_FALSE(has_table(db, "session_slice"));
+  ASSERT_TRUE(migrate(db, 5));
+  EXPECT_EQ(db.user_version(), 5);
+  EXPECT_TRUE(has_table(db, "session_slice"));
+  EXPECT_EQ(*db.query_int("SELECT end_energy_wh - start_energy_wh FROM session WHERE socket = 1"), 500);
+  // Sessions closed before migration 5 ended by an unplug (the only way they could end); the open
+  // one stays open, its end reason unknown until it ends.
+  EXPECT_EQ(*db.query_text("SELECT end_reason FROM session WHERE socket = 1"), "unplugged");
+  EXPECT_EQ(*db.query_int("SELECT COUNT(*) FROM session WHERE socket = 2 AND end_reason IS NULL AND end_ms IS NULL"),
+            1);
+  ASSERT_TRUE(db.exec("UPDATE session SET cost = 1.5, currency = 'EUR', last_seen_ms = 5, last_energy_wh = 310"));
+  ASSERT_TRUE(db.exec("INSERT INTO session_slice (session_id, t_ms, energy_wh) VALUES (1, 0, 500)"));
+  EXPECT_FALSE(db.exec("INSERT INTO session_slice (session_id, t_ms, energy_wh) VALUES (1, 0, 1)"))
+      << "one row per session and quarter hour";
+}
+
 TEST(Migrations, MigrateIsIdempotent) {
   auto db = memory_db();
   ASSERT_TRUE(migrate(db));

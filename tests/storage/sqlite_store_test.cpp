@@ -436,3 +436,172 @@ TEST(SqliteStore, TierForPicksTheFinestTierThatStillCoversTheRange) {
 
 }  // namespace
 }  // namespace emsgw::gateway::storage
+
+namespace emsgw::gateway::storage {
+namespace {
+
+// 2023-11-14 22:45:00 UTC, a quarter of an hour before the off-peak window of these tests.
+const WallTime kEvening = from_unix_ms(1'700'001'900'000);
+
+Tariff day_and_night() {
+  Tariff t;
+  t.configured = true;
+  t.currency = "EUR";
+  t.import_price_per_kwh = 0.30;
+  t.export_price_per_kwh = 0.08;
+  TariffWindow night;
+  night.name = "off-peak";
+  night.start_min = 23 * 60;
+  night.end_min = 7 * 60;
+  night.import_price_per_kwh = 0.20;
+  t.windows.push_back(night);
+  return t;
+}
+
+TEST(SqliteStoreSessions, ASessionAcrossATariffBoundaryIsPricedInBothWindows) {
+  auto store = memory_store();
+  store.set_tariff(day_and_night(), utc_minute);
+  ASSERT_TRUE(store.start_session({0, kEvening, 10'000}));
+  // 2 kWh before 23:00 (flat 0.30), 3 kWh after (off-peak 0.20), all from the grid.
+  ASSERT_TRUE(store.meter_session(0, kEvening + minutes(5), 11'000, 0.0));
+  ASSERT_TRUE(store.meter_session(0, kEvening + minutes(14), 12'000, 0.0));
+  ASSERT_TRUE(store.meter_session(0, kEvening + minutes(20), 14'000, 0.0));
+  ASSERT_TRUE(store.meter_session(0, kEvening + minutes(35), 15'000, 0.0));
+  auto closed = store.stop_session({0, kEvening + minutes(40), 15'000, std::nullopt});
+  ASSERT_TRUE(closed && *closed) << (closed ? "" : closed.error().message);
+  const auto& s = **closed;
+  EXPECT_DOUBLE_EQ(*s.energy_wh, 5000);
+  EXPECT_DOUBLE_EQ(*s.end_energy_wh, 15'000);
+  EXPECT_DOUBLE_EQ(s.start_energy_wh, 10'000);
+  ASSERT_TRUE(s.cost);
+  EXPECT_NEAR(*s.cost, 2 * 0.30 + 3 * 0.20, 1e-9);
+  EXPECT_EQ(s.currency, "EUR");
+  EXPECT_EQ(s.end_reason, "unplugged");
+  EXPECT_DOUBLE_EQ(*s.pv_share(), 0.0);
+  auto slices = store.session_slices(s.id);
+  ASSERT_TRUE(slices);
+  ASSERT_EQ(slices->size(), 3u);  // 22:45, 23:00, 23:15
+  EXPECT_EQ((*slices)[0].start, kEvening);
+  EXPECT_DOUBLE_EQ((*slices)[0].energy_wh, 2000);
+  EXPECT_DOUBLE_EQ((*slices)[1].energy_wh, 2000);
+  EXPECT_DOUBLE_EQ((*slices)[2].energy_wh, 1000);
+}
+
+TEST(SqliteStoreSessions, SolarEnergyIsValuedAtTheExportPrice) {
+  auto store = memory_store();
+  auto tariff = day_and_night();
+  tariff.windows.clear();
+  store.set_tariff(tariff, utc_minute);
+  ASSERT_TRUE(store.start_session({3, kT0, 0}));
+  ASSERT_TRUE(store.meter_session(3, kT0 + minutes(1), 1000, 1.0));   // all solar
+  ASSERT_TRUE(store.meter_session(3, kT0 + minutes(2), 3000, 0.25));  // a quarter solar
+  auto closed = store.stop_session({3, kT0 + minutes(3), 3000, std::nullopt});
+  ASSERT_TRUE(closed && *closed);
+  EXPECT_DOUBLE_EQ(*(*closed)->pv_energy_wh, 1500);
+  EXPECT_DOUBLE_EQ(*(*closed)->pv_share(), 0.5);
+  EXPECT_NEAR(*(*closed)->cost, 1.5 * 0.30 + 1.5 * 0.08, 1e-9);
+}
+
+TEST(SqliteStoreSessions, WithoutATariffThereIsNoCostAndUnknownSolarStaysUnknown) {
+  auto store = memory_store();
+  ASSERT_TRUE(store.start_session({0, kT0, 0}));
+  ASSERT_TRUE(store.meter_session(0, kT0 + minutes(1), 1000, std::nullopt));
+  auto closed = store.stop_session({0, kT0 + minutes(2), 1000, std::nullopt});
+  ASSERT_TRUE(closed && *closed);
+  EXPECT_FALSE((*closed)->cost);
+  EXPECT_FALSE((*closed)->pv_energy_wh);
+  EXPECT_DOUBLE_EQ(*(*closed)->energy_wh, 1000);
+}
+
+TEST(SqliteStoreSessions, AStopWithoutARegisterKeepsTheLastReadingNotZero) {
+  auto store = memory_store();
+  ASSERT_TRUE(store.start_session({0, kT0, 50'000}));
+  ASSERT_TRUE(store.meter_session(0, kT0 + minutes(1), 50'700, 0.0));
+  auto closed = store.stop_session({0, kT0 + minutes(2), std::nullopt, std::nullopt});
+  ASSERT_TRUE(closed && *closed);
+  EXPECT_DOUBLE_EQ(*(*closed)->end_energy_wh, 50'700);
+  EXPECT_DOUBLE_EQ(*(*closed)->energy_wh, 700);
+}
+
+TEST(SqliteStoreSessions, ARegisterThatWentBackwardsGivesNoEnergyRatherThanANegativeOne) {
+  auto store = memory_store();
+  ASSERT_TRUE(store.start_session({0, kT0, 50'000}));
+  ASSERT_TRUE(store.meter_session(0, kT0 + minutes(1), 120, 0.0));  // station replaced
+  auto closed = store.stop_session({0, kT0 + minutes(2), 120, std::nullopt});
+  ASSERT_TRUE(closed && *closed);
+  EXPECT_DOUBLE_EQ(*(*closed)->end_energy_wh, 120);
+  EXPECT_FALSE((*closed)->energy_wh);
+}
+
+TEST(SqliteStoreSessions, MeteringIsWrittenByFlushAndSurvivesReopening) {
+  const auto path = temp_db_path("metering.sqlite");
+  StorageSettings s;
+  s.path = path;
+  {
+    auto store = SqliteStore::open(s);
+    ASSERT_TRUE(store);
+    ASSERT_TRUE(store->start_session({1, kT0, 100}));
+    ASSERT_TRUE(store->meter_session(1, kT0 + minutes(1), 400, 0.0));
+    EXPECT_GT(store->pending(), 0u);
+    ASSERT_TRUE(store->flush());
+    EXPECT_EQ(store->pending(), 0u);
+  }
+  auto store = SqliteStore::open(s);
+  ASSERT_TRUE(store);
+  auto open = store->open_session(1);
+  ASSERT_TRUE(open && *open);
+  EXPECT_EQ(*(*open)->last_seen, kT0 + minutes(1));
+  EXPECT_DOUBLE_EQ(*(*open)->last_energy_wh, 400);
+  // Carries on from the stored reading: only the increase since then is added.
+  ASSERT_TRUE(store->meter_session(1, kT0 + minutes(20), 900, 0.0));
+  auto closed = store->stop_session({1, kT0 + minutes(21), 900, std::nullopt});
+  ASSERT_TRUE(closed && *closed);
+  auto slices = store->session_slices((*closed)->id);
+  ASSERT_EQ(slices->size(), 2u);
+  EXPECT_DOUBLE_EQ((*slices)[0].energy_wh, 300);
+  EXPECT_DOUBLE_EQ((*slices)[1].energy_wh, 500);
+  EXPECT_DOUBLE_EQ(*(*closed)->energy_wh, 800);
+}
+
+TEST(SqliteStoreSessions, TheListIsFilteredBySocketAndStartTimeAndPaged) {
+  auto store = memory_store();
+  for (int i = 0; i < 7; ++i) {
+    ASSERT_TRUE(store.start_session({i % 2, kT0 + hours(i), 1000.0 * i}));
+    ASSERT_TRUE(store.stop_session({i % 2, kT0 + hours(i) + minutes(30), 1000.0 * i + 500, std::nullopt}));
+  }
+  SessionQuery q;
+  EXPECT_EQ(*store.count_sessions(q), 7);
+  q.socket = 1;
+  EXPECT_EQ(*store.count_sessions(q), 3);
+  q.socket = -1;
+  q.from = kT0 + hours(2);
+  q.to = kT0 + hours(5);
+  EXPECT_EQ(*store.count_sessions(q), 3);
+  q.limit = 2;
+  auto page1 = store.sessions(q);
+  ASSERT_EQ(page1->size(), 2u);
+  EXPECT_EQ((*page1)[0].start, kT0 + hours(4));  // newest first
+  EXPECT_EQ((*page1)[1].start, kT0 + hours(3));
+  q.offset = 2;
+  auto page2 = store.sessions(q);
+  ASSERT_EQ(page2->size(), 1u);
+  EXPECT_EQ((*page2)[0].start, kT0 + hours(2));
+  auto one = store.session((*page2)[0].id);
+  ASSERT_TRUE(one && *one);
+  EXPECT_DOUBLE_EQ(*(*one)->energy_wh, 500);
+  EXPECT_FALSE(*store.session(999));
+}
+
+TEST(SqliteStoreSessions, ANewSessionOnABusySocketEndsTheOldOneAsReplaced) {
+  auto store = memory_store();
+  ASSERT_TRUE(store.start_session({0, kT0, 10}));
+  ASSERT_TRUE(store.start_session({0, kT0 + minutes(5), 40}));
+  auto all = store.sessions(0);
+  ASSERT_EQ(all->size(), 2u);
+  EXPECT_EQ((*all)[1].end_reason, "replaced");
+  EXPECT_DOUBLE_EQ(*(*all)[1].energy_wh, 30);
+  EXPECT_EQ(store.open_sessions()->size(), 1u);
+}
+
+}  // namespace
+}  // namespace emsgw::gateway::storage

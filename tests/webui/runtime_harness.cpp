@@ -77,7 +77,10 @@ int main(int argc, char** argv) {
   }
   const std::string extra = "\n[web]\nlisten = \"" + listen + "\"\npassword_file = \"" +
                             (dir / "web-password").string() + "\"\n\n[storage]\npath = \"" +
-                            (dir / "emsgw.sqlite").string() + "\"\nflush_interval_s = 1\n";
+                            (dir / "emsgw.sqlite").string() + "\"\nflush_interval_s = 1\n" +
+                            "\n[tariff]\ncurrency = \"EUR\"\nimport_price_per_kwh = 0.30\nexport_price_per_kwh = 0.08\n"
+                            "\n[[tariff.window]]\nname = \"off-peak\"\nstart = \"23:00\"\nend = \"07:00\"\n"
+                            "import_price_per_kwh = 0.22\n";
   gateway::Config config;
   try {
     config = gateway::load_config_text(site.config_toml(extra), (dir / "emsgw.toml").string());

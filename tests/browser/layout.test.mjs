@@ -1,0 +1,88 @@
+// Layout on a phone and a desktop: every page of the dashboard on the real runtime (runtime_harness),
+// in headless Chromium at 390×844 and 1366×900. Asserts that nothing makes the page scroll
+// sideways (document scrollWidth ≤ viewport width), that no element reaches past the right edge
+// outside a scrolling box, that the header's links and login button are on screen, that no card's
+// content overflows the card, and that each page shows its key texts. Screenshots go to
+// $EMSGW_SCREENSHOTS/layout-<width>-<page>.png.
+import { join } from 'node:path';
+import { login, makeChecker, startBrowser, startHarness, watchErrors } from './harness.mjs';
+
+const shots = process.env.EMSGW_SCREENSHOTS;
+const checker = makeChecker();
+const { check } = checker;
+const viewports = [{ width: 390, height: 844 }, { width: 1366, height: 900 }];
+// Per page: what to wait for, and texts that must be visible.
+const pages = [
+  { name: 'dashboard', ready: '.socket[data-socket="2"] .state', texts: ['Grid connection', 'Charging sockets', 'Stations', 'garage'] },
+  { name: 'history', ready: '#chart-grid .uplot canvas', texts: ['Grid current per phase', 'EV currents', 'PV production'] },
+  { name: 'sessions', ready: '#sessions-table, #sessions-empty', texts: ['Charging sessions', 'Export CSV'] },
+  { name: 'events', ready: '#events li', texts: ['Events'] },
+  { name: 'settings', ready: '#settings .card .socket-row', texts: ['Site limits', 'Stations and sockets', 'Test station garage'] },
+];
+
+// Elements whose right edge passes the viewport, unless a scrolling/clipping ancestor holds them.
+// Measured scrolled to the top left: a click may have scrolled a too-wide page sideways.
+function offenders() {
+  window.scrollTo(0, 0);
+  const w = document.documentElement.clientWidth;
+  const out = [];
+  for (const el of document.body.querySelectorAll('*')) {
+    const r = el.getBoundingClientRect();
+    if (r.width === 0 || r.height === 0 || r.right <= w + 0.5) continue;
+    let clipped = false;
+    for (let a = el.parentElement; a && a !== document.body; a = a.parentElement) {
+      const ox = getComputedStyle(a).overflowX;
+      if (ox !== 'visible') { clipped = true; break; }
+    }
+    if (!clipped) out.push(`${el.tagName.toLowerCase()}${el.id ? '#' + el.id : ''}${el.className && typeof el.className === 'string' ? '.' + el.className.trim().split(/\s+/).join('.') : ''} → ${Math.round(r.right)} px`);
+  }
+  return out.slice(0, 8);
+}
+
+let harness;
+let session;
+try {
+  harness = await startHarness();
+  session = await startBrowser({ viewport: viewports[0], locale: 'en-GB' });
+  const page = session.browser.pages()[0] || await session.browser.newPage();
+  const errors = watchErrors(page, harness.url);
+  await page.goto(harness.url + '/');
+  await page.waitForSelector('#live.pill-ok', { timeout: 10000 });
+  await login(page);
+  for (const vp of viewports) {
+    await page.setViewportSize(vp);
+    for (const p of pages) {
+      await page.evaluate((name) => { location.hash = '#' + name; }, p.name);
+      await page.waitForSelector(p.ready, { timeout: 10000 });
+      await page.waitForTimeout(300);  // charts and cards settle after a resize
+      const m = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, inner: window.innerWidth }));
+      check(m.scroll <= m.inner, `${vp.width} px, ${p.name}: no horizontal scrolling (page ${m.scroll} px wide in a ${m.inner} px window)`);
+      const off = await page.evaluate(offenders);
+      check(off.length === 0, `${vp.width} px, ${p.name}: nothing reaches past the right edge${off.length ? ': ' + off.join(', ') : ''}`);
+      const header = await page.evaluate(() => ['#login-button', 'nav a[data-page="settings"]', 'nav a[data-page="sessions"]', '#live'].map((s) => {
+        const el = document.querySelector(s);
+        if (!el) return { s, ok: false };
+        window.scrollTo(0, 0);
+        const r = el.getBoundingClientRect();
+        return { s, ok: r.width > 0 && r.left >= 0 && r.right <= document.documentElement.clientWidth && r.top >= 0 };
+      }));
+      check(header.every((x) => x.ok), `${vp.width} px, ${p.name}: header links and login on screen (${header.filter((x) => !x.ok).map((x) => x.s).join(', ') || 'all'})`);
+      const cards = await page.evaluate(() => [...document.querySelectorAll('.page:not([hidden]) .card')].filter((c) => c.scrollWidth > c.clientWidth + 1).map((c) => (c.querySelector('h2, .title') || c).textContent.trim().slice(0, 40)));
+      check(cards.length === 0, `${vp.width} px, ${p.name}: no card's content overflows it${cards.length ? ': ' + cards.join(', ') : ''}`);
+      const text = await page.evaluate(() => document.querySelector('.page:not([hidden])').innerText);
+      // innerText is the rendered text: headings drawn in capitals compare without case.
+      const missing = p.texts.filter((t) => !text.toLowerCase().includes(t.toLowerCase()));
+      check(missing.length === 0, `${vp.width} px, ${p.name}: shows ${p.texts.join(', ')}${missing.length ? ' — missing: ' + missing.join(', ') : ''}`);
+      await page.screenshot({ path: join(shots, `layout-${vp.width}-${p.name}.png`), fullPage: true });
+    }
+  }
+  check(errors.length === 0, `no page errors or outside requests${errors.length ? ': ' + errors.join('; ') : ''}`);
+} catch (e) {
+  console.log(`FAIL ${e.stack || e}`);
+  checker.failures += 1;
+} finally {
+  if (session) await session.close();
+  if (harness) harness.child.kill('SIGTERM');
+}
+console.log(checker.failures === 0 ? 'layout tests: all passed' : `layout tests: ${checker.failures} failed`);
+process.exit(checker.failures === 0 ? 0 : 1);
