@@ -61,9 +61,6 @@ struct SgReadySettings {
   std::string host;
   int port = 502;
   int unit = 1;
-  /// modbus-tcp: `framing = "rtu"` sends RTU frames (with CRC) over the TCP connection, as
-  /// transparent RS-485-to-Ethernet converters expect ("RTU over TCP"); default Modbus TCP (MBAP).
-  bool rtu_over_tcp = false;
   bool use_coils = true;  ///< coils (FC5) or holding registers (FC6, value 0/1)
   int output1_address = 0;
   int output2_address = 1;
@@ -75,6 +72,9 @@ struct MeterSettings {
   std::string host;  ///< modbus-tcp, dsmr-tcp, sunspec-tcp
   int port = 502;
   int unit = 1;
+  /// modbus-tcp: `framing = "rtu"` sends RTU frames (with CRC) over the TCP connection, as
+  /// transparent RS-485-to-Ethernet converters expect ("RTU over TCP"); default Modbus TCP (MBAP).
+  bool rtu_over_tcp = false;
   std::string preset;                       ///< modbus meters: a preset name, or "custom"
   std::map<Quantity, RegisterSpec> custom;  ///< preset = "custom"
   int poll_interval_ms = 1000;
