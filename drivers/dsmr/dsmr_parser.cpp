@@ -34,6 +34,7 @@ std::string_view to_string(DsmrFault f) {
     case DsmrFault::Truncated: return "truncated telegram";
     case DsmrFault::Oversize: return "telegram too long";
     case DsmrFault::Malformed: return "malformed telegram";
+    case DsmrFault::LayoutChanged: return "telegram layout changed without CRC";
   }
   return "?";
 }
@@ -112,13 +113,54 @@ bool split_groups(std::string_view rest, std::vector<std::string>& out) {
 }
 }  // namespace
 
+namespace {
+bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
+
+// "A-B:C.D.E" with an optional "*F" (EasyMeter Q3D prints "1-0:1.8.0*255"); returns the reduced
+// id without the F group, or an empty string when the text is no OBIS code.
+std::string reduced_obis(std::string_view id) {
+  std::size_t i = 0;
+  auto number = [&] {
+    const std::size_t from = i;
+    while (i < id.size() && is_digit(id[i])) ++i;
+    return i > from && i - from <= 3;
+  };
+  auto sep = [&](char c) {
+    if (i >= id.size() || id[i] != c) return false;
+    ++i;
+    return true;
+  };
+  if (!(number() && sep('-') && number() && sep(':') && number() && sep('.') && number() && sep('.') && number()))
+    return {};
+  const std::size_t end = i;
+  if (i < id.size() && !(sep('*') && number() && i == id.size())) return {};
+  return std::string(id.substr(0, end));
+}
+
+// Header "/XXXZ…": three manufacturer letters and the baud-rate digit (protocols.md §1.2).
+bool plausible_header(std::string_view h) {
+  if (h.size() < 5) return false;
+  for (std::size_t i = 0; i < 3; ++i)
+    if (!((h[i] >= 'A' && h[i] <= 'Z') || (h[i] >= 'a' && h[i] <= 'z'))) return false;
+  return is_digit(h[3]);
+}
+}  // namespace
+
 Result<DsmrTelegram, DsmrFault> parse_dsmr_frame(std::string_view frame) {
   if (frame.empty() || frame.front() != '/') return Unexpected(DsmrFault::Malformed);
   const auto bang = frame.rfind('!');
   if (bang == std::string_view::npos) return Unexpected(DsmrFault::Truncated);
   DsmrTelegram t;
-  // CRC digits: 1–4 hex characters after '!', compared numerically (§1.3 "unpadded CRC").
+  // CRC digits: 1–4 hex characters after '!', compared numerically (§1.3 "unpadded CRC"). A
+  // telegram without CRC must end in exactly "!" CR LF (§1.2): a '!' anywhere else (a changed
+  // byte) does not end a telegram.
   std::string_view tail = frame.substr(bang + 1);
+  if (tail.empty() || tail.front() == '\r' || tail.front() == '\n') {
+    if (tail != "\r\n") return Unexpected(DsmrFault::Malformed);
+    tail = {};
+  }
   while (!tail.empty() && (tail.back() == '\r' || tail.back() == '\n')) tail.remove_suffix(1);
   if (tail.size() > 4) return Unexpected(DsmrFault::Malformed);
   for (char c : tail)
@@ -130,28 +172,36 @@ Result<DsmrTelegram, DsmrFault> parse_dsmr_frame(std::string_view frame) {
     t.crc = static_cast<std::uint16_t>(v);
     if (dsmr_crc16(frame.substr(0, bang + 1)) != t.crc) return Unexpected(DsmrFault::CrcMismatch);
   }
+  // Without a CRC nothing vouches for the bytes: every line must be a well-formed COSEM line.
+  const bool strict = !t.has_crc;
   std::string_view body = frame.substr(1, bang - 1);
   bool first = true;
   while (!body.empty()) {
     const auto nl = body.find('\n');
     std::string_view line = body.substr(0, nl);
     body.remove_prefix(nl == std::string_view::npos ? body.size() : nl + 1);
+    if (strict && (nl == std::string_view::npos || line.empty() || line.back() != '\r'))
+      return Unexpected(DsmrFault::Malformed);  // every line ends in CR LF (§1.2)
     while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.remove_suffix(1);
     if (first) {
       t.header = std::string(line);
+      if (strict && !plausible_header(t.header)) return Unexpected(DsmrFault::Malformed);
       first = false;
       continue;
     }
     if (line.empty()) continue;
     if (line.front() == '(') {  // DSMR ≤ 3 two-line gas object: values continue the previous line (§1.2)
-      if (!t.objects.empty()) split_groups(line, t.objects.back().values);
+      if (!t.objects.empty() && split_groups(line, t.objects.back().values)) continue;
+      if (strict) return Unexpected(DsmrFault::Malformed);
       continue;
     }
     const auto open = line.find('(');
-    if (open == std::string_view::npos || open == 0) continue;  // unknown line: tolerated, ignored
     DsmrObject o;
-    o.obis = std::string(line.substr(0, open));
-    if (!split_groups(line.substr(open), o.values)) continue;
+    if (open != std::string_view::npos) o.obis = reduced_obis(line.substr(0, open));
+    if (o.obis.empty() || !split_groups(line.substr(open), o.values)) {
+      if (strict) return Unexpected(DsmrFault::Malformed);
+      continue;  // unknown line in a CRC-checked telegram: tolerated, ignored
+    }
     t.objects.push_back(std::move(o));
   }
   if (t.header.empty() || t.objects.empty()) return Unexpected(DsmrFault::Malformed);
@@ -166,8 +216,21 @@ Result<DsmrTelegram, DsmrFault> parse_dsmr_frame(std::string_view frame) {
 
 void DsmrStreamParser::finish(std::vector<Result<DsmrTelegram, DsmrFault>>& out) {
   auto r = parse_dsmr_frame(buf_);
+  if (r && !r->has_crc && crc_seen_) r = Unexpected(DsmrFault::MissingCrc);  // this meter sends CRCs
+  if (r && !r->has_crc) {
+    std::string layout;
+    for (const auto& o : r->objects) layout += o.obis + "/" + std::to_string(o.values.size()) + " ";
+    if (layout_.empty() || layout == layout_ || layout == candidate_) {
+      layout_ = std::move(layout);
+      candidate_.clear();
+    } else {
+      candidate_ = std::move(layout);
+      r = Unexpected(DsmrFault::LayoutChanged);
+    }
+  }
   if (r) {
     ++stats_.telegrams;
+    if (r->has_crc) crc_seen_ = true;
   } else if (r.error() == DsmrFault::CrcMismatch || r.error() == DsmrFault::MissingCrc) {
     ++stats_.crc_errors;
   } else {
@@ -177,6 +240,23 @@ void DsmrStreamParser::finish(std::vector<Result<DsmrTelegram, DsmrFault>>& out)
   buf_.clear();
   crc_digits_ = 0;
   state_ = State::Hunt;
+}
+
+void DsmrStreamParser::flush(std::vector<Result<DsmrTelegram, DsmrFault>>& out) {
+  // A CRC shorter than four digits is complete only at its CR; at the end of the stream it is cut.
+  if (state_ != State::Hunt) {
+    ++stats_.truncated;
+    out.emplace_back(Unexpected(DsmrFault::Truncated));
+  }
+  buf_.clear();
+  crc_digits_ = 0;
+  state_ = State::Hunt;
+}
+
+std::vector<Result<DsmrTelegram, DsmrFault>> DsmrStreamParser::end_of_stream() {
+  std::vector<Result<DsmrTelegram, DsmrFault>> out;
+  flush(out);
+  return out;
 }
 
 std::vector<Result<DsmrTelegram, DsmrFault>> DsmrStreamParser::feed(std::string_view bytes) {
@@ -213,12 +293,27 @@ std::vector<Result<DsmrTelegram, DsmrFault>> DsmrStreamParser::feed(std::string_
         if (is_hex(c) && crc_digits_ < 4) {
           buf_.push_back(c);
           if (++crc_digits_ == 4) finish(out);
+        } else if (c == '\r') {
+          buf_.push_back(c);
+          if (crc_digits_ > 0)
+            finish(out);  // an unpadded CRC ends at its CR
+          else
+            state_ = State::Lf;
         } else {
-          finish(out);
-          if (c == '/') {  // no line end after a CRC-less '!' (tolerated)
+          buf_.push_back(c);
+          finish(out);  // refused: a '!' followed by neither CRC digits nor CR LF
+          if (c == '/') {
             buf_.assign(1, c);
             state_ = State::Body;
           }
+        }
+        break;
+      case State::Lf:
+        buf_.push_back(c);
+        finish(out);  // accepted only as "!" CR LF (parse_dsmr_frame checks)
+        if (c == '/') {
+          buf_.assign(1, c);
+          state_ = State::Body;
         }
         break;
     }
@@ -270,9 +365,37 @@ MeterReading dsmr_reading(const DsmrTelegram& t, ems::MonoTime mono, ems::WallTi
     set_quantity(r, kU[i], in_unit(t, kVolt[i], "V", kU[i]));
     set_quantity(r, kI[i], in_unit(t, kAmp[i], "A", kI[i]));
   }
-  set_quantity(r, Quantity::PowerTotal,
-               diff(in_unit(t, "1-0:1.7.0", "W", Quantity::PowerTotal),
-                    in_unit(t, "1-0:2.7.0", "W", Quantity::PowerTotal), Quantity::PowerTotal));
+  if (t.find("1-0:1.7.0") != nullptr || t.find("1-0:2.7.0") != nullptr) {
+    set_quantity(r, Quantity::PowerTotal,
+                 diff(in_unit(t, "1-0:1.7.0", "W", Quantity::PowerTotal),
+                      in_unit(t, "1-0:2.7.0", "W", Quantity::PowerTotal), Quantity::PowerTotal));
+  } else {
+    // No total lines: the sum of the phases the meter reports, when none of them is invalid.
+    double sum = 0.0;
+    int present = 0;
+    bool bad = false;
+    for (const auto& m : r.power_w) {
+      if (auto v = m.value()) {
+        sum += *v;
+        ++present;
+      } else if (m.why() != Invalid::Missing) {
+        bad = true;
+      }
+    }
+    if (bad)
+      r.power_total_w = Measurement::invalid(Invalid::Implausible);
+    else if (present > 0)
+      set_quantity(r, Quantity::PowerTotal, checked(Quantity::PowerTotal, sum));
+  }
+  auto demand = [&](std::string_view obis) {
+    const auto m = in_unit(t, obis, "W", Quantity::PowerTotal);
+    if (!m.valid() && m.why() != Invalid::Missing) ++r.rejected;
+    if (m.valid() && *m.value() < 0.0) return Measurement::invalid(Invalid::OutOfRange);
+    return m;
+  };
+  r.demand_quarter_hour_w = demand("1-0:1.4.0");
+  r.demand_month_peak_w = demand("1-0:1.6.0");
+  if (auto v = t.value("1-3:0.2.8")) r.protocol_version = std::string(*v);
   auto energy = [&](std::string_view total, std::string_view t1, std::string_view t2, Quantity q) {
     if (t.find(total) != nullptr) return in_unit(t, total, "Wh", q);
     const auto a = in_unit(t, t1, "Wh", q);

@@ -22,23 +22,33 @@ MapEntry in_f32(Q q, int addr, double scale = 1.0) {  // FC4 float32 high word f
 constexpr ReadLimits kEastronLimits{60, 40};
 
 std::vector<MapEntry> eastron_three_phase(double ct_scale) {
-  return {in_f32(Q::VoltageL1, 0x0000),           in_f32(Q::VoltageL2, 0x0002),
-          in_f32(Q::VoltageL3, 0x0004),           in_f32(Q::CurrentL1, 0x0006, ct_scale),
-          in_f32(Q::CurrentL2, 0x0008, ct_scale), in_f32(Q::CurrentL3, 0x000A, ct_scale),
-          in_f32(Q::PowerL1, 0x000C, ct_scale),   in_f32(Q::PowerL2, 0x000E, ct_scale),
-          in_f32(Q::PowerL3, 0x0010, ct_scale),   in_f32(Q::PowerTotal, 0x0034, ct_scale),
-          in_f32(Q::EnergyImport, 0x0048),        in_f32(Q::EnergyExport, 0x004A)};
+  return {in_f32(Q::VoltageL1, 0x0000),
+          in_f32(Q::VoltageL2, 0x0002),
+          in_f32(Q::VoltageL3, 0x0004),
+          in_f32(Q::CurrentL1, 0x0006, ct_scale),
+          in_f32(Q::CurrentL2, 0x0008, ct_scale),
+          in_f32(Q::CurrentL3, 0x000A, ct_scale),
+          in_f32(Q::PowerL1, 0x000C, ct_scale),
+          in_f32(Q::PowerL2, 0x000E, ct_scale),
+          in_f32(Q::PowerL3, 0x0010, ct_scale),
+          in_f32(Q::PowerTotal, 0x0034, ct_scale),
+          in_f32(Q::EnergyImport, 0x0048, ct_scale),
+          in_f32(Q::EnergyExport, 0x004A, ct_scale)};
 }
 
 // Single-phase SDM230 / SDM120(CT): no total-power register 0x0034; phase 1 power is the total
 // (protocols.md §3.2 "Single-phase pitfall").
 std::vector<MapEntry> eastron_single_phase(double ct_scale) {
-  return {in_f32(Q::VoltageL1, 0x0000),         in_f32(Q::CurrentL1, 0x0006, ct_scale),
-          in_f32(Q::PowerL1, 0x000C, ct_scale), in_f32(Q::PowerTotal, 0x000C, ct_scale),
-          in_f32(Q::EnergyImport, 0x0048),      in_f32(Q::EnergyExport, 0x004A)};
+  return {in_f32(Q::VoltageL1, 0x0000),
+          in_f32(Q::CurrentL1, 0x0006, ct_scale),
+          in_f32(Q::PowerL1, 0x000C, ct_scale),
+          in_f32(Q::PowerTotal, 0x000C, ct_scale),
+          in_f32(Q::EnergyImport, 0x0048, ct_scale),
+          in_f32(Q::EnergyExport, 0x004A, ct_scale)};
 }
 
-// The Alfen guide's CT presets (SDM120CT, SDM72CT) carry a ×100 scaling on current and powers
+// The Alfen guide's CT presets (SDM120CT, SDM72CT) carry a ×100 scaling on current and powers, and so
+// on the energy totals the same CT ratio feeds
 // (alfen-smart-charging.md §2).
 constexpr double kCtScale = 100.0;
 

@@ -1,5 +1,6 @@
 #include "drivers/meters/meter_reading.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 
@@ -86,6 +87,8 @@ MeterReading MeterReading::aged(ems::MonoTime now, ems::Millis max_age) const {
   for (auto q : all_quantities()) mark_stale(*field(copy, q));
   for (auto& m : copy.apparent_power_va) mark_stale(m);
   mark_stale(copy.apparent_power_total_va);
+  mark_stale(copy.demand_quarter_hour_w);
+  mark_stale(copy.demand_month_peak_w);
   return copy;
 }
 
@@ -95,7 +98,10 @@ void sign_currents_from_power(MeterReading& r) {
     const auto p_w = r.power_w[i].value();
     if (!i_a) continue;
     if (!p_w) {
-      if (*i_a != 0.0) r.current_signed = false;
+      if (*i_a != 0.0) {
+        r.current_signed = false;
+        r.current_sign_known[i] = false;
+      }
       continue;
     }
     const double magnitude = std::fabs(*i_a);
@@ -126,6 +132,50 @@ void check_monotonic_energy(MeterReading& r, const MeterReading& previous) {
   check(r.energy_export_wh, previous.energy_export_wh);
 }
 
+double stale_limit_for_interval_s(ems::Millis interval, double floor_s) {
+  // Whole seconds, so that jitter in a measured interval (10.003 s) does not move the limit.
+  const double every_s = std::max(1.0, std::round(std::chrono::duration<double>(interval).count()));
+  return std::max(floor_s, std::ceil(2.5 * every_s));
+}
+
+void bound_by_connection(MeterReading& r, const ConnectionBound& c) {
+  if (c.max_current_a <= 0.0) return;
+  constexpr double kFactor = 3.0;  // far above any fuse's overload, far below a digit error
+  constexpr double kVoltage = 300.0;
+  const double amps = kFactor * c.max_current_a;
+  const double phase_w = amps * kVoltage;
+  const double total_w = phase_w * std::max(1, c.phases);
+  auto bound = [&r](Measurement& m, double limit) {
+    if (auto v = m.value(); v && std::fabs(*v) > limit) {
+      m = Measurement::invalid(Invalid::OutOfRange);
+      ++r.rejected;
+    }
+  };
+  for (auto& m : r.current_a) bound(m, amps);
+  bound(r.current_n_a, amps);
+  for (auto& m : r.power_w) bound(m, phase_w);
+  for (auto& m : r.apparent_power_va) bound(m, phase_w);
+  bound(r.power_total_w, total_w);
+  bound(r.apparent_power_total_va, total_w);
+  bound(r.demand_quarter_hour_w, total_w);
+  bound(r.demand_month_peak_w, total_w);
+}
+
+void EnergyNeverBack::apply(MeterReading& r) {
+  auto check = [&r](Measurement& m, std::optional<double>& high) {
+    const auto v = m.value();
+    if (!v) return;
+    if (high && *v < *high) {
+      m = Measurement::invalid(Invalid::Implausible);
+      ++r.rejected;
+      return;
+    }
+    high = *v;
+  };
+  check(r.energy_import_wh, import_wh_);
+  check(r.energy_export_wh, export_wh_);
+}
+
 namespace {
 std::string fmt(const Measurement& m, const char* unit, int decimals) {
   char buf[64];
@@ -152,7 +202,20 @@ std::string format_reading(const MeterReading& r) {
   auto kwh = [](const Measurement& m) { return m.value() ? Measurement::of(*m.value() / 1000.0) : m; };
   out += "energy import " + fmt(kwh(r.energy_import_wh), "kWh", 3) + "\n";
   out += "energy export " + fmt(kwh(r.energy_export_wh), "kWh", 3) + "\n";
-  if (!r.current_signed) out += "note: currents are magnitudes (direction unknown)\n";
+  if (r.demand_quarter_hour_w.why() != Invalid::Missing)
+    out += "demand 15 min " + fmt(r.demand_quarter_hour_w, "W", 0) + "\n";
+  if (r.demand_month_peak_w.why() != Invalid::Missing)
+    out += "month peak    " + fmt(r.demand_month_peak_w, "W", 0) + "\n";
+  if (r.send_interval)
+    out += "telegram every " + std::to_string(r.send_interval->count()) + " ms" +
+           (r.protocol_version.empty() ? std::string() : " (P1 version " + r.protocol_version + ")") + "\n";
+  if (!r.current_signed) {
+    std::string phases;
+    for (std::size_t i = 0; i < 3; ++i)
+      if (!r.current_sign_known[i] && r.current_a[i].valid()) phases += " L" + std::to_string(i + 1);
+    out +=
+        "note: currents are magnitudes (direction unknown" + (phases.empty() ? std::string() : " on" + phases) + ")\n";
+  }
   if (r.rejected > 0) out += "rejected values: " + std::to_string(r.rejected) + "\n";
   return out;
 }

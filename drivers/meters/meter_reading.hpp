@@ -65,6 +65,20 @@ struct MeterReading {
   PowerSign sign = PowerSign::ImportPositive;
   /// False when the currents are magnitudes whose direction could not be established (TIC).
   bool current_signed = true;
+  /// Per phase: false where that phase's current is a magnitude of unknown direction (a producer
+  /// meter whose per-phase drawn power is missing); current_signed is false when any is.
+  std::array<bool, 3> current_sign_known{true, true, true};
+
+  /// Demand registers of meters that keep them (Fluvius e-MUCS, protocols.md §1.7): the average
+  /// import of the running quarter hour (1-0:1.4.0) and this month's peak (1-0:1.6.0), in W.
+  Measurement demand_quarter_hour_w;
+  Measurement demand_month_peak_w;
+  /// Meters that send on their own (DSMR P1, TIC): the interval between their telegrams, measured
+  /// once two have arrived, until then the nominal interval of the protocol version (DSMR 5: 1 s,
+  /// DSMR 2.2–4: 10 s). nullopt for meters emsgw polls.
+  std::optional<ems::Millis> send_interval;
+  /// DSMR: the P1 version line 1-3:0.2.8 ("42", "50"); empty when the meter sends none.
+  std::string protocol_version;
 
   ems::MonoTime mono{};                      ///< when the reading was taken (for ages and timeouts)
   ems::WallTime wall{};                      ///< same instant on the wall clock
@@ -102,6 +116,32 @@ void invert_direction(MeterReading& r);
 
 /// Energy counters never go back: marks a counter lower than the previous valid one Implausible.
 void check_monotonic_energy(MeterReading& r, const MeterReading& previous);
+
+/// The grid-meter age limit that suits a meter sending every `interval`: at least `floor_s`, and
+/// long enough that one lost telegram (two intervals) plus transfer time never counts as stale
+/// (2.5 intervals: DSMR 4 at 10 s → 25 s; DSMR 5 at 1 s → the floor).
+[[nodiscard]] double stale_limit_for_interval_s(ems::Millis interval, double floor_s);
+
+/// The connection a meter sits at, for plausibility (0 = unknown: only plausible_range applies).
+struct ConnectionBound {
+  double max_current_a = 0.0;  ///< per phase, the site's grid_max_current_a
+  int phases = 3;
+};
+/// Rejects values that no meter at this connection can show: currents above 3 × the per-phase
+/// limit, phase powers above 3 × limit × 300 V, totals above that times the phase count (a digit
+/// error such as 1.01 kW read as 1,101,000 W). Marks them OutOfRange and counts them.
+void bound_by_connection(MeterReading& r, const ConnectionBound& c);
+
+/// Energy totals never go back (Home Assistant reads them as total_increasing): remembers the
+/// highest valid import and export total of one meter and marks a lower one Implausible.
+class EnergyNeverBack {
+ public:
+  void apply(MeterReading& r);
+
+ private:
+  std::optional<double> import_wh_;
+  std::optional<double> export_wh_;
+};
 
 /// One line per phase for people ("L1  12.30 A  2830 W  230.1 V").
 [[nodiscard]] std::string format_reading(const MeterReading& r);

@@ -72,13 +72,22 @@ struct MeterSettings {
   std::string host;  ///< modbus-tcp, dsmr-tcp, sunspec-tcp
   int port = 502;
   int unit = 1;
+  /// modbus-tcp: `framing = "rtu"` sends RTU frames (with CRC) over the TCP connection, as
+  /// transparent RS-485-to-Ethernet converters expect ("RTU over TCP"); default Modbus TCP (MBAP).
+  bool rtu_over_tcp = false;
   std::string preset;                       ///< modbus meters: a preset name, or "custom"
   std::map<Quantity, RegisterSpec> custom;  ///< preset = "custom"
   int poll_interval_ms = 1000;
   int timeout_ms = 1000;
   SerialSettings serial;                ///< modbus-rtu, dsmr-serial, tic-serial
-  std::string tic_mode = "historique";  ///< "historique" or "standard"
+  std::string tic_mode = "historique";  ///< "historique" (1200 baud) or "standard" (9600 baud)
   bool invert = false;                  ///< flip power/current sign (CT fitted the other way)
+  /// The site's connection (from [site]), bounding what a reading may plausibly show.
+  double connection_max_current_a = 0.0;  ///< 0: unknown
+  int connection_phases = 3;
+  /// Grid meter only: site.meter_stale_after_s is not in the file, so the age limit follows the
+  /// meter's telegram interval (DSMR 4: 10 s → 25 s; see stale_limit_for_interval_s).
+  bool stale_limit_from_interval = false;
   /// [meter.heatpump.sg_ready]: the heat pump's SG-Ready outputs (drivers/heatpump/sg_ready.hpp).
   std::optional<SgReadySettings> sg_ready;
 };

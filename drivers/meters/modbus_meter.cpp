@@ -72,6 +72,13 @@ std::vector<std::string> modbus_meter_hints(const ModbusMeter& meter, const Mete
           "and the preset");
     if (e.kind == ModbusErrorKind::Timeout)
       hints.push_back("no answer: check unit id, baud rate, parity and wiring (RS-485 A/B), or host and port");
+    if (e.kind == ModbusErrorKind::BadReply && e.message.find("reply from unit") != std::string::npos)
+      hints.push_back(
+          "another unit id answered: check the meter's address and that no two devices on the RS-485 bus share one");
+    if (e.kind == ModbusErrorKind::BadReply && e.message.find("CRC") != std::string::npos)
+      hints.push_back(
+          "replies fail their CRC: an RS-485-to-Ethernet converter in Modbus TCP gateway mode needs framing = "
+          "\"tcp\", one in transparent mode framing = \"rtu\"");
     if (e.kind == ModbusErrorKind::NotConnected || e.kind == ModbusErrorKind::ConnectionLost)
       hints.push_back("no connection: check host, port and that the device accepts another Modbus master");
   }

@@ -209,47 +209,62 @@ StorageReading decode_sunspec_storage(std::span<const std::uint16_t> model) {
   return r;
 }
 
+Result<MeterReading, MeterError> SunspecMeter::read_meter(const SunspecModel& m) {
+  const auto mono = clock_.mono_now();
+  const auto wall = clock_.wall_now();
+  auto regs = sunspec_read_model(bus_, unit_, m);
+  if (!regs) {
+    device_.reset();
+    return Unexpected(regs.error());
+  }
+  auto r = decode_sunspec_meter(*regs);
+  r.mono = mono;
+  r.wall = wall;
+  return r;
+}
+
+Result<MeterReading, MeterError> SunspecMeter::read_inverter(const SunspecModel& m) {
+  const auto mono = clock_.mono_now();
+  const auto wall = clock_.wall_now();
+  auto regs = sunspec_read_model(bus_, unit_, m);
+  if (!regs) {
+    device_.reset();
+    return Unexpected(regs.error());
+  }
+  inverter_ = decode_sunspec_inverter(*regs);
+  MeterReading r;
+  r.sign = PowerSign::ProductionPositive;
+  r.mono = mono;
+  r.wall = wall;
+  auto count = [&r](Measurement v) {
+    if (!v.valid() && v.why() != Invalid::Missing) ++r.rejected;
+    return v;
+  };
+  r.power_total_w = count(inverter_->ac_power_w);
+  r.current_a = inverter_->phase_current_a;
+  r.voltage_v = inverter_->phase_voltage_v;
+  r.energy_export_wh = count(inverter_->energy_wh);
+  return r;
+}
+
 Result<MeterReading, MeterError> SunspecMeter::poll() {
   if (!device_) {
     auto d = sunspec_discover(bus_, unit_);
     if (!d) return Unexpected(d.error());
     device_ = std::move(*d);
   }
-  const auto mono = clock_.mono_now();
-  const auto wall = clock_.wall_now();
-  if (const auto* m = device_->find({201, 202, 203, 204, 211, 212, 213, 214})) {
-    auto regs = sunspec_read_model(bus_, unit_, *m);
-    if (!regs) {
-      device_.reset();
-      return Unexpected(regs.error());
-    }
-    auto r = decode_sunspec_meter(*regs);
-    r.mono = mono;
-    r.wall = wall;
-    return r;
-  }
-  if (const auto* m = device_->find({101, 102, 103, 111, 112, 113})) {
-    auto regs = sunspec_read_model(bus_, unit_, *m);
-    if (!regs) {
-      device_.reset();
-      return Unexpected(regs.error());
-    }
-    inverter_ = decode_sunspec_inverter(*regs);
-    MeterReading r;
-    r.sign = PowerSign::ProductionPositive;
-    r.mono = mono;
-    r.wall = wall;
-    auto count = [&r](Measurement v) {
-      if (!v.valid() && v.why() != Invalid::Missing) ++r.rejected;
-      return v;
-    };
-    r.power_total_w = count(inverter_->ac_power_w);
-    r.current_a = inverter_->phase_current_a;
-    r.voltage_v = inverter_->phase_voltage_v;
-    r.energy_export_wh = count(inverter_->energy_wh);
-    return r;
-  }
-  return Unexpected(MeterError{MeterError::Kind::NoData, false, "SunSpec device has no inverter or meter model"});
+  const auto* meter = device_->find({201, 202, 203, 204, 211, 212, 213, 214});
+  const auto* inverter = device_->find({101, 102, 103, 111, 112, 113});
+  Result<MeterReading, MeterError> r =
+      Unexpected(MeterError{MeterError::Kind::NoData, false, "SunSpec device has no inverter or meter model"});
+  if (role_ == SunspecRole::Inverter && inverter != nullptr)
+    r = read_inverter(*inverter);
+  else if (meter != nullptr)
+    r = read_meter(*meter);
+  else if (inverter != nullptr)
+    r = read_inverter(*inverter);
+  if (r) energy_.apply(*r);
+  return r;
 }
 
 std::string SunspecMeter::describe() const {

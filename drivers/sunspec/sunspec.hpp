@@ -68,11 +68,20 @@ struct StorageReading {
 };
 [[nodiscard]] StorageReading decode_sunspec_storage(std::span<const std::uint16_t> model);
 
+/// Which model a SunspecMeter reads when the device has both (SolarEdge inverters expose their
+/// export meter as model 203 on the inverter's unit).
+enum class SunspecRole : std::uint8_t {
+  Meter,     ///< grid and heat-pump meters: a meter model (201–204, 211–214), else the inverter
+  Inverter,  ///< PV: an inverter model (101–103, 111–113), else a meter model
+};
+
 /// EnergyMeter over SunSpec: discovers on the first poll (again after a failure), then reads the
-/// first meter model if there is one, else the first inverter model (sign ProductionPositive).
+/// model its role prefers (inverter readings have sign ProductionPositive). Energy totals never
+/// go back (EnergyNeverBack).
 class SunspecMeter final : public EnergyMeter {
  public:
-  SunspecMeter(ModbusTransport& bus, const ems::Clock& clock, int unit) : bus_(bus), clock_(clock), unit_(unit) {}
+  SunspecMeter(ModbusTransport& bus, const ems::Clock& clock, int unit, SunspecRole role = SunspecRole::Meter)
+      : bus_(bus), clock_(clock), unit_(unit), role_(role) {}
   Result<MeterReading, MeterError> poll() override;
   [[nodiscard]] std::string describe() const override;
   [[nodiscard]] const std::optional<SunspecDevice>& device() const { return device_; }
@@ -81,9 +90,13 @@ class SunspecMeter final : public EnergyMeter {
  private:
   ModbusTransport& bus_;
   const ems::Clock& clock_;
+  Result<MeterReading, MeterError> read_meter(const SunspecModel& m);
+  Result<MeterReading, MeterError> read_inverter(const SunspecModel& m);
   int unit_;
+  SunspecRole role_;
   std::optional<SunspecDevice> device_;
   std::optional<InverterReading> inverter_;
+  EnergyNeverBack energy_;
 };
 
 }  // namespace emsgw::drivers

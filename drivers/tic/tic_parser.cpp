@@ -1,6 +1,8 @@
 #include "drivers/tic/tic_parser.hpp"
 
+#include <algorithm>
 #include <charconv>
+#include <span>
 
 #include "drivers/dsmr/dsmr_parser.hpp"
 
@@ -67,20 +69,78 @@ Result<TicGroup, TicFault> parse_tic_group(std::string_view g, TicMode& mode) {
   for (char c : out.label)
     if (static_cast<unsigned char>(c) < 0x21 || static_cast<unsigned char>(c) > 0x7E)
       return Unexpected(TicFault::Malformed);
+  for (const std::string* text : {&out.data, &out.horodate})
+    for (char c : *text)
+      if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) > 0x7E)
+        return Unexpected(TicFault::Malformed);
   mode = m;
   return out;
 }
 
+void TicStreamParser::finish_frame(std::vector<Result<TicFrame, TicFault>>& out) {
+  in_frame_ = false;
+  TicFrame f;
+  bool any_mode = false;
+  std::string_view rest(buf_);
+  while (!rest.empty()) {
+    const auto lf = rest.find('\n');
+    if (lf == std::string_view::npos) break;
+    const auto cr = rest.find('\r', lf + 1);
+    if (cr == std::string_view::npos) break;
+    const auto next_lf = rest.find('\n', lf + 1);
+    if (next_lf != std::string_view::npos && next_lf < cr) {  // a group without CR: drop it
+      ++stats_.bad_groups;
+      rest.remove_prefix(next_lf);
+      continue;
+    }
+    TicMode m = TicMode::Historique;
+    auto g = parse_tic_group(rest.substr(lf + 1, cr - lf - 1), m);
+    if (g) {
+      // A label twice (two frames run together when an ETX was lost): the later one is newer.
+      auto same =
+          std::find_if(f.groups.begin(), f.groups.end(), [&](const TicGroup& x) { return x.label == g->label; });
+      if (same != f.groups.end())
+        *same = std::move(*g);
+      else
+        f.groups.push_back(std::move(*g));
+      f.mode = m;
+      any_mode = true;
+    } else {
+      ++stats_.bad_groups;
+    }
+    rest.remove_prefix(cr + 1);
+  }
+  if (!any_mode) {
+    out.emplace_back(Unexpected(TicFault::Malformed));
+    return;
+  }
+  ++stats_.frames;
+  out.emplace_back(std::move(f));
+}
+
 std::vector<Result<TicFrame, TicFault>> TicStreamParser::feed(std::string_view bytes) {
+  // A frame starts at STX and ends at ETX (Enedis-NOI-CPT_54E §5.3). Inside a frame an STX is the
+  // start of a new frame only when a group follows it (LF); otherwise it is a damaged byte, which
+  // breaks the one group it sits in, not the frame.
   std::vector<Result<TicFrame, TicFault>> out;
-  for (char c : bytes) {
-    if (c == kStx) {
-      if (in_frame_) {
+  for (char raw : bytes) {
+    const char c = static_cast<char>(raw & 0x7F);  // 7-bit characters (7E1)
+    if (pending_stx_) {
+      pending_stx_ = false;
+      if (c == '\n') {
         ++stats_.truncated;
         out.emplace_back(Unexpected(TicFault::Truncated));
+        buf_.clear();
+      } else {
+        buf_.push_back(kStx);
       }
+    }
+    if (c == kStx) {
+      if (in_frame_)
+        pending_stx_ = true;
+      else
+        buf_.clear();
       in_frame_ = true;
-      buf_.clear();
       continue;
     }
     if (!in_frame_) {
@@ -94,45 +154,14 @@ std::vector<Result<TicFrame, TicFault>> TicStreamParser::feed(std::string_view b
       continue;
     }
     if (c != kEtx) {
-      buf_.push_back(static_cast<char>(c & 0x7F));  // 7-bit characters (7E1)
+      buf_.push_back(c);
       if (buf_.size() > max_) {
         out.emplace_back(Unexpected(TicFault::Oversize));
         in_frame_ = false;
       }
       continue;
     }
-    in_frame_ = false;
-    TicFrame f;
-    bool any_mode = false;
-    std::string_view rest(buf_);
-    while (!rest.empty()) {
-      const auto lf = rest.find('\n');
-      if (lf == std::string_view::npos) break;
-      const auto cr = rest.find('\r', lf + 1);
-      if (cr == std::string_view::npos) break;
-      const auto next_lf = rest.find('\n', lf + 1);
-      if (next_lf != std::string_view::npos && next_lf < cr) {  // a group without CR: drop it
-        ++stats_.bad_groups;
-        rest.remove_prefix(next_lf);
-        continue;
-      }
-      TicMode m = TicMode::Historique;
-      auto g = parse_tic_group(rest.substr(lf + 1, cr - lf - 1), m);
-      if (g) {
-        f.groups.push_back(std::move(*g));
-        f.mode = m;
-        any_mode = true;
-      } else {
-        ++stats_.bad_groups;
-      }
-      rest.remove_prefix(cr + 1);
-    }
-    if (!any_mode) {
-      out.emplace_back(Unexpected(TicFault::Malformed));
-      continue;
-    }
-    ++stats_.frames;
-    out.emplace_back(std::move(f));
+    finish_frame(out);
   }
   return out;
 }
@@ -183,24 +212,45 @@ MeterReading tic_reading(const TicFrame& f, ems::MonoTime mono, ems::WallTime wa
       for (std::size_t i = 0; i < 3; ++i) set_quantity(r, kI[i], number(f, "IINST" + std::to_string(i + 1), kI[i]));
     }
     r.apparent_power_total_va = count(apparent(f, "PAPP"));
-    // Index options: BASE, HC (HCHC+HCHP), EJP (EJPHN+EJPHPM), Tempo (BBRHC/HPJB/JW/JR) — all Wh.
-    double total = 0.0;
-    bool any = false;
-    bool bad = false;
-    for (std::string_view l : {"BASE", "HCHC", "HCHP", "EJPHN", "EJPHPM", "BBRHCJB", "BBRHPJB", "BBRHCJW", "BBRHPJW",
-                               "BBRHCJR", "BBRHPJR"}) {
-      const auto m = number(f, l, Quantity::EnergyImport);
-      if (m.valid()) {
-        total += *m.value();
-        any = true;
-      } else if (m.why() != Invalid::Missing) {
-        bad = true;
+    // Index options (OPTARIF): BASE, HC (HCHC+HCHP), EJP (EJPHN+EJPHPM), Tempo (BBRHC/HP × JB/JW/JR),
+    // all Wh. The total is the sum of every index of the tariff, and only valid when each of them
+    // arrived intact: a dropped group must not make the total the sum of the rest.
+    static constexpr std::array<std::string_view, 1> kBase{"BASE"};
+    static constexpr std::array<std::string_view, 2> kHc{"HCHC", "HCHP"};
+    static constexpr std::array<std::string_view, 2> kEjp{"EJPHN", "EJPHPM"};
+    static constexpr std::array<std::string_view, 6> kTempo{"BBRHCJB", "BBRHPJB", "BBRHCJW",
+                                                            "BBRHPJW", "BBRHCJR", "BBRHPJR"};
+    std::span<const std::string_view> tariff;
+    const auto* opt = f.find("OPTARIF");
+    const std::string_view o = opt != nullptr ? std::string_view(opt->data) : std::string_view();
+    auto any_of = [&f](std::span<const std::string_view> labels) {
+      return std::any_of(labels.begin(), labels.end(), [&f](std::string_view l) { return f.find(l) != nullptr; });
+    };
+    if (o.starts_with("BASE") || (o.empty() && any_of(kBase)))
+      tariff = kBase;
+    else if (o.starts_with("HC") || (o.empty() && any_of(kHc)))
+      tariff = kHc;
+    else if (o.starts_with("EJP") || (o.empty() && any_of(kEjp)))
+      tariff = kEjp;
+    else if (o.starts_with("BBR") || (o.empty() && any_of(kTempo)))
+      tariff = kTempo;
+    if (!tariff.empty()) {
+      double total = 0.0;
+      Invalid why = Invalid::None;
+      for (std::string_view l : tariff) {
+        const auto m = number(f, l, Quantity::EnergyImport);
+        if (m.valid())
+          total += *m.value();
+        else if (why == Invalid::None || m.why() != Invalid::Missing)
+          why = m.why() == Invalid::Missing ? Invalid::Missing : m.why();
       }
+      if (why == Invalid::None)
+        set_quantity(r, Quantity::EnergyImport, checked(Quantity::EnergyImport, total));
+      else if (any_of(tariff) || opt != nullptr)
+        // Some index of the tariff is absent or broken: no total rather than a partial one.
+        set_quantity(r, Quantity::EnergyImport,
+                     Measurement::invalid(why == Invalid::Missing ? Invalid::Implausible : why));
     }
-    if (bad)
-      set_quantity(r, Quantity::EnergyImport, Measurement::invalid(Invalid::NotANumber));
-    else if (any)
-      set_quantity(r, Quantity::EnergyImport, checked(Quantity::EnergyImport, total));
   } else {
     for (std::size_t i = 0; i < 3; ++i) {
       const std::string n = std::to_string(i + 1);
@@ -212,11 +262,45 @@ MeterReading tic_reading(const TicFrame& f, ems::MonoTime mono, ems::WallTime wa
     set_quantity(r, Quantity::EnergyImport, number(f, "EAST", Quantity::EnergyImport));
     set_quantity(r, Quantity::EnergyExport, number(f, "EAIT", Quantity::EnergyExport));
     if (const auto* d = f.find("DATE")) r.device_time = horodate(d->horodate);
-    // With no injection at all every current is drawn from the grid, so the magnitudes are signed.
+    // Direction (Enedis-NOI-CPT_54E: SINSTS = apparent power drawn, SINSTI = injected, producer
+    // meters only). With no injection every current is drawn. With injection a phase whose drawn
+    // power SINSTSn is zero injects, one with SINSTSn > 0 draws; where that cannot be told (no
+    // per-phase SINSTSn, a single-phase meter drawing and injecting) the current stays a magnitude
+    // and current_signed says so.
     const auto inj = number(f, "SINSTI", Quantity::PowerTotal);
-    if (inj.valid() && *inj.value() == 0.0) r.current_signed = true;
+    const auto drawn = r.apparent_power_total_va;
+    const bool three = f.find("IRMS2") != nullptr || f.find("IRMS3") != nullptr;
+    r.current_signed = false;
+    if (inj.valid()) {
+      if (drawn.valid()) {
+        // Linky gives apparent power only: drawn − injected VA stands for the net power (+ import).
+        set_quantity(r, Quantity::PowerTotal, checked(Quantity::PowerTotal, *drawn.value() - *inj.value()));
+      }
+      if (*inj.value() == 0.0) {
+        r.current_signed = true;
+      } else {
+        bool all_known = true;
+        for (std::size_t i = 0; i < 3; ++i) {
+          const auto a = r.current_a[i].value();
+          if (!a) continue;
+          if (*a == 0.0) continue;
+          const auto phase_drawn = (three ? r.apparent_power_va[i] : drawn).value();
+          if (phase_drawn && *phase_drawn == 0.0) {
+            r.current_a[i] = Measurement::of(-*a);  // injecting
+          } else if (!(three && phase_drawn)) {
+            all_known = false;  // single phase drawing and injecting at once, or no per-phase figure
+            r.current_sign_known[i] = false;
+          }
+        }
+        r.current_signed = all_known;
+      }
+    }
   }
-  if (f.mode == TicMode::Historique) r.current_signed = false;
+  if (!r.current_signed)
+    for (std::size_t i = 0; i < 3; ++i)
+      if (r.current_sign_known[i] &&
+          (f.mode == TicMode::Historique || !number(f, "SINSTI", Quantity::PowerTotal).valid()))
+        r.current_sign_known[i] = false;  // no injection figure at all: no phase's direction is known
   return r;
 }
 

@@ -47,8 +47,10 @@ struct TicStats {
   std::uint64_t garbage_bytes = 0;
 };
 
-/// Finds frames in a byte stream; a frame is returned when its ETX arrives. Groups that fail their
-/// checksum are dropped and counted; the rest of the frame is kept.
+/// Finds frames in a byte stream; a frame starts at STX and is returned when its ETX arrives.
+/// Groups that fail their checksum are dropped and counted; the rest of the frame is kept. An STX
+/// inside a frame starts a new one (the old one is Truncated) only when a group follows it (LF);
+/// otherwise it is a damaged byte inside one group.
 class TicStreamParser {
  public:
   explicit TicStreamParser(std::size_t max_frame_bytes = 4096) : max_(max_frame_bytes) {}
@@ -56,16 +58,21 @@ class TicStreamParser {
   [[nodiscard]] const TicStats& stats() const { return stats_; }
 
  private:
+  void finish_frame(std::vector<Result<TicFrame, TicFault>>& out);
   std::size_t max_;
   bool in_frame_ = false;
+  bool pending_stx_ = false;
   std::string buf_;
   TicStats stats_;
 };
 
 /// The electrical quantities of a frame (protocols.md §2 key labels). Historique: IINST/IINST1..3 (A),
 /// PAPP (VA), index BASE/HCHC+HCHP/EJP/BBR (Wh). Standard: IRMS1..3, URMS1..3, SINSTS(1..3), SINSTI
-/// (VA), EAST/EAIT (Wh), DATE → device_time. Linky gives apparent power only and unsigned currents:
-/// active power stays Missing and current_signed is false unless injection is zero.
+/// (VA), EAST/EAIT (Wh), DATE → device_time. Linky gives apparent power and unsigned currents:
+/// per-phase active power stays Missing; with SINSTI the total power is SINSTS − SINSTI (VA for W,
+/// + import) and each phase current takes its sign from SINSTI/SINSTSn where that can be told;
+/// current_signed is false otherwise. Historique index totals need every index of the tariff
+/// (OPTARIF, or the indexes present): a partial sum is never a total.
 [[nodiscard]] MeterReading tic_reading(const TicFrame& f, ems::MonoTime mono, ems::WallTime wall);
 
 /// Builds a group's wire bytes (LF … CR) with a correct checksum (simulators, tests).

@@ -3,6 +3,7 @@
 //
 //   emsgw probe-meter --config /etc/emsgw/emsgw.toml [--meter grid]
 //   emsgw probe-meter --kind modbus-tcp --host 192.0.2.10 --unit 1 --preset eastron-sdm630
+//   emsgw probe-meter --kind modbus-tcp --framing rtu --host 192.0.2.40 --unit 2 --preset eastron-sdm72d-m-v2
 //   emsgw probe-meter --kind modbus-rtu --device /dev/ttyUSB0 --baud 9600 --parity N --preset eastron-sdm120ct
 //   emsgw probe-meter --kind dsmr-serial --device /dev/ttyUSB0          (115200 8N1; --baud 9600 --parity E
 //                                                                          --data-bits 7 for DSMR 2.2/3)
@@ -21,6 +22,7 @@
 #include "drivers/meters/meter_presets.hpp"
 #include "drivers/meters/modbus_meter.hpp"
 #include "drivers/modbus/libmodbus_transport.hpp"
+#include "drivers/modbus/socket_transport.hpp"
 #include "drivers/sunspec/sunspec.hpp"
 #include "gateway/commands/commands.hpp"
 #include "gateway/config/config.hpp"
@@ -55,6 +57,7 @@ struct ProbeArgs {
   int timeout_ms = 0;
   bool invert = false;
   bool list_presets = false;
+  std::string framing;
 };
 
 std::optional<MeterSettings> settings_from(const ProbeArgs& a) {
@@ -96,9 +99,19 @@ std::optional<MeterSettings> settings_from(const ProbeArgs& a) {
   if (!a.parity.empty()) m.serial.parity = static_cast<char>(std::toupper(static_cast<unsigned char>(a.parity[0])));
   if (a.data_bits > 0) m.serial.data_bits = a.data_bits;
   if (a.stop_bits > 0) m.serial.stop_bits = a.stop_bits;
-  if (!a.tic_mode.empty()) m.tic_mode = a.tic_mode;
+  if (!a.tic_mode.empty()) {
+    m.tic_mode = a.tic_mode;
+    if (a.baud == 0) m.serial.baud = a.tic_mode == "standard" ? 9600 : 1200;
+  }
   if (a.timeout_ms > 0) m.timeout_ms = a.timeout_ms;
   if (a.invert) m.invert = true;
+  if (!a.framing.empty()) {
+    if (a.framing != "tcp" && a.framing != "rtu") {
+      std::cerr << "emsgw probe-meter: --framing must be tcp or rtu\n";
+      return std::nullopt;
+    }
+    m.rtu_over_tcp = a.framing == "rtu";
+  }
   const bool modbus = m.kind == MeterKind::ModbusTcp || m.kind == MeterKind::ModbusRtu;
   if (modbus && drivers::find_meter_preset(m.preset) == nullptr && !(m.preset == "custom" && !m.custom.empty())) {
     std::cerr << "emsgw probe-meter: --preset must be one of:";
@@ -166,10 +179,15 @@ int probe(const ProbeArgs& a) {
       if (s->kind == MeterKind::ModbusRtu)
         bus = std::make_unique<drivers::LibmodbusRtuTransport>(drivers::RtuLink{
             s->serial.device, s->serial.baud, s->serial.parity, s->serial.data_bits, s->serial.stop_bits, timing});
+      else if (s->kind == MeterKind::ModbusTcp)
+        bus = std::make_unique<drivers::SocketModbusTransport>(
+            drivers::TcpLink{s->host, s->port, timing},
+            s->rtu_over_tcp ? drivers::ModbusFraming::Rtu : drivers::ModbusFraming::Mbap);
       else
         bus = std::make_unique<drivers::LibmodbusTcpTransport>(drivers::TcpLink{s->host, s->port, timing});
       if (s->kind == MeterKind::SunspecTcp) {
-        meter = std::make_unique<drivers::SunspecMeter>(*bus, clock, s->unit);
+        meter = std::make_unique<drivers::SunspecMeter>(
+            *bus, clock, s->unit, s->role == "pv" ? drivers::SunspecRole::Inverter : drivers::SunspecRole::Meter);
       } else {
         auto map = drivers::resolve_meter_map(*s);
         auto mm = std::make_unique<drivers::ModbusMeter>(
@@ -200,7 +218,37 @@ int probe(const ProbeArgs& a) {
   std::cout << meter->describe() << "\n";
   std::vector<std::string> hints;
   if (modbus_meter != nullptr) hints = drivers::modbus_meter_hints(*modbus_meter, r ? &*r : nullptr);
-  if (p1 != nullptr && !r) {
+  if (p1 != nullptr && r) {
+    // A second telegram measures how often the meter sends (DSMR 5: 1 s; DSMR 2.2-4: 10 s).
+    if (auto again = meter->poll(); again) r = std::move(again);
+    if (const auto every = p1->measured_interval()) {
+      std::cout << "telegram interval " << static_cast<double>(every->count()) / 1000.0 << " s (measured)\n";
+    } else if (r->send_interval) {
+      std::cout << "telegram interval " << static_cast<double>(r->send_interval->count()) / 1000.0 << " s (nominal for "
+                << (r->protocol_version.empty() ? "a meter without version line" : "P1 version " + r->protocol_version)
+                << "; only one telegram arrived)\n";
+    }
+    if (r->send_interval && s->role == "grid" && !a.config.empty()) {
+      const double need = drivers::stale_limit_for_interval_s(*r->send_interval, 0.0);
+      try {
+        const auto cfg = load_config_file(a.config);
+        if (!s->stale_limit_from_interval && cfg.site.meter_stale_after_s < need)
+          hints.push_back(
+              "site.meter_stale_after_s = " + std::to_string(static_cast<int>(cfg.site.meter_stale_after_s)) +
+              " s is shorter than this meter allows: set it to at least " + std::to_string(static_cast<int>(need)) +
+              ", or remove it to follow the meter");
+      } catch (const std::exception&) {
+      }
+    }
+    if (p1->link_closed() > 0)
+      hints.push_back("the P1 adapter closed the connection " + std::to_string(p1->link_closed()) +
+                      " time(s); telegrams received before each close were kept");
+  }
+  if (p1 != nullptr && !r && p1->link_closed() > 0 && p1->stats().telegrams == 0) {
+    hints.push_back(
+        "the connection was closed or refused: check host and port of the P1 adapter, and that no "
+        "other client holds it");
+  } else if (p1 != nullptr && !r) {
     const auto& st = p1->stats();
     if (st.crc_errors > 0)
       hints.push_back(
@@ -215,6 +263,23 @@ int probe(const ProbeArgs& a) {
           "nothing received: is the P1 port enabled (Fluvius: open it in the customer portal) and the "
           "Data Request line powered?");
   }
+  if (s->kind == MeterKind::TicSerial && !r) {
+    if (const auto* tic = dynamic_cast<const drivers::TicMeter*>(meter.get()); tic != nullptr) {
+      const auto& st = tic->stats();
+      if (st.bad_groups > 0)
+        hints.push_back(
+            "TIC frames arrive but their groups fail the checksum: check tic_mode (historique: 1200 "
+            "baud, standard: 9600 baud, both 7E1)");
+      else if (st.garbage_bytes > 0)
+        hints.push_back(
+            "bytes arrive but no TIC frame: wrong baud rate for the mode (historique 1200, standard "
+            "9600) or parity (TIC is 7E1)");
+      else
+        hints.push_back(
+            "nothing received from the TIC output: check the wiring to I1/I2 and that the Linky's TIC "
+            "is powered");
+    }
+  }
   if (!r) {
     std::cout << "no reading: " << r.error().message << "\n";
     print_hints(hints);
@@ -222,7 +287,16 @@ int probe(const ProbeArgs& a) {
   }
   print_reading(*r);
   if (!sensible(*r)) {
-    hints.push_back("no current or power value is usable: check preset, unit id, function code and word order");
+    if (s->kind == MeterKind::TicSerial)
+      hints.push_back(
+          "the TIC frame carries no current or power: check tic_mode (historique or standard) and that "
+          "the meter's TIC output is enabled");
+    else if (p1 != nullptr)
+      hints.push_back(
+          "the telegram carries no current or power lines: check that the meter's P1 port sends "
+          "the electricity values");
+    else
+      hints.push_back("no current or power value is usable: check preset, unit id, function code and word order");
     print_hints(hints);
     return kExitFailure;
   }
@@ -251,6 +325,7 @@ void add_probe_meter_command(CLI::App& app) {
   cmd->add_option("--tic-mode", args->tic_mode, "TIC mode: historique or standard");
   cmd->add_option("--timeout-ms", args->timeout_ms, "reply timeout (Modbus) or listening time (P1, TIC)");
   cmd->add_flag("--invert", args->invert, "the CT is fitted the other way round");
+  cmd->add_option("--framing", args->framing, "modbus-tcp: tcp (Modbus TCP, default) or rtu (RTU over TCP)");
   cmd->add_flag("--list-presets", args->list_presets, "list the Modbus meter presets and exit");
   cmd->callback([args] {
     const int code = probe(*args);

@@ -49,9 +49,21 @@ std::string describe_config(const Config& cfg) {
     << (s.meter_includes_chargers ? "upstream of the chargers (includes them)"
                                   : "on the household only (excludes the chargers)")
     << " and stale after " << s.meter_stale_after_s << " s.\n\n";
-  for (const auto& [role, m] : cfg.meters)
-    o << "Meter " << role << ": " << drivers::to_string(m.kind) << " at " << where(m) << ", every "
-      << m.poll_interval_ms << " ms\n";
+  for (const auto& [role, m] : cfg.meters) {
+    const bool p1 = m.kind == drivers::MeterKind::DsmrSerial || m.kind == drivers::MeterKind::DsmrTcp;
+    o << "Meter " << role << ": " << drivers::to_string(m.kind) << " at " << where(m);
+    if (p1)
+      o << ", sends on its own (DSMR 5: every 1 s; DSMR 2.2-4: every 10 s)\n";
+    else
+      o << ", every " << m.poll_interval_ms << " ms\n";
+    if (p1 && role == "grid" && m.stale_limit_from_interval)
+      o << "  stale limit follows the telegram interval: " << s.meter_stale_after_s
+        << " s for a meter sending every second, 25 s for one sending every 10 s\n";
+    else if (p1 && role == "grid" && s.meter_stale_after_s < 25)
+      o << "  warning: site.meter_stale_after_s = " << s.meter_stale_after_s
+        << " s: a DSMR 2.2-4 meter sends every 10 s and would raise \"meter stale\" between telegrams; use at "
+           "least 25, or remove the key to follow the meter (emsgw probe-meter prints the interval)\n";
+  }
   bool surplus_modes = false;
   for (const auto& st : s.stations)
     for (const auto& so : st.sockets)

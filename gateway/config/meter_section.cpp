@@ -75,6 +75,15 @@ void parse_meter(TableReader& r, drivers::MeterSettings& m) {
   }
   if (serial) parse_serial(r, m.serial);
   if (modbus || m.kind == K::SunspecTcp) r.read("unit", m.unit);
+  if (m.kind == K::ModbusTcp) {
+    std::string framing = "tcp";
+    r.read("framing", framing);
+    if (framing == "rtu")
+      m.rtu_over_tcp = true;
+    else if (framing != "tcp")
+      r.diag().error(r.line("framing"), r.full("framing"), TableReader::quote(framing),
+                     "must be one of: tcp (Modbus TCP), rtu (RTU frames over TCP, for RS-485-to-Ethernet converters)");
+  }
   if (modbus) {
     r.read("preset", m.preset, Need::Required);
     if (const auto* map = r.table("map", m.preset == "custom" ? Need::Required : Need::Optional)) {
@@ -92,7 +101,12 @@ void parse_meter(TableReader& r, drivers::MeterSettings& m) {
       }
     }
   }
-  if (m.kind == K::TicSerial) r.read("tic_mode", m.tic_mode);
+  if (m.kind == K::TicSerial) {
+    r.read("tic_mode", m.tic_mode);
+    // Linky standard mode sends at 9600 baud, historique at 1200 (protocols.md §2); an explicit
+    // `baud` wins.
+    if (m.tic_mode == "standard" && !r.has("baud")) m.serial.baud = 9600;
+  }
   r.read("poll_interval_ms", m.poll_interval_ms);
   r.read("timeout_ms", m.timeout_ms);
   r.read("invert", m.invert);
@@ -112,6 +126,12 @@ void parse_meter_section(TableReader& root, Config& cfg) {
       auto& m = cfg.meters[role];
       m.role = role;
       parse_meter(mr, m);
+      m.connection_max_current_a = cfg.site.grid_max_current_a;
+      m.connection_phases = cfg.site.grid_phases;
+      if (role == "grid") {
+        const auto* site = root.table("site");
+        m.stale_limit_from_interval = site == nullptr || !site->contains("meter_stale_after_s");
+      }
     }
   }
   if (!meters->contains("grid"))

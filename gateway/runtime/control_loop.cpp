@@ -199,8 +199,24 @@ void ControlLoop::on_meter(MeterEvent& e) {
       return;
     }
     pending_grid_sample_ = now;
+    follow_meter_interval(r);
   }
   meters_[e.role] = std::move(r);
+}
+
+void ControlLoop::follow_meter_interval(const drivers::MeterReading& r) {
+  // Without site.meter_stale_after_s in the file, the grid meter's age limit follows how often it
+  // sends (DSMR 4: every 10 s → 25 s), so a slow meter does not flap "meter stale".
+  const auto it = config_.meters.find("grid");
+  if (it == config_.meters.end() || !it->second.stale_limit_from_interval || !r.send_interval) return;
+  const double want = drivers::stale_limit_for_interval_s(*r.send_interval, ems::SiteConfig{}.meter_stale_after_s);
+  if (want == config_.site.meter_stale_after_s) return;
+  auto site = config_.site;
+  site.meter_stale_after_s = want;
+  if (!allocator_.update_config(site).empty()) return;
+  spdlog::info("grid meter sends every {} ms: stale after {} s", r.send_interval->count(), want);
+  std::lock_guard lock(state_mutex_);
+  config_.site.meter_stale_after_s = want;
 }
 
 bool ControlLoop::on_station(StationEvent& e) {
@@ -618,10 +634,22 @@ void ControlLoop::update_faults(const ems::Allocation& a, MonoTime, ems::SiteSta
   if (a.is_degraded(ems::Degradation::MeterStale) || a.is_degraded(ems::Degradation::MeterImplausible)) {
     if (!faults_.contains("meter_stale")) {
       const bool never = !meters_.contains("grid");
-      raise_fault("meter_stale", never ? std::string("no grid meter reading yet: every socket on its safe current")
-                                       : "grid meter silent or rejected for more than " +
-                                             format_number(config_.site.meter_stale_after_s) +
-                                             " s: every socket on its safe current");
+      std::string text = never ? std::string("no grid meter reading yet: every socket on its safe current")
+                               : "grid meter silent or rejected for more than " +
+                                     format_number(config_.site.meter_stale_after_s) +
+                                     " s: every socket on its safe current";
+      const auto grid = meters_.find("grid");
+      if (grid != meters_.end() && grid->second.send_interval) {
+        const auto every = *grid->second.send_interval;
+        const double need = drivers::stale_limit_for_interval_s(every, 0.0);
+        text += "; the meter sends every " + format_number(static_cast<double>(every.count()) / 1000.0) + " s";
+        if (config_.site.meter_stale_after_s < need)
+          text += ": set site.meter_stale_after_s to at least " + format_number(need) +
+                  ", or remove it to follow the meter";
+      } else if (!never) {
+        text += "; check the meter link with emsgw probe-meter --config FILE";
+      }
+      raise_fault("meter_stale", text);
     }
   } else {
     clear_fault("meter_stale");

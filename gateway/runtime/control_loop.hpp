@@ -153,6 +153,7 @@ class ControlLoop {
 
   void index_sockets();
   void on_meter(MeterEvent& e);
+  void follow_meter_interval(const drivers::MeterReading& r);
   bool on_station(StationEvent& e);
   void on_write(const WriteEvent& e);
   void on_command(CommandEvent& e);

@@ -6,6 +6,7 @@
 #include "drivers/meters/meter_presets.hpp"
 #include "drivers/meters/modbus_meter.hpp"
 #include "drivers/modbus/libmodbus_transport.hpp"
+#include "drivers/modbus/socket_transport.hpp"
 #include "drivers/sunspec/sunspec.hpp"
 #include "gateway/runtime/runtime.hpp"
 
@@ -64,6 +65,11 @@ std::unique_ptr<drivers::ModbusTransport> modbus_link(const drivers::MeterSettin
   l.host = s.host;
   l.port = s.port;
   l.timing = timing(s);
+  // Modbus meters on TCP: emsgw's own framing, which checks every reply's unit id (libmodbus
+  // checks it on RTU only); RTU over TCP for RS-485-to-Ethernet converters.
+  if (s.kind == drivers::MeterKind::ModbusTcp)
+    return std::make_unique<drivers::SocketModbusTransport>(
+        l, s.rtu_over_tcp ? drivers::ModbusFraming::Rtu : drivers::ModbusFraming::Mbap, &clock);
   return std::make_unique<drivers::LibmodbusTcpTransport>(l, &clock);
 }
 }  // namespace
@@ -85,7 +91,8 @@ std::unique_ptr<drivers::EnergyMeter> make_meter(const drivers::MeterSettings& s
     }
     case K::SunspecTcp: {
       auto link = modbus_link(s, clock);
-      auto meter = std::make_unique<drivers::SunspecMeter>(*link, clock, s.unit);
+      auto meter = std::make_unique<drivers::SunspecMeter>(
+          *link, clock, s.unit, s.role == "pv" ? drivers::SunspecRole::Inverter : drivers::SunspecRole::Meter);
       return std::make_unique<OwningModbusMeter>(std::move(link), std::move(meter));
     }
     case K::DsmrSerial:
@@ -95,12 +102,15 @@ std::unique_ptr<drivers::EnergyMeter> make_meter(const drivers::MeterSettings& s
         stream = std::make_unique<drivers::TcpByteStream>(s.host, s.port, ems::Millis(std::max(1000, s.timeout_ms)));
       else
         stream = std::make_unique<drivers::SerialByteStream>(s.serial);
-      auto meter = std::make_unique<drivers::DsmrP1Meter>(*stream, clock);
+      auto meter = std::make_unique<drivers::DsmrP1Meter>(
+          *stream, clock, ems::Millis{12000},
+          drivers::ConnectionBound{s.connection_max_current_a, s.connection_phases});
       return std::make_unique<OwningStreamMeter>(std::move(stream), std::move(meter));
     }
     case K::TicSerial: {
       auto stream = std::unique_ptr<drivers::ByteStream>(std::make_unique<drivers::SerialByteStream>(s.serial));
-      auto meter = std::make_unique<drivers::TicMeter>(*stream, clock);
+      auto meter = std::make_unique<drivers::TicMeter>(
+          *stream, clock, ems::Millis{5000}, drivers::ConnectionBound{s.connection_max_current_a, s.connection_phases});
       return std::make_unique<OwningStreamMeter>(std::move(stream), std::move(meter));
     }
   }

@@ -30,6 +30,10 @@ class MeterWorker {
   void stop();
   /// Pause polling (tests and the demo use it to simulate a dead meter link).
   void set_paused(bool paused) { paused_ = paused; }
+  /// Back-off after a failed poll of a self-paced meter (interval 0): doubling from kFirstBackoff up to kMaxBackoff,
+  /// reset by a success.
+  static constexpr ems::Millis kFirstBackoff{500};
+  static constexpr ems::Millis kMaxBackoff{10000};
   [[nodiscard]] const std::string& role() const { return role_; }
 
  private:

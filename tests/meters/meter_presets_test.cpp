@@ -38,11 +38,11 @@ TEST(MeterPresets, EveryPresetHasASourceAndNoOverlappingRegisters) {
 }
 
 TEST(MeterPresets, CtPresetsCarryTheHundredfoldScaling) {
+  // The CT ratio scales what flows through the CT: current, power and the energy totals alike.
   for (const char* n : {"eastron-sdm120ct", "eastron-sdm72ct"})
     for (const auto& e : find_meter_preset(n)->map) {
-      const bool scaled = e.quantity != Quantity::VoltageL1 && e.quantity != Quantity::VoltageL2 &&
-                          e.quantity != Quantity::VoltageL3 && e.quantity != Quantity::EnergyImport &&
-                          e.quantity != Quantity::EnergyExport;
+      const bool scaled =
+          e.quantity != Quantity::VoltageL1 && e.quantity != Quantity::VoltageL2 && e.quantity != Quantity::VoltageL3;
       EXPECT_DOUBLE_EQ(e.reg.scale, scaled ? 100.0 : 1.0) << n << " " << to_string(e.quantity);
     }
 }

@@ -1,6 +1,7 @@
 // emsgw-sim-meter: serves a Modbus meter preset over TCP and/or RTU on a pseudo-terminal.
 //   emsgw-sim-meter --preset eastron-sdm630 --port 1502 --current-a 10,-4,0
 //   emsgw-sim-meter --preset socomec-countis-e --rtu        # prints the pty path to open
+//   emsgw-sim-meter --preset eastron-sdm630 --framing rtu   # RTU over TCP (an RS-485-to-Ethernet converter)
 // Runs until SIGINT/SIGTERM.
 
 #include <CLI/CLI.hpp>
@@ -10,6 +11,7 @@
 #include <iostream>
 
 #include "drivers/meters/sim/meter_simulator.hpp"
+#include "drivers/modbus/sim/framed_tcp_server.hpp"
 
 using namespace emsgw::drivers;
 
@@ -25,6 +27,7 @@ int main(int argc, char** argv) {
   std::vector<double> currents{0.0, 0.0, 0.0};
   std::vector<double> voltages{230.0, 230.0, 230.0};
   bool list = false;
+  std::string framing = "tcp";
   app.add_option("--preset", preset_name, "meter preset to serve");
   app.add_flag("--list", list, "list the presets and exit");
   app.add_option("--bind", bind, "TCP address to listen on");
@@ -32,6 +35,8 @@ int main(int argc, char** argv) {
   app.add_flag("--rtu", rtu, "also serve Modbus RTU on a new pseudo-terminal (its path is printed)");
   app.add_flag("!--no-tcp", tcp, "do not serve TCP");
   app.add_option("--unit", unit, "unit id");
+  app.add_option("--framing", framing, "TCP framing: tcp (Modbus TCP) or rtu (RTU over TCP)")
+      ->check(CLI::IsMember({"tcp", "rtu"}));
   app.add_option("--baud", baud, "RTU baud rate");
   app.add_option("--current-a", currents, "signed phase currents L1,L2,L3 (− = export)")->delimiter(',')->expected(3);
   app.add_option("--voltage-v", voltages, "phase voltages L1,L2,L3")->delimiter(',')->expected(3);
@@ -59,7 +64,15 @@ int main(int argc, char** argv) {
 
   sim::ModbusTcpServer tcp_server(meter, {bind, port, 4, 0});
   sim::ModbusRtuServer rtu_server(meter, {"", baud, 'N', 8, 1, unit});
-  if (tcp) {
+  sim::FramedTcpServer rtu_tcp_server(meter, {ModbusFraming::Rtu, bind, port, unit, -1});
+  if (tcp && framing == "rtu") {
+    auto p = rtu_tcp_server.start();
+    if (!p) {
+      std::cerr << "cannot listen: " << p.error() << "\n";
+      return 1;
+    }
+    std::cout << "rtu-over-tcp " << bind << ":" << *p << " unit " << unit << std::endl;
+  } else if (tcp) {
     auto p = tcp_server.start();
     if (!p) {
       std::cerr << "cannot listen: " << p.error() << "\n";
@@ -79,6 +92,7 @@ int main(int argc, char** argv) {
   int sig = 0;
   sigwait(&set, &sig);
   tcp_server.stop();
+  rtu_tcp_server.stop();
   rtu_server.stop();
   return 0;
 }
