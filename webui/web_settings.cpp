@@ -26,6 +26,11 @@ std::vector<ems::ConfigIssue> validate_settings(const WebSettings& s) {
       out.push_back({std::string("web.") + key, std::to_string(v),
                      "must be between " + std::to_string(lo) + " and " + std::to_string(hi) + " " + unit});
   };
+  range("threads", s.threads, 2, 64, "threads");
+  if (s.threads <= s.max_streams)
+    out.push_back({"web.threads", std::to_string(s.threads),
+                   "must be more than the live streams allowed at once (" + std::to_string(s.max_streams) +
+                       "): each stream holds a worker"});
   range("max_connections", s.max_connections, 16, 10000, "connections");
   range("max_connections_per_client", s.max_connections_per_client, 4, 10000, "connections");
   if (s.max_connections_per_client > s.max_connections)

@@ -248,7 +248,8 @@ void unknown_keys(const json& patch, const json& known, const std::string& path,
                   std::vector<ems::ConfigIssue>& issues) {
   static const std::set<std::string> kRegisterFields = {"register", "function", "type", "word_order", "scale"};
   for (const auto& [k, v] : patch.items()) {
-    const std::string key = path.empty() ? k : path + "." + k;
+    const std::string name = k.empty() ? "\"\"" : k;  // an empty key still gets a printable path
+    const std::string key = path.empty() ? name : path + "." + name;
     if (path == "meter" && !known.contains(k)) continue;  // read_meters: "adding a meter is done in the file"
     const bool custom_map = path.starts_with("meter.") && k == "map";
     if (!known.is_object() || !known.contains(k)) {

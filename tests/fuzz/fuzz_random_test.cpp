@@ -79,16 +79,16 @@ TEST(FuzzRandom, SunspecModel) {
 }
 
 TEST(FuzzRandom, MqttCommand) {
-  for (const auto& [seed, n] : {std::pair{std::string("socket/1/max_current/set\n13.5"), 1},
+  for (const auto& [seed, n] : {std::pair{std::string("socket/0/max_current/set\n13.5"), 1},
                                 {std::string("site/grid_max_current/set\n20"), 2},
-                                {std::string("socket/2/mode/set\n pv "), 3},
+                                {std::string("socket/1/mode/set\n pv "), 3},
                                 {std::string("site/suspended/set\nOFF"), 4}})
     EXPECT_GT(run(fuzz_mqtt_command, seed, 1500, static_cast<std::uint32_t>(10 + n)), 0U);
 }
 
 TEST(FuzzRandom, HttpJsonBody) {
   const std::string seeds[] = {
-      R"({"command":"set_socket_max_current","socket_id":1,"max_current_a":10})",
+      R"({"command":"set_socket_max_current","socket_id":0,"max_current_a":10})",
       R"({"command":"set_site_limit","grid_max_current_a":20})",
       R"({"site":{"grid_max_current_a":20,"safety_margin_a":1.5},"surplus":{"start_delay_s":90}})",
       R"({"stations":[{"name":"x","max_current_a":30,"sockets":[{"mode":"pv","max_current_a":12},{}]}]})",

@@ -17,17 +17,25 @@ namespace emsgw::test {
 
 namespace {
 
-// A small valid site: grid 25 A, one Eve Double (sockets 1 and 2, 16 A, safe 6 A).
+// The example site of the README: grid 25 A, one Eve Double (sockets 0 and 1, 16 A, safe 6 A).
 constexpr std::string_view kSite = R"(
 [site]
-name = "fuzz"
-grid_max_current_a = 25
+name = "home"
+grid_max_current_a = 25      # per phase, at the point of interconnection
+grid_phases = 3
+meter_includes_chargers = true
+safety_margin_a = 1.0
+control = "sockets"          # "sockets" (per-socket set-points) or "scn" (one budget for an Alfen SCN)
+alternating_period_s = 900   # 60..36000
+meter_stale_after_s = 5
 
 [meter.grid]
-kind = "modbus-tcp"
+kind = "modbus-tcp"          # also "modbus-rtu", "dsmr-serial", "dsmr-tcp", "tic-serial"
 host = "127.0.0.1"
 port = 1502
+unit = 1
 preset = "eastron-sdm630"
+poll_interval_ms = 250
 
 [[station]]
 name = "carport"
@@ -36,18 +44,20 @@ port = 1503
 max_current_a = 32
 
 [[station.socket]]
-id = 1
+id = 0
 unit = 1
 max_current_a = 16
 safe_current_a = 6
-phase_mapping = "L1L2L3"
+phase_mapping = "L1L2L3"     # L1, L2, L3, L1L2L3, L1L3L2, L2L1L3, L2L3L1, L3L1L2, L3L2L1
+mode = "now"                 # off | now | minpv | pv
 
 [[station.socket]]
-id = 2
+id = 1
 unit = 2
 max_current_a = 16
 safe_current_a = 6
 phase_mapping = "L2L3L1"
+mode = "now"
 )";
 
 const gateway::Config& base() {
