@@ -45,6 +45,29 @@ std::string describe(const Command& c) {
       c);
 }
 
+std::vector<ConfigIssue> check_installer_limits(const SiteConfig& installer, const Command& c) {
+  std::vector<ConfigIssue> issues;
+  const auto above = [&](const std::string& key, double value, double ceiling) {
+    // NaN compares false: it is refused here too, never taken as "not above".
+    if (value <= ceiling) return;
+    issues.push_back({key, amps(value), std::string(kInstallerLimitRule) + " " + amps(ceiling)});
+  };
+  if (const auto* m = std::get_if<SetSiteLimit>(&c)) {
+    above("site.grid_max_current_a", m->grid_max_current_a, installer.grid_max_current_a);
+  } else if (const auto* x = std::get_if<SetSocketMaxCurrent>(&c)) {
+    for (std::size_t i = 0; i < installer.stations.size(); ++i)
+      for (std::size_t j = 0; j < installer.stations[i].sockets.size(); ++j)
+        if (const auto& so = installer.stations[i].sockets[j]; so.id == x->socket_id)
+          above(socket_key(i, j) + ".max_current_a", x->max_current_a, so.max_current_a);
+  }
+  return issues;
+}
+
+std::vector<ConfigIssue> apply_command(SiteConfig& site, const Command& c, const SiteConfig& installer) {
+  if (auto issues = check_installer_limits(installer, c); !issues.empty()) return issues;
+  return apply_command(site, c);
+}
+
 std::vector<ConfigIssue> apply_command(SiteConfig& site, const Command& c) {
   SiteConfig copy = site;
   std::string key;

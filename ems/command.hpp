@@ -7,6 +7,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -40,8 +41,24 @@ struct CommandReply {
 
 /// Applies a configuration-changing command to `site` (a copy of the running config). Returns the
 /// validator's findings; when there are none, `site` holds the new configuration. Suspend and Resume
-/// change no configuration and always pass.
+/// change no configuration and always pass. This form knows no installer ceiling: run-time command
+/// paths use the form below.
 [[nodiscard]] std::vector<ConfigIssue> apply_command(SiteConfig& site, const Command& c);
+
+/// The rule a run-time command breaks when it would raise an installer-locked limit (design.md §2
+/// rule 8); refusals carry it, so a reply names the rule.
+inline constexpr std::string_view kInstallerLimitRule =
+    "installer-locked limit (safety rule 8): a run-time command may only lower it, at most to the "
+    "configuration file's";
+
+/// Design rule 8: the installer's limits (the configuration file's site limit and socket maxima)
+/// are a ceiling for every run-time command path (MQTT, HTTP commands). Returns one issue when `c`
+/// would set a value above the ceiling `installer` (or a value that is not a number); empty when it
+/// stays at or below it (a lowered limit may be returned to the file's value).
+[[nodiscard]] std::vector<ConfigIssue> check_installer_limits(const SiteConfig& installer, const Command& c);
+
+/// check_installer_limits(installer, c), then apply_command(site, c).
+[[nodiscard]] std::vector<ConfigIssue> apply_command(SiteConfig& site, const Command& c, const SiteConfig& installer);
 
 /// Where MQTT and HTTP hand commands in. `reply` is called exactly once, possibly on another thread.
 class CommandSink {

@@ -44,6 +44,17 @@ Unexpected<std::string> refuse(std::string why) {
 }
 }  // namespace
 
+std::string_view command_name(const ems::Command& command) {
+  if (std::holds_alternative<ems::SetSocketMode>(command)) return "socket_mode";
+  if (std::holds_alternative<ems::SetSocketMaxCurrent>(command)) return "socket_max_current";
+  if (std::holds_alternative<ems::SetSiteLimit>(command)) return "site_limit";
+  return "suspend";
+}
+
+bool command_name_known(std::string_view name) {
+  return name == "socket_mode" || name == "socket_max_current" || name == "site_limit" || name == "suspend";
+}
+
 Result<ems::Command, std::string> parse_command(const Topics& topics, std::string_view topic,
                                                 std::string_view raw_payload) {
   if (raw_payload.size() > kMaxCommandPayload)
@@ -85,13 +96,14 @@ Result<ems::Command, std::string> parse_command(const Topics& topics, std::strin
   return refuse("unknown command topic");
 }
 
-std::string reply_payload(const ems::CommandReply& reply, std::string_view received_payload) {
+std::string reply_payload(const ems::CommandReply& reply, std::string_view received_payload, std::uint64_t replaced) {
   nlohmann::json issues = nlohmann::json::array();
   for (const auto& i : reply.issues) issues.push_back({{"key", i.key}, {"value", i.value}, {"rule", i.rule}});
-  const nlohmann::json j = {{"command", received_payload},
-                            {"accepted", reply.accepted},
-                            {"message", reply.message},
-                            {"issues", std::move(issues)}};
+  nlohmann::json j = {{"command", received_payload},
+                      {"accepted", reply.accepted},
+                      {"message", reply.message},
+                      {"issues", std::move(issues)}};
+  if (replaced > 0) j["replaced"] = replaced;
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 

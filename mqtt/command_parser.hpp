@@ -10,6 +10,7 @@
 //   <prefix>/site/suspend/set, <prefix>/site/resume/set   any payload
 // Each is answered on reply_topic(topic) with reply_payload().
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -22,12 +23,19 @@ namespace emsgw::mqtt {
 /// Longest payload a command accepts; anything longer is refused unread.
 inline constexpr std::size_t kMaxCommandPayload = 64;
 
+/// The name of a command in mqtt.commands (the enable list): "socket_mode", "socket_max_current",
+/// "site_limit", "suspend" (Suspend and Resume).
+[[nodiscard]] std::string_view command_name(const ems::Command& command);
+[[nodiscard]] bool command_name_known(std::string_view name);
+
 /// The command a message asks for, or why it cannot be one (in words, for the reply).
 [[nodiscard]] Result<ems::Command, std::string> parse_command(const Topics& topics, std::string_view topic,
                                                               std::string_view payload);
 
 /// JSON reply: {"command": "...", "accepted": bool, "message": "...", "issues": [{"key","value","rule"}…]}.
-/// `command` echoes the payload that was received.
-[[nodiscard]] std::string reply_payload(const ems::CommandReply& reply, std::string_view received_payload);
+/// `command` echoes the payload that was received. `replaced` > 0 adds "replaced": the number of
+/// older commands on the same topic that this one superseded before they were applied.
+[[nodiscard]] std::string reply_payload(const ems::CommandReply& reply, std::string_view received_payload,
+                                        std::uint64_t replaced = 0);
 
 }  // namespace emsgw::mqtt

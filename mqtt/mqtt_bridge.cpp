@@ -5,7 +5,9 @@
 #include <algorithm>
 #include <condition_variable>
 #include <deque>
+#include <map>
 #include <mutex>
+#include <optional>
 #include <stdexcept>
 #include <thread>
 #include <vector>
@@ -28,8 +30,25 @@ struct Incoming {
   bool retained = false;
 };
 
+/// The newest command on one …/set topic that is not handed to the sink yet (last writer wins).
+struct CommandSlot {
+  std::optional<Incoming> pending;
+  std::uint64_t replaced = 0;   ///< older commands on this topic the pending one superseded
+  bool in_flight = false;       ///< submitted, reply not back yet
+  ems::MonoTime last_submit{};  ///< when the last one was handed to the sink
+  bool submitted_once = false;
+};
+
 constexpr auto kShutdownWait = std::chrono::seconds(2);
 constexpr auto kBackpressureWait = std::chrono::milliseconds(20);
+/// At most one command per topic in flight, and at least this long between two on the same topic:
+/// a flood collapses into a few commands, each the newest at its time.
+constexpr auto kCommandSpacing = std::chrono::milliseconds(100);
+/// Distinct command topics waiting at once; more are dropped (and counted).
+constexpr std::size_t kMaxCommandTopics = 256;
+/// Refusals the bridge answers itself (unknown topic, bad payload, disabled, retained): at most
+/// this many replies per second; the rest are counted, not answered.
+constexpr int kRefusalRepliesPerSecond = 20;
 }  // namespace
 
 MqttSettings resolve_settings(MqttSettings s, std::string_view site_name) {
@@ -72,8 +91,28 @@ class MqttBridge::Impl : public std::enable_shared_from_this<MqttBridge::Impl> {
       if (!msg) return;
       {
         std::lock_guard lock(m_);
-        if (inbox_.size() >= 256) return;  // a flood of commands must not grow without bound
-        inbox_.push_back({msg->get_topic(), msg->to_string(), msg->is_retained()});
+        if (msg->get_topic() == birth_topic_) {
+          if (inbox_.size() >= 16) return;  // repeated births: one re-publish is enough
+          inbox_.push_back({msg->get_topic(), msg->to_string(), msg->is_retained()});
+        } else {
+          // Last writer wins per topic: a newer command replaces the one still waiting, so a flood
+          // never drops the newest and never grows without bound.
+          ++stats_.commands;
+          auto it = slots_.find(msg->get_topic());
+          if (it == slots_.end()) {
+            if (slots_.size() >= kMaxCommandTopics) {
+              ++stats_.commands_dropped;
+              return;
+            }
+            it = slots_.emplace(msg->get_topic(), CommandSlot{}).first;
+          }
+          auto& slot = it->second;
+          if (slot.pending) {
+            ++slot.replaced;
+            ++stats_.commands_coalesced;
+          }
+          slot.pending = Incoming{msg->get_topic(), msg->to_string(), msg->is_retained()};
+        }
       }
       cv_.notify_one();
     });
@@ -205,25 +244,73 @@ class MqttBridge::Impl : public std::enable_shared_from_this<MqttBridge::Impl> {
   }
 
   void handle_incoming(const Incoming& in) {
-    if (in.topic == birth_topic_) {
-      if (in.payload == "online") {
-        publish_discovery();
-        filter_.resend_all();
-        resend_due_ = true;
-      }
-      return;
+    if (in.topic == birth_topic_ && in.payload == "online") {
+      publish_discovery();
+      filter_.resend_all();
+      resend_due_ = true;
     }
+  }
+
+  /// Hands every waiting command whose topic is free (no command in flight, spacing passed) to
+  /// the sink, or refuses it. Returns when the next waiting one becomes due (or max when none).
+  ems::MonoTime dispatch_commands(ems::MonoTime now) {
+    std::vector<std::pair<Incoming, std::uint64_t>> due;
+    ems::MonoTime next = ems::MonoTime::max();
     {
       std::lock_guard lock(m_);
-      ++stats_.commands;
+      for (auto it = slots_.begin(); it != slots_.end();) {
+        auto& slot = it->second;
+        const auto free_at = slot.last_submit + kCommandSpacing;
+        if (!slot.pending) {
+          // Forget idle topics once their spacing has passed, so garbage topics cannot fill the map.
+          if (!slot.in_flight && (!slot.submitted_once || now >= free_at)) {
+            it = slots_.erase(it);
+            continue;
+          }
+        } else if (!slot.in_flight && (!slot.submitted_once || now >= free_at)) {
+          due.emplace_back(std::move(*slot.pending), std::exchange(slot.replaced, 0));
+          slot.pending.reset();
+          slot.in_flight = true;
+          slot.submitted_once = true;
+          slot.last_submit = now;
+        } else if (now < free_at) {
+          next = std::min(next, free_at);  // a reply before then still waits for the spacing
+        }
+        ++it;
+      }
     }
+    for (auto& [in, replaced] : due) handle_command(in, replaced);
+    return next;
+  }
+
+  /// The reply to a command is out: its topic may take the next one.
+  void command_done(const std::string& topic) {
+    {
+      std::lock_guard lock(m_);
+      if (const auto it = slots_.find(topic); it != slots_.end()) it->second.in_flight = false;
+    }
+    cv_.notify_one();
+  }
+
+  void handle_command(const Incoming& in, std::uint64_t replaced) {
     const std::string reply_to = reply_topic(in.topic);
     auto refuse = [&](std::string why) {
       {
         std::lock_guard lock(m_);
         ++stats_.commands_refused;
-        push_locked({reply_to, reply_payload({false, std::move(why), {}}, in.payload), false});
+        const auto now = clock_.mono_now();
+        if (now - refusal_window_ >= std::chrono::seconds(1)) {
+          refusal_window_ = now;
+          refusals_in_window_ = 0;
+        }
+        if (refusals_in_window_ < kRefusalRepliesPerSecond) {
+          ++refusals_in_window_;
+          push_locked({reply_to, reply_payload({false, std::move(why), {}}, in.payload, replaced), false});
+        } else {
+          ++stats_.replies_suppressed;
+        }
       }
+      command_done(in.topic);
     };
     if (in.retained) {
       refuse("retained commands are ignored: publish commands without the retain flag");
@@ -234,16 +321,23 @@ class MqttBridge::Impl : public std::enable_shared_from_this<MqttBridge::Impl> {
       refuse(cmd.error());
       return;
     }
+    const auto name = command_name(*cmd);
+    if (std::find(settings_.commands.begin(), settings_.commands.end(), name) == settings_.commands.end()) {
+      refuse("the " + std::string(name) + " command is not enabled (mqtt.commands)");
+      return;
+    }
     std::weak_ptr<Impl> self = weak_from_this();
-    sink_.submit(std::move(cmd).value(), [self, reply_to, payload = in.payload](ems::CommandReply reply) {
-      auto impl = self.lock();
-      if (!impl) return;
-      if (!reply.accepted) {
-        std::lock_guard lock(impl->m_);
-        ++impl->stats_.commands_refused;
-      }
-      impl->enqueue_reply(reply_to, reply_payload(reply, payload));
-    });
+    sink_.submit(std::move(cmd).value(),
+                 [self, topic = in.topic, reply_to, payload = in.payload, replaced](ems::CommandReply reply) {
+                   auto impl = self.lock();
+                   if (!impl) return;
+                   if (!reply.accepted) {
+                     std::lock_guard lock(impl->m_);
+                     ++impl->stats_.commands_refused;
+                   }
+                   impl->enqueue_reply(reply_to, reply_payload(reply, payload, replaced));
+                   impl->command_done(topic);
+                 });
   }
 
   void publish_status(const ems::SiteStatus& status) {
@@ -288,6 +382,7 @@ class MqttBridge::Impl : public std::enable_shared_from_this<MqttBridge::Impl> {
     ems::MonoTime next_attempt = clock_.mono_now();
     ems::MonoTime last_eval{};
     bool connected = false;
+    ems::MonoTime next_command = ems::MonoTime::max();
     std::shared_ptr<const ems::SiteStatus> status;
     for (;;) {
       std::deque<Incoming> inbox;
@@ -295,9 +390,12 @@ class MqttBridge::Impl : public std::enable_shared_from_this<MqttBridge::Impl> {
       bool fresh = false;
       {
         std::unique_lock lock(m_);
-        const auto wait = connected ? interval : std::min<Clock::duration>(interval, next_attempt - clock_.mono_now());
+        const auto before = clock_.mono_now();
+        auto wait = connected ? Clock::duration(interval) : std::min<Clock::duration>(interval, next_attempt - before);
+        if (next_command != ems::MonoTime::max()) wait = std::min<Clock::duration>(wait, next_command - before);
         cv_.wait_for(lock, std::max<Clock::duration>(wait, ems::Millis(1)), [&] {
-          return stopping_ || status_pending_ || !inbox_.empty() || connection_lost_ || (connected && !queue_.empty());
+          return stopping_ || status_pending_ || !inbox_.empty() || connection_lost_ ||
+                 (connected && !queue_.empty()) || commands_ready_locked();
         });
         if (stopping_) break;
         inbox.swap(inbox_);
@@ -338,6 +436,7 @@ class MqttBridge::Impl : public std::enable_shared_from_this<MqttBridge::Impl> {
         }
       }
       for (const auto& in : inbox) handle_incoming(in);
+      next_command = dispatch_commands(now);
       if (status && (fresh || resend_due_ || now - last_eval >= interval)) {
         publish_status(*status);
         last_eval = now;
@@ -354,6 +453,15 @@ class MqttBridge::Impl : public std::enable_shared_from_this<MqttBridge::Impl> {
       }
       set_connected(false);
     }
+  }
+
+  /// A waiting command on a topic with nothing in flight whose spacing has passed: due now.
+  bool commands_ready_locked() const {
+    const auto now = clock_.mono_now();
+    return std::any_of(slots_.begin(), slots_.end(), [&](const auto& kv) {
+      const auto& slot = kv.second;
+      return slot.pending && !slot.in_flight && (!slot.submitted_once || now >= slot.last_submit + kCommandSpacing);
+    });
   }
 
   void set_connected(bool c) {
@@ -378,7 +486,10 @@ class MqttBridge::Impl : public std::enable_shared_from_this<MqttBridge::Impl> {
   bool connection_lost_ = false;
   bool stopping_ = false;
   std::deque<Outgoing> queue_;
-  std::deque<Incoming> inbox_;
+  std::deque<Incoming> inbox_;                ///< Home Assistant births
+  std::map<std::string, CommandSlot> slots_;  ///< commands by topic, newest only
+  ems::MonoTime refusal_window_{};            ///< start of the current one-second reply window
+  int refusals_in_window_ = 0;
   BridgeStats stats_;
   std::thread worker_;
 };

@@ -11,8 +11,12 @@
 // of outgoing messages that drops the oldest while the broker is away, connects and reconnects
 // (backoff reconnect_min_s … reconnect_max_s), and after every connect publishes "online"
 // (retained; the last will says "offline"), the discovery configs and the full state. Commands
-// arriving on …/set are parsed (mqtt/command_parser.hpp) and handed to the CommandSink; its reply
-// is published on …/reply. A "online" on <discovery prefix>/status re-publishes discovery and state.
+// arriving on …/set are parsed (mqtt/command_parser.hpp), checked against the enable list
+// (mqtt.commands) and handed to the CommandSink; its reply is published on …/reply. Per topic the
+// last writer wins: while a command is in flight (and for 100 ms after the previous one) a newer
+// one replaces the waiting one, so a flood ends with the newest value applied, and replies, log
+// lines and stored settings stay bounded. A "online" on <discovery prefix>/status re-publishes
+// discovery and state.
 
 #include <cstdint>
 #include <memory>
@@ -35,7 +39,10 @@ struct BridgeStats {
   std::uint64_t dropped = 0;             ///< messages dropped from the full queue (oldest first)
   std::uint64_t queued = 0;              ///< messages waiting now
   std::uint64_t commands = 0;            ///< command messages received
-  std::uint64_t commands_refused = 0;    ///< refused by the parser or by the sink
+  std::uint64_t commands_refused = 0;    ///< refused by the parser, the enable list or the sink
+  std::uint64_t commands_coalesced = 0;  ///< replaced by a newer command on the same topic before they were handled
+  std::uint64_t commands_dropped = 0;    ///< dropped: too many distinct command topics waiting at once
+  std::uint64_t replies_suppressed = 0;  ///< refusals not answered (more than 20 a second)
   std::uint64_t discovery_sent = 0;      ///< discovery rounds published
   std::uint64_t energy_regressions = 0;  ///< energy samples dropped for being lower than what was published
 };

@@ -31,6 +31,10 @@ struct MqttSettings {
   std::string key_file;   ///< its private key (PEM); empty: the key is in cert_file
   std::string key_password;
   bool tls_verify = true;  ///< verify the broker's certificate and host name
+  /// Commands accepted on …/set (mqtt/README.md "Commands"): "socket_mode", "socket_max_current",
+  /// "site_limit", "suspend" (suspend and resume). Current limits can only be lowered below the
+  /// configuration file's values whatever this says (safety rule 8). Empty: no command is taken.
+  std::vector<std::string> commands = {"socket_mode", "socket_max_current", "site_limit", "suspend"};
   // Rates.
   int measurement_interval_ms = 1000;  ///< power, current, voltage, energy: at most this often, and only when changed
   int queue_max_messages = 2000;       ///< outgoing queue bound; the oldest is dropped when full (broker away)

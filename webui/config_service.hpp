@@ -5,11 +5,18 @@
 #include <nlohmann/json.hpp>
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "ems/site_config.hpp"
 
 namespace emsgw::webui {
+
+/// Ends the rule of every issue that asks for the confirmation step: a change beyond the
+/// configuration file's installer limits (safety rule 8) applies only when put_config is called
+/// with `confirmed` (PUT /api/config with "confirm": true; otherwise 409).
+inline constexpr std::string_view kConfirmationRule =
+    "the dashboard applies it only when confirmed (\"confirm\": true)";
 
 class ConfigService {
  public:
@@ -18,8 +25,10 @@ class ConfigService {
   [[nodiscard]] virtual nlohmann::json get_config() const = 0;
   /// Applies `patch` (a JSON merge patch, RFC 7386, on the document get_config() returns) to a copy
   /// of the running configuration and validates the copy. Returns the validator's findings; when
-  /// empty the change is in effect (and persisted by the gateway).
-  [[nodiscard]] virtual std::vector<ems::ConfigIssue> put_config(const nlohmann::json& patch) = 0;
+  /// empty the change is in effect (and persisted by the gateway). A change beyond the installer's
+  /// limits is refused with issues whose rule ends with kConfirmationRule unless `confirmed`.
+  [[nodiscard]] virtual std::vector<ems::ConfigIssue> put_config(const nlohmann::json& patch,
+                                                                 bool confirmed = false) = 0;
   /// Clears the runtime override `key` (all of them when empty), so the configuration file's value
   /// applies again. Returns why not (e.g. no such override); empty when done.
   [[nodiscard]] virtual std::vector<ems::ConfigIssue> clear_overrides(const std::string& key) = 0;

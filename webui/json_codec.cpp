@@ -177,7 +177,13 @@ using CommandResult = Result<ems::Command, std::string>;
 Result<int, std::string> socket_id(const json& j) {
   if (!j.contains("socket_id") || !j["socket_id"].is_number_integer())
     return Unexpected(std::string("\"socket_id\" must be an integer"));
-  return j["socket_id"].get<int>();
+  // Read as 64 bits first: get<int>() would wrap 4294967297 around to socket 1.
+  const auto& v = j["socket_id"];
+  if (v.is_number_unsigned() ? v.get<std::uint64_t>() > static_cast<std::uint64_t>(ems::kMaxSocketId)
+                             : (v.get<std::int64_t>() < 0 || v.get<std::int64_t>() > ems::kMaxSocketId))
+    return Unexpected("\"socket_id\" " + v.dump() + " is out of range: socket ids are 0 to " +
+                      std::to_string(ems::kMaxSocketId));
+  return static_cast<int>(v.get<std::int64_t>());
 }
 
 Result<double, std::string> number(const json& j, const char* key) {

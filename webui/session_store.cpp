@@ -81,6 +81,25 @@ int LoginRateLimiter::retry_after_s(const std::string& client) {
   return static_cast<int>(std::max<std::chrono::seconds::rep>(1, wait.count()));
 }
 
+int LoginRateLimiter::begin_attempt(const std::string& client) {
+  const auto now = clock_.mono_now();
+  std::lock_guard lock(mutex_);
+  if (failures_.size() > 4096 && !failures_.contains(client)) failures_.clear();  // bounded memory
+  auto& q = failures_[client];
+  expire(q, now);
+  if (q.size() >= attempts_) {
+    const auto wait = std::chrono::ceil<std::chrono::seconds>(q.front() + window_ - now);
+    return static_cast<int>(std::max<std::chrono::seconds::rep>(1, wait.count()));
+  }
+  q.push_back(now);
+  return 0;
+}
+
+void LoginRateLimiter::attempt_succeeded(const std::string& client) {
+  std::lock_guard lock(mutex_);
+  if (const auto it = failures_.find(client); it != failures_.end() && !it->second.empty()) it->second.pop_back();
+}
+
 void LoginRateLimiter::record_failure(const std::string& client) {
   const auto now = clock_.mono_now();
   std::lock_guard lock(mutex_);

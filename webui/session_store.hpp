@@ -40,12 +40,22 @@ class SessionStore {
 
 /// At most `attempts` failed logins per client address in any `window`; a success does not reset
 /// the count (an attacker that guesses right once is done anyway).
+///
+/// The server counts every attempt before the password check, atomically (begin_attempt), so that
+/// parallel requests cannot all pass the check before the first failure is recorded: at most
+/// `attempts` password checks per client and window, however many arrive at once. A successful
+/// check gives its attempt back (attempt_succeeded).
 class LoginRateLimiter {
  public:
   LoginRateLimiter(const ems::Clock& clock, int attempts, std::chrono::seconds window);
   /// Seconds to wait before `client` may try again; 0 when it may try now.
   [[nodiscard]] int retry_after_s(const std::string& client);
   void record_failure(const std::string& client);
+  /// Counts one attempt of `client` when it may try now and returns 0; otherwise the seconds to wait
+  /// (nothing counted). One step under one lock.
+  [[nodiscard]] int begin_attempt(const std::string& client);
+  /// The attempt begun for `client` passed the password check: it no longer counts.
+  void attempt_succeeded(const std::string& client);
 
  private:
   void expire(std::deque<ems::MonoTime>& q, ems::MonoTime now) const;

@@ -11,6 +11,7 @@
 #include <optional>
 
 #include "webui/assets.hpp"
+#include "webui/connection_gate.hpp"
 #include "webui/json_codec.hpp"
 #include "webui/session_routes.hpp"
 
@@ -23,7 +24,6 @@ using nlohmann::json;
 namespace {
 constexpr const char* kSessionCookie = "emsgw_session";
 constexpr const char* kCsrfHeader = "X-CSRF-Token";
-constexpr std::size_t kMaxBodyBytes = 256 * 1024;
 
 void send_json(Response& res, int status, const json& body) {
   res.status = status;
@@ -63,7 +63,7 @@ std::optional<json> json_body(const Request& req, Response& res) {
     try {
       const json again = json::parse(req.body);
       why += again.is_discarded() ? "" : "";
-    } catch (const json::parse_error& e) {
+    } catch (const json::exception& e) {  // parse_error, and out_of_range for numbers such as 1e400
       why += std::string(": ") + e.what();
     }
     send_error(res, 400, why);
@@ -74,6 +74,15 @@ std::optional<json> json_body(const Request& req, Response& res) {
     return std::nullopt;
   }
   return j;
+}
+
+/// A socket id from a path segment of digits; nullopt when it is beyond any socket id (it may
+/// have more digits than any integer holds).
+std::optional<int> path_socket_id(const std::string& digits) {
+  int v = 0;
+  const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), v);
+  if (ec != std::errc{} || end != digits.data() + digits.size() || v < 0 || v > ems::kMaxSocketId) return std::nullopt;
+  return v;
 }
 
 std::optional<std::string> string_field(const json& j, const char* key) {
@@ -103,56 +112,6 @@ std::optional<long long> int_param(const Request& req, const char* key) {
   if (ec != std::errc{} || end != text.data() + text.size()) return std::nullopt;
   return v;
 }
-
-/// httplib's worker pool, with every worker at a lower scheduling priority (nice + kWorkerNice) so
-/// that a burst of HTTP requests yields the CPU to the control thread (design.md §4: the HTTP
-/// server must not delay the control loop). Linux applies setpriority() per thread.
-class LowPriorityThreadPool final : public httplib::TaskQueue {
- public:
-  static constexpr int kWorkerNice = 10;
-  explicit LowPriorityThreadPool(std::size_t n) {
-    for (std::size_t i = 0; i < n; ++i) workers_.emplace_back([this] { work(); });
-  }
-  ~LowPriorityThreadPool() override { shutdown(); }
-  void enqueue(std::function<void()> fn) override {
-    {
-      std::lock_guard lock(mutex_);
-      jobs_.push_back(std::move(fn));
-    }
-    cond_.notify_one();
-  }
-  void shutdown() override {
-    {
-      std::lock_guard lock(mutex_);
-      if (stop_) return;
-      stop_ = true;
-    }
-    cond_.notify_all();
-    for (auto& t : workers_)
-      if (t.joinable()) t.join();
-  }
-
- private:
-  void work() {
-    ::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), ::getpriority(PRIO_PROCESS, 0) + kWorkerNice);
-    for (;;) {
-      std::function<void()> fn;
-      {
-        std::unique_lock lock(mutex_);
-        cond_.wait(lock, [&] { return stop_ || !jobs_.empty(); });
-        if (stop_ && jobs_.empty()) return;
-        fn = std::move(jobs_.front());
-        jobs_.pop_front();
-      }
-      fn();
-    }
-  }
-  std::vector<std::thread> workers_;
-  std::deque<std::function<void()>> jobs_;
-  std::mutex mutex_;
-  std::condition_variable cond_;
-  bool stop_ = false;
-};
 
 struct PendingReply {
   std::mutex mutex;
@@ -195,12 +154,27 @@ Result<void, std::string> WebServer::start() {
                         settings_.tls_key_file + " (PEM certificate and private key expected)");
     server_ = std::move(ssl);
   } else {
-    server_ = std::make_unique<httplib::Server>();
+    // Plain HTTP: connections wait in the gate, not in a worker (webui/connection_gate.hpp).
+    ConnectionLimits limits;
+    limits.max_connections = settings_.max_connections;
+    limits.max_connections_per_client = settings_.max_connections_per_client;
+    limits.request_timeout = std::chrono::milliseconds(settings_.request_timeout_ms);
+    limits.idle_timeout = std::chrono::seconds(settings_.idle_timeout_s);
+    limits.max_body_bytes = static_cast<std::size_t>(settings_.max_body_bytes);
+    limits.threads = static_cast<std::size_t>(std::max(2, settings_.threads));
+    server_ = std::make_unique<GatedServer>(limits);
   }
-  const auto threads = static_cast<std::size_t>(std::max(2, settings_.threads));
-  server_->new_task_queue = [threads] { return new LowPriorityThreadPool(threads); };
-  server_->set_payload_max_length(kMaxBodyBytes);
-  server_->set_keep_alive_max_count(1000);
+  if (tls()) {
+    // TLS: httplib's thread per connection, with short timeouts so that idle and slow clients let
+    // their worker go soon.
+    const auto threads = static_cast<std::size_t>(std::max(2, settings_.threads));
+    server_->new_task_queue = [threads] { return new LowPriorityThreadPool(threads); };
+    server_->set_keep_alive_max_count(1000);
+    server_->set_keep_alive_timeout(2);
+    server_->set_read_timeout(std::chrono::milliseconds(std::min(settings_.request_timeout_ms, 5000)));
+  }
+  server_->set_write_timeout(5, 0);
+  server_->set_payload_max_length(static_cast<std::size_t>(settings_.max_body_bytes));
   // SO_REUSEADDR only: httplib's default adds SO_REUSEPORT, which would let a second process bind
   // the same port and take a share of the dashboard's connections.
   server_->set_socket_options([](socket_t sock) {
@@ -221,6 +195,7 @@ Result<void, std::string> WebServer::start() {
                         ": address in use or not available (web.listen)");
     port_ = l.port;
   }
+  if (auto* gated = dynamic_cast<GatedServer*>(server_.get())) gated->widen_backlog();
   stopping_ = false;
   thread_ = std::thread([this] { server_->listen_after_bind(); });
   // httplib's stop() does nothing until the accept loop runs; wait for it so that a stop() right
@@ -234,7 +209,16 @@ void WebServer::stop() {
   stopping_ = true;
   server_->stop();
   if (thread_.joinable()) thread_.join();
+  if (auto* gated = dynamic_cast<GatedServer*>(server_.get())) gated->stop_gate();
   server_.reset();
+}
+
+ConnectionStats WebServer::connection_stats() const {
+  if (auto* gated = dynamic_cast<GatedServer*>(server_.get())) {
+    const auto g = gated->stats();
+    return {g.open, g.accepted, g.requests, g.evicted, g.timed_out, g.refused};
+  }
+  return {};
 }
 
 void WebServer::install_routes() {
@@ -305,7 +289,16 @@ void WebServer::install_routes() {
   srv.Get("/api/session", [session_of, session_json](const Request& req, Response& res) {
     send_json(res, 200, session_json(session_of(req)));
   });
-  srv.Post("/api/login", [this, login_as_new_session](const Request& req, Response& res) {
+  // The attempt is counted before the password check, in one step with the limit check: parallel
+  // logins cannot all get past the limit while the first checks are still running.
+  auto begin_attempt = [this](const Request& req, Response& res) {
+    const int wait = limiter_.begin_attempt(req.remote_addr);
+    if (wait == 0) return true;
+    res.set_header("Retry-After", std::to_string(wait));
+    send_error(res, 429, "too many failed logins: try again in " + std::to_string(wait) + " s");
+    return false;
+  };
+  srv.Post("/api/login", [this, login_as_new_session, begin_attempt](const Request& req, Response& res) {
     if (const int wait = limiter_.retry_after_s(req.remote_addr); wait > 0) {
       res.set_header("Retry-After", std::to_string(wait));
       send_error(res, 429, "too many failed logins: try again in " + std::to_string(wait) + " s");
@@ -317,10 +310,9 @@ void WebServer::install_routes() {
     if (!password) return send_error(res, 400, "\"password\" must be a string");
     if (!passwords_.is_set())
       return send_error(res, 409, "no password is set yet: run 'emsgw set-password' or use the first-run page");
-    if (!passwords_.verify(*password)) {
-      limiter_.record_failure(req.remote_addr);
-      return send_error(res, 401, "wrong password");
-    }
+    if (!begin_attempt(req, res)) return;
+    if (!passwords_.verify(*password)) return send_error(res, 401, "wrong password");
+    limiter_.attempt_succeeded(req.remote_addr);
     login_as_new_session(res);
   });
   srv.Post("/api/logout", [this, may_write, set_cookie](const Request& req, Response& res) {
@@ -341,17 +333,16 @@ void WebServer::install_routes() {
     if (auto r = passwords_.set(*password); !r) return send_error(res, 400, r.error());
     login_as_new_session(res);
   });
-  srv.Post("/api/password", [this, may_write, login_as_new_session](const Request& req, Response& res) {
+  srv.Post("/api/password", [this, may_write, login_as_new_session, begin_attempt](const Request& req, Response& res) {
     if (!may_write(req, res)) return;
     auto body = json_body(req, res);
     if (!body) return;
     auto current = string_field(*body, "current_password");
     auto next = string_field(*body, "new_password");
     if (!current || !next) return send_error(res, 400, "\"current_password\" and \"new_password\" must be strings");
-    if (!passwords_.verify(*current)) {
-      limiter_.record_failure(req.remote_addr);
-      return send_error(res, 403, "the current password is wrong");
-    }
+    if (!begin_attempt(req, res)) return;
+    if (!passwords_.verify(*current)) return send_error(res, 403, "the current password is wrong");
+    limiter_.attempt_succeeded(req.remote_addr);
     if (auto r = passwords_.set(*next); !r) return send_error(res, 400, r.error());
     sessions_.clear();  // every other session ends with the old password
     login_as_new_session(res);
@@ -376,10 +367,11 @@ void WebServer::install_routes() {
     if (!may_read(req, res)) return;
     auto s = services_.status->latest();
     if (!s) return send_error(res, 503, "no control step has run yet");
-    const int id = std::stoi(req.matches[1].str());
-    for (const auto& so : s->sockets)
-      if (so.id == id) return send_json(res, 200, to_json(so));
-    send_error(res, 404, "no socket has id " + std::to_string(id));
+    const auto id = path_socket_id(req.matches[1].str());
+    if (id)
+      for (const auto& so : s->sockets)
+        if (so.id == *id) return send_json(res, 200, to_json(so));
+    send_error(res, 404, "no socket has id " + req.matches[1].str());
   });
   srv.Get("/api/stream", [this, may_read](const Request& req, Response& res) {
     if (!may_read(req, res)) return;
@@ -452,8 +444,13 @@ void WebServer::install_routes() {
     if (!may_write(req, res)) return;
     auto body = json_body(req, res);
     if (!body) return;
+    const auto id = path_socket_id(req.matches[1].str());
+    if (!id)
+      return send_error(
+          res, 400,
+          "socket id " + req.matches[1].str() + " is out of range: 0 to " + std::to_string(ems::kMaxSocketId));
     (*body)["command"] = "set_socket_mode";
-    (*body)["socket_id"] = std::stoi(req.matches[1].str());
+    (*body)["socket_id"] = *id;
     auto command = command_from_json(*body);
     if (!command) return send_error(res, 400, command.error());
     run_command(*command, res);
@@ -462,8 +459,13 @@ void WebServer::install_routes() {
     if (!may_write(req, res)) return;
     auto body = json_body(req, res);
     if (!body) return;
+    const auto id = path_socket_id(req.matches[1].str());
+    if (!id)
+      return send_error(
+          res, 400,
+          "socket id " + req.matches[1].str() + " is out of range: 0 to " + std::to_string(ems::kMaxSocketId));
     (*body)["command"] = "set_socket_max_current";
-    (*body)["socket_id"] = std::stoi(req.matches[1].str());
+    (*body)["socket_id"] = *id;
     auto command = command_from_json(*body);
     if (!command) return send_error(res, 400, command.error());
     run_command(*command, res);
@@ -548,8 +550,25 @@ void WebServer::install_routes() {
     if (!services_.config) return send_error(res, 503, "configuration is not available in this build");
     auto body = json_body(req, res);
     if (!body) return;
-    const auto issues = services_.config->put_config(*body);
-    if (!issues.empty()) return send_json(res, 422, {{"ok", false}, {"issues", to_json(issues)}});
+    // Safety rule 8: going beyond the configuration file's installer limits needs "confirm": true
+    // (not a setting: taken out of the patch).
+    bool confirmed = false;
+    if (const auto it = body->find("confirm"); it != body->end()) {
+      if (!it->is_boolean())
+        return send_json(
+            res, 422,
+            {{"ok", false},
+             {"issues", to_json(std::vector<ems::ConfigIssue>{{"confirm", it->dump(), "must be true or false"}})}});
+      confirmed = it->get<bool>();
+      body->erase(it);
+    }
+    const auto issues = services_.config->put_config(*body, confirmed);
+    if (!issues.empty()) {
+      const bool needs_confirmation = std::all_of(
+          issues.begin(), issues.end(), [](const ems::ConfigIssue& i) { return i.rule.ends_with(kConfirmationRule); });
+      return send_json(res, needs_confirmation ? 409 : 422,
+                       {{"ok", false}, {"needs_confirmation", needs_confirmation}, {"issues", to_json(issues)}});
+    }
     send_json(res, 200, {{"ok", true}, {"config", services_.config->get_config()}});
   });
   srv.Delete("/api/config/overrides", [this, may_write](const Request& req, Response& res) {

@@ -14,6 +14,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -52,6 +53,22 @@ struct WebSettings {
   int max_streams = 4;                                        ///< concurrent live streams (each holds a worker thread)
   int command_timeout_ms = 5000;                              ///< wait for the control loop's reply
   int stream_keepalive_ms = 15000;                            ///< comment line on an idle live stream
+  // Limits against idle, slow and oversized clients (webui/API.md "Limits"; webui/connection_gate.hpp).
+  int max_connections = 512;            ///< open connections in all (the oldest idle one makes room)
+  int max_connections_per_client = 32;  ///< open connections per client address (likewise)
+  int request_timeout_ms = 10000;       ///< a request's head and body must arrive within this
+  int idle_timeout_s = 30;              ///< a keep-alive connection without a request is closed after this
+  int max_body_bytes = 256 * 1024;      ///< larger request bodies are answered 413 before they are read
+};
+
+/// Counters of the plain-HTTP connection gate (all zero with TLS).
+struct ConnectionStats {
+  std::uint64_t open = 0;
+  std::uint64_t accepted = 0;
+  std::uint64_t requests = 0;
+  std::uint64_t evicted = 0;    ///< idle connections closed to make room for a new one
+  std::uint64_t timed_out = 0;  ///< requests not complete in time, keep-alive idle too long
+  std::uint64_t refused = 0;    ///< answered by the gate itself: 413, 411, 431, 400, 503
 };
 
 /// The rules of the [web] section, keys as "web.tls_cert" (the gateway's validate_config calls it).
@@ -85,6 +102,7 @@ class WebServer {
   [[nodiscard]] int port() const { return port_; }
   [[nodiscard]] bool tls() const;
   [[nodiscard]] PasswordStore& passwords() { return passwords_; }
+  [[nodiscard]] ConnectionStats connection_stats() const;
 
  private:
   void install_routes();

@@ -21,6 +21,24 @@ std::vector<ems::ConfigIssue> validate_settings(const WebSettings& s) {
     out.push_back({"web.login_attempts", std::to_string(s.login_attempts), "must be between 1 and 100"});
   if (s.login_window_s < 1 || s.login_window_s > 86400)
     out.push_back({"web.login_window_s", std::to_string(s.login_window_s), "must be between 1 and 86400 s"});
+  const auto range = [&](const char* key, int v, int lo, int hi, const char* unit) {
+    if (v < lo || v > hi)
+      out.push_back({std::string("web.") + key, std::to_string(v),
+                     "must be between " + std::to_string(lo) + " and " + std::to_string(hi) + " " + unit});
+  };
+  range("threads", s.threads, 2, 64, "threads");
+  if (s.threads <= s.max_streams)
+    out.push_back({"web.threads", std::to_string(s.threads),
+                   "must be more than the live streams allowed at once (" + std::to_string(s.max_streams) +
+                       "): each stream holds a worker"});
+  range("max_connections", s.max_connections, 16, 10000, "connections");
+  range("max_connections_per_client", s.max_connections_per_client, 4, 10000, "connections");
+  if (s.max_connections_per_client > s.max_connections)
+    out.push_back({"web.max_connections_per_client", std::to_string(s.max_connections_per_client),
+                   "must be at most web.max_connections (" + std::to_string(s.max_connections) + ")"});
+  range("request_timeout_ms", s.request_timeout_ms, 500, 120000, "ms");
+  range("idle_timeout_s", s.idle_timeout_s, 1, 3600, "s");
+  range("max_body_bytes", s.max_body_bytes, 1024, 16 * 1024 * 1024, "bytes");
   return out;
 }
 

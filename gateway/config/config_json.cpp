@@ -1,6 +1,10 @@
 #include "gateway/config/config_json.hpp"
 
+#include <cmath>
+#include <cstdint>
+#include <limits>
 #include <optional>
+#include <set>
 #include <type_traits>
 
 #include "drivers/meters/meter_settings.hpp"
@@ -45,6 +49,16 @@ class Fields {
     const auto& v = j_[key];
     if (!v.is_number() || (std::is_integral_v<T> && !v.is_number_integer()))
       return bad(key, v, std::is_integral_v<T> ? "must be a whole number" : "must be a number");
+    if constexpr (std::is_integral_v<T>) {
+      // get<T>() would wrap a 64-bit value around (4294967297 → 1): out of range is refused.
+      const bool fits = v.is_number_unsigned()
+                            ? v.get<std::uint64_t>() <= static_cast<std::uint64_t>(std::numeric_limits<T>::max())
+                            : v.get<std::int64_t>() >= std::numeric_limits<T>::min() &&
+                                  v.get<std::int64_t>() <= std::numeric_limits<T>::max();
+      if (!fits) return bad(key, v, "is out of range for this setting");
+    } else {
+      if (!std::isfinite(v.get<double>())) return bad(key, v, "must be a finite number");
+    }
     out = v.get<T>();
   }
   void str(const char* key, std::string& out) {
@@ -223,6 +237,48 @@ void read_services(const json& doc, Config& c, std::vector<ems::ConfigIssue>& is
   }
 }
 
+bool is_secret_key(const std::string& key) {
+  return key == "mqtt.password" || key == "influx.password" || key == "influx.token";
+}
+
+/// Every key of `patch` that the document `known` does not have, named by its key path (secrets,
+/// write-only, and the quantities of a meter's custom map are known too). Meters that do not exist
+/// are left to read_meters, which names them.
+void unknown_keys(const json& patch, const json& known, const std::string& path,
+                  std::vector<ems::ConfigIssue>& issues) {
+  static const std::set<std::string> kRegisterFields = {"register", "function", "type", "word_order", "scale"};
+  for (const auto& [k, v] : patch.items()) {
+    const std::string name = k.empty() ? "\"\"" : k;  // an empty key still gets a printable path
+    const std::string key = path.empty() ? name : path + "." + name;
+    if (path == "meter" && !known.contains(k)) continue;  // read_meters: "adding a meter is done in the file"
+    const bool custom_map = path.starts_with("meter.") && k == "map";
+    if (!known.is_object() || !known.contains(k)) {
+      if (is_secret_key(key)) continue;
+      issues.push_back({key, v.dump(-1, ' ', false, json::error_handler_t::replace),
+                        "is not a setting (unknown key; GET /api/config lists every key)"});
+      continue;
+    }
+    const auto& kn = known[k];
+    if (custom_map && v.is_object()) {
+      for (const auto& [q, spec] : v.items())
+        if (spec.is_object())
+          for (const auto& [field, fv] : spec.items())
+            if (!kRegisterFields.contains(field))
+              issues.push_back({key + "." + q + "." + field, fv.dump(-1, ' ', false, json::error_handler_t::replace),
+                                "is not a setting (a register is: register, function, type, word_order, scale)"});
+      continue;
+    }
+    if (v.is_object() && kn.is_object()) {
+      unknown_keys(v, kn, key, issues);
+    } else if (v.is_array() && kn.is_array() && (key == "stations" || key.ends_with(".sockets"))) {
+      const std::string item = key == "stations" ? "station" : key.substr(0, key.size() - 1);
+      for (std::size_t i = 0; i < v.size() && i < kn.size(); ++i)
+        if (v[i].is_object() && kn[i].is_object())
+          unknown_keys(v[i], kn[i], item + "[" + std::to_string(i) + "]", issues);
+    }
+  }
+}
+
 void collect_leaves(const json& j, const std::string& path, std::map<std::string, json>& out) {
   if (j.is_object()) {
     for (const auto& [k, v] : j.items()) collect_leaves(v, path.empty() ? k : path + "." + k, out);
@@ -311,9 +367,10 @@ Result<Config, std::vector<ems::ConfigIssue>> apply_config_patch(const Config& b
   if (!patch.is_object())
     return Unexpected(std::vector<ems::ConfigIssue>{{"(body)", patch.dump(), "must be a JSON object (a merge patch)"}});
   json doc = config_to_json(base);
+  std::vector<ems::ConfigIssue> issues;
+  unknown_keys(patch, doc, "", issues);
   doc.merge_patch(patch);
   Config c = base;
-  std::vector<ems::ConfigIssue> issues;
   read_site(doc, c, issues);
   read_meters(doc, c, issues);
   read_stations(doc, c, issues);

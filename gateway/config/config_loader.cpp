@@ -53,8 +53,12 @@ Config load_config_text(std::string_view text, const std::string& source) {
   }  // root's destructor reports unknown top-level sections
   // Semantic rules run only on a structurally sound file: a missing or mistyped key would
   // otherwise produce follow-up findings about defaults the user never wrote.
-  if (diag.errors().empty()) {
-    for (auto& issue : validate_config(cfg)) diag.error(diag.line_of(issue.key), issue.key, issue.value, issue.rule);
+  // Values out of every range are reported above and keep their defaults; the rules still run
+  // (every problem in one pass), without a second finding for a key already reported.
+  if (diag.shape_ok()) {
+    for (auto& issue : validate_config(cfg))
+      if (!diag.reported(issue.key, issue.rule))
+        diag.error(diag.line_of(issue.key), issue.key, issue.value, issue.rule);
   }
   if (!diag.errors().empty()) throw ConfigLoadError(std::move(diag.errors()));
   return cfg;

@@ -31,6 +31,23 @@ void parse_mqtt_section(TableReader& root, Config& cfg) {
   r.read("tls_verify", s.tls_verify);
   r.read("measurement_interval_ms", s.measurement_interval_ms);
   r.read("queue_max_messages", s.queue_max_messages);
+  if (r.has("commands")) {
+    r.claim("commands");
+    const auto* list = t->get("commands");
+    const auto* arr = list ? list->as_array() : nullptr;
+    if (!arr) {
+      r.diag().error(r.line("commands"), r.full("commands"), list ? render(*list) : "",
+                     "must be a list of command names, e.g. [\"socket_mode\", \"socket_max_current\"]");
+      return;
+    }
+    s.commands.clear();
+    for (const auto& n : *arr) {
+      if (const auto v = n.value<std::string>())
+        s.commands.push_back(*v);
+      else
+        r.diag().error(r.line("commands"), r.full("commands"), render(n), "every entry must be a command name");
+    }
+  }
 }
 
 }  // namespace emsgw::gateway::config_detail

@@ -37,6 +37,12 @@ std::string render(const toml::node& n) {
 }
 
 void Diagnostics::error(int line, std::string key, std::string value, std::string rule) {
+  ++shape_errors_;
+  errors_.push_back({file_, line, std::move(key), std::move(value), std::move(rule)});
+}
+
+void Diagnostics::value_error(int line, std::string key, std::string value, std::string rule) {
+  value_keys_.insert(key);
   errors_.push_back({file_, line, std::move(key), std::move(value), std::move(rule)});
 }
 
@@ -109,6 +115,10 @@ void TableReader::read(std::string_view key, double& out, Need need) {
   if (const auto* i = n->as_integer()) {
     out = static_cast<double>(i->get());
   } else if (const auto* f = n->as_floating_point()) {
+    if (!std::isfinite(f->get())) {
+      diag_.value_error(line_of_node(*n), full(key), render(*n), "must be a finite number");
+      return;
+    }
     out = f->get();
   } else {
     type_error(key, *n, "a number");
@@ -121,7 +131,7 @@ void TableReader::read(std::string_view key, int& out, Need need) {
   if (const auto* i = n->as_integer()) {
     const auto v = i->get();
     if (v < std::numeric_limits<int>::min() || v > std::numeric_limits<int>::max()) {
-      diag_.error(line_of_node(*n), full(key), render(*n), "is out of range for an integer setting");
+      diag_.value_error(line_of_node(*n), full(key), render(*n), "is out of range for an integer setting");
       return;
     }
     out = static_cast<int>(v);

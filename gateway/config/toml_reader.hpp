@@ -20,7 +20,21 @@ namespace emsgw::gateway::config_detail {
 class Diagnostics {
  public:
   explicit Diagnostics(std::string file) : file_(std::move(file)) {}
+  /// A problem with the shape of the file (syntax, type, missing or unknown key): the semantic
+  /// rules do not run on such a file (they would report follow-ups about defaults).
   void error(int line, std::string key, std::string value, std::string rule);
+  /// A value out of every range (an integer too large, a number that is not finite): reported, the
+  /// key keeps its default, and the semantic rules still run on the rest, so that every problem is
+  /// listed in one pass.
+  void value_error(int line, std::string key, std::string value, std::string rule);
+  [[nodiscard]] bool shape_ok() const { return shape_errors_ == 0; }
+  /// Whether a finding of the semantic rules is about a value already reported (its key, or a
+  /// rule that names that key, such as an overload measured against a limit that was refused).
+  [[nodiscard]] bool reported(const std::string& key, const std::string& rule) const {
+    for (const auto& k : value_keys_)
+      if (key == k || rule.find(k) != std::string::npos) return true;
+    return false;
+  }
   void remember(const std::string& key, int line) { lines_[key] = line; }
   /// Line of `key`, or of the closest enclosing key that has one; 0 if none.
   [[nodiscard]] int line_of(const std::string& key) const;
@@ -31,6 +45,8 @@ class Diagnostics {
   std::string file_;
   std::map<std::string, int> lines_;
   std::vector<ConfigError> errors_;
+  std::size_t shape_errors_ = 0;
+  std::set<std::string> value_keys_;
 };
 
 enum class Need { Optional, Required };

@@ -1,5 +1,14 @@
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include <algorithm>
+#include <cctype>
 #include <cmath>
+#include <cstring>
+#include <optional>
+#include <set>
 
 #include "gateway/config/config.hpp"
 
@@ -19,6 +28,70 @@ void check_host(Issues& out, const std::string& key, const std::string& host) {
   if (host.empty()) out.push_back({key, "\"\"", "must name a host or an IP address"});
   if (host.find_first_of(" /\t") != std::string::npos)
     out.push_back({key, "\"" + host + "\"", "must be a bare host name or IP address (no spaces, no scheme or path)"});
+}
+
+/// The addresses `host` stands for (names resolved: "localhost" is 127.0.0.1 and ::1; IPv4-mapped
+/// IPv6 as IPv4), or the lower-case name itself when it does not resolve.
+std::set<std::string> endpoint_addresses(const std::string& host) {
+  std::set<std::string> out;
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* found = nullptr;
+  if (::getaddrinfo(host.c_str(), nullptr, &hints, &found) == 0) {
+    for (const addrinfo* a = found; a != nullptr; a = a->ai_next) {
+      char text[INET6_ADDRSTRLEN] = {};
+      if (a->ai_family == AF_INET) {
+        const auto* v4 = reinterpret_cast<const sockaddr_in*>(a->ai_addr);
+        ::inet_ntop(AF_INET, &v4->sin_addr, text, sizeof text);
+      } else if (a->ai_family == AF_INET6) {
+        const auto* v6 = reinterpret_cast<const sockaddr_in6*>(a->ai_addr);
+        if (IN6_IS_ADDR_V4MAPPED(&v6->sin6_addr)) {
+          in_addr v4{};
+          std::memcpy(&v4, &v6->sin6_addr.s6_addr[12], sizeof v4);
+          ::inet_ntop(AF_INET, &v4, text, sizeof text);
+        } else {
+          ::inet_ntop(AF_INET6, &v6->sin6_addr, text, sizeof text);
+        }
+      }
+      if (text[0] != '\0') out.insert(text);
+    }
+    ::freeaddrinfo(found);
+  }
+  if (out.empty()) {
+    std::string name = host;
+    for (auto& ch : name) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    out.insert(name);
+  }
+  return out;
+}
+
+/// Two [[station]] entries on one endpoint would count one station's connectors twice. Names are
+/// resolved only for stations that share a port with another.
+void check_duplicate_stations(Issues& out, const Config& c) {
+  std::vector<std::optional<std::set<std::string>>> resolved(c.station_links.size());
+  const auto addresses_of = [&](std::size_t k) -> const std::set<std::string>& {
+    if (!resolved[k]) resolved[k] = endpoint_addresses(c.station_links[k].host);
+    return *resolved[k];
+  };
+  for (std::size_t j = 0; j < c.station_links.size(); ++j)
+    for (std::size_t i = 0; i < j; ++i) {
+      const auto& a = c.station_links[i];
+      const auto& b = c.station_links[j];
+      if (a.port != b.port) continue;
+      const auto& aa = addresses_of(i);
+      const auto& ba = addresses_of(j);
+      const bool same = std::any_of(ba.begin(), ba.end(), [&](const std::string& x) { return aa.contains(x); });
+      if (!same) continue;
+      const auto name = [&](std::size_t k) {
+        return k < c.site.stations.size() ? "\"" + c.site.stations[k].name + "\"" : std::string("(unnamed)");
+      };
+      out.push_back({ems::station_key(j) + ".host", "\"" + b.host + ":" + std::to_string(b.port) + "\"",
+                     "station " + name(j) + " has the same endpoint as station " + name(i) + " (" + a.host + ":" +
+                         std::to_string(a.port) +
+                         "): one station would be counted twice; every [[station]] must be "
+                         "a different station"});
+    }
 }
 
 void check_meter(Issues& out, const std::string& role, const drivers::MeterSettings& m) {
@@ -126,6 +199,7 @@ std::vector<ems::ConfigIssue> validate_config(const Config& c) {
     if (!(l.refresh_margin_s >= 2 && l.refresh_margin_s <= 3600))
       out.push_back({k + ".refresh_margin_s", std::to_string(l.refresh_margin_s), "must be between 2 and 3600 s"});
   }
+  check_duplicate_stations(out, c);
   if (c.sg_ready) {
     check_host(out, "heatpump.sg_ready.host", c.sg_ready->host);
     range(out, "heatpump.sg_ready.port", c.sg_ready->port, 1, 65535);

@@ -23,6 +23,12 @@ void parse_web_section(TableReader& root, Config& cfg) {
   r.read("session_ttl_s", w.session_ttl_s);
   r.read("login_attempts", w.login_attempts);
   r.read("login_window_s", w.login_window_s);
+  r.read("threads", w.threads);
+  r.read("max_connections", w.max_connections);
+  r.read("max_connections_per_client", w.max_connections_per_client);
+  r.read("request_timeout_ms", w.request_timeout_ms);
+  r.read("idle_timeout_s", w.idle_timeout_s);
+  r.read("max_body_bytes", w.max_body_bytes);
 }
 
 }  // namespace emsgw::gateway::config_detail

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <csignal>
 #include <iostream>
+#include <mutex>
 
 #include "drivers/modbus/libmodbus_transport.hpp"
 #include "drivers/system_clock.hpp"
@@ -41,12 +42,24 @@ class Runtime::WorkerActuator final : public Actuator {
   std::vector<std::unique_ptr<StationWorker>>& workers_;
 };
 
-/// Commands from MQTT and HTTP: queued to the control thread, which validates, applies and replies.
-/// An accepted settings command is handed to the recorder (if any) to be kept as an override.
+/// The installer's limits (safety rule 8): the configuration file's site, replaced on SIGHUP.
+/// Run-time commands are checked against it and queued under its lock, and a reload replaces it and
+/// queues the new file under the same lock, so every command is judged by the file in force when it
+/// enters the control loop's queue.
+struct Runtime::InstallerCeiling {
+  explicit InstallerCeiling(ems::SiteConfig f) : file(std::move(f)) {}
+  std::mutex mutex;
+  ems::SiteConfig file;
+};
+
+/// Commands from MQTT and HTTP: checked against the installer's limits, then queued to the control
+/// thread, which validates, applies and replies. An accepted settings command is handed to the
+/// recorder (if any) to be kept as an override; a refused one leaves nothing.
 class Runtime::QueuedCommands final : public ems::CommandSink {
  public:
-  QueuedCommands(ControlLoop& loop, StorageRecorder* recorder, const ems::Clock& clock, std::string source)
-      : loop_(loop), recorder_(recorder), clock_(clock), source_(std::move(source)) {}
+  QueuedCommands(ControlLoop& loop, InstallerCeiling& ceiling, StorageRecorder* recorder, const ems::Clock& clock,
+                 std::string source)
+      : loop_(loop), ceiling_(ceiling), recorder_(recorder), clock_(clock), source_(std::move(source)) {}
   void submit(ems::Command command, std::function<void(ems::CommandReply)> reply) override {
     if (recorder_) {
       reply = [this, command, inner = std::move(reply)](ems::CommandReply r) {
@@ -54,14 +67,46 @@ class Runtime::QueuedCommands final : public ems::CommandSink {
         if (inner) inner(std::move(r));
       };
     }
-    loop_.post(CommandEvent{std::move(command), std::move(reply)});
+    ems::CommandReply refused;
+    {
+      std::lock_guard lock(ceiling_.mutex);
+      refused.issues = ems::check_installer_limits(ceiling_.file, command);
+      if (refused.issues.empty()) {
+        loop_.post(CommandEvent{std::move(command), std::move(reply)});
+        return;
+      }
+    }
+    const auto& i = refused.issues.front();
+    refused.message = "refused: " + ems::describe(command) + ": " + i.key + " = " + i.value + ": " + i.rule;
+    log_refusal(refused.message);
+    if (reply) reply(std::move(refused));
   }
 
  private:
+  /// At most one line per second: a flood of refused commands must not flood the log.
+  void log_refusal(const std::string& message) {
+    const auto now = clock_.mono_now();
+    std::lock_guard lock(log_mutex_);
+    if (logged_once_ && now - last_log_ < std::chrono::seconds(1)) {
+      ++unlogged_;
+      return;
+    }
+    spdlog::warn("command from {} {}{}", source_, message,
+                 unlogged_ ? " (and " + std::to_string(unlogged_) + " more refusals not logged)" : std::string());
+    logged_once_ = true;
+    last_log_ = now;
+    unlogged_ = 0;
+  }
+
   ControlLoop& loop_;
+  InstallerCeiling& ceiling_;
   StorageRecorder* recorder_;
   const ems::Clock& clock_;
   std::string source_;  ///< who set the overrides these commands leave: "web", "mqtt", …
+  std::mutex log_mutex_;
+  bool logged_once_ = false;
+  ems::MonoTime last_log_{};
+  std::uint64_t unlogged_ = 0;
 };
 
 /// Hands every status to the dashboard and to MQTT; both only swap a pointer (never block).
@@ -86,7 +131,10 @@ std::unique_ptr<StationDevice> make_alfen_station(const Config& config, std::siz
 
 Runtime::Runtime(Config config, const ems::Clock& clock, MeterFactory meters, StationFactory stations,
                  bool with_services)
-    : file_config_(config), config_(std::move(config)), clock_(clock) {
+    : file_config_(config),
+      config_(std::move(config)),
+      clock_(clock),
+      ceiling_(std::make_unique<InstallerCeiling>(file_config_.site)) {
   if (with_services) open_storage();
   actuator_ = std::make_unique<WorkerActuator>(stations_);
   loop_ = std::make_unique<ControlLoop>(config_, clock_, *actuator_);
@@ -110,10 +158,10 @@ Runtime::Runtime(Config config, const ems::Clock& clock, MeterFactory meters, St
         },
         [this](WriteReport r) { loop_->post(WriteEvent{std::move(r)}); }));
   }
-  commands_ = std::make_unique<QueuedCommands>(*loop_, recorder_.get(), clock_, "command");
+  commands_ = std::make_unique<QueuedCommands>(*loop_, *ceiling_, recorder_.get(), clock_, "command");
   if (with_services) {
     board_ = std::make_unique<webui::StatusBoard>();
-    web_commands_ = std::make_unique<QueuedCommands>(*loop_, recorder_.get(), clock_, "web");
+    web_commands_ = std::make_unique<QueuedCommands>(*loop_, *ceiling_, recorder_.get(), clock_, "web");
     config_service_ = std::make_unique<RuntimeConfigService>(file_config_, config_, *loop_, recorder_.get(), clock_);
     probes_ = std::make_unique<DeviceProbes>([this] { return config_service_->saved_config(); },
                                              [this] { return board_->latest(); }, meters, stations, clock_);
@@ -128,7 +176,7 @@ Runtime::Runtime(Config config, const ems::Clock& clock, MeterFactory meters, St
       d.has_heatpump = config_.meters.contains("heatpump") || config_.site.heatpump.enabled;
       d.sw_version = emsgw::kVersion;
       d.configuration_url = "http://" + config_.web.listen.host + ":" + std::to_string(config_.web.listen.port) + "/";
-      mqtt_commands_ = std::make_unique<QueuedCommands>(*loop_, recorder_.get(), clock_, "mqtt");
+      mqtt_commands_ = std::make_unique<QueuedCommands>(*loop_, *ceiling_, recorder_.get(), clock_, "mqtt");
       mqtt_ = std::make_unique<mqtt::MqttBridge>(config_.mqtt, d, *mqtt_commands_, clock_);
     }
     publisher_ = std::make_unique<Publisher>(board_.get(), mqtt_.get());
@@ -253,6 +301,8 @@ std::vector<ConfigError> Runtime::reload(const std::string& path) {
         spdlog::error("reload: cannot read the settings overrides: {}", overrides.error().message);
     }
     if (config_service_) config_service_->file_reloaded(file, cfg);
+    std::lock_guard lock(ceiling_->mutex);
+    ceiling_->file = file.site;
     loop_->post(ReloadEvent{std::move(cfg), {}});
     return {};
   } catch (const ConfigLoadError& e) {

@@ -87,6 +87,7 @@ class Runtime {
 
  private:
   class WorkerActuator;
+  struct InstallerCeiling;
   class QueuedCommands;
   class Publisher;
 
@@ -95,6 +96,7 @@ class Runtime {
   Config file_config_;  ///< as read from the file, before the stored overrides
   Config config_;
   const ems::Clock& clock_;
+  std::unique_ptr<InstallerCeiling> ceiling_;  ///< the file's limits, for run-time commands (safety rule 8)
   std::unique_ptr<WorkerActuator> actuator_;
   std::unique_ptr<StorageRecorder> recorder_;
   std::unique_ptr<InfluxWorker> influx_;  ///< [influx] export, fed by recorder_

@@ -7,6 +7,7 @@
 #include <future>
 
 #include "gateway/config/config_json.hpp"
+#include "gateway/config/installer_limits.hpp"
 
 namespace emsgw::gateway {
 
@@ -74,9 +75,20 @@ std::vector<storage::SettingOverride> overrides_between(const Config& before, co
 
 std::vector<OverrideOutcome> apply_config_overrides(Config& config,
                                                     const std::vector<storage::SettingOverride>& items) {
+  const ems::SiteConfig file = config.site;  // the installer's limits (safety rule 8)
+  const auto refuse_raise = [](const storage::SettingOverride& o, const ems::ConfigIssue& i) {
+    OverrideOutcome r{o, false, "refused: " + i.key + " = " + i.value + ": " + i.rule};
+    spdlog::warn("override {} = {} (set by {}) skipped: {}", o.key, o.value, o.source, r.message);
+    return r;
+  };
   std::vector<OverrideOutcome> out;
   for (const auto& o : items) {
-    if (command_from_override(o)) {
+    const bool confirmed = o.source == kConfirmedWebSource;
+    if (const auto command = command_from_override(o)) {
+      if (const auto raise = ems::check_installer_limits(file, *command); !raise.empty() && !confirmed) {
+        out.push_back(refuse_raise(o, raise.front()));
+        continue;
+      }
       auto r = apply_overrides(config.site, {o});  // judged by ems::apply_command; logs itself
       out.push_back(std::move(r.front()));
       continue;
@@ -89,7 +101,15 @@ std::vector<OverrideOutcome> apply_config_overrides(Config& config,
       r.message = "names no setting of this configuration, or its value is unreadable";
     } else {
       doc[json::json_pointer(ptr)] = value;
-      if (auto c = apply_config_patch(config, doc); !c) {
+      auto c = apply_config_patch(config, doc);
+      if (c && !confirmed && installer_locked(o.key)) {
+        for (const auto& raise : installer_raises(file, c->site))
+          if (raise.key == o.key) {
+            c = Unexpected(std::vector<ems::ConfigIssue>{raise});
+            break;
+          }
+      }
+      if (!c) {
         const auto& i = c.error().front();
         r.message = "refused: " + i.key + " = " + i.value + ": " + i.rule;
       } else {
@@ -175,13 +195,29 @@ std::vector<ems::ConfigIssue> RuntimeConfigService::hand_to_loop(const Config& c
   return applied.get();
 }
 
-std::vector<ems::ConfigIssue> RuntimeConfigService::put_config(const json& patch) {
+std::vector<ems::ConfigIssue> RuntimeConfigService::put_config(const json& patch, bool confirmed) {
   std::lock_guard lock(mutex_);
   const Config before = shown_locked();
   auto after = apply_config_patch(before, patch);
   if (!after) return std::move(after).error();
-  const auto changes = overrides_between(before, *after, patch, "web", clock_.wall_now());
+  // Safety rule 8: going beyond the file's installer limits needs the explicit confirmation; only
+  // the settings this change touches are asked about.
+  std::vector<ems::ConfigIssue> unconfirmed;
+  const auto old_leaves = config_leaves(config_to_json(before));
+  const auto new_leaves = config_leaves(config_to_json(*after));
+  for (auto& raise : installer_raises(file_.site, after->site)) {
+    const auto was = old_leaves.find(raise.key);
+    const auto now = new_leaves.find(raise.key);
+    if (was != old_leaves.end() && now != new_leaves.end() && was->second == now->second) continue;
+    raise.rule += "; ";
+    raise.rule += webui::kConfirmationRule;
+    unconfirmed.push_back(std::move(raise));
+  }
+  if (!unconfirmed.empty() && !confirmed) return unconfirmed;
+  auto changes = overrides_between(before, *after, patch, "web", clock_.wall_now());
   if (changes.empty()) return {};
+  for (auto& o : changes)
+    if (confirmed && installer_locked(o.key)) o.source = std::string(kConfirmedWebSource);
   if (auto issues = hand_to_loop(*after); !issues.empty()) return issues;
   desired_ = *after;
   for (const auto& o : changes) {

@@ -29,8 +29,10 @@ namespace emsgw::gateway {
                                                                       const nlohmann::json& patch,
                                                                       const std::string& source, ems::WallTime at);
 
-/// Applies stored overrides on top of `config`, oldest first, each judged by the validator on its
-/// own; one that is refused or names no setting is skipped (and logged).
+/// Applies stored overrides on top of `config` (the configuration file as read), oldest first, each
+/// judged by the validator on its own; one that is refused or names no setting is skipped (and
+/// logged). An override beyond the file's installer limits (safety rule 8) is skipped unless a
+/// confirmed dashboard change left it (source kConfirmedWebSource).
 std::vector<OverrideOutcome> apply_config_overrides(Config& config, const std::vector<storage::SettingOverride>& items);
 
 class RuntimeConfigService final : public webui::ConfigService {
@@ -41,7 +43,7 @@ class RuntimeConfigService final : public webui::ConfigService {
                        const ems::Clock& clock);
 
   [[nodiscard]] nlohmann::json get_config() const override;
-  [[nodiscard]] std::vector<ems::ConfigIssue> put_config(const nlohmann::json& patch) override;
+  [[nodiscard]] std::vector<ems::ConfigIssue> put_config(const nlohmann::json& patch, bool confirmed = false) override;
   [[nodiscard]] std::vector<ems::ConfigIssue> clear_overrides(const std::string& key) override;
 
   /// The configuration as saved: running site rules plus the device settings saved for the next

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "gateway/config/config.hpp"
+#include "gateway/config/installer_limits.hpp"
 #include "tests/support/process.hpp"
 
 namespace emsgw::ems {
@@ -71,6 +72,68 @@ TEST(Command, SuspendAndResumeAlwaysPass) {
   auto site = example_site();
   EXPECT_TRUE(apply_command(site, Suspend{}).empty());
   EXPECT_TRUE(apply_command(site, Resume{}).empty());
+}
+
+// Safety rule 8: the file's limits are a ceiling for run-time commands; lowering is allowed and a
+// lowered limit may go back to the file's value, never above it.
+TEST(InstallerLimits, RunTimeCommandsMayOnlyLowerTheFilesLimits) {
+  const auto file = example_site();  // grid 25 A, socket 0 at 16 A
+  auto site = file;
+  for (const double raise : {25.5, 40.0, 5000.0}) {
+    const auto issues = apply_command(site, SetSiteLimit{raise}, file);
+    ASSERT_EQ(issues.size(), 1u) << raise;
+    EXPECT_EQ(issues[0].key, "site.grid_max_current_a");
+    EXPECT_THAT(issues[0].rule, HasSubstr("safety rule 8"));
+    EXPECT_THAT(issues[0].rule, HasSubstr("25 A"));
+    EXPECT_EQ(site.grid_max_current_a, 25);
+  }
+  EXPECT_TRUE(apply_command(site, SetSiteLimit{20}, file).empty());
+  EXPECT_EQ(site.grid_max_current_a, 20);
+  EXPECT_FALSE(apply_command(site, SetSiteLimit{30}, file).empty());
+  EXPECT_EQ(site.grid_max_current_a, 20);
+  EXPECT_TRUE(apply_command(site, SetSiteLimit{25}, file).empty()) << "back to the file's value";
+  EXPECT_EQ(site.grid_max_current_a, 25);
+
+  const auto socket = apply_command(site, SetSocketMaxCurrent{0, 20}, file);  // station allows 32 A
+  ASSERT_EQ(socket.size(), 1u);
+  EXPECT_EQ(socket[0].key, "station[0].socket[0].max_current_a");
+  EXPECT_THAT(socket[0].rule, HasSubstr("16 A"));
+  EXPECT_EQ(site.stations[0].sockets[0].max_current_a, 16);
+  EXPECT_TRUE(apply_command(site, SetSocketMaxCurrent{0, 10}, file).empty());
+  EXPECT_TRUE(apply_command(site, SetSocketMaxCurrent{0, 16}, file).empty());
+  EXPECT_EQ(site.stations[0].sockets[0].max_current_a, 16);
+}
+
+TEST(InstallerLimits, NotANumberIsNeverBelowTheCeiling) {
+  const auto file = example_site();
+  EXPECT_FALSE(check_installer_limits(file, SetSiteLimit{std::numeric_limits<double>::quiet_NaN()}).empty());
+  EXPECT_FALSE(check_installer_limits(file, SetSocketMaxCurrent{1, std::numeric_limits<double>::infinity()}).empty());
+  EXPECT_TRUE(check_installer_limits(file, SetSocketMode{1, ChargeMode::Pv}).empty());
+  EXPECT_TRUE(check_installer_limits(file, Suspend{}).empty());
+}
+
+TEST(InstallerLimits, TheDashboardsRaisesAreNamedAgainstTheFile) {
+  const auto file = example_site();
+  auto site = file;
+  EXPECT_TRUE(gateway::installer_raises(file, site).empty());
+  site.grid_max_current_a = 32;
+  site.safety_margin_a = 0.5;
+  site.stations[0].max_current_a = 40;
+  site.stations[0].sockets[1].safe_current_a = 8;
+  site.stations[0].sockets[1].phase_mapping = *parse_phase_mapping("L1L2L3");
+  site.stations[0].sockets[0].max_current_a = 10;  // lower: no confirmation needed
+  std::vector<std::string> keys;
+  for (const auto& i : gateway::installer_raises(file, site)) {
+    keys.push_back(i.key);
+    EXPECT_THAT(i.rule, HasSubstr("safety rule 8")) << i.key;
+  }
+  EXPECT_THAT(keys,
+              ::testing::ElementsAre("site.grid_max_current_a", "site.safety_margin_a", "station[0].max_current_a",
+                                     "station[0].socket[1].safe_current_a", "station[0].socket[1].phase_mapping"));
+  EXPECT_TRUE(gateway::installer_locked("station[0].socket[1].phase_mapping"));
+  EXPECT_TRUE(gateway::installer_locked("socket[3].max_current_a"));
+  EXPECT_FALSE(gateway::installer_locked("socket[3].mode"));
+  EXPECT_FALSE(gateway::installer_locked("surplus.start_delay_s"));
 }
 
 TEST(Command, DescribesItselfForRepliesAndLogs) {

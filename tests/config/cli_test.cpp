@@ -1,7 +1,12 @@
 // The emsgw binary itself, as an installer uses it: exit codes and what it prints.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
+#include <chrono>
+#include <cstdio>
+
+#include "gateway/storage/sqlite_store.hpp"
 #include "tests/config/config_test_util.hpp"
 
 namespace emsgw::test {
@@ -66,6 +71,40 @@ TEST(Cli, RunRefusesAnInvalidConfigurationAndSaysWhy) {
   EXPECT_EQ(r.exit_code, 1) << r.output;
   EXPECT_THAT(r.output, HasSubstr("site.grid_phases = 2: must be 1 or 3"));
   EXPECT_THAT(r.output, HasSubstr("not started"));
+}
+
+}  // namespace
+}  // namespace emsgw::test
+
+namespace emsgw::test {
+namespace {
+
+// check-config shows the overrides set at run time that the [storage] database holds, and which of
+// them the next start would skip (an MQTT raise of the grid limit, safety rule 8).
+TEST(Cli, CheckConfigShowsTheOverridesInForce) {
+  const auto db = write_temp_file("overrides.sqlite", "");
+  std::remove(db.c_str());
+  {
+    gateway::storage::StorageSettings s;
+    s.path = db;
+    auto store = gateway::storage::SqliteStore::open(s);
+    ASSERT_TRUE(store);
+    const auto now = std::chrono::system_clock::now();
+    ASSERT_TRUE(store->set_override({"site.grid_max_current_a", "40", "mqtt", now}));
+    ASSERT_TRUE(store->set_override({"socket[1].mode", "pv", "web", now}));
+  }
+  const auto path = write_temp_file("with-storage.toml", issue_example() + "\n[storage]\npath = \"" + db + "\"\n");
+  const auto r = run_command(emsgw() + " check-config " + path);
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("Overrides in " + db));
+  EXPECT_THAT(r.output, HasSubstr("socket[1].mode = pv (set by web): in force"));
+  EXPECT_THAT(r.output, HasSubstr("site.grid_max_current_a = 40 (set by mqtt): skipped"));
+  EXPECT_THAT(r.output, HasSubstr("safety rule 8"));
+  std::remove(db.c_str());
+  const auto none = run_command(emsgw() + " check-config " + path);
+  EXPECT_EQ(none.exit_code, 0);
+  EXPECT_THAT(none.output, ::testing::Not(HasSubstr("Overrides")));
+  EXPECT_NE(::access(db.c_str(), F_OK), 0) << "check-config never creates the database";
 }
 
 }  // namespace

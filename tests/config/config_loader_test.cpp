@@ -151,3 +151,53 @@ TEST(ConfigLoader, SerialMetersGetTheirProtocolDefaults) {
 
 }  // namespace
 }  // namespace emsgw::test
+
+namespace emsgw::test {
+namespace {
+
+// An integer beyond every range is a value, not the file's shape: it is reported together with
+// every rule the rest of the file breaks (here a huge number and a unit), in one pass.
+TEST(ConfigLoader, OutOfRangeIntegersAndHugeNumbersComeInOnePass) {
+  auto t = replace(issue_example(), "alternating_period_s = 900", "alternating_period_s = 99999999999");
+  t = replace(t, "meter_stale_after_s = 5", "meter_stale_after_s = 1e300");
+  t = replace(t, "unit = 2\n", "unit = 5\n");
+  const auto errors = errors_of(t);
+  EXPECT_EQ(error_for(errors, "site.alternating_period_s").rule, "is out of range for an integer setting");
+  EXPECT_THAT(error_for(errors, "site.meter_stale_after_s").rule, ::testing::HasSubstr("must be between"));
+  EXPECT_THAT(error_for(errors, "station[0].socket[1].unit").rule, ::testing::HasSubstr("must be 1"));
+  EXPECT_EQ(errors.size(), 3u) << "no follow-up findings about the refused value's default";
+  // A number that no double holds stops the TOML parser itself: one syntax error with its line.
+  const auto syntax = errors_of(replace(issue_example(), "meter_stale_after_s = 5", "meter_stale_after_s = 1e400"));
+  ASSERT_EQ(syntax.size(), 1u);
+  EXPECT_EQ(syntax[0].line, 9);
+}
+
+// Two [[station]] entries on one endpoint would count one station twice: refused, naming both, also
+// when one says localhost and the other 127.0.0.1.
+TEST(ConfigLoader, RefusesTwoStationsOnOneEndpoint) {
+  const std::string second = R"(
+[[station]]
+name = "garage"
+host = "HOST"
+port = 1503
+max_current_a = 16
+
+[[station.socket]]
+id = 5
+unit = 1
+max_current_a = 16
+safe_current_a = 0
+phase_mapping = "L3L1L2"
+)";
+  for (const std::string host : {"127.0.0.1", "localhost"}) {
+    const auto errors = errors_of(issue_example() + replace(second, "HOST", host));
+    const auto e = error_for(errors, "station[1].host");
+    EXPECT_THAT(e.rule, ::testing::HasSubstr("\"garage\"")) << host;
+    EXPECT_THAT(e.rule, ::testing::HasSubstr("\"carport\"")) << host;
+    EXPECT_EQ(e.value, "\"" + host + ":1503\"");
+  }
+  EXPECT_TRUE(errors_of(issue_example() + replace(replace(second, "HOST", "localhost"), "1503", "1504")).empty());
+}
+
+}  // namespace
+}  // namespace emsgw::test

@@ -184,7 +184,8 @@ TEST(SiteValidation, SafeCurrentCheckUsesThePhaseMappingsNotASingleNumber) {
   base = base.substr(0, base.find("#\nname = \"carport\""));
   auto station = [](int n, const std::string& mapping) {
     return "[[station]]\nname = \"s" + std::to_string(n) +
-           "\"\nhost = \"127.0.0.1\"\nmax_current_a = 16\n"
+           "\"\nhost = \"127.0.0.1\"\nport = " + std::to_string(1510 + n) +
+           "\nmax_current_a = 16\n"
            "[[station.socket]]\nid = " +
            std::to_string(n) +
            "\nunit = 1\nmax_current_a = 16\nsafe_current_a = 16\n"

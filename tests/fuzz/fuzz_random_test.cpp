@@ -10,6 +10,8 @@
 #include "drivers/tic/tic_parser.hpp"
 #include "tests/dsmr/dsmr_telegrams.hpp"
 #include "tests/fuzz/fuzz_targets.hpp"
+#include "tests/fuzz/net_fuzz_targets.hpp"
+#include "tests/support/process.hpp"
 
 namespace emsgw::test {
 namespace {
@@ -74,6 +76,31 @@ TEST(FuzzRandom, SunspecModel) {
   seed[0] = 0;
   seed[1] = static_cast<char>(203);
   EXPECT_GT(run(fuzz_sunspec_model, seed, 3000, 4), 0U);
+}
+
+TEST(FuzzRandom, MqttCommand) {
+  for (const auto& [seed, n] : {std::pair{std::string("socket/0/max_current/set\n13.5"), 1},
+                                {std::string("site/grid_max_current/set\n20"), 2},
+                                {std::string("socket/1/mode/set\n pv "), 3},
+                                {std::string("site/suspended/set\nOFF"), 4}})
+    EXPECT_GT(run(fuzz_mqtt_command, seed, 1500, static_cast<std::uint32_t>(10 + n)), 0U);
+}
+
+TEST(FuzzRandom, HttpJsonBody) {
+  const std::string seeds[] = {
+      R"({"command":"set_socket_max_current","socket_id":0,"max_current_a":10})",
+      R"({"command":"set_site_limit","grid_max_current_a":20})",
+      R"({"site":{"grid_max_current_a":20,"safety_margin_a":1.5},"surplus":{"start_delay_s":90}})",
+      R"({"stations":[{"name":"x","max_current_a":30,"sockets":[{"mode":"pv","max_current_a":12},{}]}]})",
+      R"({"meter":{"grid":{"port":1502,"map":{"current_l1":{"register":6,"type":"float32"}}}},"mqtt":{"qos":1}})",
+  };
+  std::uint32_t n = 20;
+  for (const auto& seed : seeds) EXPECT_GT(run(fuzz_http_json_body, seed, 600, n++), 0U);
+}
+
+TEST(FuzzRandom, TomlConfig) {
+  const auto seed = read_file(std::string(EMSGW_SOURCE_DIR) + "/tests/config/data/issue-example.toml");
+  EXPECT_GT(run(fuzz_toml_config, seed, 1500, 30), 0U);
 }
 
 }  // namespace

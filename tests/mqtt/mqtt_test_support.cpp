@@ -114,10 +114,12 @@ bool port_open(int port) {
 }
 }  // namespace
 
-MosquittoBroker::MosquittoBroker() : port_(emsgw::test::free_loopback_port()) {
+MosquittoBroker::MosquittoBroker(const std::string& extra_config) : port_(emsgw::test::free_loopback_port()) {
   config_path_ = emsgw::test::write_temp_file(
       "mosquitto-" + std::to_string(port_) + ".conf",
-      "listener " + std::to_string(port_) + " 127.0.0.1\nallow_anonymous true\npersistence false\n");
+      "listener " + std::to_string(port_) + " 127.0.0.1\n" +
+          (extra_config.find("allow_anonymous") == std::string::npos ? "allow_anonymous true\n" : "") +
+          "persistence false\n" + extra_config);
   start();
 }
 

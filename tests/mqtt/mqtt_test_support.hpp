@@ -36,7 +36,8 @@ class SteadyClock final : public ems::Clock {
 /// mosquitto on 127.0.0.1:<port>, anonymous, no persistence. Stopped by the destructor.
 class MosquittoBroker {
  public:
-  MosquittoBroker();
+  /// `extra_config`: more mosquitto.conf lines (users, ACL, queue limits).
+  explicit MosquittoBroker(const std::string& extra_config = "");
   ~MosquittoBroker();
   MosquittoBroker(const MosquittoBroker&) = delete;
   MosquittoBroker& operator=(const MosquittoBroker&) = delete;

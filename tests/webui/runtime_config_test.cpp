@@ -9,6 +9,7 @@
 
 #include "drivers/system_clock.hpp"
 #include "gateway/config/config_json.hpp"
+#include "gateway/config/installer_limits.hpp"
 #include "gateway/demo/simulated_site.hpp"
 #include "gateway/runtime/device_probes.hpp"
 #include "gateway/runtime/runtime.hpp"
@@ -92,6 +93,37 @@ TEST_F(RuntimeConfig, AWebChangeAppliesAtOnceIsKeptAcrossARestartAndClearsBackTo
   EXPECT_EQ(again.loop().config().site.surplus.start_delay_s,
             gateway::load_config_text(toml_, "f").site.surplus.start_delay_s);
   EXPECT_TRUE(again.config_service()->get_config()["overrides"].empty());
+}
+
+// Safety rule 8 on the dashboard: beyond the file's installer limits only with the confirmation
+// step; a confirmed change is kept across a restart, an unconfirmed one is never applied.
+TEST_F(RuntimeConfig, InstallerLimitsNeedTheConfirmationStep) {
+  auto& rt = start();
+  auto* svc = rt.config_service();
+  const auto raise = json::parse(R"({"site": {"grid_max_current_a": 32, "safety_margin_a": 0.5},
+      "stations": [{"sockets": [{"safe_current_a": 8}, {"phase_mapping": "L2L3L1"}]}]})");
+  const auto issues = svc->put_config(raise);
+  std::set<std::string> keys;
+  for (const auto& i : issues) {
+    keys.insert(i.key);
+    EXPECT_TRUE(i.rule.ends_with(webui::kConfirmationRule)) << i.key << ": " << i.rule;
+  }
+  EXPECT_EQ(keys, (std::set<std::string>{"site.grid_max_current_a", "site.safety_margin_a",
+                                         "station[0].socket[0].safe_current_a", "station[0].socket[1].phase_mapping"}));
+  EXPECT_EQ(rt.loop().config().site.grid_max_current_a, 25);
+  EXPECT_TRUE(svc->get_config()["overrides"].empty()) << "nothing stored";
+
+  ASSERT_TRUE(svc->put_config(json::parse(R"({"site": {"grid_max_current_a": 32}})"), true).empty());
+  EXPECT_EQ(rt.loop().config().site.grid_max_current_a, 32);
+  const auto doc = svc->get_config();
+  ASSERT_EQ(doc["overrides"].size(), 1u);
+  EXPECT_EQ(doc["overrides"][0]["source"], gateway::kConfirmedWebSource);
+  // A change elsewhere does not ask again about the confirmed limit.
+  EXPECT_TRUE(svc->put_config(json::parse(R"({"surplus": {"start_delay_s": 90}})")).empty());
+
+  auto& again = start();
+  EXPECT_EQ(again.started_config().site.grid_max_current_a, 32) << "a confirmed change is kept";
+  EXPECT_EQ(again.loop().config().site.grid_max_current_a, 32);
 }
 
 TEST_F(RuntimeConfig, ARefusedChangeChangesNothingAndNamesTheKey) {

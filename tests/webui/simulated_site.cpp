@@ -5,6 +5,7 @@
 #include <numbers>
 
 #include "gateway/config/config_json.hpp"
+#include "gateway/config/installer_limits.hpp"
 
 namespace emsgw::test {
 
@@ -109,7 +110,8 @@ double seconds_between(ems::WallTime a, ems::WallTime b) {
 
 }  // namespace
 
-SimulatedSite::SimulatedSite(gateway::Config config, ems::WallTime start) : config_(std::move(config)), start_(start) {
+SimulatedSite::SimulatedSite(gateway::Config config, ems::WallTime start)
+    : config_(std::move(config)), file_site_(config_.site), start_(start) {
   using namespace std::chrono;
   events_ = {
       {start - hours(30), webui::EventLevel::Info, "started", "emsgw started",
@@ -235,10 +237,15 @@ json SimulatedSite::get_config() const {
   return doc;
 }
 
-std::vector<ems::ConfigIssue> SimulatedSite::put_config(const json& patch) {
+std::vector<ems::ConfigIssue> SimulatedSite::put_config(const json& patch, bool confirmed) {
   std::lock_guard lock(mutex_);
   auto c = gateway::apply_config_patch(config_, patch);
   if (!c) return std::move(c).error();
+  // Safety rule 8, as the gateway's service: beyond the file's limits only when confirmed.
+  if (auto raises = gateway::installer_raises(file_site_, c->site); !raises.empty() && !confirmed) {
+    for (auto& r : raises) r.rule += std::string("; ") + std::string(webui::kConfirmationRule);
+    return raises;
+  }
   config_ = std::move(*c);
   events_.push_back({last_.time, webui::EventLevel::Info, "config_changed",
                      "The configuration was changed from the dashboard",

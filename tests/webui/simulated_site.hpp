@@ -42,7 +42,7 @@ class SimulatedSite final : public ems::CommandSink,
 
   void submit(ems::Command command, std::function<void(ems::CommandReply)> reply) override;
   [[nodiscard]] nlohmann::json get_config() const override;
-  [[nodiscard]] std::vector<ems::ConfigIssue> put_config(const nlohmann::json& patch) override;
+  [[nodiscard]] std::vector<ems::ConfigIssue> put_config(const nlohmann::json& patch, bool confirmed = false) override;
   [[nodiscard]] std::vector<ems::ConfigIssue> clear_overrides(const std::string& key) override;
   [[nodiscard]] std::vector<webui::HistorySample> history(const webui::HistoryQuery& query) const override;
   [[nodiscard]] std::vector<webui::Event> events(const webui::EventQuery& query) const override;
@@ -51,6 +51,7 @@ class SimulatedSite final : public ems::CommandSink,
  private:
   mutable std::mutex mutex_;
   gateway::Config config_;
+  ems::SiteConfig file_site_;  ///< the installer's limits: the configuration as constructed
   ems::WallTime start_;
   bool suspended_ = false;
   std::uint64_t sequence_ = 0;

@@ -2,11 +2,20 @@
 // its rate limit, CSRF, and refusals of unauthenticated or malformed writes.
 #include "webui/web_server.hpp"
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <atomic>
+#include <fstream>
+#include <iostream>
+#include <optional>
 #include <random>
+#include <set>
 
 #include "tests/support/process.hpp"
 #include "tests/webui/simulated_site.hpp"
@@ -218,7 +227,16 @@ TEST_F(WebServerTest, ConfigGetAndPutGoThroughTheValidator) {
   EXPECT_EQ(j["stations"][0]["sockets"][1]["phase_mapping"], "L2L3L1");
   EXPECT_EQ(j["meter"]["grid"]["preset"], "eastron-sdm630");
   login();
+  // Above the file's 25 A (safety rule 8): only with the explicit confirmation step.
   r = put("/api/config", {{"site", {{"grid_max_current_a", 32}}}});
+  ASSERT_EQ(r->status, 409) << r->body;
+  EXPECT_EQ(body(r)["needs_confirmation"], true);
+  EXPECT_EQ(body(r)["issues"][0]["key"], "site.grid_max_current_a");
+  EXPECT_EQ(site_.config().site.grid_max_current_a, 25.0);
+  r = put("/api/config", {{"site", {{"grid_max_current_a", 32}}}, {"confirm", "yes"}});
+  ASSERT_EQ(r->status, 422) << r->body;
+  EXPECT_EQ(body(r)["issues"][0]["key"], "confirm");
+  r = put("/api/config", {{"site", {{"grid_max_current_a", 32}}}, {"confirm", true}});
   ASSERT_EQ(r->status, 200) << r->body;
   EXPECT_EQ(body(r)["config"]["site"]["grid_max_current_a"], 32.0);
   EXPECT_EQ(site_.config().site.grid_max_current_a, 32.0);
@@ -546,6 +564,239 @@ TEST_F(WebServerTest, LiveStreamsAreCapped) {
   done = true;
   for (int i = 1; i <= 3; ++i) site_.step(clock_.wall_now(), i);  // wakes the streams so they see `done`
   for (auto& t : streams) t.join();
+}
+
+}  // namespace
+}  // namespace emsgw::webui
+
+// --- limits against idle, slow, oversized and parallel clients -------------------------------------
+
+namespace emsgw::webui {
+namespace {
+
+/// A raw TCP connection to the server from `source` (any 127.x address), or -1.
+int raw_connect(int port, const char* source = "127.0.0.1") {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return -1;
+  sockaddr_in from{};
+  from.sin_family = AF_INET;
+  ::inet_pton(AF_INET, source, &from.sin_addr);
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_port = htons(static_cast<std::uint16_t>(port));
+  ::inet_pton(AF_INET, "127.0.0.1", &to.sin_addr);
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&from), sizeof from) != 0 ||
+      ::connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof to) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+/// Waits up to `timeout` for the server to close `fd` (or reset it); what it sent before, if anything.
+std::optional<std::string> read_until_closed(int fd, std::chrono::milliseconds timeout) {
+  std::string got;
+  const auto end = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(end - std::chrono::steady_clock::now());
+    if (left.count() <= 0) return std::nullopt;
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) return std::nullopt;
+    char buf[4096];
+    const auto n = ::recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) return got;
+    got.append(buf, static_cast<std::size_t>(n));
+  }
+}
+
+std::size_t rss_kib() {
+  std::ifstream in("/proc/self/status");
+  std::string line;
+  while (std::getline(in, line))
+    if (line.starts_with("VmRSS:")) return std::stoul(line.substr(6));
+  return 0;
+}
+
+struct Fds {
+  std::vector<int> fds;
+  ~Fds() {
+    for (const int fd : fds) ::close(fd);
+  }
+};
+
+// 300 idle connections (and 20 sending half a request head) from 20 client addresses: every one
+// stays open, none holds a worker, and the API still answers a normal request at once.
+TEST_F(WebServerTest, ThreeHundredIdleConnectionsDoNotStopTheApi) {
+  Fds idle;
+  for (int i = 0; i < 320; ++i) {
+    const std::string source = "127.0.0." + std::to_string(2 + i % 20);
+    const int fd = raw_connect(server_->port(), source.c_str());
+    ASSERT_GE(fd, 0) << i;
+    if (i >= 300) {
+      const std::string half = "GET /api/status HTTP/1.1\r\nHost: x\r\nX-Slow: ";
+      ASSERT_GT(::send(fd, half.data(), half.size(), MSG_NOSIGNAL), 0);
+    }
+    idle.fds.push_back(fd);
+  }
+  for (int i = 0; i < 200 && server_->connection_stats().open < 320; ++i) std::this_thread::sleep_for(10ms);
+  EXPECT_EQ(server_->connection_stats().open, 320u) << "all are open (limits 32 per client, 512 in all)";
+  const auto t0 = std::chrono::steady_clock::now();
+  auto r = get("/api/status");
+  const auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  ASSERT_TRUE(r) << "no answer with 320 idle and slow connections open";
+  EXPECT_EQ(r->status, 200);
+  std::cout << "GET /api/status with 320 idle/slow connections open: " << ms << " ms\n";
+  RecordProperty("latency_ms_320_idle", std::to_string(ms));
+  EXPECT_LT(ms, 1000.0) << "the dashboard answers within 1 s";
+}
+
+// The same from one client address: its idle connections make room for its new one.
+TEST_F(WebServerTest, IdleConnectionsOfOneClientMakeRoomForItsNextRequest) {
+  Fds idle;
+  for (int i = 0; i < 300; ++i) {
+    const int fd = raw_connect(server_->port());
+    ASSERT_GE(fd, 0) << i;
+    idle.fds.push_back(fd);
+  }
+  for (int i = 0; i < 200 && server_->connection_stats().evicted < 300 - 32; ++i) std::this_thread::sleep_for(10ms);
+  EXPECT_LE(server_->connection_stats().open, 32u);
+  const auto t0 = std::chrono::steady_clock::now();
+  auto r = get("/api/status");
+  const auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  std::cout << "GET /api/status after 300 idle connections from the same address: " << ms << " ms\n";
+  EXPECT_LT(ms, 1000.0);
+}
+
+// A request head that trickles in is cut after request_timeout_ms; a kept-alive connection without
+// a request after idle_timeout_s.
+TEST_F(WebServerTest, SlowAndIdleConnectionsAreClosed) {
+  WebSettings s;
+  s.request_timeout_ms = 500;
+  s.idle_timeout_s = 1;
+  start_server(s);
+  Fds c;
+  c.fds.push_back(raw_connect(server_->port()));
+  const std::string half = "GET /api/status HTTP/1.1\r\nHost: x\r\n";
+  ASSERT_GT(::send(c.fds[0], half.data(), half.size(), MSG_NOSIGNAL), 0);
+  EXPECT_TRUE(read_until_closed(c.fds[0], 5000ms)) << "a slow request is closed";
+
+  c.fds.push_back(raw_connect(server_->port()));
+  const std::string whole = "GET /api/status HTTP/1.1\r\nHost: x\r\n\r\n";
+  ASSERT_GT(::send(c.fds[1], whole.data(), whole.size(), MSG_NOSIGNAL), 0);
+  const auto answer = read_until_closed(c.fds[1], 5000ms);
+  ASSERT_TRUE(answer) << "a kept-alive connection without a next request is closed";
+  EXPECT_TRUE(answer->starts_with("HTTP/1.1 200")) << *answer;
+  EXPECT_GE(server_->connection_stats().timed_out, 2u);
+}
+
+// A 50 MB body is answered 413 before it is read, and the process does not grow.
+TEST_F(WebServerTest, AHugeBodyIsRefusedBeforeItIsRead) {
+  login();
+  const auto before = rss_kib();
+  Fds c;
+  c.fds.push_back(raw_connect(server_->port()));
+  const std::size_t size = 50u * 1024 * 1024;
+  const std::string head =
+      "PUT /api/config HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nCookie: " + cookie_ +
+      "\r\nX-CSRF-Token: " + csrf_ + "\r\nContent-Length: " + std::to_string(size) + "\r\n\r\n";
+  ASSERT_GT(::send(c.fds[0], head.data(), head.size(), MSG_NOSIGNAL), 0);
+  // Send the body as a client would, until the server stops taking it.
+  const std::string chunk(64 * 1024, ' ');
+  std::size_t sent = 0;
+  while (sent < size) {
+    pollfd p{c.fds[0], POLLOUT, 0};
+    if (::poll(&p, 1, 2000) <= 0) break;
+    const auto n = ::send(c.fds[0], chunk.data(), chunk.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n <= 0) break;
+    sent += static_cast<std::size_t>(n);
+  }
+  const auto answer = read_until_closed(c.fds[0], 5000ms);
+  ASSERT_TRUE(answer);
+  EXPECT_TRUE(answer->starts_with("HTTP/1.1 413")) << *answer;
+  const auto after = rss_kib();
+  const long grew_kib = static_cast<long>(after) - static_cast<long>(before);
+  std::cout << "50 MB body: " << sent / 1024 << " KiB sent before the server closed; RSS " << before << " → " << after
+            << " KiB\n";
+  EXPECT_LT(sent, size / 10) << "the body was not read";
+  EXPECT_LT(grew_kib, 8 * 1024) << "the process did not grow with the body";
+  EXPECT_EQ(site_.config().site.grid_max_current_a, 25.0);
+  EXPECT_EQ(get("/api/status")->status, 200);
+}
+
+// Sixty logins with a wrong password at once: at most login_attempts of them get a password check
+// (401); the others are turned away before it (429).
+TEST_F(WebServerTest, ParallelLoginsGetAtMostTheLimitOfPasswordChecks) {
+  WebSettings s;
+  s.max_connections_per_client = 100;
+  s.threads = 16;
+  start_server(s);
+  constexpr int kLogins = 60;
+  std::atomic<int> ready{0};
+  std::atomic<bool> go{false};
+  std::atomic<int> checked{0}, limited{0}, other{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kLogins; ++i)
+    threads.emplace_back([&, i] {
+      httplib::Client c("127.0.0.1", server_->port());
+      c.set_read_timeout(30, 0);
+      const std::string body = json{{"password", "guess " + std::to_string(i)}}.dump();
+      ++ready;
+      while (!go) std::this_thread::yield();
+      const auto r = c.Post("/api/login", body, "application/json");
+      if (r && r->status == 401) {
+        ++checked;
+      } else if (r && r->status == 429) {
+        ++limited;
+      } else {
+        ++other;
+        std::cout << "login " << i << ": "
+                  << (r ? std::to_string(r->status) + " " + r->body : httplib::to_string(r.error())) << "\n";
+      }
+    });
+  while (ready < kLogins) std::this_thread::yield();
+  go = true;
+  for (auto& t : threads) t.join();
+  std::cout << "60 parallel logins: " << checked << " password checks (401), " << limited << " refused (429), " << other
+            << " other\n";
+  EXPECT_LE(checked.load(), 5) << "web.login_attempts = 5";
+  EXPECT_EQ(checked + limited, kLogins);
+  EXPECT_EQ(other.load(), 0);
+}
+
+// Misspelled keys and numbers no type holds are 4xx naming the key, never a 5xx or a silent 200.
+TEST_F(WebServerTest, UnknownKeysAndBadNumbersAreRefusedWithTheKey) {
+  login();
+  auto r = put("/api/config", {{"site", {{"grid_max_curent_a", 20}}}});
+  ASSERT_EQ(r->status, 422) << r->body;
+  EXPECT_EQ(body(r)["issues"][0]["key"], "site.grid_max_curent_a");
+  r = put("/api/config", json::parse(R"({"stations": [{"sockets": [{"max_curent_a": 10}, {}]}], "sitee": {}})"));
+  ASSERT_EQ(r->status, 422) << r->body;
+  std::set<std::string> keys;
+  const auto refused = body(r);
+  for (const auto& i : refused["issues"]) keys.insert(i["key"].get<std::string>());
+  EXPECT_EQ(keys, (std::set<std::string>{"station[0].socket[0].max_curent_a", "sitee"})) << r->body;
+  EXPECT_EQ(site_.config().site.stations[0].sockets[0].max_current_a, 16.0);
+
+  r = client_->Put("/api/config", headers(), R"({"site": {"grid_max_current_a": 1e400}})", "application/json");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 400) << r->body;
+  r = put("/api/config", {{"meter", {{"grid", {{"port", 4294967298LL}}}}}});
+  ASSERT_EQ(r->status, 422) << r->body;
+  EXPECT_EQ(body(r)["issues"][0]["key"], "meter.grid.port");
+  r = client_->Put("/api/config", headers(), R"({"site": {"alternating_period_s": 99999999999999999999}})",
+                   "application/json");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 422) << r->body;
+
+  EXPECT_EQ(get("/api/sockets/99999999999999999999")->status, 404);
+  r = post("/api/sockets/99999999999999999999/mode", {{"mode", "pv"}});
+  EXPECT_EQ(r->status, 400) << r->body;
+  r = post("/api/commands", {{"command", "set_socket_mode"}, {"socket_id", 4294967297LL}, {"mode", "off"}});
+  EXPECT_EQ(r->status, 400) << r->body;
+  EXPECT_EQ(site_.config().site.stations[0].sockets[1].mode, ems::ChargeMode::Now) << "never socket 1 by wrap-around";
+  EXPECT_EQ(site_.commands_seen(), 0);
 }
 
 }  // namespace
