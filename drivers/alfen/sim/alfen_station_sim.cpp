@@ -113,6 +113,8 @@ void AlfenStationSim::update_locked() {
   // Integrate energy piecewise: old draw until a pending change takes effect, new draw after it.
   for (int i = 0; i < cfg_.sockets; ++i) {
     auto& s = sockets_[static_cast<std::size_t>(i)];
+    if (!s.ev) s.model.reset();
+    if (s.model) continue;  // integrates its own energy below
     auto t = last_update_;
     if ((s.target_a != s.draw_a || s.target_phases != s.draw_phases) && s.target_at <= now) {
       const auto until = std::max(s.target_at, t);
@@ -142,6 +144,16 @@ void AlfenStationSim::update_locked() {
       }
     }
     s.applied_a = std::max(0.0, limit);
+    if (s.model) {
+      const double before = s.model->energy_wh();
+      const int allowed = std::min(static_cast<int>(sc.wiring.count), s.phases_setting);
+      s.model->update(now, s.fault ? 0.0 : s.applied_a, allowed);
+      s.energy_wh += s.model->energy_wh() - before;
+      s.draw_a = s.target_a = s.model->current_a();
+      s.draw_phases = s.target_phases = s.model->phases();
+      station_left -= s.applied_a > 0 ? s.draw_a : 0.0;
+      continue;
+    }
     const int phases = effective_phases_locked(i);
     double target = 0;
     if (s.ev && !s.fault && !s.ev->full && s.applied_a >= kIec61851MinA && s.applied_a >= s.ev->min_current_a)
@@ -166,6 +178,7 @@ std::string AlfenStationSim::mode3_locked(int index) const {
   const auto& s = sockets_[static_cast<std::size_t>(index)];
   if (s.fault) return std::string(1, *s.fault);
   if (!s.ev) return "A";
+  if (s.model) return s.model->mode3(s.applied_a);
   const bool pwm = s.applied_a >= kIec61851MinA;
   const bool drawing = s.draw_a > 0;
   if (drawing) return pwm ? "C2" : "C1";
@@ -350,6 +363,32 @@ void AlfenStationSim::plug(int socket, SimEv ev) {
   update_locked();
 }
 
+void AlfenStationSim::plug_model(int socket, EvParams params) {
+  std::lock_guard lock(mu_);
+  update_locked();
+  if (socket < 1 || socket > 2) return;
+  auto& s = sockets_[static_cast<std::size_t>(socket - 1)];
+  s.ev = SimEv{params.phases, params.max_current_a, params.start_current_a, std::nullopt, false};
+  s.model = EvModel(params, now_locked());
+  update_locked();
+}
+
+bool AlfenStationSim::with_ev_model(int socket, const std::function<void(EvModel&, ems::MonoTime)>& f) {
+  std::lock_guard lock(mu_);
+  update_locked();
+  if (socket < 1 || socket > 2 || !sockets_[static_cast<std::size_t>(socket - 1)].model) return false;
+  f(*sockets_[static_cast<std::size_t>(socket - 1)].model, now_locked());
+  update_locked();
+  return true;
+}
+
+std::optional<EvModel> AlfenStationSim::ev_model(int socket) {
+  std::lock_guard lock(mu_);
+  update_locked();
+  if (socket < 1 || socket > 2) return std::nullopt;
+  return sockets_[static_cast<std::size_t>(socket - 1)].model;
+}
+
 void AlfenStationSim::unplug(int socket) {
   std::lock_guard lock(mu_);
   update_locked();
@@ -475,6 +514,8 @@ std::string AlfenStationSim::command_locked(const std::string& line) {
     const auto s = socket_arg(1);
     if (!s) return bad + "plug SOCKET [phases=1|3] [max=A] [min=A] [delay=S]";
     SimEv ev;
+    EvParams model;
+    bool use_model = false;
     for (std::size_t i = 2; i < w.size(); ++i) {
       const auto eq = w[i].find('=');
       if (eq == std::string::npos) return "error expected key=value, got " + w[i];
@@ -489,11 +530,35 @@ std::string AlfenStationSim::command_locked(const std::string& line) {
         ev.min_current_a = *v;
       } else if (key == "delay" && *v >= 0) {
         ev.response_delay = ems::Millis(static_cast<long>(std::lround(*v * 1000)));
+        model.dead_time_s = *v;
+      } else if (key == "tau" && *v > 0) {
+        model.tau_up_s = model.tau_down_s = *v;
+        use_model = true;
+      } else if (key == "offset" && *v >= 0) {
+        model.draw_offset_a = *v;
+        use_model = true;
+      } else if (key == "battery" && *v >= 0) {
+        model.battery_kwh = *v;
+        use_model = true;
+      } else if (key == "soc" && *v >= 0 && *v <= 1) {
+        model.soc = *v;
+        use_model = true;
+      } else if (key == "giveup" && *v >= 0) {
+        model.give_up_after = static_cast<int>(*v);
+        use_model = true;
       } else {
         return "error bad EV setting " + w[i];
       }
     }
-    sockets_[static_cast<std::size_t>(*s - 1)].ev = ev;
+    auto& sock = sockets_[static_cast<std::size_t>(*s - 1)];
+    sock.ev = ev;
+    sock.model.reset();
+    if (use_model) {
+      model.phases = ev.phases;
+      model.max_current_a = ev.max_current_a;
+      model.start_current_a = ev.min_current_a;
+      sock.model = EvModel(model, now_locked());
+    }
     return "ok plugged socket " + std::to_string(*s);
   }
   if (cmd == "unplug") {
@@ -508,6 +573,7 @@ std::string AlfenStationSim::command_locked(const std::string& line) {
     auto& sock = sockets_[static_cast<std::size_t>(s.value_or(1) - 1)];
     if (!s || !v || !sock.ev) return bad + "full SOCKET [on|off] (with an EV plugged)";
     sock.ev->full = *v;
+    if (sock.model) sock.model->wants_energy(now_locked(), !*v);
     return "ok";
   }
   if (cmd == "fault") {

@@ -23,6 +23,7 @@
 #include <array>
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -32,6 +33,7 @@
 #include <utility>
 #include <vector>
 
+#include "drivers/alfen/sim/ev_model.hpp"
 #include "drivers/modbus/sim/modbus_server.hpp"
 #include "ems/phase.hpp"
 #include "ems/result.hpp"
@@ -104,6 +106,14 @@ class AlfenStationSim final : public sim::ModbusRequestHandler {
   std::string command(const std::string& line);
 
   void plug(int socket, SimEv ev);
+  /// An EV with first-order dynamics, taper, phases and give-up behaviour (ev_model.hpp) instead
+  /// of the one-step SimEv; it sees the applied limit (1206).
+  void plug_model(int socket, EvParams params);
+  /// Runs `f` on the socket's EvModel at the simulated now (scenario events: full, asks again,
+  /// phase change); false without one.
+  bool with_ev_model(int socket, const std::function<void(EvModel&, ems::MonoTime)>& f);
+  /// A copy of the socket's EvModel, for reports.
+  [[nodiscard]] std::optional<EvModel> ev_model(int socket);
   void unplug(int socket);
   void advance(ems::Millis d);
   void reboot();
@@ -117,7 +127,8 @@ class AlfenStationSim final : public sim::ModbusRequestHandler {
  private:
   struct Socket {
     std::optional<SimEv> ev;
-    std::optional<char> fault;  ///< 'E' or 'F'
+    std::optional<EvModel> model;  ///< set: the EV follows ev_model.hpp
+    std::optional<char> fault;     ///< 'E' or 'F'
     std::optional<double> setpoint_a;
     ems::MonoTime deadline{};
     bool written = false;
