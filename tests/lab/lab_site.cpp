@@ -541,7 +541,6 @@ LabResult run_lab_scenario(const json& input, const std::string& name) {
             best = std::min(best, head[q] / n_on[q]);
           }
           if (on_p && head[p] / n_on[p] > best + kBottleneckTolA) binds = false;
-          if (on_p && std::min(c.m.potential_a(), c.so->max_a) <= head[p] / n_on[p]) binds = false;
         }
         for (std::size_t i = 0; i < sims.size(); ++i) {
           double station_want = 0;
