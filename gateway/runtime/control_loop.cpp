@@ -283,8 +283,11 @@ bool ControlLoop::on_station(StationEvent& e) {
       fault_seen_[code] = clock_.mono_now();
     }
     check_station_settings(e.station, e.sample);
-    if (st.last_ok) st.prev_ok = std::move(st.last_ok);
     st.last_ok = e.sample;
+    ev_history_.emplace_back(e.sample.at, ev_per_phase());
+    while (ev_history_.size() > 1 && e.sample.at - ev_history_.front().first > std::chrono::seconds(10))
+      ev_history_.pop_front();
+    while (ev_history_.size() > 1024) ev_history_.pop_front();
   } else {
     if (st.online) {
       spdlog::warn("station {}: offline ({}); counted at its safe current until it answers", name, e.sample.error);
@@ -459,41 +462,44 @@ ems::SiteSnapshot ControlLoop::snapshot(MonoTime now) const {
   return s;
 }
 
-void ControlLoop::align_grid_with_ev(ems::SiteSnapshot& s) const {
-  // Rule 1 of design.md §2 reads the non-EV load as grid current − EV currents. The two come from
-  // different devices at different times, and the household must never look smaller than it is:
-  // - a station sample older than the grid reading still shows an EV that may have dropped since
-  //   (the meter no longer shows it, but it is still subtracted): take the highest grid reading
-  //   since the EV currents in use were read;
-  // - a station sample newer than the grid reading may show an EV's rise the meter does not show
-  //   yet (subtracted, but not in the reading): add back the part of the rise the grid has not
-  //   risen by since the station sample before.
-  if (!config_.site.meter_includes_chargers || grid_history_.empty() || !s.grid.valid) return;
-  const auto& newest = grid_history_.back();
-  const auto phases = std::min(static_cast<std::size_t>(config_.site.grid_phases), ems::kPhaseCount);
-  std::optional<MonoTime> ev_from;
-  std::optional<MonoTime> rise_from;
-  std::array<double, 3> rise{};
+std::array<double, 3> ControlLoop::ev_per_phase() const {
+  std::array<double, 3> sum{};
   for (const auto& ref : sockets_) {
     const auto& st = stations_[ref.station];
     if (!st.last_ok) continue;
-    const auto find = [&](const StationSample& sample) -> const SocketSample* {
-      const auto it = std::find_if(sample.sockets.begin(), sample.sockets.end(),
-                                   [&](const SocketSample& x) { return x.unit == ref.unit && x.valid; });
-      return it == sample.sockets.end() ? nullptr : &*it;
-    };
-    const auto* last = find(*st.last_ok);
-    if (!last) continue;
+    const auto it = std::find_if(st.last_ok->sockets.begin(), st.last_ok->sockets.end(),
+                                 [&](const SocketSample& x) { return x.unit == ref.unit && x.valid; });
+    if (it == st.last_ok->sockets.end()) continue;
     const auto& mapping = config_.site.stations[ref.station].sockets[ref.index].phase_mapping;
-    const auto* prev = st.prev_ok ? find(*st.prev_ok) : nullptr;
-    for (std::size_t j = 0; j < mapping.count; ++j) {
-      const double now_a = last->current_a[j].value_or(0);
-      if (now_a <= 0) continue;
-      if (!ev_from || st.last_ok->started < *ev_from) ev_from = st.last_ok->started;
-      if (st.last_ok->at <= newest.mono || !prev || !prev->current_a[j] || *prev->current_a[j] >= now_a) continue;
-      rise[ems::index(mapping.grid[j])] += now_a - *prev->current_a[j];
-      if (!rise_from || st.prev_ok->started < *rise_from) rise_from = st.prev_ok->started;
-    }
+    for (std::size_t j = 0; j < mapping.count; ++j)
+      sum[ems::index(mapping.grid[j])] += std::max(0.0, it->current_a[j].value_or(0));
+  }
+  return sum;
+}
+
+void ControlLoop::align_grid_with_ev(ems::SiteSnapshot& s) const {
+  // Rule 1 of design.md §2 reads the non-EV load as grid current − EV currents. The two come from
+  // different devices at different times, and a meter's values lag its reading (it integrates and
+  // refreshes its registers on its own period), so the household must never be read as smaller
+  // than it is:
+  // - a station sample older than the grid reading still shows an EV that may have dropped since
+  //   (the meter no longer shows it, but it is still subtracted): take the highest grid reading
+  //   since the EV currents in use were read;
+  // - an EV rise the stations report may not be in the grid reading yet (subtracted, but not
+  //   measured): add back the part of the rise over the last kMeterLag the grid has not risen by.
+  if (!config_.site.meter_includes_chargers || grid_history_.empty() || !s.grid.valid) return;
+  constexpr auto kMeterLag = std::chrono::seconds(2);
+  const auto& newest = grid_history_.back();
+  const auto phases = std::min(static_cast<std::size_t>(config_.site.grid_phases), ems::kPhaseCount);
+  std::optional<MonoTime> ev_from;
+  for (const auto& ref : sockets_) {
+    const auto& st = stations_[ref.station];
+    if (!st.last_ok) continue;
+    const auto it = std::find_if(st.last_ok->sockets.begin(), st.last_ok->sockets.end(),
+                                 [&](const SocketSample& x) { return x.unit == ref.unit && x.valid; });
+    if (it == st.last_ok->sockets.end()) continue;
+    for (const auto& c : it->current_a)
+      if (c && *c > 0 && (!ev_from || st.last_ok->started < *ev_from)) ev_from = st.last_ok->started;
   }
   // The newest grid reading at or before `t` (the oldest kept when none is).
   const auto at_or_before = [&](MonoTime t) {
@@ -503,16 +509,25 @@ void ControlLoop::align_grid_with_ev(ems::SiteSnapshot& s) const {
     return k;
   };
   const std::size_t first = ev_from ? at_or_before(*ev_from) : grid_history_.size() - 1;
+  const auto ev_now = ev_per_phase();
   for (std::size_t p = 0; p < phases; ++p) {
     double highest = s.grid.current[p].value();
     for (std::size_t k = first; k < grid_history_.size(); ++k)
       if (const auto v = grid_history_[k].current_a[p].value()) highest = std::max(highest, *v);
+    // The lowest EV total of the last kMeterLag, and when it was seen.
+    double lowest = ev_now[p];
+    std::optional<MonoTime> lowest_at;
+    for (const auto& [at, sum] : ev_history_)
+      if (s.now - at <= kMeterLag && sum[p] < lowest) {
+        lowest = sum[p];
+        lowest_at = at;
+      }
     double unseen = 0;
-    if (rise_from && rise[p] > 0) {
-      const auto before = grid_history_[at_or_before(*rise_from)].current_a[p].value();
+    if (lowest_at) {
+      const auto before = grid_history_[at_or_before(*lowest_at)].current_a[p].value();
       const auto now_v = newest.current_a[p].value();
       const double grid_rose = before && now_v ? std::max(0.0, *now_v - *before) : 0.0;
-      unseen = std::max(0.0, rise[p] - grid_rose);
+      unseen = std::max(0.0, ev_now[p] - lowest - grid_rose);
     }
     s.grid.current[p] = Amps(highest + unseen);
   }

@@ -132,7 +132,6 @@ class ControlLoop {
   struct StationState {
     std::optional<StationSample> last;  ///< newest sample (ok or not)
     std::optional<StationSample> last_ok;
-    std::optional<StationSample> prev_ok;  ///< the one before last_ok
     bool online = false;
     std::uint64_t not_accepted = 0;
     std::uint64_t foreign_setpoints = 0;   ///< set-points found changed by someone else (rewritten)
@@ -186,6 +185,11 @@ class ControlLoop {
   std::map<std::string, ems::MonoTime> meter_seen_;      ///< when each role last answered
   /// Recent valid grid readings (oldest first), to align them with the EV currents' sample times.
   std::deque<drivers::MeterReading> grid_history_;
+  /// Σ EV current per grid phase after each station sample (oldest first), for rises the grid
+  /// meter does not show yet.
+  std::deque<std::pair<ems::MonoTime, std::array<double, 3>>> ev_history_;
+  /// Σ EV current per grid phase from every station's newest sample.
+  [[nodiscard]] std::array<double, 3> ev_per_phase() const;
   /// Faults that stay raised for a while after their last occurrence: code → last seen.
   std::map<std::string, ems::MonoTime> fault_seen_;
   /// The station-derived values last handed to the allocator (see conservative()).
