@@ -408,6 +408,13 @@ Allocation Allocator::step(const SiteSnapshot& snap) {
       a.phases = ref.phase_switching ? ses.phases_set : cfg.phase_mapping.count;
       a.current_a = snap.suspended ? 0 : floor_a(cfg.safe_current_a);
       a.reason = snap.suspended ? Reason::Suspended : Reason::FailSafe;
+      // Losing the meter never raises a socket (design.md §2.9): min(its set-point, its safe
+      // current). A raise still waiting for a cut's confirmation never reached the station, so the
+      // set-point in force is at most the settled one.
+      if (!snap.suspended && ses.setpoint_a >= 0) {
+        const int in_force = ses.settled_a >= 0 ? std::min(ses.setpoint_a, ses.settled_a) : ses.setpoint_a;
+        a.current_a = std::min(a.current_a, in_force);
+      }
       if (work[k].fresh && work[k].known) {  // a silent station keeps counting at what it was last told
         if (ses.setpoint_a >= 0 && a.current_a < ses.setpoint_a) ses.cut_at = now;
         ses.setpoint_a = a.current_a;

@@ -97,6 +97,8 @@ struct StationStatus {
   std::string serial;
   std::optional<double> max_current_a;  ///< 1100
   std::string fault;                    ///< empty when fine
+  /// Set-points found changed by another Modbus master or a station override, and rewritten.
+  std::uint64_t foreign_setpoints = 0;
 };
 
 struct Fault {

@@ -70,7 +70,8 @@ json to_json(const ems::SiteStatus& s) {
                         {"firmware", st.firmware},
                         {"serial", st.serial},
                         {"max_current_a", opt(st.max_current_a)},
-                        {"fault", st.fault}});
+                        {"fault", st.fault},
+                        {"foreign_setpoints", st.foreign_setpoints}});
   json sockets = json::array();
   for (const auto& so : s.sockets) sockets.push_back(to_json(so));
   json faults = json::array();

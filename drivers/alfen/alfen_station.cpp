@@ -125,7 +125,7 @@ Result<void, ModbusError> AlfenStation::ping() {
   return {};
 }
 
-SocketReading AlfenStation::read_socket(int socket) {
+SocketReading AlfenStation::read_socket(int socket, const std::function<void()>& between) {
   SocketReading s;
   s.socket = socket;
   const std::string prefix = "socket " + std::to_string(socket) + " ";
@@ -162,6 +162,7 @@ SocketReading AlfenStation::read_socket(int socket) {
   if (s.remaining_validity_s) last_validity_s_[socket] = *s.remaining_validity_s;
 
   if (options_.read_measurements) {
+    if (between) between();
     auto m = transport_.read_holding(socket, kMeasurementBlock.start, kMeasurementReadCount);
     if (!m) {
       s.transport_error = m.error();
@@ -188,7 +189,7 @@ SocketReading AlfenStation::read_socket(int socket) {
   return s;
 }
 
-StationReading AlfenStation::poll() {
+StationReading AlfenStation::poll(const std::function<void()>& between) {
   StationReading r;
   r.at = clock_.mono_now();
   r.wall = clock_.wall_now();
@@ -209,6 +210,7 @@ StationReading AlfenStation::poll() {
     if (const auto o = d.number(kOcppState, 0, 65534)) r.ocpp_state = static_cast<int>(*o);
     if (const auto n = d.number(kSocketCount, 1, 2)) r.sockets = static_cast<int>(*n);
   }
+  if (between && !r.error) between();
   if (!r.error && options_.read_scn) {
     auto scn = transport_.read_holding(kStationUnit, kScnBlock.start, kScnBlock.count);
     if (!scn) {
@@ -236,11 +238,13 @@ StationReading AlfenStation::poll() {
       if (const auto e = d.number(kScnEnabled, 0, 1)) s.enabled = *e == 1.0;
       r.scn = std::move(s);
     }
+    if (between && !r.error) between();
   }
   const int sockets = options_.sockets > 0 ? options_.sockets : r.sockets.value_or(0);
   if (!r.error) {
     for (int socket = 1; socket <= sockets; ++socket) {
-      auto s = read_socket(socket);
+      if (socket > 1 && between) between();
+      auto s = read_socket(socket, between);
       if (!s.ok) ok = false;
       if (s.transport_error && !r.error) r.error = s.transport_error;
       r.socket.push_back(std::move(s));

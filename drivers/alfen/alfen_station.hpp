@@ -130,7 +130,9 @@ class AlfenStation {
 
   /// Reads 100–178 and 1105 on unit 200.
   Result<StationIdentity, ModbusError> identify();
-  StationReading poll();
+  /// `between`, when given, is called after each read request of the poll (never inside one), so
+  /// that a caller sharing the connection can send urgent writes without waiting for the whole poll.
+  StationReading poll(const std::function<void()>& between = {});
   /// A one-register read (1105 on unit 200) that keeps the connection alive: Alfen closes a
   /// connection after 60 s without traffic (alfen-modbus.md §1). Call it when nothing else was
   /// sent for a while (e.g. LibmodbusTransport::idle_for() > 30 s).
@@ -153,7 +155,7 @@ class AlfenStation {
   [[nodiscard]] ModbusTransport& transport() { return transport_; }
 
  private:
-  SocketReading read_socket(int socket);
+  SocketReading read_socket(int socket, const std::function<void()>& between);
   void reject(std::vector<std::string>& into, std::string reason);
 
   ModbusTransport& transport_;

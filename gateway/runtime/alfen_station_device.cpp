@@ -47,8 +47,13 @@ AlfenStationDevice::AlfenStationDevice(const StationLink& link, const ems::Stati
 }
 
 StationSample AlfenStationDevice::poll() {
+  return poll_interleaved({});
+}
+
+StationSample AlfenStationDevice::poll_interleaved(const std::function<void()>& between) {
   StationSample s;
   s.at = clock_.mono_now();
+  s.started = s.at;
   s.wall = clock_.wall_now();
   if (!identity_) {
     auto id = station_->identify();
@@ -58,7 +63,7 @@ StationSample AlfenStationDevice::poll() {
     }
     identity_ = id.value();
   }
-  const auto r = station_->poll();
+  const auto r = station_->poll(between);
   s.ok = r.ok;
   if (r.error) {
     s.error = station_hint(*r.error);
@@ -77,6 +82,7 @@ StationSample AlfenStationDevice::poll() {
       x.state = connector_state(*so.mode3);
     }
     x.current_a = so.current_a;
+    x.voltage_v = so.voltage_v;
     x.power_w = so.power_w;
     x.energy_wh = so.energy_wh;
     x.applied_a = so.applied_max_a;

@@ -16,6 +16,7 @@ class AlfenStationDevice final : public StationDevice {
   AlfenStationDevice(const StationLink& link, const ems::StationConfig& station, bool read_scn,
                      const ems::Clock& clock);
   StationSample poll() override;
+  StationSample poll_interleaved(const std::function<void()>& between) override;
   WriteOutcome write_current(int unit, double amps) override;
   WriteOutcome write_scn(const std::array<double, 3>& amps) override;
   WriteOutcome write_phases(int unit, int phases) override;

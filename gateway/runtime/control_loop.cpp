@@ -173,6 +173,7 @@ void ControlLoop::handle(Event event) {
                    on_reload(e);
                    step("reload");
                  },
+                 [this](ReloadRefusedEvent& e) { on_reload_refused(e); },
              },
              event);
 }
@@ -194,12 +195,40 @@ void ControlLoop::on_meter(MeterEvent& e) {
     bool ok = true;
     for (int p = 0; p < phases; ++p) ok = ok && r.current_a[static_cast<std::size_t>(p)].valid();
     if (!ok) {
-      std::lock_guard lock(state_mutex_);
-      ++stats_.meter_rejected;
+      {
+        std::lock_guard lock(state_mutex_);
+        ++stats_.meter_rejected;
+      }
+      grid_sample_rejected(r);
       return;
     }
+    // Valid per the driver, but impossible at this connection (the allocator's own bound).
+    const double bound = 4 * config_.site.grid_max_current_a + 10;
+    for (int p = 0; p < phases; ++p) {
+      const double a = *r.current_a[static_cast<std::size_t>(p)].value();
+      if (std::fabs(a) > bound) {
+        {
+          std::lock_guard lock(state_mutex_);
+          ++stats_.meter_rejected;
+        }
+        raise_or_update_fault("meter_rejected:grid",
+                              "grid meter reported " + format_amps(a) + " on L" + std::to_string(p + 1) +
+                                  ": implausible for a " + format_amps(config_.site.grid_max_current_a) +
+                                  " connection; sample rejected (every socket goes to its safe current if this "
+                                  "lasts " +
+                                  format_number(config_.site.meter_stale_after_s) + " s)");
+        return;
+      }
+    }
+    clear_fault("meter_rejected:grid");
     pending_grid_sample_ = now;
     follow_meter_interval(r);
+    grid_history_.push_back(r);
+    // Enough to cover the slowest station poll the alignment looks back to.
+    constexpr auto kGridHistory = std::chrono::seconds(10);
+    while (grid_history_.size() > 256 ||
+           (grid_history_.size() > 1 && r.mono - grid_history_.front().mono > kGridHistory))
+      grid_history_.pop_front();
   }
   meters_[e.role] = std::move(r);
 }
@@ -213,7 +242,7 @@ void ControlLoop::follow_meter_interval(const drivers::MeterReading& r) {
   if (want == config_.site.meter_stale_after_s) return;
   auto site = config_.site;
   site.meter_stale_after_s = want;
-  if (!allocator_.update_config(site).empty()) return;
+  if (!allocator_.update_config(conservative(site)).empty()) return;
   spdlog::info("grid meter sends every {} ms: stale after {} s", r.send_interval->count(), want);
   std::lock_guard lock(state_mutex_);
   config_.site.meter_stale_after_s = want;
@@ -256,7 +285,25 @@ bool ControlLoop::on_station(StationEvent& e) {
         clear_fault(code);
       was_valid = *so.validity_s > 0;
     }
+    for (const auto& f : e.sample.foreign) {
+      if (f.rewritten) ++st.foreign_setpoints;
+      const std::string where = f.unit == 0 ? "SCN budget" : "socket unit " + std::to_string(f.unit);
+      std::string seen;
+      if (f.seen_a) seen += "1210 reads " + format_amps(*f.seen_a);
+      if (f.applied_a) seen += std::string(seen.empty() ? "" : ", ") + "applied (1206) " + format_amps(*f.applied_a);
+      const auto code = "foreign_setpoint:" + name + ":" + std::to_string(f.unit);
+      const auto text = "station " + name + " " + where + ": " + seen + " where emsgw wrote " + format_amps(f.ours_a) +
+                        ": another Modbus master or a station override; " +
+                        (f.rewritten ? "emsgw's value rewritten" : "it persists after a rewrite");
+      raise_or_update_fault(code, text);
+      fault_seen_[code] = clock_.mono_now();
+    }
+    check_station_settings(e.station, e.sample);
     st.last_ok = e.sample;
+    ev_history_.emplace_back(e.sample.at, ev_per_phase());
+    while (ev_history_.size() > 1 && e.sample.at - ev_history_.front().first > std::chrono::seconds(10))
+      ev_history_.pop_front();
+    while (ev_history_.size() > 1024) ev_history_.pop_front();
   } else {
     if (st.online) {
       spdlog::warn("station {}: offline ({}); counted at its safe current until it answers", name, e.sample.error);
@@ -309,7 +356,7 @@ void ControlLoop::on_command(CommandEvent& e) {
   } else {
     if (std::holds_alternative<ems::Suspend>(e.command)) suspended_ = true;
     if (std::holds_alternative<ems::Resume>(e.command)) suspended_ = false;
-    if (const auto rejected = allocator_.update_config(site); !rejected.empty()) {
+    if (const auto rejected = allocator_.update_config(conservative(site)); !rejected.empty()) {
       reply.accepted = false;
       reply.issues = rejected;
       reply.message = "refused: " + what + ": " + rejected.front().rule;
@@ -320,6 +367,7 @@ void ControlLoop::on_command(CommandEvent& e) {
       reply.message = "accepted: " + what;
       spdlog::info("command: {}", what);
       ++stats_.commands_accepted;
+      station_settings_applied_.reset();
       push_decision_locked({clock_.wall_now(), -1, 0, 0, "command", what});
     }
   }
@@ -349,12 +397,17 @@ void ControlLoop::on_reload(ReloadEvent& e) {
     if (e.done) e.done({{"stations", "(changed)", "stations, sockets or meters changed: restart emsgw to apply them"}});
     return;
   }
-  if (const auto issues = allocator_.update_config(e.config.site); !issues.empty()) {
+  if (const auto issues = allocator_.update_config(conservative(e.config.site)); !issues.empty()) {
     spdlog::error("reload: refused ({}: {}); running configuration kept", issues.front().key, issues.front().rule);
+    raise_or_update_fault("reload_refused", "configuration reload from " + e.config.source +
+                                                " refused, the running configuration stays: " + issues.front().key +
+                                                " = " + issues.front().value + ": " + issues.front().rule);
     if (e.done) e.done(issues);
     return;
   }
   clear_fault("reload_needs_restart");
+  clear_fault("reload_refused");
+  station_settings_applied_.reset();
   spdlog::info("reload: configuration applied from {}", e.config.source);
   {
     std::lock_guard lock(state_mutex_);
@@ -426,9 +479,81 @@ ems::SiteSnapshot ControlLoop::snapshot(MonoTime now) const {
   return s;
 }
 
+std::array<double, 3> ControlLoop::ev_per_phase() const {
+  std::array<double, 3> sum{};
+  for (const auto& ref : sockets_) {
+    const auto& st = stations_[ref.station];
+    if (!st.last_ok) continue;
+    const auto it = std::find_if(st.last_ok->sockets.begin(), st.last_ok->sockets.end(),
+                                 [&](const SocketSample& x) { return x.unit == ref.unit && x.valid; });
+    if (it == st.last_ok->sockets.end()) continue;
+    const auto& mapping = config_.site.stations[ref.station].sockets[ref.index].phase_mapping;
+    for (std::size_t j = 0; j < mapping.count; ++j)
+      sum[ems::index(mapping.grid[j])] += std::max(0.0, it->current_a[j].value_or(0));
+  }
+  return sum;
+}
+
+void ControlLoop::align_grid_with_ev(ems::SiteSnapshot& s) const {
+  // Rule 1 of design.md §2 reads the non-EV load as grid current − EV currents. The two come from
+  // different devices at different times, and a meter's values lag its reading (it integrates and
+  // refreshes its registers on its own period), so the household must never be read as smaller
+  // than it is:
+  // - a station sample older than the grid reading still shows an EV that may have dropped since
+  //   (the meter no longer shows it, but it is still subtracted): take the highest grid reading
+  //   since the EV currents in use were read;
+  // - an EV rise the stations report may not be in the grid reading yet (subtracted, but not
+  //   measured): add back the part of the rise over the last kMeterLag the grid has not risen by.
+  if (!config_.site.meter_includes_chargers || grid_history_.empty() || !s.grid.valid) return;
+  constexpr auto kMeterLag = std::chrono::seconds(2);
+  const auto& newest = grid_history_.back();
+  const auto phases = std::min(static_cast<std::size_t>(config_.site.grid_phases), ems::kPhaseCount);
+  std::optional<MonoTime> ev_from;
+  for (const auto& ref : sockets_) {
+    const auto& st = stations_[ref.station];
+    if (!st.last_ok) continue;
+    const auto it = std::find_if(st.last_ok->sockets.begin(), st.last_ok->sockets.end(),
+                                 [&](const SocketSample& x) { return x.unit == ref.unit && x.valid; });
+    if (it == st.last_ok->sockets.end()) continue;
+    for (const auto& c : it->current_a)
+      if (c && *c > 0 && (!ev_from || st.last_ok->started < *ev_from)) ev_from = st.last_ok->started;
+  }
+  // The newest grid reading at or before `t` (the oldest kept when none is).
+  const auto at_or_before = [&](MonoTime t) {
+    std::size_t k = 0;
+    for (std::size_t i = 0; i < grid_history_.size(); ++i)
+      if (grid_history_[i].mono <= t) k = i;
+    return k;
+  };
+  const std::size_t first = ev_from ? at_or_before(*ev_from) : grid_history_.size() - 1;
+  const auto ev_now = ev_per_phase();
+  for (std::size_t p = 0; p < phases; ++p) {
+    double highest = s.grid.current[p].value();
+    for (std::size_t k = first; k < grid_history_.size(); ++k)
+      if (const auto v = grid_history_[k].current_a[p].value()) highest = std::max(highest, *v);
+    // The lowest EV total of the last kMeterLag, and when it was seen.
+    double lowest = ev_now[p];
+    std::optional<MonoTime> lowest_at;
+    for (const auto& [at, sum] : ev_history_)
+      if (s.now - at <= kMeterLag && sum[p] < lowest) {
+        lowest = sum[p];
+        lowest_at = at;
+      }
+    double unseen = 0;
+    if (lowest_at) {
+      const auto before = grid_history_[at_or_before(*lowest_at)].current_a[p].value();
+      const auto now_v = newest.current_a[p].value();
+      const double grid_rose = before && now_v ? std::max(0.0, *now_v - *before) : 0.0;
+      unseen = std::max(0.0, ev_now[p] - lowest - grid_rose);
+    }
+    s.grid.current[p] = Amps(highest + unseen);
+  }
+}
+
 void ControlLoop::step(std::string_view trigger) {
   const auto t0 = clock_.mono_now();
-  const auto snap = snapshot(t0);
+  auto snap = snapshot(t0);
+  align_grid_with_ev(snap);
   const auto alloc = allocator_.step(snap);
   actuate(alloc);
   if (trigger == "grid sample") check_wiring(snap);
@@ -556,6 +681,7 @@ std::shared_ptr<ems::SiteStatus> ControlLoop::build_status(const ems::Allocation
       ss.serial = last->serial;
       ss.max_current_a = last->station_max_a;
     }
+    ss.foreign_setpoints = stations_[i].foreign_setpoints;
     if (!ss.online && stations_[i].last) ss.fault = stations_[i].last->error;
     st->stations.push_back(std::move(ss));
   }
@@ -630,7 +756,7 @@ std::shared_ptr<ems::SiteStatus> ControlLoop::build_status(const ems::Allocation
   return st;
 }
 
-void ControlLoop::update_faults(const ems::Allocation& a, MonoTime, ems::SiteStatus& st) {
+void ControlLoop::update_faults(const ems::Allocation& a, MonoTime now, ems::SiteStatus& st) {
   if (a.is_degraded(ems::Degradation::MeterStale) || a.is_degraded(ems::Degradation::MeterImplausible)) {
     if (!faults_.contains("meter_stale")) {
       const bool never = !meters_.contains("grid");
@@ -658,6 +784,15 @@ void ControlLoop::update_faults(const ems::Allocation& a, MonoTime, ems::SiteSta
     if (!faults_.contains("pv_stale")) raise_fault("pv_stale", "PV reading stale: surplus-only charging stopped");
   } else {
     clear_fault("pv_stale");
+  }
+  // A foreign set-point is corrected at once; its fault stays visible for a minute after the last one.
+  for (auto it = fault_seen_.begin(); it != fault_seen_.end();) {
+    if (now - it->second > std::chrono::seconds(60)) {
+      clear_fault(it->first);
+      it = fault_seen_.erase(it);
+    } else {
+      ++it;
+    }
   }
   for (const auto& [code, f] : faults_) st.faults.push_back(f);
   for (const auto& f : st.faults)
@@ -692,6 +827,144 @@ void ControlLoop::check_wiring(const ems::SiteSnapshot& snap) {
     else
       clear_fault("wiring:" + std::to_string(ref.id));
   }
+}
+
+void ControlLoop::raise_or_update_fault(const std::string& code, const std::string& text) {
+  const auto it = faults_.find(code);
+  if (it == faults_.end()) {
+    raise_fault(code, text);
+  } else if (it->second.text != text) {
+    spdlog::warn("fault: {}", text);
+    it->second.text = text;
+  }
+}
+
+void ControlLoop::grid_sample_rejected(const drivers::MeterReading& r) {
+  std::string what;
+  for (int p = 0; p < config_.site.grid_phases; ++p) {
+    const auto& m = r.current_a[static_cast<std::size_t>(p)];
+    if (m.valid()) continue;
+    std::string why;
+    switch (m.why()) {
+      case drivers::Invalid::NotANumber: why = "NaN or infinity"; break;
+      case drivers::Invalid::OutOfRange: why = "a current out of range"; break;
+      case drivers::Invalid::Missing: why = "no current"; break;
+      default: why = "a rejected current (" + std::string(drivers::to_string(m.why())) + ")"; break;
+    }
+    what += (what.empty() ? "" : ", ") + why + " on L" + std::to_string(p + 1);
+  }
+  raise_or_update_fault("meter_rejected:grid", "grid meter reported " + what +
+                                                   ": sample rejected (every socket goes to its safe current if "
+                                                   "this lasts " +
+                                                   format_number(config_.site.meter_stale_after_s) + " s)");
+}
+
+void ControlLoop::on_reload_refused(const ReloadRefusedEvent& e) {
+  std::string text = "configuration reload from " + e.source + " refused, the running configuration stays";
+  if (!e.problems.empty()) text += ": " + e.problems.front();
+  if (e.problems.size() > 1) text += " (and " + std::to_string(e.problems.size() - 1) + " more)";
+  raise_or_update_fault("reload_refused", text);
+}
+
+void ControlLoop::check_station_settings(std::size_t station, const StationSample& sample) {
+  auto& st = stations_[station];
+  const auto& cfg = config_.site.stations[station];
+  bool changed = false;
+  for (const auto& so : sample.sockets) {
+    if (!so.valid) continue;
+    const auto it = std::find_if(cfg.sockets.begin(), cfg.sockets.end(),
+                                 [&](const ems::SocketConfig& c) { return c.unit == so.unit; });
+    if (it == cfg.sockets.end()) continue;
+    const auto j = static_cast<std::size_t>(it - cfg.sockets.begin());
+    const auto key = "station[" + std::to_string(station) + "].socket[" + std::to_string(j) + "].";
+    const auto base = "station_settings:" + cfg.name + ":" + std::to_string(so.unit);
+    if (so.safe_current_a) {
+      const double seen = *so.safe_current_a;
+      const auto prev = st.safe_current_a.find(so.unit);
+      if (prev == st.safe_current_a.end() || prev->second != seen) changed = true;
+      st.safe_current_a[so.unit] = seen;
+      if (std::fabs(seen - it->safe_current_a) > 0.05)
+        raise_or_update_fault(base + ":safe_current", "station " + cfg.name + " socket " + std::to_string(it->id) +
+                                                          ": the station's safe current (1212) is " +
+                                                          format_amps(seen) + ", the configuration says " + key +
+                                                          "safe_current_a = " + format_amps(it->safe_current_a) +
+                                                          "; emsgw counts the higher " +
+                                                          format_amps(std::max(seen, it->safe_current_a)));
+      else
+        clear_fault(base + ":safe_current");
+    }
+    // Live phases (voltage on 306/308/310) against the wiring in the file: a socket wired for
+    // three phases but configured for one loads grid phases emsgw does not count.
+    int live = 0;
+    bool known = true;
+    for (const auto& v : so.voltage_v) {
+      if (!v) known = false;
+      if (v && *v > 100) ++live;
+    }
+    if (known && live > 0) {
+      const int wired = it->phase_mapping.count;
+      if ((live >= 2 ? 3 : 1) != wired)
+        raise_or_update_fault(base + ":phases", "station " + cfg.name + " socket " + std::to_string(it->id) +
+                                                    ": the station has voltage on " + std::to_string(live) +
+                                                    " phase(s), the configuration says " + key + "phase_mapping = " +
+                                                    std::string(ems::to_string(it->phase_mapping)) + " (" +
+                                                    std::to_string(wired) + " phase(s))");
+      else
+        clear_fault(base + ":phases");
+    }
+  }
+  if (sample.station_max_a) {
+    const double seen = *sample.station_max_a;
+    if (!st.max_current_a || *st.max_current_a != seen) changed = true;
+    st.max_current_a = seen;
+    const auto code = "station_settings:" + cfg.name + ":max_current";
+    if (std::fabs(seen - cfg.max_current_a) > 0.05)
+      raise_or_update_fault(code, "station " + cfg.name + ": the station's maximum (1100) is " + format_amps(seen) +
+                                      ", the configuration says station[" + std::to_string(station) +
+                                      "].max_current_a = " + format_amps(cfg.max_current_a) +
+                                      "; emsgw uses the lower " + format_amps(std::min(seen, cfg.max_current_a)));
+    else
+      clear_fault(code);
+  }
+  if (changed) apply_station_settings();
+}
+
+ems::SiteConfig ControlLoop::conservative(const ems::SiteConfig& site) const {
+  auto out = site;
+  for (std::size_t i = 0; i < out.stations.size() && i < stations_.size(); ++i) {
+    auto& cfg = out.stations[i];
+    const auto& st = stations_[i];
+    // 1100 is the station's actual maximum; a station reporting 0 A is not trusted to mean more.
+    if (st.max_current_a && *st.max_current_a > 0) cfg.max_current_a = std::min(cfg.max_current_a, *st.max_current_a);
+    for (auto& so : cfg.sockets) {
+      if (const auto it = st.safe_current_a.find(so.unit); it != st.safe_current_a.end())
+        so.safe_current_a = std::max(so.safe_current_a, it->second);
+      so.max_current_a = std::min(so.max_current_a, cfg.max_current_a);
+    }
+  }
+  return out;
+}
+
+void ControlLoop::apply_station_settings() {
+  auto site = conservative(config_.site);
+  std::vector<double> signature;
+  for (const auto& st : site.stations) {
+    signature.push_back(st.max_current_a);
+    for (const auto& so : st.sockets) {
+      signature.push_back(so.safe_current_a);
+      signature.push_back(so.max_current_a);
+    }
+  }
+  if (station_settings_applied_ == signature) return;
+  station_settings_applied_ = signature;
+  if (const auto issues = allocator_.update_config(site); !issues.empty()) {
+    raise_or_update_fault("station_settings_unsafe",
+                          "the stations' own settings break the configuration's rules: " + issues.front().key + " = " +
+                              issues.front().value + ": " + issues.front().rule +
+                              "; emsgw keeps the configured values, correct the station or the file");
+    return;
+  }
+  clear_fault("station_settings_unsafe");
 }
 
 void ControlLoop::push_decision_locked(Decision d) {

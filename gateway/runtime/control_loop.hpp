@@ -51,7 +51,12 @@ struct ReloadEvent {
   /// Called on the control thread once the reload is applied (empty) or refused (the reasons).
   std::function<void(std::vector<ems::ConfigIssue>)> done;
 };
-using Event = std::variant<MeterEvent, StationEvent, WriteEvent, CommandEvent, ReloadEvent>;
+/// A configuration file that could not be loaded on reload (SIGHUP): the running one stays.
+struct ReloadRefusedEvent {
+  std::string source;
+  std::vector<std::string> problems;  ///< "file:line: key = value: rule"
+};
+using Event = std::variant<MeterEvent, StationEvent, WriteEvent, CommandEvent, ReloadEvent, ReloadRefusedEvent>;
 
 /// Where set-points go: the station workers in production, a recorder in tests.
 class Actuator {
@@ -144,6 +149,9 @@ class ControlLoop {
     std::optional<StationSample> last_ok;
     bool online = false;
     std::uint64_t not_accepted = 0;
+    std::uint64_t foreign_setpoints = 0;   ///< set-points found changed by someone else (rewritten)
+    std::map<int, double> safe_current_a;  ///< by unit: 1212 as the station reports it
+    std::optional<double> max_current_a;   ///< 1100 as the station reports it
     std::string fault;
   };
   struct SessionMemo {
@@ -158,12 +166,27 @@ class ControlLoop {
   void on_write(const WriteEvent& e);
   void on_command(CommandEvent& e);
   void on_reload(ReloadEvent& e);
+  void on_reload_refused(const ReloadRefusedEvent& e);
+  /// Names the phases and reasons of a rejected grid sample in a fault (design.md §2.2).
+  void grid_sample_rejected(const drivers::MeterReading& r);
+  /// Compares a station's own settings (1212 safe current, 1100 station maximum, live phases) with
+  /// the configuration: a mismatch is a fault naming both values.
+  void check_station_settings(std::size_t station, const StationSample& sample);
+  /// The site as the allocator must see it: the configuration made conservative with what the
+  /// stations report (the higher safe current, the lower station maximum; design.md §2.9).
+  [[nodiscard]] ems::SiteConfig conservative(const ems::SiteConfig& site) const;
+  /// Hands the conservative site to the allocator when it changed; faults when it is refused.
+  void apply_station_settings();
   ems::SiteSnapshot snapshot(ems::MonoTime now) const;
+  /// Grid currents per phase made conservative for the non-EV estimate (grid − EV currents).
+  void align_grid_with_ev(ems::SiteSnapshot& s) const;
   void actuate(const ems::Allocation& a);
   std::shared_ptr<ems::SiteStatus> build_status(const ems::Allocation& a, ems::MonoTime now);
   void update_faults(const ems::Allocation& a, ems::MonoTime now, ems::SiteStatus& st);
   void check_wiring(const ems::SiteSnapshot& snap);
   void raise_fault(const std::string& code, const std::string& text);
+  /// Raises the fault, or updates its text when it is raised already (logged when it changes).
+  void raise_or_update_fault(const std::string& code, const std::string& text);
   void clear_fault(const std::string& code);
   /// Appends a decision; the caller holds state_mutex_.
   void push_decision_locked(Decision d);
@@ -179,7 +202,18 @@ class ControlLoop {
   std::vector<StationState> stations_;
   std::map<std::string, drivers::MeterReading> meters_;  ///< newest valid reading per role
   std::map<std::string, ems::MonoTime> meter_seen_;      ///< when each role last answered
-  std::map<int, double> desired_;                        ///< socket id → amps handed over
+  /// Recent valid grid readings (oldest first), to align them with the EV currents' sample times.
+  std::deque<drivers::MeterReading> grid_history_;
+  /// Σ EV current per grid phase after each station sample (oldest first), for rises the grid
+  /// meter does not show yet.
+  std::deque<std::pair<ems::MonoTime, std::array<double, 3>>> ev_history_;
+  /// Σ EV current per grid phase from every station's newest sample.
+  [[nodiscard]] std::array<double, 3> ev_per_phase() const;
+  /// Faults that stay raised for a while after their last occurrence: code → last seen.
+  std::map<std::string, ems::MonoTime> fault_seen_;
+  /// The station-derived values last handed to the allocator (see conservative()).
+  std::optional<std::vector<double>> station_settings_applied_;
+  std::map<int, double> desired_;  ///< socket id → amps handed over
   std::map<int, SessionMemo> sessions_;
   std::optional<std::array<double, 3>> scn_desired_;
   std::optional<ems::MonoTime> pending_grid_sample_;  ///< receipt time of an unserved grid sample

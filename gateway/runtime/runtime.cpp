@@ -306,8 +306,13 @@ std::vector<ConfigError> Runtime::reload(const std::string& path) {
     loop_->post(ReloadEvent{std::move(cfg), {}});
     return {};
   } catch (const ConfigLoadError& e) {
-    for (const auto& err : e.errors()) spdlog::error("reload refused: {}", err.format());
+    std::vector<std::string> problems;
+    for (const auto& err : e.errors()) {
+      spdlog::error("reload refused: {}", err.format());
+      problems.push_back(err.format());
+    }
     spdlog::error("reload refused: the running configuration stays in force");
+    loop_->post(ReloadRefusedEvent{path, std::move(problems)});
     return e.errors();
   }
 }

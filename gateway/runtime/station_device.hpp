@@ -4,6 +4,7 @@
 // blocks on the network and runs only on the station's own worker thread.
 
 #include <array>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -19,6 +20,7 @@ struct SocketSample {
   std::string mode3;   ///< "A", "B1", "C2", … as reported
   ems::ConnectorState state = ems::ConnectorState::Unknown;
   std::array<std::optional<double>, 3> current_a;  ///< per station phase
+  std::array<std::optional<double>, 3> voltage_v;  ///< per station phase (306/308/310): which phases are live
   std::optional<double> power_w;
   std::optional<double> energy_wh;       ///< lifetime energy delivered (374)
   std::optional<double> applied_a;       ///< 1206
@@ -36,8 +38,23 @@ struct ScnSample {
   bool enabled = false;                                ///< 1431
 };
 
+/// A set-point in force that is not emsgw's (design.md §2.9): another Modbus master wrote 1210, or
+/// the station applies (1206) more than emsgw wrote. The worker rewrites emsgw's value at once.
+struct ForeignSetpoint {
+  int unit = 1;
+  double ours_a = 0;                ///< what emsgw last wrote and the station confirmed
+  std::optional<double> seen_a;     ///< 1210 as read
+  std::optional<double> applied_a;  ///< 1206 as read
+  /// False for a station override that persists although emsgw rewrote its value a moment ago
+  /// (rewriting again would not help; reported again to keep the fault up, not counted).
+  bool rewritten = true;
+};
+
 struct StationSample {
   ems::MonoTime at{};
+  /// When the poll began: the EV currents were read at or after this instant (for aligning them
+  /// with grid-meter samples).
+  ems::MonoTime started{};
   ems::WallTime wall{};
   bool ok = false;    ///< the station answered
   std::string error;  ///< why not, in words (with a hint where one helps)
@@ -45,6 +62,7 @@ struct StationSample {
   std::optional<double> station_max_a;  ///< 1100
   std::string platform, firmware, serial;
   std::optional<ScnSample> scn;
+  std::vector<ForeignSetpoint> foreign;  ///< filled by the station worker
 };
 
 struct WriteOutcome {
@@ -61,6 +79,13 @@ class StationDevice {
   virtual ~StationDevice() = default;
   /// Reads identification (first time), status and every socket; never throws.
   virtual StationSample poll() = 0;
+  /// The same, calling `between` after each read request so that urgent writes (cuts) go out on
+  /// the same connection without waiting for the whole poll (design.md §4: a poll never delays a
+  /// cut). The default reads in one go.
+  virtual StationSample poll_interleaved(const std::function<void()>& between) {
+    (void)between;
+    return poll();
+  }
   /// Writes a socket set-point (1210, FC16 FLOAT32) and confirms it by read-back.
   virtual WriteOutcome write_current(int unit, double amps) = 0;
   /// Writes the SCN per-phase limits (unit 200, 1417/1419/1421) and confirms them.

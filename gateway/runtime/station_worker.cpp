@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <vector>
 
 namespace emsgw::gateway {
@@ -9,6 +10,9 @@ namespace emsgw::gateway {
 namespace {
 using ems::Millis;
 using ems::MonoTime;
+
+// Read-back tolerance: the station stores FLOAT32 amps; anything further off is another value.
+constexpr double kSameAmpsA = 0.05;
 
 Millis seconds(double s) {
   return Millis(static_cast<Millis::rep>(s * 1000.0));
@@ -56,6 +60,7 @@ void StationWorker::set_desired(int unit, double amps, int phases) {
     s.desired_phases = phases;
     s.affirmed_at = clock_.mono_now();
     if (!changed) return;
+    s.sequence = ++next_sequence_;
   }
   wake_.notify_all();
 }
@@ -69,6 +74,7 @@ void StationWorker::set_desired_scn(const std::array<double, 3>& amps) {
     scn_slot_->desired = *std::min_element(amps.begin(), amps.end());
     scn_slot_->affirmed_at = clock_.mono_now();
     if (!changed) return;
+    scn_slot_->sequence = ++next_sequence_;
   }
   wake_.notify_all();
 }
@@ -139,7 +145,7 @@ void StationWorker::loop() {
 
 MonoTime StationWorker::run_once(MonoTime now) {
   do_writes(now);
-  if (now >= next_poll_) do_poll(now);
+  if (now >= next_poll_ && do_poll(now)) do_writes(clock_.mono_now());  // foreign set-points: rewrite at once
   std::lock_guard lock(mutex_);
   return next_due(clock_.mono_now());
 }
@@ -148,7 +154,7 @@ MonoTime StationWorker::next_due(MonoTime now) const {
   MonoTime next = next_poll_;
   for (const auto& [unit, s] : slots_) {
     if (!lease_ok(s, now)) continue;
-    if (!s.written || *s.written != *s.desired) next = std::min(next, std::max(now, s.retry_at));
+    if (!s.written || *s.written != *s.desired || s.rewrite) next = std::min(next, std::max(now, s.retry_at));
     if (s.written && s.validity_s) {
       const auto due = s.validity_at + seconds(*s.validity_s - effective_margin(s));
       next = std::min(next, std::max(due, s.retry_at));
@@ -167,8 +173,9 @@ void StationWorker::do_writes(MonoTime now) {
     if (final_pending_) finals = final_writes_;
     for (auto& [unit, s] : slots_) {
       if (!lease_ok(s, now) || now < s.retry_at) continue;
-      if (!s.written || *s.written != *s.desired)
-        plan.push_back({unit, *s.desired, 0, WriteKind::Change, (s.written && *s.desired < *s.written) ? 0 : 1});
+      if (!s.written || *s.written != *s.desired || s.rewrite)
+        plan.push_back(
+            {unit, *s.desired, 0, WriteKind::Change, (s.rewrite || (s.written && *s.desired < *s.written)) ? 0 : 1});
       else if (refresh_due(s, now))
         plan.push_back({unit, *s.desired, 0, WriteKind::Refresh, 2});
       // 1215 only while the socket is paused (the allocator pauses it first; alfen-modbus.md §4.6).
@@ -177,7 +184,7 @@ void StationWorker::do_writes(MonoTime now) {
         plan.push_back({unit, 0, s.desired_phases, WriteKind::Phases, 3});
     }
     if (scn_slot_ && lease_ok(*scn_slot_, now) && now >= scn_slot_->retry_at) {
-      if (!scn_slot_->written || scn_written_ != scn_desired_) {
+      if (!scn_slot_->written || scn_written_ != scn_desired_ || scn_slot_->rewrite) {
         scn_due = true;
       } else if (refresh_due(*scn_slot_, now)) {
         scn_due = true;
@@ -223,11 +230,21 @@ void StationWorker::do_writes(MonoTime now) {
       on_write_({index_, w.unit, WriteKind::Phases, static_cast<double>(w.phases), {}, out, now});
       continue;
     }
-    write_slot(w.unit, w.amps, w.kind, now);
+    write_slot(w.unit, w.kind, now);
   }
 }
 
-void StationWorker::write_slot(int unit, double amps, WriteKind kind, MonoTime now) {
+void StationWorker::write_slot(int unit, WriteKind kind, MonoTime now) {
+  // The newest desired value at the moment the write goes on the wire (not when it was planned).
+  double amps = 0;
+  std::uint64_t sequence = 0;
+  {
+    std::lock_guard lock(mutex_);
+    const auto it = slots_.find(unit);
+    if (it == slots_.end() || !lease_ok(it->second, clock_.mono_now())) return;
+    amps = *it->second.desired;
+    sequence = it->second.sequence;
+  }
   const auto out = device_->write_current(unit, amps);
   const auto done = clock_.mono_now();
   {
@@ -236,12 +253,17 @@ void StationWorker::write_slot(int unit, double amps, WriteKind kind, MonoTime n
     ++stats_.writes;
     if (kind == WriteKind::Refresh) ++stats_.refreshes;
     if (out.ok) {
-      s.written = amps;
-      s.written_at = done;
-      s.validity_s = out.validity_s;
-      s.validity_at = done;
-      if (out.accepted && out.validity_s && *out.validity_s > 0) s.full_validity_s = out.validity_s;
-      s.lapsed_reported = false;
+      // A write of an older sequence never replaces the record of a newer one.
+      if (sequence >= s.written_sequence) {
+        s.written = amps;
+        s.written_sequence = sequence;
+        s.written_at = done;
+        s.validity_s = out.validity_s;
+        s.validity_at = done;
+        if (out.accepted && out.validity_s && *out.validity_s > 0) s.full_validity_s = out.validity_s;
+        s.lapsed_reported = false;
+        s.rewrite = false;
+      }
       if (!out.accepted) ++stats_.not_accepted;
       // A refused set-point is retried at the normal pace, not in a tight loop.
       s.retry_at = out.accepted ? done : done + options_.retry_after * 4;
@@ -250,14 +272,37 @@ void StationWorker::write_slot(int unit, double amps, WriteKind kind, MonoTime n
       s.retry_at = done + options_.retry_after;
     }
   }
-  on_write_({index_, unit, kind, amps, {}, out, now});
+  on_write_({index_, unit, kind, amps, {}, out, now, sequence});
+}
+
+void StationWorker::write_cuts() {
+  std::vector<int> units;
+  bool scn = false;
+  const auto now = clock_.mono_now();
+  {
+    std::lock_guard lock(mutex_);
+    if (final_pending_) return;
+    for (const auto& [unit, s] : slots_)
+      if (lease_ok(s, now) && now >= s.retry_at && s.written && (*s.desired < *s.written || s.rewrite))
+        units.push_back(unit);
+    if (scn_slot_ && lease_ok(*scn_slot_, now) && now >= scn_slot_->retry_at && scn_slot_->written)
+      for (std::size_t p = 0; p < 3; ++p) scn = scn || scn_desired_[p] < scn_written_[p] || scn_slot_->rewrite;
+  }
+  if (scn) write_scn(WriteKind::Scn, now);
+  for (int unit : units) write_slot(unit, WriteKind::Change, now);
+  if (scn || !units.empty()) {
+    std::lock_guard lock(mutex_);
+    stats_.cuts_during_poll += units.size() + (scn ? 1 : 0);
+  }
 }
 
 void StationWorker::write_scn(WriteKind kind, MonoTime now) {
   std::array<double, 3> amps{};
+  std::uint64_t sequence = 0;
   {
     std::lock_guard lock(mutex_);
     amps = scn_desired_;
+    sequence = scn_slot_->sequence;
   }
   const auto out = device_->write_scn(amps);
   const auto done = clock_.mono_now();
@@ -267,12 +312,16 @@ void StationWorker::write_scn(WriteKind kind, MonoTime now) {
     ++stats_.writes;
     if (kind == WriteKind::ScnRefresh) ++stats_.refreshes;
     if (out.ok) {
-      scn_written_ = amps;
-      s.written = *std::min_element(amps.begin(), amps.end());
-      s.written_at = done;
-      s.validity_s = out.validity_s;
-      s.validity_at = done;
-      if (out.accepted && out.validity_s && *out.validity_s > 0) s.full_validity_s = out.validity_s;
+      if (sequence >= s.written_sequence) {
+        scn_written_ = amps;
+        s.written = *std::min_element(amps.begin(), amps.end());
+        s.written_sequence = sequence;
+        s.written_at = done;
+        s.validity_s = out.validity_s;
+        s.validity_at = done;
+        if (out.accepted && out.validity_s && *out.validity_s > 0) s.full_validity_s = out.validity_s;
+        s.rewrite = false;
+      }
       if (!out.accepted) ++stats_.not_accepted;
       s.retry_at = out.accepted ? done : done + options_.retry_after * 4;
     } else {
@@ -280,13 +329,16 @@ void StationWorker::write_scn(WriteKind kind, MonoTime now) {
       s.retry_at = done + options_.retry_after;
     }
   }
-  on_write_({index_, 0, kind, 0, amps, out, now});
+  on_write_({index_, 0, kind, 0, amps, out, now, sequence});
 }
 
-void StationWorker::do_poll(MonoTime now) {
-  auto sample = device_->poll();
+bool StationWorker::do_poll(MonoTime now) {
+  const auto started = clock_.mono_now();
+  auto sample = device_->poll_interleaved([this] { write_cuts(); });
   const auto done = clock_.mono_now();
   sample.at = done;
+  sample.started = started;
+  bool foreign = false;
   {
     std::lock_guard lock(mutex_);
     ++stats_.polls;
@@ -322,8 +374,55 @@ void StationWorker::do_poll(MonoTime now) {
         }
       }
     }
+    if (sample.ok) check_foreign(sample, started);
+    foreign = !sample.foreign.empty();
   }
   on_sample_(index_, std::move(sample));
+  return foreign;
+}
+
+void StationWorker::check_foreign(StationSample& sample, MonoTime poll_started) {
+  const auto done = sample.at;
+  for (const auto& so : sample.sockets) {
+    const auto it = slots_.find(so.unit);
+    if (it == slots_.end() || !so.valid) continue;
+    auto& s = it->second;
+    // Only a value emsgw still controls, in force (a lapse is a missed refresh, not a foreign
+    // write), and not written while this poll was under way (the read-back may predate the write).
+    if (!s.written || !lease_ok(s, done) || s.written_at >= poll_started) continue;
+    if (!so.validity_s || *so.validity_s <= 0) continue;
+    const double ours = *s.written;
+    const bool other_value = so.setpoint_a && std::fabs(*so.setpoint_a - ours) > kSameAmpsA;
+    const bool override =
+        so.applied_a && *so.applied_a > ours + kSameAmpsA && done - s.written_at >= options_.applied_settle;
+    if (!other_value && !override) continue;
+    if (!other_value) {
+      // 1210 is emsgw's but 1206 is higher: an override in the station. A rewrite cannot undo it;
+      // try again only after a while, and keep reporting it meanwhile.
+      if (s.override_rewritten_at && done - *s.override_rewritten_at < options_.override_backoff) {
+        sample.foreign.push_back({so.unit, ours, so.setpoint_a, so.applied_a, false});
+        continue;
+      }
+      s.override_rewritten_at = done;
+    }
+    ++stats_.foreign_setpoints;
+    s.rewrite = true;
+    s.retry_at = std::min(s.retry_at, done);
+    sample.foreign.push_back({so.unit, ours, so.setpoint_a, so.applied_a});
+  }
+  if (sample.scn && scn_slot_ && scn_slot_->written && lease_ok(*scn_slot_, done) &&
+      scn_slot_->written_at < poll_started) {
+    for (std::size_t p = 0; p < 3; ++p) {
+      const auto& seen = sample.scn->max_current_a[p];
+      const auto& left = sample.scn->validity_s[p];
+      if (!seen || !left || *left <= 0 || std::fabs(*seen - scn_written_[p]) <= kSameAmpsA) continue;
+      ++stats_.foreign_setpoints;
+      scn_slot_->rewrite = true;
+      scn_slot_->retry_at = std::min(scn_slot_->retry_at, done);
+      sample.foreign.push_back({0, scn_written_[p], seen, std::nullopt});
+      break;
+    }
+  }
 }
 
 }  // namespace emsgw::gateway

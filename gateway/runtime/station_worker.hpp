@@ -10,6 +10,17 @@
 //
 // Order (design.md §2.3): within one pass, decreases are written before increases; the control loop
 // decides when an increase may be handed over at all (the allocator's wait_for_confirmation).
+//
+// A poll never delays a cut: the poll is read block by block, and between two reads any pending
+// decrease is written on the same connection.
+//
+// Sequence: every new desired value gets a higher sequence number; a write sends the newest desired
+// value at the moment it goes on the wire, and a write of an older sequence never replaces the
+// record of a newer one, so a late write cannot override a newer set-point.
+//
+// Confirmation that acts (design.md §2.9): every poll compares the read-back with what emsgw wrote.
+// A set-point another master wrote (1210 differs) or a station override (1206 above emsgw's value)
+// is rewritten at once, counted, and reported with the sample (StationSample::foreign).
 
 #include <array>
 #include <atomic>
@@ -37,6 +48,7 @@ struct WriteReport {
   std::array<double, 3> scn_amps{};
   WriteOutcome outcome;
   ems::MonoTime at{};
+  std::uint64_t sequence = 0;  ///< of the desired value written
 };
 
 struct StationWorkerStats {
@@ -45,8 +57,10 @@ struct StationWorkerStats {
   std::uint64_t writes = 0;
   std::uint64_t write_failures = 0;
   std::uint64_t refreshes = 0;
-  std::uint64_t missed_refreshes = 0;  ///< a controlled set-point was seen expired (validity 0)
-  std::uint64_t not_accepted = 0;      ///< writes the station did not take
+  std::uint64_t missed_refreshes = 0;   ///< a controlled set-point was seen expired (validity 0)
+  std::uint64_t not_accepted = 0;       ///< writes the station did not take
+  std::uint64_t foreign_setpoints = 0;  ///< set-points found changed by someone else and rewritten
+  std::uint64_t cuts_during_poll = 0;   ///< decreases written between the reads of a poll
 };
 
 class StationWorker {
@@ -60,6 +74,11 @@ class StationWorker {
     double fallback_refresh_s = 10;
     /// Wait before retrying a failed write.
     ems::Millis retry_after{500};
+    /// 1206 above emsgw's value counts as an override only this long after emsgw's last write
+    /// (the station may take a moment to apply a cut; alfen-modbus.md §4.2).
+    ems::Millis applied_settle{2000};
+    /// A station override that survives a rewrite is rewritten again only after this long.
+    ems::Millis override_backoff{30000};
   };
   using SampleSink = std::function<void(std::size_t station, StationSample sample)>;
   using WriteSink = std::function<void(WriteReport report)>;
@@ -106,6 +125,10 @@ class StationWorker {
     ems::MonoTime written_at{};
     ems::MonoTime retry_at{};
     bool lapsed_reported = false;
+    std::uint64_t sequence = 0;                          ///< of the desired value
+    std::uint64_t written_sequence = 0;                  ///< of the value in `written`
+    bool rewrite = false;                                ///< the station was found running someone else's value
+    std::optional<ems::MonoTime> override_rewritten_at;  ///< last rewrite because of 1206 alone
   };
 
   void loop();
@@ -113,8 +136,13 @@ class StationWorker {
   [[nodiscard]] bool refresh_due(const Slot& s, ems::MonoTime now) const;
   [[nodiscard]] double effective_margin(const Slot& s) const;
   void do_writes(ems::MonoTime now);
-  void do_poll(ems::MonoTime now);
-  void write_slot(int unit, double amps, WriteKind kind, ems::MonoTime now);
+  /// Returns true when a foreign set-point was found (to be rewritten at once).
+  bool do_poll(ems::MonoTime now);
+  void write_slot(int unit, WriteKind kind, ems::MonoTime now);
+  /// Between the reads of a poll: writes every pending decrease.
+  void write_cuts();
+  /// Compares a poll's read-back with what was written; marks foreign set-points for rewriting.
+  void check_foreign(StationSample& sample, ems::MonoTime poll_started);
   void write_scn(WriteKind kind, ems::MonoTime now);
   ems::MonoTime next_due(ems::MonoTime now) const;
 
@@ -136,6 +164,7 @@ class StationWorker {
   bool final_pending_ = false;
   std::condition_variable final_cv_;
   ems::MonoTime next_poll_{};
+  std::uint64_t next_sequence_ = 0;
   StationWorkerStats stats_;
   std::atomic<bool> running_{false};
   std::thread thread_;

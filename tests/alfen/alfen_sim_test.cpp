@@ -377,6 +377,36 @@ TEST_F(SimTest, ControlPortDrivesTheStation) {
   EXPECT_TRUE(sim_.station().socket_state(2).ev_plugged);
 }
 
+// A second master (control port "write") takes 1210 over; a station override ("override") wins
+// in 1206 whatever 1210 says. The driver reads both back as they are.
+TEST_F(SimTest, AnotherMasterAndAStationOverrideShowInTheReadBack) {
+  auto cp = sim_.start_control(0);
+  ASSERT_TRUE(cp) << cp.error();
+  LibmodbusTcpTransport t(link_to(port_));
+  AlfenStation st(t, clock_);
+  sim_.command("plug 1 phases=3 max=32 min=6");
+  ASSERT_TRUE(st.write_setpoint(1, 8.0).accepted);
+  const auto out = talk(*cp, "write 1 16\nwrite 3 16\nwrite 1 -1\n");
+  EXPECT_NE(out.find("ok socket 1 set-point 16 A written by another master"), std::string::npos) << out;
+  EXPECT_NE(out.find("error usage: write SOCKET AMPS"), std::string::npos) << out;
+  auto r = st.poll();
+  EXPECT_EQ(r.socket[0].setpoint_a, 16.0);
+  EXPECT_EQ(r.socket[0].applied_max_a, 16.0);
+  EXPECT_EQ(r.socket[0].remaining_validity_s, 3.0);  // the other master's write restarted it
+  ASSERT_TRUE(st.write_setpoint(1, 8.0).accepted);
+  EXPECT_EQ(sim_.command("override 1 20"), "ok");
+  r = st.poll();
+  EXPECT_EQ(r.socket[0].setpoint_a, 8.0);
+  EXPECT_EQ(r.socket[0].applied_max_a, 20.0);
+  EXPECT_EQ(sim_.command("override 1 off"), "ok");
+  r = st.poll();
+  EXPECT_EQ(r.socket[0].applied_max_a, 8.0);
+  // 1212 as the station reports it follows "safe".
+  EXPECT_EQ(sim_.command("safe 1 10"), "ok");
+  r = st.poll();
+  EXPECT_EQ(r.socket[0].safe_current_a, 10.0);
+}
+
 TEST(SimScenario, TimedEventsRunOnSimulatedTime) {
   AlfenSimConfig cfg;
   cfg.time_scale = 50;  // fast-forward: 1 real second = 50 simulated seconds

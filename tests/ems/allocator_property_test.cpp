@@ -106,12 +106,19 @@ class Checker {
              it->second->state != ConnectorState::Unknown;
     };
     if (out.is_degraded(Degradation::MeterImplausible) || out.is_degraded(Degradation::MeterStale)) {
-      // design.md §2.4: every socket at its safe current (the validator proved those fit the grid).
+      // design.md §2.4, §2.9: every socket at most at its safe current (the validator proved those
+      // fit the grid), and never above what it was last told: losing the meter never raises.
       ++fail_safe_steps;
       for (const auto& [id, inf] : info_) {
         const auto* a = out.find(id);
-        if (!a || a->reason != Reason::FailSafe || a->current_a != static_cast<int>(inf.cfg->safe_current_a))
+        const int safe = static_cast<int>(inf.cfg->safe_current_a);
+        const auto prev = last_known_.find(id);
+        if (!a || a->reason != Reason::FailSafe || a->current_a < 0 || a->current_a > safe ||
+            (prev == last_known_.end() && a->current_a != safe))
           err << "socket " << id << " not at its safe current in fail-safe; ";
+        if (a && prev != last_known_.end() && a->current_a > prev->second)
+          err << "socket " << id << " raised from " << prev->second << " A to " << a->current_a
+              << " A by the fail-safe; ";
         // A silent station keeps counting at what it was last told before.
         if (a && fresh_and_known(id)) last_known_[id] = a->current_a;
       }
@@ -141,7 +148,8 @@ class Checker {
       if (fresh)
         for (std::size_t j = 0; j < map.count; ++j) non_ev[index(map.grid[j])] -= s->current[j].value();
       if (!fresh || s->state == ConnectorState::Unknown) {
-        const double r = std::max<double>(last_known_[id], inf.cfg->safe_current_a);
+        const auto known = last_known_.find(id);
+        const double r = std::max<double>(known == last_known_.end() ? 0 : known->second, inf.cfg->safe_current_a);
         for (std::size_t j = 0; j < map.count; ++j) reserved[index(map.grid[j])] += r;
         station_reserved[inf.station] += r;
         continue;

@@ -154,6 +154,48 @@ TEST(AllocatorSafety, StaleMeterSendsEverySocketToItsSafeCurrent) {
   EXPECT_TRUE(out.is_degraded(Degradation::MeterStale));
 }
 
+// §2.9 Losing the meter never raises a socket: right after an overload cut to 0 A, a meter loss
+// keeps the socket at 0 A (min(set-point, safe current)), not at its 8 A safe current.
+TEST(AllocatorSafety, MeterLossAfterAnOverloadCutKeepsTheSocketAtZeroNotItsSafeCurrent) {
+  auto site = site_cfg(
+      25, 1, {station_cfg("a", 32, {socket_cfg(1, 16, "L1", 8)}), station_cfg("b", 32, {socket_cfg(2, 16, "L1", 6)})});
+  Allocator alloc(site);
+  auto out = alloc.step(snapshot_at(0, {2, 0, 0}, {ev(1, {0, 0, 0}, 1), ev(2, {0, 0, 0}, 1)}));
+  ASSERT_GT(current_of(out, 1), 8);
+  // The household takes 22 A of 24: nothing left for either car (6 A minimum): both cut to 0 A.
+  out = alloc.step(snapshot_at(1, {22 + 11 + 11, 0, 0}, {ev(1, {11, 0, 0}, 1), ev(2, {11, 0, 0}, 1)}));
+  ASSERT_EQ(current_of(out, 1), 0);
+  ASSERT_EQ(current_of(out, 2), 0);
+  auto lost = snapshot_at(2, {0, 0, 0}, {ev(1, {11, 0, 0}, 1), ev(2, {11, 0, 0}, 1)});
+  lost.grid.valid = false;
+  out = alloc.step(lost);
+  EXPECT_EQ(reason_of(out, 1), Reason::FailSafe);
+  EXPECT_EQ(current_of(out, 1), 0) << "a meter loss raised the socket from 0 A to its safe current";
+  EXPECT_EQ(current_of(out, 2), 0);
+  // Still lost seconds later: still 0 A.
+  lost.now = at_s(10);
+  out = alloc.step(lost);
+  EXPECT_EQ(current_of(out, 1), 0);
+  EXPECT_EQ(current_of(out, 2), 0);
+}
+
+// §2.9 A socket above its safe current goes down to it on a meter loss; one below stays below.
+TEST(AllocatorSafety, MeterLossTakesEverySocketToTheLowerOfItsSetPointAndItsSafeCurrent) {
+  auto site = site_cfg(
+      25, 1, {station_cfg("a", 32, {socket_cfg(1, 16, "L1", 10)}), station_cfg("b", 32, {socket_cfg(2, 16, "L1", 6)})});
+  Allocator alloc(site);
+  // 10 A household of a 24 A budget: 7 A each, below socket 1's 10 A safe current, above socket 2's 6 A.
+  auto out = alloc.step(snapshot_at(0, {10, 0, 0}, {ev(1, {0, 0, 0}, 1), ev(2, {0, 0, 0}, 1)}));
+  ASSERT_EQ(current_of(out, 1), 7);
+  ASSERT_EQ(current_of(out, 2), 7);
+  auto lost = snapshot_at(1, {0, 0, 0}, {ev(1, {7, 0, 0}, 1), ev(2, {7, 0, 0}, 1)});
+  lost.grid.measured_at = at_s(1 - site.meter_stale_after_s - 1);
+  out = alloc.step(lost);
+  EXPECT_EQ(reason_of(out, 1), Reason::FailSafe);
+  EXPECT_EQ(current_of(out, 1), 7) << "raised to its safe current by a meter loss";
+  EXPECT_EQ(current_of(out, 2), 6);
+}
+
 // §2.4 A stale PV reading stops surplus-only charging; minpv keeps its minimum, now is untouched.
 TEST(AllocatorSafety, StalePvStopsSurplusOnlyCharging) {
   auto site = site_cfg(40, 1,

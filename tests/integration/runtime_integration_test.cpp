@@ -59,13 +59,17 @@ TEST(RuntimeIntegration, AGridMeterThatDiesPutsEverySocketOnItsSafeCurrentWithin
   SiteRig rig(o);
   rig.site->station(0).station().plug(1, ev(3, 16, 6));
   ASSERT_GE(rig.wait_for([&] { return rig.socket(0, 1).setpoint_valid && rig.socket(0, 1).setpoint_a > 6; }, 30), 0);
+  ASSERT_EQ(rig.socket(0, 2).setpoint_a, 0) << "no vehicle, no current";
+  ASSERT_EQ(rig.socket(1, 1).setpoint_a, 0) << "no vehicle, no current";
   rig.site->set_meter_silent(true);
+  // Each socket goes to min(its set-point, its safe current) (design.md §2.9): the charging one to
+  // its 6 A safe current, the empty ones stay at 0 A (losing the meter never raises a socket).
   const double took = rig.wait_for(
       [&] {
-        return rig.socket(0, 1).setpoint_a == 6 && rig.socket(0, 2).setpoint_a == 6 && rig.socket(1, 1).setpoint_a == 6;
+        return rig.socket(0, 1).setpoint_a == 6 && rig.socket(0, 2).setpoint_a == 0 && rig.socket(1, 1).setpoint_a == 0;
       },
       20);
-  ASSERT_GE(took, 0) << "sockets never went to their safe current\n" << rig.describe();
+  ASSERT_GE(took, 0) << "sockets never went to min(set-point, safe current)\n" << rig.describe();
   EXPECT_LE(took, 5.0 + 1.5) << "meter_stale_after_s = 5";
   const auto st = rig.runtime->loop().status();
   EXPECT_TRUE(st->degraded);

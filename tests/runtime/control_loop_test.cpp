@@ -253,3 +253,178 @@ TEST(ControlLoop, KeepsAtMostTenThousandUndrainedDecisionsAndTheNewestOnes) {
 }
 }  // namespace
 }  // namespace emsgw::gateway
+
+// Meter loss, rejected readings and refused reloads as faults with names, samples aligned in time,
+// stations checked against the file (design.md §2.1, §2.2, §2.9).
+namespace emsgw::gateway {
+namespace {
+
+const ems::Fault* fault_named(const ems::SiteStatus& st, const std::string& code) {
+  for (const auto& f : st.faults)
+    if (f.code == code) return &f;
+  return nullptr;
+}
+
+TEST(ControlLoop, MeterLostRightAfterAnOverloadCutLeavesTheSocketsAtZeroNotTheirSafeCurrent) {
+  LoopRig rig;
+  rig.station.plug(1, ems::ConnectorState::Charging, "C2", {10, 10, 10});
+  rig.station.plug(2, ems::ConnectorState::Charging, "C2", {10, 10, 10});
+  rig.poll_station();
+  rig.grid({22, 22, 22});
+  rig.advance(30, true, {22, 22, 22});
+  ASSERT_GT(rig.desired(1), 6);
+  // The household takes 22 A of the 24 A budget on every phase: both cars are cut to 0 A.
+  rig.grid({42, 42, 42});
+  ASSERT_EQ(rig.desired(1), 0);
+  ASSERT_EQ(rig.desired(2), 0);
+  // Then the meter falls silent: fail-safe, and still 0 A (design.md §2.9), for as long as it lasts.
+  for (int i = 0; i < 20; ++i) {
+    rig.advance(1);
+    EXPECT_EQ(rig.desired(1), 0) << "after " << i + 1 << " s without meter";
+    EXPECT_EQ(rig.desired(2), 0) << "after " << i + 1 << " s without meter";
+  }
+  EXPECT_EQ(rig.loop->status()->sockets[0].reason, "fail-safe");
+}
+
+TEST(ControlLoop, ARejectedGridValueIsAFaultNamingPhaseAndReasonAtOnce) {
+  LoopRig rig;
+  rig.poll_station();
+  rig.grid({10, 10, 10});
+  drivers::MeterReading bad;
+  bad.current_a[0] = drivers::Measurement::of(10);
+  bad.current_a[1] = drivers::Measurement::invalid(drivers::Invalid::NotANumber);
+  bad.current_a[2] = drivers::Measurement::of(10);
+  bad.mono = rig.clock.mono_now();
+  rig.loop->handle(MeterEvent{"grid", bad});
+  auto st = rig.loop->status();
+  const auto* f = fault_named(*st, "meter_rejected:grid");
+  ASSERT_NE(f, nullptr) << "no fault right after the rejected sample";
+  EXPECT_THAT(f->text, HasSubstr("grid meter reported NaN or infinity on L2"));
+  EXPECT_EQ(fault_named(*st, "meter_stale"), nullptr) << "the meter is not stale yet";
+  rig.grid({10, 10, 10});
+  EXPECT_EQ(fault_named(*rig.loop->status(), "meter_rejected:grid"), nullptr) << "a valid sample clears it";
+
+  // A value the driver passes but no connection of this size can carry: named with its value.
+  rig.grid({1e9, 10, 10});
+  st = rig.loop->status();
+  f = fault_named(*st, "meter_rejected:grid");
+  ASSERT_NE(f, nullptr);
+  EXPECT_THAT(f->text, HasSubstr("grid meter reported 1e+09 A on L1"));
+  EXPECT_EQ(rig.loop->stats().meter_rejected, 2u);
+  EXPECT_EQ(st->grid.current_a[0], 10.0) << "the rejected value never enters the model";
+}
+
+TEST(ControlLoop, ARefusedReloadIsAFaultUntilAReloadSucceeds) {
+  LoopRig rig;
+  rig.poll_station();
+  rig.grid({5, 5, 5});
+  rig.loop->handle(ReloadRefusedEvent{"site.toml", {"site.toml:3: site.grid_max_current_a = -1: must be > 0"}});
+  rig.loop->step("timer");
+  const auto* f = fault_named(*rig.loop->status(), "reload_refused");
+  ASSERT_NE(f, nullptr);
+  EXPECT_THAT(f->text, HasSubstr("site.toml:3: site.grid_max_current_a = -1: must be > 0"));
+  EXPECT_THAT(f->text, HasSubstr("running configuration stays"));
+  auto cfg = example_config();
+  rig.loop->handle(ReloadEvent{cfg, {}});
+  EXPECT_EQ(fault_named(*rig.loop->status(), "reload_refused"), nullptr);
+}
+
+// A station sample read before the grid sample still shows an EV the meter no longer sees: its
+// current must not be subtracted from the newer meter reading (the household would look 10 A
+// smaller on every phase and the other socket would be raised into an overload).
+TEST(ControlLoop, AnEvThatDroppedAfterTheStationSampleDoesNotHideHouseholdLoad) {
+  LoopRig rig;
+  rig.station.plug(1, ems::ConnectorState::Charging, "C2", {9, 9, 9});
+  rig.station.plug(2, ems::ConnectorState::Charging, "C2", {9, 9, 9});
+  rig.poll_station();
+  rig.grid({23, 23, 23});  // household 5 A + 2 × 9 A
+  rig.advance(30, true, {23, 23, 23});
+  ASSERT_LE(rig.desired(1) + rig.desired(2), 19);
+  // The station is polled; 100 ms later socket 1's car stops on its own (full). The meter sees it
+  // at once; the station's next sample is 400 ms away.
+  rig.clock.advance(Millis(1000));
+  rig.poll_station();
+  rig.clock.advance(Millis(100));
+  rig.grid({23, 23, 23});
+  rig.clock.advance(Millis(150));
+  rig.grid({14, 14, 14});  // 5 A household + 9 A of socket 2
+  // The household is still 5 A: sockets 1 and 2 together may have at most 24 − 5 = 19 A.
+  EXPECT_LE(rig.desired(1) + rig.desired(2), 19) << "the non-EV load was underestimated";
+  rig.loop->step("timer");
+  EXPECT_LE(rig.desired(1) + rig.desired(2), 19) << "the non-EV load was underestimated";
+}
+
+TEST(ControlLoop, AStationSafeCurrentAboveTheFileIsAFaultAndCountedAtTheHigherValue) {
+  LoopRig rig;
+  rig.station.set_safe_current(10);  // the file says 6 A
+  rig.poll_station();
+  rig.grid({5, 5, 5});
+  const auto st = rig.loop->status();
+  const auto* f = fault_named(*st, "station_settings:carport:1:safe_current");
+  ASSERT_NE(f, nullptr);
+  EXPECT_THAT(f->text, HasSubstr("safe current (1212) is 10 A"));
+  EXPECT_THAT(f->text, HasSubstr("station[0].socket[0].safe_current_a = 6 A"));
+  // A silent station is reserved for at the higher safe current: 10 A, not 6 A, per socket.
+  rig.station.set_online(false);
+  rig.advance(12, true, {5, 5, 5});
+  EXPECT_DOUBLE_EQ(rig.loop->status()->stations[0].online ? 0 : 1, 1);
+  EXPECT_EQ(rig.desired(1), 10) << "offered the station's safe current, as it falls back to it";
+}
+
+}  // namespace
+}  // namespace emsgw::gateway
+
+namespace emsgw::gateway {
+namespace {
+
+// A station sample newer than the grid reading shows an EV's rise the meter has not seen yet: the
+// rise must not be subtracted from a reading that does not contain it.
+TEST(ControlLoop, AnEvRiseTheMeterHasNotSeenYetDoesNotHideHouseholdLoad) {
+  LoopRig rig;
+  rig.station.plug(1, ems::ConnectorState::Charging, "C2", {5, 5, 5});
+  rig.station.plug(2, ems::ConnectorState::Charging, "C2", {9, 9, 9});
+  rig.poll_station();
+  rig.grid({19, 19, 19});  // household 5 A + 5 A + 9 A
+  rig.advance(30, true, {19, 19, 19});
+  rig.clock.advance(Millis(1000));
+  rig.grid({19, 19, 19});
+  rig.clock.advance(Millis(200));
+  rig.station.plug(1, ems::ConnectorState::Charging, "C2", {9, 9, 9});  // socket 1's car rises by 4 A
+  rig.poll_station();                                                   // seen by the station first
+  rig.loop->step("timer");
+  EXPECT_LE(rig.desired(1) + rig.desired(2), 19) << "the non-EV load was underestimated";
+  // The meter then shows the rise: counted once, not twice (no cut below the 19 A that fit).
+  rig.clock.advance(Millis(100));
+  rig.grid({23, 23, 23});
+  rig.loop->step("timer");
+  EXPECT_LE(rig.desired(1) + rig.desired(2), 19);
+  EXPECT_GE(rig.desired(1) + rig.desired(2), 18) << "the rise was counted twice";
+}
+
+}  // namespace
+}  // namespace emsgw::gateway
+
+namespace emsgw::gateway {
+namespace {
+
+// A meter's values lag its readings: a newer grid reading may still not contain an EV rise the
+// station has reported. The rise counts until the grid shows it, whatever the timestamps say.
+TEST(ControlLoop, AnEvRiseALaggingMeterDoesNotShowYetIsNotSubtractedFromIt) {
+  LoopRig rig;
+  rig.station.plug(1, ems::ConnectorState::Charging, "C2", {5, 5, 5});
+  rig.station.plug(2, ems::ConnectorState::Charging, "C2", {9, 9, 9});
+  rig.poll_station();
+  rig.grid({19, 19, 19});  // household 5 A + 5 A + 9 A
+  rig.advance(30, true, {19, 19, 19});
+  rig.clock.advance(Millis(500));
+  rig.station.plug(1, ems::ConnectorState::Charging, "C2", {9, 9, 9});  // socket 1's car rises by 4 A
+  rig.poll_station();
+  for (int i = 0; i < 3; ++i) {  // newer readings, still without the rise
+    rig.clock.advance(Millis(250));
+    rig.grid({19, 19, 19});
+    EXPECT_LE(rig.desired(1) + rig.desired(2), 19) << "reading " << i << ": the non-EV load was underestimated";
+  }
+}
+
+}  // namespace
+}  // namespace emsgw::gateway

@@ -1,10 +1,13 @@
 #pragma once
 // A scripted Alfen station for runtime tests: it keeps per-socket set-points with a validity
 // countdown on the test's manual clock, falls back to the safe current when it lapses, and
-// records every write in order.
+// records every write in order. Scripting: a second master's write (foreign_write), a station
+// override (set_override), and a slow poll read in several requests on a manual clock (set_slow).
 
+#include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <vector>
 
 #include "ems/time.hpp"
@@ -30,6 +33,7 @@ class FakeStationDevice : public gateway::StationDevice {
     std::lock_guard lock(mutex_);
     gateway::StationSample s;
     s.at = clock_.mono_now();
+    s.started = s.at;
     s.ok = online_;
     if (!online_) {
       s.error = "no answer";
@@ -47,7 +51,7 @@ class FakeStationDevice : public gateway::StationDevice {
       const double left = remaining(so);
       x.validity_s = left;
       x.setpoint_a = left > 0 ? so.setpoint : safe_a_;
-      x.applied_a = x.setpoint_a;
+      x.applied_a = so.override_a ? so.override_a : x.setpoint_a;
       x.safe_current_a = safe_a_;
       x.accounted = true;
       x.phases = so.phases;
@@ -58,7 +62,21 @@ class FakeStationDevice : public gateway::StationDevice {
     return s;
   }
 
+  /// A slow station: the poll is `reads` requests of `per_read` each on `clock`; `on_read(i)` runs
+  /// after read i (the control loop acting meanwhile), then the worker's `between`.
+  gateway::StationSample poll_interleaved(const std::function<void()>& between) override {
+    if (slow_clock_ == nullptr) return poll();
+    for (int i = 0; i + 1 < slow_reads_; ++i) {
+      slow_clock_->advance(slow_per_read_);
+      if (on_read_) on_read_(i);
+      between();
+    }
+    slow_clock_->advance(slow_per_read_);
+    return poll();
+  }
+
   gateway::WriteOutcome write_current(int unit, double amps) override {
+    if (on_write_) on_write_(unit, amps);
     std::lock_guard lock(mutex_);
     writes_.push_back({unit, amps, clock_.mono_now()});
     gateway::WriteOutcome out;
@@ -126,6 +144,30 @@ class FakeStationDevice : public gateway::StationDevice {
     so.mode3 = std::move(mode3);
     so.current = current;
   }
+  /// Another Modbus master writes 1210 (its validity restarts).
+  void foreign_write(int unit, double amps) {
+    std::lock_guard lock(mutex_);
+    auto& so = sockets_[unit];
+    so.setpoint = amps;
+    so.written_at = clock_.mono_now();
+  }
+  /// A station override: 1206 reads `amps` whatever 1210 says (nullopt: none).
+  void set_override(int unit, std::optional<double> amps) {
+    std::lock_guard lock(mutex_);
+    sockets_[unit].override_a = amps;
+  }
+  void set_safe_current(double amps) {
+    std::lock_guard lock(mutex_);
+    safe_a_ = amps;
+  }
+  void set_slow(ems::ManualClock* clock, ems::Millis per_read, int reads, std::function<void(int)> on_read = {}) {
+    slow_clock_ = clock;
+    slow_per_read_ = per_read;
+    slow_reads_ = reads;
+    on_read_ = std::move(on_read);
+  }
+  /// Runs before each set-point write reaches the station (the control loop acting meanwhile).
+  void on_write(std::function<void(int unit, double amps)> hook) { on_write_ = std::move(hook); }
   [[nodiscard]] std::vector<Write> writes() const {
     std::lock_guard lock(mutex_);
     return writes_;
@@ -150,6 +192,7 @@ class FakeStationDevice : public gateway::StationDevice {
     std::array<double, 3> current{};
     double energy_wh = 1000;
     int phases = 3;
+    std::optional<double> override_a;
   };
   [[nodiscard]] double remaining(const Socket& so) const {
     if (so.written_at == ems::MonoTime{}) return 0;
@@ -167,6 +210,11 @@ class FakeStationDevice : public gateway::StationDevice {
   bool online_ = true;
   bool accept_ = true;
   int fail_writes_ = 0;
+  ems::ManualClock* slow_clock_ = nullptr;
+  ems::Millis slow_per_read_{0};
+  int slow_reads_ = 1;
+  std::function<void(int)> on_read_;
+  std::function<void(int, double)> on_write_;
 };
 
 }  // namespace emsgw::test

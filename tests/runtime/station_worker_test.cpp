@@ -219,3 +219,119 @@ TEST(StationWorker, AShortStationValidityIsRefreshedAtHalfItsLengthNotOnEveryPas
 }
 }  // namespace
 }  // namespace emsgw::gateway
+
+// Confirmation that acts, cuts that never wait for a poll, and the write sequence (design.md §2.9,
+// §4 "a poll must never delay a cut").
+namespace emsgw::gateway {
+namespace {
+
+TEST(StationWorker, ASetPointAnotherMasterWroteIsRewrittenInThePollThatSeesItAndReported) {
+  StationWorker::Options o;
+  o.poll_interval = Millis(500);
+  WorkerRig rig(60, o);
+  rig.worker->set_desired(1, 8, 3);
+  rig.run_for(Millis(2000), Millis(100), true);
+  ASSERT_EQ(rig.device->writes().back().amps, 8);
+  const auto writes_before = rig.device->writes().size();
+  rig.device->foreign_write(1, 16);
+  const auto at = rig.clock.mono_now();
+  rig.run_for(Millis(600), Millis(100), true);  // one poll period
+  const auto w = rig.device->writes();
+  ASSERT_GT(w.size(), writes_before) << "the foreign set-point was not rewritten";
+  EXPECT_EQ(w[writes_before].amps, 8);
+  EXPECT_LE(w[writes_before].at - at, Millis(500)) << "rewritten in the poll that saw it";
+  ASSERT_FALSE(rig.samples.empty());
+  bool reported = false;
+  for (const auto& s : rig.samples)
+    for (const auto& f : s.foreign) {
+      reported = true;
+      EXPECT_EQ(f.unit, 1);
+      EXPECT_EQ(f.ours_a, 8);
+      EXPECT_EQ(f.seen_a, 16.0);
+    }
+  EXPECT_TRUE(reported);
+  EXPECT_EQ(rig.worker->stats().foreign_setpoints, 1u);
+  // Once corrected, the next polls find nothing foreign.
+  rig.samples.clear();
+  rig.run_for(Millis(3000), Millis(100), true);
+  for (const auto& s : rig.samples) EXPECT_TRUE(s.foreign.empty());
+  EXPECT_EQ(rig.worker->stats().foreign_setpoints, 1u);
+}
+
+TEST(StationWorker, AStationOverrideAbove1206IsSeenOnlyAfterTheStationHadTimeToApplyTheWrite) {
+  StationWorker::Options o;
+  o.poll_interval = Millis(500);
+  o.applied_settle = Millis(2000);
+  WorkerRig rig(60, o);
+  rig.device->set_override(1, 16);
+  rig.worker->set_desired(1, 8, 3);
+  rig.run_for(Millis(1500), Millis(100), true);
+  EXPECT_EQ(rig.worker->stats().foreign_setpoints, 0u) << "1206 right after a write is not yet evidence";
+  rig.run_for(Millis(1500), Millis(100), true);
+  EXPECT_GE(rig.worker->stats().foreign_setpoints, 1u);
+  bool reported = false;
+  for (const auto& s : rig.samples)
+    for (const auto& f : s.foreign) reported = reported || (f.applied_a == 16.0 && f.ours_a == 8);
+  EXPECT_TRUE(reported);
+}
+
+TEST(StationWorker, ACutIsWrittenBetweenTheReadsOfASlowPollNotAfterIt) {
+  StationWorker::Options o;
+  o.poll_interval = Millis(1000);
+  WorkerRig rig(60, o);
+  rig.worker->set_desired(1, 16, 3);
+  rig.worker->set_desired(2, 16, 3);
+  rig.worker->run_once(rig.clock.mono_now());  // writes, then a quick poll
+  rig.clock.advance(Millis(1000));
+  // Now every read takes 800 ms and a poll is 5 reads (4 s); the control loop cuts socket 2 during
+  // the first read.
+  ems::MonoTime cut_at{};
+  rig.device->set_slow(&rig.clock, Millis(800), 5, [&](int read) {
+    if (read != 0) return;
+    cut_at = rig.clock.mono_now();
+    rig.worker->set_desired(2, 0, 3);
+  });
+  rig.worker->run_once(rig.clock.mono_now());
+  const auto poll_done = rig.clock.mono_now();
+  const auto w = rig.device->writes();
+  ASSERT_EQ(w.back().unit, 2);
+  ASSERT_EQ(w.back().amps, 0);
+  EXPECT_EQ(w.back().at, cut_at) << "the cut waited for a read";
+  EXPECT_LT(w.back().at, poll_done) << "the cut waited for the whole poll";
+  EXPECT_EQ(rig.worker->stats().cuts_during_poll, 1u);
+}
+
+TEST(StationWorker, AWriteSendsTheNewestValueAndALateOneNeverReplacesANewerRecord) {
+  WorkerRig rig(60);
+  rig.worker->set_desired(1, 16, 3);
+  rig.worker->run_once(rig.clock.mono_now());
+  // While the 10 A write is on its way, the control loop already wants 6 A.
+  bool once = false;
+  rig.device->on_write([&](int, double amps) {
+    if (amps == 10 && !once) {
+      once = true;
+      rig.worker->set_desired(1, 6, 3);
+    }
+  });
+  rig.worker->set_desired(1, 10, 3);
+  rig.clock.advance(Millis(100));
+  rig.worker->run_once(rig.clock.mono_now());
+  rig.clock.advance(Millis(100));
+  rig.worker->run_once(rig.clock.mono_now());
+  const auto w = rig.device->writes();
+  ASSERT_GE(w.size(), 3u);
+  EXPECT_EQ(w.back().amps, 6) << "the newest set-point must be the last one written";
+  std::uint64_t last = 0;
+  for (const auto& r : rig.reports) {
+    EXPECT_GT(r.sequence, last) << "writes must go out in the order of their sequence";
+    last = r.sequence;
+  }
+  // Nothing further to write: the record is the newest value.
+  const auto n = w.size();
+  rig.clock.advance(Millis(100));
+  rig.worker->run_once(rig.clock.mono_now());
+  EXPECT_EQ(rig.device->writes().size(), n);
+}
+
+}  // namespace
+}  // namespace emsgw::gateway

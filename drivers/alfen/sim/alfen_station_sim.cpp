@@ -135,7 +135,7 @@ void AlfenStationSim::update_locked() {
   for (int i = 0; i < cfg_.sockets; ++i) {
     auto& s = sockets_[static_cast<std::size_t>(i)];
     const auto& sc = cfg_.socket[static_cast<std::size_t>(i)];
-    double limit = setpoint_valid_locked(s, now) ? *s.setpoint_a : sc.safe_current_a;
+    double limit = s.override_a ? *s.override_a : setpoint_valid_locked(s, now) ? *s.setpoint_a : sc.safe_current_a;
     limit = std::min({limit, sc.max_current_a, std::max(0.0, station_left)});
     if (cfg_.scn_mode) {
       for (std::size_t p = 0; p < 3; ++p) {
@@ -600,6 +600,32 @@ std::string AlfenStationSim::command_locked(const std::string& line) {
     cfg_.socket[static_cast<std::size_t>(*s - 1)].safe_current_a = *v;
     return "ok";
   }
+  if (cmd == "write") {
+    // Another Modbus master writes 1210 (§1: a station takes up to two masters).
+    const auto s = socket_arg(1);
+    const auto v = number_arg(2);
+    if (!s || !v || *v < 0 || *v > 1000) return bad + "write SOCKET AMPS";
+    auto& sock = sockets_[static_cast<std::size_t>(*s - 1)];
+    sock.setpoint_a = *v;
+    sock.deadline = now_locked() +
+                    std::chrono::duration_cast<ems::MonoTime::duration>(std::chrono::duration<double>(cfg_.validity_s));
+    sock.written = true;
+    return "ok socket " + std::to_string(*s) + " set-point " + fmt(*v) + " A written by another master";
+  }
+  if (cmd == "override") {
+    // A station override (app, back office): applied (1206) regardless of the EMS set-point.
+    const auto s = socket_arg(1);
+    if (!s || w.size() < 3) return bad + "override SOCKET AMPS|off";
+    auto& o = sockets_[static_cast<std::size_t>(*s - 1)].override_a;
+    if (w[2] == "off") {
+      o.reset();
+      return "ok";
+    }
+    const auto v = number_arg(2);
+    if (!v || *v < 0) return bad + "override SOCKET AMPS|off";
+    o = *v;
+    return "ok";
+  }
   if (cmd == "connector-max") {
     const auto s = socket_arg(1);
     const auto v = number_arg(2);
@@ -715,8 +741,10 @@ std::string AlfenStationSim::command_locked(const std::string& line) {
       return out;
     }();
   if (cmd == "help")
-    return "ok commands: plug unplug full fault validity safe connector-max wiring station-max sockets ev-delay ems "
-           "phase-switching mode identity inject uninject advance time-scale status offline online restart drop";
+    return "ok commands: plug unplug full fault validity safe write override connector-max wiring station-max sockets "
+           "ev-delay ems phase-switching mode identity inject uninject advance time-scale status offline online "
+           "restart "
+           "drop";
   return "error unknown command '" + cmd + "' (try help)";
 }
 

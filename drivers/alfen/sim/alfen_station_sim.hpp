@@ -141,6 +141,7 @@ class AlfenStationSim final : public sim::ModbusRequestHandler {
     ems::MonoTime target_at{};
     double energy_wh = 0;
     std::uint64_t writes = 0;
+    std::optional<double> override_a;  ///< a station override: applied regardless of 1210
   };
   using Regs = std::vector<std::uint16_t>;
 
