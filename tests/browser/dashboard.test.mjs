@@ -182,11 +182,17 @@ try {
   await limit.fill('32');
   await limit.dispatchEvent('change');
   await siteCard().locator('button:has-text("Save")').click();
+  // 32 A is above the file's 25 A: an installer-locked limit, applied only once confirmed.
+  await page.waitForSelector('button[data-confirm-raise]', { timeout: 5000 });
+  const unconfirmed = await page.evaluate(async () => (await fetch('/api/config')).json());
+  check(unconfirmed.site.grid_max_current_a === 25, `a raise above the file waits for its confirmation (${unconfirmed.site.grid_max_current_a} A)`);
+  await page.click('button[data-confirm-raise]');
+  await page.waitForFunction(() => !document.querySelector('button[data-confirm-raise]'));
   await page.waitForFunction(() => !document.querySelector('label.bad[data-issue-key="grid_max_current_a"]'));
   const cfg = await page.evaluate(async () => (await fetch('/api/config')).json());
-  check(cfg.site.grid_max_current_a === 32, 'valid site limit saved');
+  check(cfg.site.grid_max_current_a === 32, 'valid site limit saved once confirmed');
   const kept = cfg.overrides.find((o) => o.key === 'site.grid_max_current_a');
-  check(kept && kept.source === 'web' && Number(kept.value) === 32, `kept as an override set from the web (${JSON.stringify(kept)})`);
+  check(kept && kept.source === 'web (confirmed)' && Number(kept.value) === 32, `kept as a confirmed override set from the web (${JSON.stringify(kept)})`);
   const st = await page.evaluate(async () => (await fetch('/api/status')).json());
   check(st.grid_max_current_a === 32, `the running control loop uses it (status grid limit ${st.grid_max_current_a} A)`);
   await page.click('button:has-text("Test meter")');

@@ -364,13 +364,27 @@ function section(title, buildBody, patchOf, extra) {
   const card = h('div', { class: 'card' });
   const render = () => {
     const body = buildBody(render);
-    const save = h('button', { class: 'btn primary', 'data-needs-login': true, disabled: !state.session.logged_in, onclick: async () => {
-      const r = await api('PUT', '/api/config', patchOf());
+    const confirmBox = h('div', { class: 'confirm' });
+    const put = async (patch) => {
+      const r = await api('PUT', '/api/config', patch);
+      confirmBox.replaceChildren();
       if (r.ok) { state.config = r.data.config; showIssues(card, []); toast(`${t(title)}: ${t('saved')}`); loadSettings(); }
+      else if (r.status === 409 && r.data && r.data.needs_confirmation) {
+        // An installer-locked limit would go beyond the configuration file: say which, and apply only
+        // when the person confirms (the server refuses it otherwise).
+        showIssues(card, []);
+        confirmBox.replaceChildren(
+          h('p', { text: t('This raises a limit above the configuration file. Only do this if the installation allows it:') }),
+          h('ul', {}, ...r.data.issues.map((is) => h('li', { text: `${is.key} = ${is.value}` }))),
+          h('div', { class: 'actions' },
+            h('button', { class: 'btn', onclick: () => confirmBox.replaceChildren() }, t('Cancel')),
+            h('button', { class: 'btn danger', 'data-confirm-raise': true, onclick: () => put({ ...patch, confirm: true }) }, t('Confirm and save'))));
+      }
       else if (r.status === 422) { showIssues(card, r.data.issues); toast(`${t(title)}: ${t('not saved')} — ${t('{n} problem(s)', { n: r.data.issues.length })}`, true); }
       else toast((r.data && r.data.error) || `${t('refused')} (HTTP ${r.status})`, true);
-    } }, t('Save'));
-    card.replaceChildren(h('h2', { text: t(title) }), body, h('div', { class: 'issues' }), h('div', { class: 'actions' }, extra ? extra() : null, save));
+    };
+    const save = h('button', { class: 'btn primary', 'data-needs-login': true, disabled: !state.session.logged_in, onclick: () => put(patchOf()) }, t('Save'));
+    card.replaceChildren(h('h2', { text: t(title) }), body, h('div', { class: 'issues' }), confirmBox, h('div', { class: 'actions' }, extra ? extra() : null, save));
   };
   render();
   return card;

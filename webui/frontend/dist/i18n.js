@@ -4,6 +4,8 @@
 
 const I18N = {
   nl: {
+    "This raises a limit above the configuration file. Only do this if the installation allows it:": "Dit verhoogt een limiet boven het configuratiebestand. Doe dit alleen als de installatie het toelaat:",
+    "Confirm and save": "Bevestigen en opslaan",
     "1/3-phase switching allowed": "1/3-fase omschakelen toegestaan",
     "Add register": "Register toevoegen",
     "Alternating period": "Wisselperiode",
@@ -241,6 +243,8 @@ const I18N = {
     "{n} problem(s)": "{n} probleem/problemen",
   },
   de: {
+    "This raises a limit above the configuration file. Only do this if the installation allows it:": "Damit wird ein Grenzwert über die Konfigurationsdatei hinaus erhöht. Nur tun, wenn die Installation es erlaubt:",
+    "Confirm and save": "Bestätigen und speichern",
     "1/3-phase switching allowed": "1/3-Phasen-Umschaltung erlaubt",
     "Add register": "Register hinzufügen",
     "Alternating period": "Wechselintervall",
@@ -478,6 +482,8 @@ const I18N = {
     "{n} problem(s)": "{n} Problem(e)",
   },
   fr: {
+    "This raises a limit above the configuration file. Only do this if the installation allows it:": "Cela relève une limite au-dessus du fichier de configuration. À ne faire que si l’installation le permet :",
+    "Confirm and save": "Confirmer et enregistrer",
     "1/3-phase switching allowed": "Commutation 1/3 phases autorisée",
     "Add register": "Ajouter un registre",
     "Alternating period": "Période d’alternance",
