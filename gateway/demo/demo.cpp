@@ -128,6 +128,20 @@ std::string surplus_section(double hour_s, bool real_time) {
   return "\n[surplus]\nstart_delay_s = " + secs(hour_s * 2 / 3) + "\nstop_delay_s = " + secs(hour_s * 4 / 3) + "\n";
 }
 
+/// Runs `op` on a fresh TCP socket with 127.0.0.1:`port` (0: any port); false if no socket could be had.
+template <class Op>
+bool with_loopback_socket(int port, Op op) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return false;
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = htons(static_cast<std::uint16_t>(port));
+  const bool ok = op(fd, a);
+  ::close(fd);
+  return ok;
+}
+
 /// A mosquitto broker on loopback, when mosquitto is installed, so that the MQTT telemetry and Home
 /// Assistant discovery can be watched. Stopped by the destructor.
 class DemoBroker {
@@ -173,15 +187,8 @@ class DemoBroker {
 
  private:
   static bool port_open(int port) {
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0) return false;
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    a.sin_port = htons(static_cast<std::uint16_t>(port));
-    const bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-    ::close(fd);
-    return ok;
+    return with_loopback_socket(
+        port, [](int fd, sockaddr_in& a) { return ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0; });
   }
   void stop() {
     if (pid_ <= 0) return;
@@ -197,30 +204,21 @@ class DemoBroker {
 
 /// A loopback port that is free now (0 if none could be had).
 int free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return 0;
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
   int port = 0;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0)
+  with_loopback_socket(0, [&](int fd, sockaddr_in& a) {
+    socklen_t len = sizeof a;
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
+        ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0)
+      return false;
     port = ntohs(a.sin_port);
-  ::close(fd);
+    return true;
+  });
   return port;
 }
 
 bool port_free(int port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return false;
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  a.sin_port = htons(static_cast<std::uint16_t>(port));
-  const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-  ::close(fd);
-  return ok;
+  return with_loopback_socket(
+      port, [](int fd, sockaddr_in& a) { return ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0; });
 }
 
 std::string format_seconds(double s) {

@@ -81,9 +81,10 @@ try {
   const page = await browser.newPage();
   const errors = [];
   page.on('pageerror', (e) => errors.push(String(e)));
-  // Refusals the test provokes (401 wrong password, 403 missing CSRF token, 422 invalid setting)
+  // Refusals the test provokes (401 wrong password, 403 missing CSRF token, 409 a raise awaiting its
+  // confirmation, 422 invalid setting)
   // show as console errors; anything else, and any 404 or 5xx, is a failure.
-  page.on('console', (m) => { if (m.type() === 'error' && !/status of (401|403|422)/.test(m.text())) errors.push(m.text()); });
+  page.on('console', (m) => { if (m.type() === 'error' && !/status of (401|403|409|422)/.test(m.text())) errors.push(m.text()); });
   page.on('response', (r) => { if (r.status() === 404 || r.status() >= 500) errors.push(`${r.status()} for ${r.url()}`); });
   page.on('request', (r) => { if (!r.url().startsWith(harness.url)) errors.push(`request outside the box: ${r.url()}`); });
 
