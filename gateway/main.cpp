@@ -21,6 +21,7 @@ int main(int argc, char** argv) {
       "  emsgw check-config /etc/emsgw/emsgw.toml  validate a configuration and explain it\n"
       "  emsgw run --config /etc/emsgw/emsgw.toml  control a real site\n"
       "  emsgw probe-station 192.0.2.10            read an Alfen station once (commissioning)\n"
+      "  emsgw check-site --config /etc/emsgw/emsgw.toml  read every meter and station once, compare with the file\n"
       "\nRun 'emsgw COMMAND --help' for the options of one command.");
 
   std::string config_path;
@@ -32,6 +33,7 @@ int main(int argc, char** argv) {
   add_demo_command(app);
   add_probe_station_command(app);
   add_probe_meter_command(app);
+  add_check_site_command(app);
   add_set_password_command(app);
 
   try {

@@ -22,6 +22,7 @@ void add_check_config_command(CLI::App& app);
 void add_demo_command(CLI::App& app);
 void add_probe_station_command(CLI::App& app);
 void add_probe_meter_command(CLI::App& app);
+void add_check_site_command(CLI::App& app);
 void add_set_password_command(CLI::App& app);
 
 /// Implements `emsgw run` (also used by `emsgw --config FILE`).
