@@ -138,6 +138,10 @@ Runtime::Runtime(Config config, const ems::Clock& clock, MeterFactory meters, St
   if (with_services) open_storage();
   actuator_ = std::make_unique<WorkerActuator>(stations_);
   loop_ = std::make_unique<ControlLoop>(config_, clock_, *actuator_);
+  if (start_suspended_) {
+    spdlog::warn("charging stays suspended as it was when emsgw stopped (resume from the dashboard or MQTT)");
+    loop_->handle(CommandEvent{ems::Suspend{}, nullptr});
+  }
   if (recorder_) {
     recorder_->set_decision_source([this] { return loop_->take_decisions(); });
     loop_->add_observer(recorder_.get());
@@ -227,6 +231,8 @@ void Runtime::open_storage() {
   } else if (!overrides->empty()) {
     const auto outcomes = apply_config_overrides(config_, *overrides);
     const auto applied = std::count_if(outcomes.begin(), outcomes.end(), [](const auto& o) { return o.applied; });
+    for (const auto& o : outcomes)
+      if (o.applied && o.item.key == "site.suspended") start_suspended_ = o.item.value == "true";
     spdlog::info("storage: {} of {} stored override(s) applied on top of the configuration file", applied,
                  outcomes.size());
   }

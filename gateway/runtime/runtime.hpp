@@ -119,6 +119,7 @@ class Runtime {
   std::atomic<bool> stop_{false};
   std::thread control_thread_;
   bool started_ = false;
+  bool start_suspended_ = false;  ///< a stored suspend ("site.suspended") outlives a restart
 };
 
 /// `emsgw run`: runs until SIGTERM/SIGINT; SIGHUP reloads. Returns the process exit code.

@@ -16,6 +16,9 @@ constexpr std::string_view kSocketPrefix = "socket[";
 constexpr std::string_view kModeSuffix = "].mode";
 constexpr std::string_view kMaxSuffix = "].max_current_a";
 constexpr std::string_view kSiteLimitKey = "site.grid_max_current_a";
+/// "Stop all charging" (the owner's or the operator's suspend), kept so that a restart does not
+/// resume charging on its own.
+constexpr std::string_view kSuspendedKey = "site.suspended";
 constexpr auto kMaintainEvery = std::chrono::seconds(60);
 
 std::string number_text(double v) {
@@ -61,6 +64,9 @@ std::optional<storage::SettingOverride> override_from_command(const ems::Command
   } else if (const auto* s = std::get_if<ems::SetSiteLimit>(&c)) {
     o.key = std::string(kSiteLimitKey);
     o.value = number_text(s->grid_max_current_a);
+  } else if (std::holds_alternative<ems::Suspend>(c) || std::holds_alternative<ems::Resume>(c)) {
+    o.key = std::string(kSuspendedKey);
+    o.value = std::holds_alternative<ems::Suspend>(c) ? "true" : "false";
   } else {
     return std::nullopt;
   }
@@ -68,6 +74,11 @@ std::optional<storage::SettingOverride> override_from_command(const ems::Command
 }
 
 std::optional<ems::Command> command_from_override(const storage::SettingOverride& o) {
+  if (o.key == kSuspendedKey) {
+    if (o.value == "true") return ems::Suspend{};
+    if (o.value == "false") return ems::Resume{};
+    return std::nullopt;
+  }
   if (const auto id = socket_of(o.key, kModeSuffix)) {
     const auto mode = ems::parse_charge_mode(o.value);
     if (!mode) return std::nullopt;

@@ -41,7 +41,7 @@ struct RecorderStats {
 };
 
 /// Settings overrides ↔ commands. Keys: "socket[<id>].mode", "socket[<id>].max_current_a",
-/// "site.grid_max_current_a". Suspend/Resume are not settings and give nullopt.
+/// "site.grid_max_current_a"; Suspend/Resume as "site.suspended" = true/false (kept across restarts).
 [[nodiscard]] std::optional<storage::SettingOverride> override_from_command(const ems::Command& c, std::string source,
                                                                             ems::WallTime at);
 [[nodiscard]] std::optional<ems::Command> command_from_override(const storage::SettingOverride& o);

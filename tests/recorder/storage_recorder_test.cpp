@@ -235,7 +235,18 @@ TEST(StorageOverrides, CommandsRoundTripThroughTheirOverrideText) {
   const auto site = override_from_command(ems::SetSiteLimit{20}, "command", at);
   ASSERT_TRUE(site);
   EXPECT_EQ(site->key, "site.grid_max_current_a");
-  EXPECT_FALSE(override_from_command(ems::Suspend{}, "command", at));
+  // "Stop all charging" is kept too, so that a restart does not resume charging on its own.
+  const auto suspend = override_from_command(ems::Suspend{}, "mqtt", at);
+  ASSERT_TRUE(suspend);
+  EXPECT_EQ(suspend->key, "site.suspended");
+  EXPECT_EQ(suspend->value, "true");
+  ASSERT_TRUE(command_from_override(*suspend));
+  EXPECT_TRUE(std::holds_alternative<ems::Suspend>(*command_from_override(*suspend)));
+  const auto resume = override_from_command(ems::Resume{}, "mqtt", at);
+  ASSERT_TRUE(resume);
+  EXPECT_EQ(resume->value, "false");
+  EXPECT_TRUE(std::holds_alternative<ems::Resume>(*command_from_override(*resume)));
+  EXPECT_FALSE(command_from_override({"site.suspended", "maybe", "web", at}));
   EXPECT_FALSE(command_from_override({"socket[x].mode", "pv", "web", at}));
   EXPECT_FALSE(command_from_override({"socket[0].mode", "turbo", "web", at}));
   EXPECT_FALSE(command_from_override({"socket[0].max_current_a", "12A", "web", at}));
@@ -271,13 +282,17 @@ TEST(StorageOverrides, AnAcceptedCommandIsKeptAsAnOverride) {
   Rig rig;
   rig.recorder.start();
   rig.recorder.record_command(ems::SetSocketMode{1, ems::ChargeMode::MinPv}, "command", rig.clock.wall_now());
-  rig.recorder.record_command(ems::Suspend{}, "command", rig.clock.wall_now());  // not a setting
+  rig.recorder.record_command(ems::Suspend{}, "command", rig.clock.wall_now());
   rig.recorder.wait_idle();
   const auto o = rig.recorder.with_store([](storage::SqliteStore& s) { return s.overrides(); });
   ASSERT_TRUE(o);
-  ASSERT_EQ(o->size(), 1U);
-  EXPECT_EQ(o->front().key, "socket[1].mode");
-  EXPECT_EQ(o->front().value, std::string(ems::to_string(ems::ChargeMode::MinPv)));
+  ASSERT_EQ(o->size(), 2U);
+  const auto mode = std::find_if(o->begin(), o->end(), [](const auto& x) { return x.key == "socket[1].mode"; });
+  ASSERT_NE(mode, o->end());
+  EXPECT_EQ(mode->value, std::string(ems::to_string(ems::ChargeMode::MinPv)));
+  const auto suspended = std::find_if(o->begin(), o->end(), [](const auto& x) { return x.key == "site.suspended"; });
+  ASSERT_NE(suspended, o->end());
+  EXPECT_EQ(suspended->value, "true");
   rig.recorder.stop();
 }
 
@@ -347,6 +362,51 @@ TEST(StorageOverrides, ACommandAcceptedByTheRuntimeIsStoredAndAppliedAtTheNextSt
     Runtime rt(cfg, clock, make_meter, fake);
     EXPECT_EQ(rt.loop().config().site.stations[0].sockets[1].mode, ems::ChargeMode::Off);
     EXPECT_EQ(rt.started_config().site.stations[0].sockets[1].mode, ems::ChargeMode::Off);
+  }
+  std::filesystem::remove_all(dir);
+}
+
+TEST(StorageOverrides, ASuspendIsKeptAcrossARestartUntilResumed) {
+  const auto dir = std::filesystem::temp_directory_path() / ("emsgw-recorder-suspend-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  auto cfg = example_config();
+  cfg.storage.path = (dir / "suspend.sqlite").string();
+  cfg.web.password_file = (dir / "web-password").string();
+  ems::ManualClock clock{ems::MonoTime{}, storage::from_unix_ms(1'700'000'000'000)};
+  const auto fake = [](const Config&, std::size_t, const ems::Clock& c) -> std::unique_ptr<StationDevice> {
+    return std::make_unique<test::FakeStationDevice>(c, std::vector<int>{1, 2});
+  };
+  const auto submit = [](Runtime& rt, ems::Command c) {
+    std::promise<ems::CommandReply> replied;
+    rt.commands().submit(std::move(c), [&](ems::CommandReply r) { replied.set_value(std::move(r)); });
+    std::atomic<bool> stop{false};
+    std::thread control([&] { rt.loop().run(stop, {}); });
+    auto reply = replied.get_future();
+    const bool ready = reply.wait_for(seconds(10)) == std::future_status::ready;
+    stop = true;
+    rt.loop().wake();
+    control.join();
+    rt.recorder()->start();
+    rt.recorder()->stop();
+    return ready && reply.get().accepted;
+  };
+  {
+    Runtime rt(cfg, clock, make_meter, fake);
+    ASSERT_NE(rt.recorder(), nullptr);
+    ASSERT_TRUE(submit(rt, ems::Suspend{}));
+    ASSERT_TRUE(rt.loop().status());
+    EXPECT_TRUE(rt.loop().status()->suspended);
+  }
+  {
+    Runtime rt(cfg, clock, make_meter, fake);
+    ASSERT_TRUE(rt.loop().status()) << "the stored suspend is applied before the first step";
+    EXPECT_TRUE(rt.loop().status()->suspended) << "a restart does not resume charging on its own";
+    ASSERT_TRUE(submit(rt, ems::Resume{}));
+    EXPECT_FALSE(rt.loop().status()->suspended);
+  }
+  {
+    Runtime rt(cfg, clock, make_meter, fake);
+    EXPECT_TRUE(!rt.loop().status() || !rt.loop().status()->suspended) << "resumed stays resumed";
   }
   std::filesystem::remove_all(dir);
 }
