@@ -110,13 +110,9 @@ void check_station(const Config& cfg, std::size_t i, const ems::Clock& clock, Re
       else
         rep.ok(name + ": safe current " + amps(*it->safe_current_a) + " as in the file");
     }
-    int live = 0;
-    bool known = true;
-    for (const auto& v : it->voltage_v) {
-      if (!v) known = false;
-      if (v && *v > 100) ++live;
-    }
-    if (known && live > 0) {
+    const auto live_opt = live_phases(*it);
+    if (live_opt) {
+      const int live = *live_opt;
       const int wired = so.phase_mapping.count;
       if ((live >= 2 ? 3 : 1) != wired)
         rep.bad(name + ": voltage on " + std::to_string(live) + " phase(s), the file wires it " +

@@ -895,13 +895,9 @@ void ControlLoop::check_station_settings(std::size_t station, const StationSampl
     }
     // Live phases (voltage on 306/308/310) against the wiring in the file: a socket wired for
     // three phases but configured for one loads grid phases emsgw does not count.
-    int live = 0;
-    bool known = true;
-    for (const auto& v : so.voltage_v) {
-      if (!v) known = false;
-      if (v && *v > 100) ++live;
-    }
-    if (known && live > 0) {
+    const auto live_opt = live_phases(so);
+    if (live_opt) {
+      const int live = *live_opt;
       const int wired = it->phase_mapping.count;
       if ((live >= 2 ? 3 : 1) != wired)
         raise_or_update_fault(base + ":phases", "station " + cfg.name + " socket " + std::to_string(it->id) +

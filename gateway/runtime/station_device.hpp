@@ -31,6 +31,17 @@ struct SocketSample {
   int phases = 0;                        ///< 1215 (1 or 3; 0 unknown)
 };
 
+/// Station phases with voltage (306/308/310 above 100 V), or nullopt when a voltage is missing or
+/// none is live. Compared with the configured phase_mapping by the control loop and check-site.
+[[nodiscard]] inline std::optional<int> live_phases(const SocketSample& s) {
+  int live = 0;
+  for (const auto& v : s.voltage_v) {
+    if (!v) return std::nullopt;
+    if (*v > 100) ++live;
+  }
+  return live > 0 ? std::optional<int>(live) : std::nullopt;
+}
+
 struct ScnSample {
   std::array<std::optional<double>, 3> consumption_a;  ///< 1405–1410
   std::array<std::optional<double>, 3> max_current_a;  ///< 1417–1422 as read back
