@@ -15,6 +15,7 @@ if(EMSGW_SANITIZE)
   target_compile_options(emsgw_options INTERFACE -fsanitize=address,undefined -fno-omit-frame-pointer
                                                  -fno-sanitize-recover=undefined)
   target_link_options(emsgw_options INTERFACE -fsanitize=address,undefined)
+  target_compile_definitions(emsgw_options INTERFACE EMSGW_SANITIZED=1)
 endif()
 
 # Third-party headers are included as system headers so their warnings do not fail our build.

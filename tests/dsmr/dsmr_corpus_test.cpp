@@ -17,6 +17,7 @@
 
 #include "drivers/dsmr/dsmr_parser.hpp"
 #include "drivers/dsmr/p1_meter.hpp"
+#include "tests/support/mutation.hpp"
 
 namespace emsgw::drivers {
 namespace {
@@ -159,7 +160,7 @@ TEST(DsmrCorpus, EverySingleByteChangeIsRefusedOrChangesNoValue) {
     const bool has_crc = c.bytes[c.bytes.find('!') + 1] != '\r';
     std::uint64_t t_refused = 0, t_unchanged = 0, t_changed = 0;
     for (std::size_t i = 0; i < c.bytes.size(); ++i) {
-      for (int b = 0; b < 256; ++b) {
+      for (const int b : test::mutation_values()) {
         if (static_cast<char>(b) == c.bytes[i]) continue;
         std::string m = c.bytes;
         m[i] = static_cast<char>(b);
@@ -195,7 +196,11 @@ TEST(DsmrCorpus, EverySingleByteChangeIsRefusedOrChangesNoValue) {
   std::printf("DSMR corpus mutations: %llu, refused %llu, unchanged %llu, changed (telegrams without CRC) %llu\n",
               static_cast<unsigned long long>(total), static_cast<unsigned long long>(refused),
               static_cast<unsigned long long>(unchanged), static_cast<unsigned long long>(changed_crc_less));
+#ifdef EMSGW_SANITIZED
+  EXPECT_GT(total, 500000U);
+#else
   EXPECT_GT(total, 1000000U);
+#endif
 }
 
 TEST(DsmrCorpus, OnceAMeterSentCrcsATelegramWithoutOneIsRefused) {

@@ -12,6 +12,7 @@
 #include <map>
 
 #include "drivers/tic/tic_parser.hpp"
+#include "tests/support/mutation.hpp"
 
 namespace emsgw::drivers {
 namespace {
@@ -124,7 +125,7 @@ TEST(TicCorpus, NoSingleByteChangeMakesAWrongValue) {
     std::uint64_t t_none = 0;
     std::uint64_t t_same = 0;
     for (std::size_t i = 0; i < c.bytes.size(); ++i) {
-      for (int b = 0; b < 256; ++b) {
+      for (const int b : test::mutation_values()) {
         if (static_cast<char>(b) == c.bytes[i]) continue;
         std::string m = c.bytes;
         m[i] = static_cast<char>(b);
