@@ -9,17 +9,14 @@
 #include <set>
 #include <sstream>
 
-#include "gateway/influx/influx_exporter.hpp"
 #include "gateway/influx/site_points.hpp"
-#include "gateway/storage/migrations.hpp"
-#include "tests/influx/influxd_fixture.hpp"
+#include "tests/influx/influxd_export_fixture.hpp"
 
 namespace emsgw::gateway::influx {
 namespace {
 
 using nlohmann::json;
 using std::chrono::milliseconds;
-using std::chrono::seconds;
 
 const std::int64_t kBaseMs = 1'780'000'000'000;  // 2026-05-28, any fixed time will do
 constexpr int kBuckets = 90;                     // 15 minutes of 10 s buckets
@@ -70,25 +67,13 @@ std::set<std::string> socket_tags(const json& answer) {
   return out;
 }
 
-class GrafanaDashboard : public ::testing::Test {
+class GrafanaDashboard : public InfluxdExportTest {
  protected:
   void SetUp() override {
     dashboard_ = load_dashboard();
     ASSERT_TRUE(dashboard_.is_object()) << "deploy/grafana/emsgw-influxdb.json is not valid JSON";
-    ASSERT_TRUE(influxd_.start()) << influxd_.log();
-    ASSERT_TRUE(influxd_.create_database("emsgw"));
-    auto db = storage::Database::open(":memory:");
-    ASSERT_TRUE(db);
-    db_ = std::move(db).value();
-    ASSERT_TRUE(storage::migrate(db_));
-    settings_.enabled = true;
-    settings_.url = influxd_.url();
-    settings_.version = 1;
-    settings_.database = "emsgw";
-    settings_.precision = Precision::Milliseconds;
-    settings_.batch_lines = 200;
-    settings_.flush_interval_s = 1;
-    settings_.timeout_ms = 2000;
+    InfluxdExportTest::SetUp();
+    if (HasFatalFailure()) return;
     export_site();
   }
 
@@ -129,20 +114,10 @@ class GrafanaDashboard : public ::testing::Test {
         e.add(to_point(storage::Event{0, at(5), storage::EventKind::PlugIn, "socket[1]", "EV connected"}), now_));
     ASSERT_TRUE(
         e.add(to_point(storage::Event{0, at(50), storage::EventKind::FaultRaised, "meter.grid", "meter stale"}), now_));
-    for (int i = 0; i < 100; ++i) {
-      now_ += seconds(2);
-      e.tick(now_);
-      const auto st = e.stats();
-      if (st.outbox_lines == 0 && st.pending_lines == 0) return;
-    }
-    FAIL() << "export did not drain: " << e.stats().last_error;
+    drain(e);
   }
 
   json dashboard_;
-  test::Influxd influxd_;
-  storage::Database db_;
-  InfluxSettings settings_;
-  ems::MonoTime now_{};
 };
 
 TEST_F(GrafanaDashboard, EveryPanelQueryReturnsDataFromTheExport) {

@@ -3,9 +3,7 @@
 // point lost and every value at its time.
 #include <gtest/gtest.h>
 
-#include "gateway/influx/influx_exporter.hpp"
-#include "gateway/storage/migrations.hpp"
-#include "tests/influx/influxd_fixture.hpp"
+#include "tests/influx/influxd_export_fixture.hpp"
 
 namespace emsgw::gateway::influx {
 namespace {
@@ -13,37 +11,8 @@ namespace {
 using std::chrono::seconds;
 const std::int64_t kBaseMs = 1'700'000'000'000;
 
-class InfluxdTest : public ::testing::Test {
+class InfluxdTest : public InfluxdExportTest {
  protected:
-  void SetUp() override {
-    ASSERT_TRUE(influxd_.start()) << influxd_.log();
-    ASSERT_TRUE(influxd_.create_database("emsgw"));
-    auto db = storage::Database::open(":memory:");
-    ASSERT_TRUE(db);
-    db_ = std::move(db).value();
-    ASSERT_TRUE(storage::migrate(db_));
-    settings_.enabled = true;
-    settings_.url = influxd_.url();
-    settings_.version = 1;
-    settings_.database = "emsgw";
-    settings_.precision = Precision::Milliseconds;
-    settings_.gzip = true;
-    settings_.batch_lines = 50;
-    settings_.flush_interval_s = 1;
-    settings_.retry_min_s = 1;
-    settings_.retry_max_s = 2;
-    settings_.timeout_ms = 2000;
-  }
-  /// Ticks with time moving on until nothing waits any more.
-  void drain(InfluxExporter& e) {
-    for (int i = 0; i < 100; ++i) {
-      now_ += seconds(2);
-      e.tick(now_);
-      const auto s = e.stats();
-      if (s.outbox_lines == 0 && s.pending_lines == 0) return;
-    }
-    FAIL() << "export did not drain: " << e.stats().last_error;
-  }
   static Point sample(int i) {
     return {"grid",
             {{"phase", i % 2 == 0 ? "L1" : "L2"}, {"meter", "p1"}},
@@ -74,11 +43,6 @@ class InfluxdTest : public ::testing::Test {
       EXPECT_EQ(v[6].get<std::int64_t>(), i);
     }
   }
-
-  test::Influxd influxd_;
-  storage::Database db_;
-  InfluxSettings settings_;
-  ems::MonoTime now_{};
 };
 
 TEST_F(InfluxdTest, WritesAndQueriesBack) {
