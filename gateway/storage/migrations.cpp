@@ -6,7 +6,7 @@ namespace emsgw::gateway::storage {
 
 namespace {
 // Times are Unix milliseconds (UTC); currents in A, powers in W, energies in Wh.
-constexpr std::array<Migration, 5> kMigrations{{
+constexpr std::array<Migration, 6> kMigrations{{
     {1, "settings overrides, sessions, decisions, events, counters", R"sql(
 CREATE TABLE settings_override (
   key TEXT PRIMARY KEY,          -- config key path, e.g. "socket[0].mode"
@@ -95,6 +95,16 @@ CREATE TABLE session_slice (
   energy_wh REAL NOT NULL,       -- register increase within the quarter hour
   pv_energy_wh REAL,             -- part covered by solar surplus; NULL when unknown
   PRIMARY KEY (session_id, t_ms)
+) WITHOUT ROWID;
+)sql"},
+    {6, "energy per quarter hour", R"sql(
+CREATE TABLE energy_quarter (
+  t_ms INTEGER PRIMARY KEY,          -- quarter-hour start (UTC, :00/:15/:30/:45)
+  grid_import_wh REAL NOT NULL,      -- from the 10 s means of the grid power (sum of the phases)
+  grid_export_wh REAL NOT NULL,
+  pv_wh REAL,                        -- NULL: no PV reading in this quarter
+  heatpump_wh REAL,
+  covered_s INTEGER NOT NULL         -- seconds of the quarter with a grid reading
 ) WITHOUT ROWID;
 )sql"},
 }};

@@ -5,6 +5,8 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -140,6 +142,37 @@ struct SettingOverride {
   std::string source;  ///< "web", "mqtt", …
   WallTime time{};
   friend bool operator==(const SettingOverride&, const SettingOverride&) = default;
+};
+
+/// A calendar date in the box's time zone (or UTC in tests).
+struct LocalDate {
+  int year = 1970;
+  int month = 1;  ///< 1..12
+  int day = 1;    ///< 1..31
+  friend bool operator==(const LocalDate&, const LocalDate&) = default;
+};
+using LocalDateFn = std::function<LocalDate(WallTime)>;
+[[nodiscard]] LocalDate local_date(WallTime t);  ///< localtime_r
+[[nodiscard]] LocalDate utc_date(WallTime t);    ///< gmtime_r
+
+enum class EnergyPeriodKind { Day, Month };
+
+/// Energy over one local day or month (SqliteStore::energy). Grid and PV energy come from the 10 s
+/// means of their power; each socket's from the station's energy register (the session slices).
+struct EnergyPeriod {
+  std::string period;  ///< "2026-11-30" or "2026-11"
+  double grid_import_wh = 0;
+  double grid_export_wh = 0;
+  std::optional<double> pv_wh;  ///< nullopt: no PV reading in the period
+  std::optional<double> heatpump_wh;
+  double ev_wh = 0;                 ///< every socket together
+  std::optional<double> ev_pv_wh;   ///< the EVs' part covered by solar surplus, where known
+  std::map<int, double> socket_wh;  ///< per socket id
+  /// Home consumption without the EVs: import − export + PV − EVs. Without a PV reading it is
+  /// known only while nothing was exported (no unmetered generation).
+  std::optional<double> home_wh;
+  std::optional<double> self_consumed_wh;  ///< PV used on site: PV − export
+  std::int64_t covered_s = 0;              ///< seconds with a grid reading
 };
 
 /// Unix milliseconds ↔ WallTime.

@@ -139,7 +139,7 @@ StorageStatus SqliteStore::write_bucket(const Bucket& b) {
     ss->bind(7, sb.setpoint_a.value()).bind(8, sb.applied_a.value());
     if (auto r = ss->run(); !r) return r;
   }
-  return {};
+  return write_energy(b);
 }
 
 StorageStatus SqliteStore::flush(bool close_open_bucket) {

@@ -93,6 +93,11 @@ class SqliteStore {
                                                                int socket = -1);
   [[nodiscard]] StorageResult<std::vector<Event>> events(WallTime since, std::size_t limit = 200);
 
+  /// Energy per local day or month for from ≤ t < to (whole quarter hours; flushed data only),
+  /// oldest first; periods without any data are left out. `date_of` maps a time to its local date.
+  [[nodiscard]] StorageResult<std::vector<EnergyPeriod>> energy(WallTime from, WallTime to, EnergyPeriodKind kind,
+                                                                const LocalDateFn& date_of = local_date);
+
   /// The finest tier whose retention still covers `from` at `now`.
   [[nodiscard]] HistoryTier tier_for(WallTime from, WallTime now) const;
 
@@ -147,6 +152,7 @@ class SqliteStore {
   void close_bucket();
   [[nodiscard]] static HistorySample sample_of(const Bucket& b);
   [[nodiscard]] StorageStatus write_bucket(const Bucket& b);
+  [[nodiscard]] StorageStatus write_energy(const Bucket& b);
   [[nodiscard]] StorageStatus rollup(int from_tier_s, int to_tier_s, std::int64_t now_ms);
   [[nodiscard]] StorageStatus retain(int tier_s, std::int64_t keep_ms, std::int64_t now_ms);
 

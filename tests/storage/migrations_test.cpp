@@ -101,6 +101,19 @@ TEST(Migrations, Migration5AddsSessionEndReadingsAndQuarterHoursAndKeepsEarlierS
       << "one row per session and quarter hour";
 }
 
+TEST(Migrations, Migration6AddsTheQuarterHourEnergyTable) {
+  auto db = memory_db();
+  ASSERT_TRUE(migrate(db, 5));
+  EXPECT_FALSE(has_table(db, "energy_quarter"));
+  ASSERT_TRUE(migrate(db, 6));
+  EXPECT_EQ(db.user_version(), 6);
+  ASSERT_TRUE(
+      db.exec("INSERT INTO energy_quarter (t_ms, grid_import_wh, grid_export_wh, covered_s) VALUES (0, 1, 0, 10)"));
+  EXPECT_FALSE(
+      db.exec("INSERT INTO energy_quarter (t_ms, grid_import_wh, grid_export_wh, covered_s) VALUES (0, 1, 0, 10)"))
+      << "one row per quarter hour";
+}
+
 TEST(Migrations, MigrateIsIdempotent) {
   auto db = memory_db();
   ASSERT_TRUE(migrate(db));
