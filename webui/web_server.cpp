@@ -12,6 +12,7 @@
 
 #include "webui/assets.hpp"
 #include "webui/connection_gate.hpp"
+#include "webui/energy_routes.hpp"
 #include "webui/json_codec.hpp"
 #include "webui/session_routes.hpp"
 
@@ -538,6 +539,7 @@ void WebServer::install_routes() {
   });
 
   install_session_routes(srv, services_.charging_sessions, may_read);
+  install_energy_routes(srv, services_.energy, may_read, [this] { return services_.clock->wall_now(); });
 
   // --- configuration ---------------------------------------------------------------------------
   srv.Get("/api/config", [this, may_read](const Request& req, Response& res) {

@@ -25,6 +25,7 @@
 #include "ems/result.hpp"
 #include "ems/time.hpp"
 #include "webui/config_service.hpp"
+#include "webui/energy_source.hpp"
 #include "webui/history_source.hpp"
 #include "webui/listen_address.hpp"
 #include "webui/password_store.hpp"
@@ -84,6 +85,7 @@ struct WebServices {
   ProbeService* probes = nullptr;
   const ems::Clock* clock = nullptr;
   const SessionSource* charging_sessions = nullptr;  ///< /api/sessions (webui/session_routes.cpp)
+  const EnergySource* energy = nullptr;              ///< /api/energy (webui/energy_routes.cpp)
 };
 
 class WebServer {

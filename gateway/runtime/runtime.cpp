@@ -147,6 +147,7 @@ Runtime::Runtime(Config config, const ems::Clock& clock, MeterFactory meters, St
     loop_->add_observer(recorder_.get());
     history_ = std::make_unique<StoreHistorySource>(*recorder_);
     charging_sessions_ = std::make_unique<StoreSessionSource>(*recorder_, config_.site);
+    energy_ = std::make_unique<StoreEnergySource>(*recorder_, *charging_sessions_);
   }
   loop_->step_interval = ems::Millis(config_.control.step_interval_ms);
   for (std::size_t i = 0; i < config_.site.stations.size(); ++i) {
@@ -172,6 +173,7 @@ Runtime::Runtime(Config config, const ems::Clock& clock, MeterFactory meters, St
     webui::WebServices services{board_.get(),   web_commands_.get(), config_service_.get(),
                                 history_.get(), probes_.get(),       &clock_};
     services.charging_sessions = charging_sessions_.get();
+    services.energy = energy_.get();
     web_ = std::make_unique<webui::WebServer>(config_.web, services);
     if (config_.mqtt.enabled) {
       mqtt::SiteDescription d;

@@ -17,6 +17,8 @@
 #include "gateway/runtime/meter_worker.hpp"
 #include "gateway/runtime/sg_ready_worker.hpp"
 #include "gateway/runtime/station_worker.hpp"
+#include "gateway/runtime/store_energy_source.hpp"
+#include "gateway/runtime/store_session_source.hpp"
 
 namespace emsgw::mqtt {
 class MqttBridge;
@@ -101,7 +103,8 @@ class Runtime {
   std::unique_ptr<StorageRecorder> recorder_;
   std::unique_ptr<InfluxWorker> influx_;  ///< [influx] export, fed by recorder_
   std::unique_ptr<webui::HistorySource> history_;
-  std::unique_ptr<webui::SessionSource> charging_sessions_;
+  std::unique_ptr<StoreSessionSource> charging_sessions_;
+  std::unique_ptr<StoreEnergySource> energy_;
   std::unique_ptr<ControlLoop> loop_;
   std::vector<std::unique_ptr<StationWorker>> stations_;
   std::vector<std::unique_ptr<MeterWorker>> meters_;

@@ -35,12 +35,8 @@ webui::ChargingSession StoreSessionSource::convert(const storage::Session& s) co
   webui::ChargingSession c;
   c.id = s.id;
   c.socket = s.socket;
-  if (const auto it = names_.find(s.socket); it != names_.end()) {
-    c.station = it->second.station;
-    c.socket_name = it->second.text;
-  } else {
-    c.socket_name = "socket " + std::to_string(s.socket) + " (no longer configured)";
-  }
+  if (const auto it = names_.find(s.socket); it != names_.end()) c.station = it->second.station;
+  c.socket_name = socket_name(s.socket);
   c.start = s.start;
   c.end = s.end;
   c.start_energy_wh = s.start_energy_wh;
@@ -53,6 +49,11 @@ webui::ChargingSession StoreSessionSource::convert(const storage::Session& s) co
   c.currency = s.currency;
   c.end_reason = s.end_reason;
   return c;
+}
+
+std::string StoreSessionSource::socket_name(int socket) const {
+  if (const auto it = names_.find(socket); it != names_.end()) return it->second.text;
+  return "socket " + std::to_string(socket) + " (no longer configured)";
 }
 
 webui::SessionPage StoreSessionSource::sessions(const webui::SessionFilter& f) const {

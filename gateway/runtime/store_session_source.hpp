@@ -18,6 +18,8 @@ class StoreSessionSource final : public webui::SessionSource {
   StoreSessionSource(StorageRecorder& recorder, const ems::SiteConfig& site);
   [[nodiscard]] webui::SessionPage sessions(const webui::SessionFilter& filter) const override;
   [[nodiscard]] std::optional<webui::ChargingSession> session(std::int64_t id) const override;
+  /// "socket 1 · garage left"; for a socket no longer configured, says so.
+  [[nodiscard]] std::string socket_name(int socket) const;
 
  private:
   struct Name {

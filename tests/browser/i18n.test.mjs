@@ -26,7 +26,7 @@ try {
   await page.waitForSelector('.socket[data-socket="2"] .state');
   check(await page.evaluate(() => document.documentElement.lang) === 'de', 'German browser: <html lang="de">');
   const nav = await navTexts(page);
-  check(JSON.stringify(nav) === JSON.stringify(['Übersicht', 'Ladevorgänge', 'Verlauf', 'Ereignisse', 'Einstellungen']), `German navigation: ${nav.join(', ')}`);
+  check(JSON.stringify(nav) === JSON.stringify(['Übersicht', 'Ladevorgänge', 'Energie', 'Verlauf', 'Ereignisse', 'Einstellungen']), `German navigation: ${nav.join(', ')}`);
   check((await page.textContent('#login-button')).trim() === 'Anmelden', 'login button in German');
   const dash = await pageText(page);
   check(['netzanschluss', 'ladepunkte', 'ladestationen'].every((x) => dash.toLowerCase().includes(x)), 'dashboard headings in German');
@@ -80,14 +80,14 @@ try {
   await p2.goto(harness.url + '/');
   await p2.waitForSelector('.socket[data-socket="1"] .state');
   const navNl = await navTexts(p2);
-  check(navNl.join(',') === 'Overzicht,Sessies,Geschiedenis,Gebeurtenissen,Instellingen', `Dutch browser: ${navNl.join(', ')}`);
+  check(navNl.join(',') === 'Overzicht,Sessies,Energie,Geschiedenis,Gebeurtenissen,Instellingen', `Dutch browser: ${navNl.join(', ')}`);
   await p2.screenshot({ path: join(shots, 'i18n-nl-1366-dashboard.png'), fullPage: true });
   const en = await startBrowser({ locale: 'en-GB' });
   sessions.push(en);
   const p3 = en.browser.pages()[0] || await en.browser.newPage();
   await p3.goto(harness.url + '/');
   await p3.waitForSelector('.socket[data-socket="1"] .state');
-  check((await navTexts(p3)).join(',') === 'Dashboard,Sessions,History,Events,Settings', 'English browser stays English');
+  check((await navTexts(p3)).join(',') === 'Dashboard,Sessions,Energy,History,Events,Settings', 'English browser stays English');
 } catch (e) {
   console.log(`FAIL ${e.stack || e}`);
   checker.failures += 1;

@@ -16,6 +16,7 @@ const pages = [
   { name: 'dashboard', ready: '.socket[data-socket="2"] .state', texts: ['Grid connection', 'Charging sockets', 'Stations', 'garage'] },
   { name: 'history', ready: '#chart-grid .uplot canvas', texts: ['Grid current per phase', 'EV currents', 'PV production'] },
   { name: 'sessions', ready: '#sessions-table, #sessions-empty', texts: ['Charging sessions', 'Export CSV'] },
+  { name: 'energy', ready: '#energy-table, #energy-empty', texts: ['Today', 'Energy per period', 'Solar', 'Home'] },
   { name: 'events', ready: '#events li', texts: ['Events'] },
   { name: 'settings', ready: '#settings .card .socket-row', texts: ['Site limits', 'Stations and sockets', 'Test station garage'] },
 ];

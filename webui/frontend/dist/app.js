@@ -193,12 +193,48 @@ function renderPhases(s) {
   $('#grid-note').textContent = s.grid.stale ? t('The grid meter is stale: every socket is on its safe current.') : t('Meter sample {age} old · EVs allocated {ev} A', { age: fmt(s.grid.age_s, 1, ' s'), ev: s.ev_allocated_a.map((v) => fmt(v, 1)).join(' / ') });
 }
 
+// Energy: today's figures for the power-flow tiles and the energy page (GET /api/energy).
+const kwhOf = (v) => (v === null || v === undefined) ? '–' : `${Number(v).toFixed(2)} kWh`;
+function localMidnight(d = new Date()) { return new Date(d.getFullYear(), d.getMonth(), d.getDate()).getTime(); }
+async function loadToday() {
+  const r = await api('GET', `/api/energy?period=day&from=${localMidnight()}&to=${Date.now() + 60000}`);
+  state.today = r.ok && r.data.periods.length ? r.data.total : null;
+  return r;
+}
+const energyState = { period: 'day' };
+async function loadEnergy() {
+  const r = await loadToday();
+  const d = state.today;
+  const ownUse = d && d.pv_kwh ? d.self_consumed_kwh / d.pv_kwh : null;
+  $('#energy-today').replaceChildren(
+    h('div', { class: 'tile pv' }, h('div', { class: 'k', text: t('Solar') }), h('div', { class: 'v', 'data-test': 'today-solar', text: kwhOf(d && d.pv_kwh) }), h('div', { class: 's', text: ownUse === null ? '' : t('{p} used on site', { p: pct(ownUse) }) })),
+    h('div', { class: 'tile' }, h('div', { class: 'k', text: t('Home') }), h('div', { class: 'v', 'data-test': 'today-home', text: kwhOf(d && d.home_kwh) })),
+    h('div', { class: 'tile ev' }, h('div', { class: 'k', text: t('Electric vehicles') }), h('div', { class: 'v', text: kwhOf(d && d.ev_kwh) })),
+    h('div', { class: 'tile grid-import' }, h('div', { class: 'k', text: t('Grid · import') }), h('div', { class: 'v', text: kwhOf(d && d.grid_import_kwh) })),
+    h('div', { class: 'tile grid-export' }, h('div', { class: 'k', text: t('Grid · export') }), h('div', { class: 'v', text: kwhOf(d && d.grid_export_kwh) })));
+  const now = new Date();
+  const from = energyState.period === 'day' ? localMidnight(new Date(now.getFullYear(), now.getMonth(), now.getDate() - 30)) : new Date(now.getFullYear() - 1, now.getMonth(), 1).getTime();
+  const list = await api('GET', `/api/energy?period=${energyState.period}&from=${from}&to=${Date.now() + 60000}`);
+  const box = $('#energy-list');
+  if (!list.ok) { box.replaceChildren(h('p', { class: 'error', text: (list.data && list.data.error) || (r.data && r.data.error) || t('energy unavailable') })); return; }
+  const rows = list.data.periods.slice().reverse();
+  if (rows.length === 0) { box.replaceChildren(h('p', { id: 'energy-empty', class: 'hint', text: t('No energy recorded yet: figures appear after the first minutes of operation with [storage].') })); return; }
+  const cols = ['Period', 'Grid · import', 'Grid · export', 'Solar', 'Home', 'Electric vehicles', 'Sockets'];
+  box.replaceChildren(h('div', { class: 'table-wrap' }, h('table', { class: 'table stack', id: 'energy-table' },
+    h('thead', {}, h('tr', {}, cols.map((c) => h('th', { text: t(c) })))),
+    h('tbody', {}, rows.map((p) => {
+      const cells = [p.period, kwhOf(p.grid_import_kwh), kwhOf(p.grid_export_kwh), kwhOf(p.pv_kwh), kwhOf(p.home_kwh), kwhOf(p.ev_kwh),
+        p.sockets.map((x) => `${x.name}: ${kwhOf(x.kwh)}`).join(' · ') || '–'];
+      return h('tr', {}, cells.map((c, k) => h('td', { 'data-label': t(cols[k]), text: c })));
+    })))));
+}
+
 function renderFlow(s) {
   const grid = s.grid.power_w_total;
   const evW = s.sockets.reduce((sum, so) => sum + so.current_a.reduce((a, v) => a + (v || 0), 0) * 230, 0);
   const tiles = [
     h('div', { class: `tile ${grid !== null && grid < 0 ? 'grid-export' : 'grid-import'}` }, h('div', { class: 'k', text: grid !== null && grid < 0 ? t('Grid · export') : t('Grid · import') }), h('div', { class: 'v', 'data-test': 'grid-power', text: kw(grid === null ? null : Math.abs(grid)) }), h('div', { class: 's', text: `${t('import')} ${kwh(s.grid.import_wh)}` })),
-    h('div', { class: 'tile pv' }, h('div', { class: 'k', text: t('Solar') }), h('div', { class: 'v', text: s.pv.configured ? kw(s.pv.power_w) : t('not fitted') }), h('div', { class: 's', text: s.pv.stale && s.pv.configured ? t('reading stale') : `${t('today')} ${kwh(s.pv.energy_wh)}` })),
+    h('div', { class: 'tile pv' }, h('div', { class: 'k', text: t('Solar') }), h('div', { class: 'v', text: s.pv.configured ? kw(s.pv.power_w) : t('not fitted') }), h('div', { class: 's', text: s.pv.stale && s.pv.configured ? t('reading stale') : `${t('today')} ${kwhOf(state.today && state.today.pv_kwh)}` })),
     h('div', { class: 'tile ev' }, h('div', { class: 'k', text: t('Electric vehicles') }), h('div', { class: 'v', text: `≈ ${kw(evW)}` }), h('div', { class: 's', text: t('{n} of {m} sockets charging', { n: s.sockets.filter((x) => x.charging).length, m: s.sockets.length }) })),
     h('div', { class: 'tile hp' }, h('div', { class: 'k', text: t('Heat pump') }), h('div', { class: 'v', text: s.heatpump.configured ? kw(s.heatpump.power_w) : t('not fitted') }), h('div', { class: 's', text: s.heatpump.configured ? `SG-Ready ${s.heatpump.sg_ready_state}${s.heatpump.reason ? ' · ' + s.heatpump.reason : ''}` : '' })),
   ];
@@ -619,17 +655,23 @@ $('#lang').addEventListener('change', () => {
 function refreshPage() {
   if (state.page === 'history') loadHistory();
   if (state.page === 'sessions') loadSessions();
+  if (state.page === 'energy') loadEnergy();
   if (state.page === 'events') loadEvents();
   if (state.page === 'settings') loadSettings();
 }
 function route() {
   state.page = (location.hash || '#dashboard').slice(1);
-  if (!['dashboard', 'sessions', 'history', 'events', 'settings'].includes(state.page)) state.page = 'dashboard';
+  if (!['dashboard', 'sessions', 'energy', 'history', 'events', 'settings'].includes(state.page)) state.page = 'dashboard';
   document.querySelectorAll('.page').forEach((p) => { p.hidden = p.id !== `page-${state.page}`; });
   document.querySelectorAll('#nav a').forEach((a) => a.classList.toggle('on', a.dataset.page === state.page));
   refreshPage();
 }
 window.addEventListener('hashchange', route);
+$('#energy-period').addEventListener('click', (e) => {
+  const p = e.target.dataset.period; if (!p) return;
+  energyState.period = p; document.querySelectorAll('#energy-period button').forEach((b) => b.classList.toggle('on', b.dataset.period === p)); loadEnergy();
+});
+setInterval(() => { loadToday().then(() => { if (state.status) renderFlow(state.status); }); }, 60000);
 $('#range').addEventListener('click', (e) => {
   const r = e.target.dataset.range; if (!r) return;
   state.range = r; document.querySelectorAll('#range button').forEach((b) => b.classList.toggle('on', b.dataset.range === r)); loadHistory();
@@ -642,4 +684,4 @@ let resizeTimer = null;
 window.addEventListener('resize', () => { clearTimeout(resizeTimer); resizeTimer = setTimeout(() => { if (state.page === 'history') loadHistory(); }, 250); });
 
 applyLanguage();
-loadSession().then(() => { route(); startStream(); });
+loadSession().then(() => { route(); startStream(); loadToday(); });
