@@ -30,14 +30,14 @@ Allocator::Allocator(const SiteConfig& site) : site_(site) {
 }
 
 void Allocator::index_config() {
-  index_ = alloc::index_sockets(site_);
-  state_.sessions.assign(index_.sockets.size(), alloc::Session{});
+  index_ = allocator::index_sockets(site_);
+  state_.sessions.assign(index_.sockets.size(), allocator::Session{});
 }
 
 std::vector<ConfigIssue> Allocator::update_config(const SiteConfig& site) {
   auto issues = validate(site);
   if (!issues.empty()) return issues;
-  std::vector<std::pair<int, alloc::Session>> kept;
+  std::vector<std::pair<int, allocator::Session>> kept;
   for (std::size_t k = 0; k < index_.sockets.size(); ++k) kept.emplace_back(index_.sockets[k].id, state_.sessions[k]);
   site_ = site;
   index_config();
@@ -46,9 +46,9 @@ std::vector<ConfigIssue> Allocator::update_config(const SiteConfig& site) {
     if (k < 0) continue;
     auto& s = state_.sessions[static_cast<std::size_t>(k)];
     s = session;
-    s.rotation = alloc::Rotation::None;
+    s.rotation = allocator::Rotation::None;
     if (!index_.sockets[static_cast<std::size_t>(k)].phase_switching) {
-      s.switch_stage = alloc::SwitchStage::None;
+      s.switch_stage = allocator::SwitchStage::None;
       s.phases_set = 3;
     }
   }
@@ -57,7 +57,7 @@ std::vector<ConfigIssue> Allocator::update_config(const SiteConfig& site) {
 }
 
 Allocation Allocator::step(const SiteSnapshot& snap) {
-  using namespace alloc;
+  using namespace allocator;
   const StepInputs in = step_inputs(site_, index_, snap);
   Allocation out;
   out.at = in.now;

@@ -62,8 +62,8 @@ class Allocator {
   void index_config();
 
   SiteConfig site_;
-  alloc::SocketIndex index_;
-  alloc::AllocatorState state_;
+  allocator::SocketIndex index_;
+  allocator::AllocatorState state_;
 };
 
 }  // namespace emsgw::ems

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-namespace emsgw::ems::alloc {
+namespace emsgw::ems::allocator {
 
 void admit(const StepInputs& in, const Capacity& cap, const std::array<PhaseBudget, kPhaseCount>& phases,
            std::vector<Session>& sessions, std::optional<MonoTime>& rotation_until, std::vector<SocketWork>& work) {
@@ -133,4 +133,4 @@ void admit(const StepInputs& in, const Capacity& cap, const std::array<PhaseBudg
   }
 }
 
-}  // namespace emsgw::ems::alloc
+}  // namespace emsgw::ems::allocator

@@ -15,7 +15,7 @@
 #include "ems/allocator/state.hpp"
 #include "ems/allocator/step_context.hpp"
 
-namespace emsgw::ems::alloc {
+namespace emsgw::ems::allocator {
 
 /// Sets w.admitted for the candidates; the others get Alternating (until = end of the period)
 /// when they would fit alone, else the binding phase's reason or StationMax. Updates the
@@ -23,4 +23,4 @@ namespace emsgw::ems::alloc {
 void admit(const StepInputs& in, const Capacity& cap, const std::array<PhaseBudget, kPhaseCount>& phases,
            std::vector<Session>& sessions, std::optional<MonoTime>& rotation_until, std::vector<SocketWork>& work);
 
-}  // namespace emsgw::ems::alloc
+}  // namespace emsgw::ems::allocator

@@ -5,7 +5,7 @@
 
 #include "ems/allocator/phase_switching.hpp"
 
-namespace emsgw::ems::alloc {
+namespace emsgw::ems::allocator {
 
 void socket_bounds(const StepInputs& in, const Surplus& surplus, std::vector<Session>& sessions,
                    std::vector<SocketWork>& work) {
@@ -72,4 +72,4 @@ void socket_bounds(const StepInputs& in, const Surplus& surplus, std::vector<Ses
   }
 }
 
-}  // namespace emsgw::ems::alloc
+}  // namespace emsgw::ems::allocator

@@ -10,9 +10,9 @@
 #include "ems/allocator/step_context.hpp"
 #include "ems/allocator/surplus.hpp"
 
-namespace emsgw::ems::alloc {
+namespace emsgw::ems::allocator {
 
 void socket_bounds(const StepInputs& in, const Surplus& surplus, std::vector<Session>& sessions,
                    std::vector<SocketWork>& work);
 
-}  // namespace emsgw::ems::alloc
+}  // namespace emsgw::ems::allocator

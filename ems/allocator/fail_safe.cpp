@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-namespace emsgw::ems::alloc {
+namespace emsgw::ems::allocator {
 
 void override_all(const StepInputs& in, const std::vector<SocketWork>& work, AllocatorState& state, Allocation& out) {
   const bool suspended = in.snap.suspended;
@@ -36,4 +36,4 @@ void override_all(const StepInputs& in, const std::vector<SocketWork>& work, All
   out.heatpump = state.heatpump.state;
 }
 
-}  // namespace emsgw::ems::alloc
+}  // namespace emsgw::ems::allocator

@@ -2,7 +2,7 @@
 
 #include <cmath>
 
-namespace emsgw::ems::alloc {
+namespace emsgw::ems::allocator {
 
 bool check_grid_meter(const StepInputs& in, Allocation& out) {
   const auto& snap = in.snap;
@@ -18,4 +18,4 @@ bool check_grid_meter(const StepInputs& in, Allocation& out) {
   return grid_ok;
 }
 
-}  // namespace emsgw::ems::alloc
+}  // namespace emsgw::ems::allocator

@@ -1,6 +1,6 @@
 #include "ems/allocator/heat_pump.hpp"
 
-namespace emsgw::ems::alloc {
+namespace emsgw::ems::allocator {
 
 SgReadyState heat_pump(const StepInputs& in, const Surplus& surplus, const std::vector<SocketWork>& work,
                        const std::vector<SocketAllocation>& allocs, HeatPumpState& hp) {
@@ -24,4 +24,4 @@ SgReadyState heat_pump(const StepInputs& in, const Surplus& surplus, const std::
   return hp.state;
 }
 
-}  // namespace emsgw::ems::alloc
+}  // namespace emsgw::ems::allocator

@@ -11,10 +11,10 @@
 #include "ems/allocator/step_context.hpp"
 #include "ems/allocator/surplus.hpp"
 
-namespace emsgw::ems::alloc {
+namespace emsgw::ems::allocator {
 
 /// Updates hp when the heat pump is enabled; returns the state to report.
 SgReadyState heat_pump(const StepInputs& in, const Surplus& surplus, const std::vector<SocketWork>& work,
                        const std::vector<SocketAllocation>& allocs, HeatPumpState& hp);
 
-}  // namespace emsgw::ems::alloc
+}  // namespace emsgw::ems::allocator

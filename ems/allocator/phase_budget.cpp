@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-namespace emsgw::ems::alloc {
+namespace emsgw::ems::allocator {
 
 Capacity phase_budget(const StepInputs& in, const std::vector<Session>& sessions, std::vector<SocketWork>& work,
                       Allocation& out) {
@@ -66,4 +66,4 @@ void add_phase_use(const std::vector<SocketWork>& work, const std::vector<Socket
   }
 }
 
-}  // namespace emsgw::ems::alloc
+}  // namespace emsgw::ems::allocator

@@ -11,7 +11,7 @@
 #include "ems/allocator/state.hpp"
 #include "ems/allocator/step_context.hpp"
 
-namespace emsgw::ems::alloc {
+namespace emsgw::ems::allocator {
 
 /// The capacities the later stages share out.
 struct Capacity {
@@ -27,4 +27,4 @@ struct Capacity {
 /// Adds the final set-points of the admitted sockets to out.phases[].allocated.
 void add_phase_use(const std::vector<SocketWork>& work, const std::vector<SocketAllocation>& allocs, Allocation& out);
 
-}  // namespace emsgw::ems::alloc
+}  // namespace emsgw::ems::allocator

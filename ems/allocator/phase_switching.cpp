@@ -1,6 +1,6 @@
 #include "ems/allocator/phase_switching.hpp"
 
-namespace emsgw::ems::alloc {
+namespace emsgw::ems::allocator {
 
 bool switch_phases(const StepInputs& in, bool pv_ok, double ev_surplus_w, Session& ses, SocketWork& w) {
   const auto& site = in.site;
@@ -47,4 +47,4 @@ bool switch_phases(const StepInputs& in, bool pv_ok, double ev_surplus_w, Sessio
   return false;
 }
 
-}  // namespace emsgw::ems::alloc
+}  // namespace emsgw::ems::allocator

@@ -7,10 +7,10 @@
 #include "ems/allocator/state.hpp"
 #include "ems/allocator/step_context.hpp"
 
-namespace emsgw::ems::alloc {
+namespace emsgw::ems::allocator {
 
 /// Advances the socket's switch state machine. Returns true while the socket pauses or settles
 /// for a switch (w.reason = PhaseSwitching, w.until = end of the stage).
 [[nodiscard]] bool switch_phases(const StepInputs& in, bool pv_ok, double ev_surplus_w, Session& ses, SocketWork& w);
 
-}  // namespace emsgw::ems::alloc
+}  // namespace emsgw::ems::allocator

@@ -1,6 +1,6 @@
 #include "ems/allocator/ramping.hpp"
 
-namespace emsgw::ems::alloc {
+namespace emsgw::ems::allocator {
 
 std::vector<SocketAllocation> ramp(const StepInputs& in, const std::vector<SocketWork>& work,
                                    std::vector<Session>& sessions) {
@@ -55,4 +55,4 @@ std::vector<SocketAllocation> ramp(const StepInputs& in, const std::vector<Socke
   return allocs;
 }
 
-}  // namespace emsgw::ems::alloc
+}  // namespace emsgw::ems::allocator

@@ -10,11 +10,11 @@
 #include "ems/allocator/state.hpp"
 #include "ems/allocator/step_context.hpp"
 
-namespace emsgw::ems::alloc {
+namespace emsgw::ems::allocator {
 
 /// One SocketAllocation per configured socket from the decided values; updates each heard
 /// socket's previous and settled set-point and its unconfirmed cut.
 [[nodiscard]] std::vector<SocketAllocation> ramp(const StepInputs& in, const std::vector<SocketWork>& work,
                                                  std::vector<Session>& sessions);
 
-}  // namespace emsgw::ems::alloc
+}  // namespace emsgw::ems::allocator

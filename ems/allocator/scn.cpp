@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
-namespace emsgw::ems::alloc {
+namespace emsgw::ems::allocator {
 
 void scn_budget(const StepInputs& in, bool grid_ok, Allocation& out) {
   const auto& site = in.site;
@@ -71,4 +71,4 @@ void scn_budget(const StepInputs& in, bool grid_ok, Allocation& out) {
   out.scn = scn;
 }
 
-}  // namespace emsgw::ems::alloc
+}  // namespace emsgw::ems::allocator

@@ -5,10 +5,10 @@
 #include "ems/allocation.hpp"
 #include "ems/allocator/step_context.hpp"
 
-namespace emsgw::ems::alloc {
+namespace emsgw::ems::allocator {
 
 /// Fills out.scn and out.phases. Suspended → 0; meter not ok → Σ safe currents per phase (each
 /// station at most its maximum).
 void scn_budget(const StepInputs& in, bool grid_ok, Allocation& out);
 
-}  // namespace emsgw::ems::alloc
+}  // namespace emsgw::ems::allocator

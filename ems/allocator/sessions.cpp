@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
-namespace emsgw::ems::alloc {
+namespace emsgw::ems::allocator {
 
 namespace {
 
@@ -97,4 +97,4 @@ std::vector<SocketWork> track_sessions(const StepInputs& in, std::vector<Session
   return work;
 }
 
-}  // namespace emsgw::ems::alloc
+}  // namespace emsgw::ems::allocator

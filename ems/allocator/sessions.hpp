@@ -9,7 +9,7 @@
 #include "ems/allocator/state.hpp"
 #include "ems/allocator/step_context.hpp"
 
-namespace emsgw::ems::alloc {
+namespace emsgw::ems::allocator {
 
 /// One SocketWork per configured socket (snap, fresh, known, occupied, max_measured, mode).
 /// Updates the sessions of sockets whose state is known; records StationStale /
@@ -17,4 +17,4 @@ namespace emsgw::ems::alloc {
 [[nodiscard]] std::vector<SocketWork> track_sessions(const StepInputs& in, std::vector<Session>& sessions,
                                                      Allocation& out);
 
-}  // namespace emsgw::ems::alloc
+}  // namespace emsgw::ems::allocator

@@ -1,6 +1,6 @@
 #include "ems/allocator/state.hpp"
 
-namespace emsgw::ems::alloc {
+namespace emsgw::ems::allocator {
 
 SocketIndex index_sockets(const SiteConfig& site) {
   SocketIndex ix;
@@ -21,4 +21,4 @@ SocketIndex index_sockets(const SiteConfig& site) {
   return ix;
 }
 
-}  // namespace emsgw::ems::alloc
+}  // namespace emsgw::ems::allocator

@@ -14,7 +14,7 @@
 #include "ems/site_config.hpp"
 #include "ems/time.hpp"
 
-namespace emsgw::ems::alloc {
+namespace emsgw::ems::allocator {
 
 /// One configured socket: where it sits in the configuration and whether it may switch phases.
 struct SocketRef {
@@ -76,4 +76,4 @@ struct AllocatorState {
   HeatPumpState heatpump;
 };
 
-}  // namespace emsgw::ems::alloc
+}  // namespace emsgw::ems::allocator

@@ -16,7 +16,7 @@
 #include "ems/site_config.hpp"
 #include "ems/site_snapshot.hpp"
 
-namespace emsgw::ems::alloc {
+namespace emsgw::ems::allocator {
 
 inline constexpr double kEps = 1e-9;
 inline constexpr double kInf = std::numeric_limits<double>::infinity();
@@ -105,4 +105,4 @@ struct SocketWork {
   return cfg.phase_mapping.count == 1 ? 1 : count;
 }
 
-}  // namespace emsgw::ems::alloc
+}  // namespace emsgw::ems::allocator

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
-namespace emsgw::ems::alloc {
+namespace emsgw::ems::allocator {
 
 Surplus measure_surplus(const StepInputs& in, const std::vector<SocketWork>& work, const std::vector<Session>& sessions,
                         SgReadyState heatpump, Allocation& out) {
@@ -82,4 +82,4 @@ bool pv_start_stop(const StepInputs& in, const Surplus& surplus, double own_min_
   return true;
 }
 
-}  // namespace emsgw::ems::alloc
+}  // namespace emsgw::ems::allocator

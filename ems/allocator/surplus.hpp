@@ -12,7 +12,7 @@
 #include "ems/allocator/state.hpp"
 #include "ems/allocator/step_context.hpp"
 
-namespace emsgw::ems::alloc {
+namespace emsgw::ems::allocator {
 
 struct Surplus {
   bool pv_meter_ok = false;    ///< A PV meter is configured and its reading is fresh and sane.
@@ -35,4 +35,4 @@ struct Surplus {
 [[nodiscard]] bool pv_start_stop(const StepInputs& in, const Surplus& surplus, double own_min_w, Session& ses,
                                  SocketWork& w);
 
-}  // namespace emsgw::ems::alloc
+}  // namespace emsgw::ems::allocator

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
-namespace emsgw::ems::alloc {
+namespace emsgw::ems::allocator {
 
 void join(std::vector<Item>& items, std::vector<Group>& groups, std::size_t i, std::size_t g, double weight) {
   auto& it = items[i];
@@ -172,4 +172,4 @@ void share(const StepInputs& in, const Capacity& cap, const std::array<PhaseBudg
   }
 }
 
-}  // namespace emsgw::ems::alloc
+}  // namespace emsgw::ems::allocator

@@ -14,7 +14,7 @@
 #include "ems/allocator/step_context.hpp"
 #include "ems/allocator/surplus.hpp"
 
-namespace emsgw::ems::alloc {
+namespace emsgw::ems::allocator {
 
 /// One socket in the water-filling: current c between min and max, loading some groups.
 struct Item {
@@ -62,4 +62,4 @@ void water_fill(std::vector<Item>& items, std::vector<Group>& groups);
 void share(const StepInputs& in, const Capacity& cap, const std::array<PhaseBudget, kPhaseCount>& phases,
            const Surplus& surplus, const std::vector<Session>& sessions, std::vector<SocketWork>& work);
 
-}  // namespace emsgw::ems::alloc
+}  // namespace emsgw::ems::allocator

@@ -7,8 +7,8 @@
 namespace emsgw::ems::test {
 namespace {
 
-using alloc::Rotation;
-using alloc::SocketWork;
+using allocator::Rotation;
+using allocator::SocketWork;
 
 /// Three single-phase sockets on L1, each on its own station; alternating period 900 s.
 SiteConfig three_on_l1() {
@@ -20,8 +20,8 @@ SiteConfig three_on_l1() {
   return site;
 }
 
-alloc::Capacity l1_cap(double a) {
-  alloc::Capacity cap;
+allocator::Capacity l1_cap(double a) {
+  allocator::Capacity cap;
   cap.phase = {a, 40, 40};
   cap.station_reserved = {0, 0, 0};
   return cap;
@@ -42,7 +42,7 @@ TEST(AllocatorAdmission, EveryoneWhenAllMinimumsFit) {
   std::optional<MonoTime> until = at_s(100);
   s.sessions[0].rotation = Rotation::Waiting;
   auto work = three_candidates();
-  alloc::admit(s.inputs(), l1_cap(18), {}, s.sessions, until, work);
+  allocator::admit(s.inputs(), l1_cap(18), {}, s.sessions, until, work);
   EXPECT_EQ(admitted(work), (std::vector<bool>{true, true, true}));
   EXPECT_FALSE(until.has_value());
   EXPECT_EQ(s.sessions[0].rotation, Rotation::None);
@@ -53,7 +53,7 @@ TEST(AllocatorAdmission, RotatesPausingTheLowestIdFirst) {
   std::optional<MonoTime> until;
   // Room for two minimums only.
   auto work = three_candidates();
-  alloc::admit(s.inputs(), l1_cap(13), {}, s.sessions, until, work);
+  allocator::admit(s.inputs(), l1_cap(13), {}, s.sessions, until, work);
   EXPECT_EQ(admitted(work), (std::vector<bool>{false, true, true}));
   EXPECT_EQ(work[0].reason, Reason::Alternating);
   EXPECT_EQ(work[0].until, at_s(900));
@@ -62,20 +62,20 @@ TEST(AllocatorAdmission, RotatesPausingTheLowestIdFirst) {
   // Mid-period nothing changes.
   s.snap = snapshot_at(450, {0, 0, 0}, {});
   work = three_candidates();
-  alloc::admit(s.inputs(), l1_cap(13), {}, s.sessions, until, work);
+  allocator::admit(s.inputs(), l1_cap(13), {}, s.sessions, until, work);
   EXPECT_EQ(admitted(work), (std::vector<bool>{false, true, true}));
 
   // Next period: socket 1 gets its turn and socket 2 (lowest id of those charging) pauses.
   s.snap = snapshot_at(900, {0, 0, 0}, {});
   work = three_candidates();
-  alloc::admit(s.inputs(), l1_cap(13), {}, s.sessions, until, work);
+  allocator::admit(s.inputs(), l1_cap(13), {}, s.sessions, until, work);
   EXPECT_EQ(admitted(work), (std::vector<bool>{true, false, true}));
   EXPECT_EQ(until, at_s(1800));
 
   // Then socket 3, which has charged longest.
   s.snap = snapshot_at(1800, {0, 0, 0}, {});
   work = three_candidates();
-  alloc::admit(s.inputs(), l1_cap(13), {}, s.sessions, until, work);
+  allocator::admit(s.inputs(), l1_cap(13), {}, s.sessions, until, work);
   EXPECT_EQ(admitted(work), (std::vector<bool>{true, true, false}));
 }
 
@@ -89,7 +89,7 @@ TEST(AllocatorAdmission, ASocketThatCannotFitAloneIsBoundByTheLimitNotTheRotatio
   std::array<PhaseBudget, kPhaseCount> phases{};
   phases[0].bound_by = Reason::SiteLimit;
   std::vector<SocketWork> work{candidate(6, 16, {0}), candidate(14, 16, {0}), candidate(6, 16, {0})};
-  alloc::admit(s.inputs(), cap, phases, s.sessions, until, work);
+  allocator::admit(s.inputs(), cap, phases, s.sessions, until, work);
   EXPECT_TRUE(work[0].admitted);
   EXPECT_FALSE(work[1].admitted);
   EXPECT_EQ(work[1].reason, Reason::SiteLimit);  // 14 A > 13 A on L1 even alone
@@ -105,7 +105,7 @@ TEST(AllocatorAdmission, ProbingComesFirstAndFallsBackToTheMinimumWhenItDoesNotF
   work[0].probing = true;
   work[0].min = work[0].max = 14;
   s.sessions[0].probing_until = at_s(60);
-  alloc::admit(s.inputs(), l1_cap(13), {}, s.sessions, until, work);
+  allocator::admit(s.inputs(), l1_cap(13), {}, s.sessions, until, work);
   EXPECT_TRUE(work[0].admitted);
   EXPECT_FALSE(work[0].probing);  // charges normally
   EXPECT_DOUBLE_EQ(work[0].min, 6);

@@ -22,23 +22,23 @@ SiteConfig two_sockets() {
 TEST(AllocatorGridMeter, FreshAndPlausibleOrRejected) {
   StageSite s(two_sockets(), snapshot_at(0, {10, 10, 10}, {}));
   Allocation out;
-  EXPECT_TRUE(alloc::check_grid_meter(s.inputs(), out));
+  EXPECT_TRUE(allocator::check_grid_meter(s.inputs(), out));
   EXPECT_TRUE(out.degraded.empty());
 
   s.snap.grid.measured_at = at_s(-6);  // older than meter_stale_after_s (5 s)
   out = {};
-  EXPECT_FALSE(alloc::check_grid_meter(s.inputs(), out));
+  EXPECT_FALSE(allocator::check_grid_meter(s.inputs(), out));
   EXPECT_EQ(out.degraded, std::vector<Degradation>{Degradation::MeterStale});
 
   s.snap = snapshot_at(0, {10, 111, 10}, {});  // beyond 4 × 25 + 10 A
   out = {};
-  EXPECT_FALSE(alloc::check_grid_meter(s.inputs(), out));
+  EXPECT_FALSE(allocator::check_grid_meter(s.inputs(), out));
   EXPECT_EQ(out.degraded, std::vector<Degradation>{Degradation::MeterImplausible});
 
   s.snap = snapshot_at(0, {10, NAN, 10}, {});
   s.snap.suspended = true;
   out = {};
-  EXPECT_FALSE(alloc::check_grid_meter(s.inputs(), out));
+  EXPECT_FALSE(allocator::check_grid_meter(s.inputs(), out));
   EXPECT_EQ(out.degraded, (std::vector<Degradation>{Degradation::MeterImplausible, Degradation::Suspended}));
 }
 
@@ -47,14 +47,14 @@ TEST(AllocatorFailSafe, MeterLostNeverRaisesASocketAboveItsSetPointInForce) {
   s.sessions[0].setpoint_a = 10;
   s.sessions[0].settled_a = 4;  // a raise to 10 was still waiting: 4 A is in force
   s.sessions[1].setpoint_a = 8;
-  std::vector<alloc::SocketWork> work(2);
+  std::vector<allocator::SocketWork> work(2);
   work[0].fresh = work[0].known = true;
   work[1].fresh = work[1].known = true;
-  alloc::AllocatorState state;
+  allocator::AllocatorState state;
   state.sessions = s.sessions;
   state.rotation_until = at_s(100);
   Allocation out;
-  alloc::override_all(s.inputs(), work, state, out);
+  allocator::override_all(s.inputs(), work, state, out);
   ASSERT_EQ(out.sockets.size(), 2U);
   EXPECT_EQ(out.sockets[0].current_a, 4);  // min(safe 6, in force 4)
   EXPECT_EQ(out.sockets[0].reason, Reason::FailSafe);
@@ -68,13 +68,13 @@ TEST(AllocatorFailSafe, SuspendIsZeroEverywhere) {
   auto snap = snapshot_at(0, {0, 0, 0}, {});
   snap.suspended = true;
   StageSite s(two_sockets(), snap);
-  std::vector<alloc::SocketWork> work(2);
-  alloc::AllocatorState state;
+  std::vector<allocator::SocketWork> work(2);
+  allocator::AllocatorState state;
   state.sessions = s.sessions;
   state.heatpump.state = SgReadyState::Boost;
   auto site = two_sockets();
   Allocation out;
-  alloc::override_all(s.inputs(), work, state, out);
+  allocator::override_all(s.inputs(), work, state, out);
   for (const auto& a : out.sockets) {
     EXPECT_EQ(a.current_a, 0);
     EXPECT_EQ(a.reason, Reason::Suspended);
@@ -87,7 +87,7 @@ TEST(AllocatorScnBudget, GridHeadroomPerPhaseMinusNonEvLoad) {
   site.control = ControlMode::Scn;
   StageSite s(site, snapshot_at(0, {12, 8, 5}, {socket_in(1, CS::Charging, {6, 6, 6})}));
   Allocation out;
-  alloc::scn_budget(s.inputs(), true, out);
+  allocator::scn_budget(s.inputs(), true, out);
   ASSERT_TRUE(out.scn.has_value());
   // Non-EV 6 / 2 / 0 A; 24 − non-EV.
   EXPECT_EQ(out.scn->current_a, (std::array<int, 3>{18, 22, 24}));
@@ -100,7 +100,7 @@ TEST(AllocatorScnBudget, WithoutAMeterTheSumOfSafeCurrents) {
   site.control = ControlMode::Scn;
   StageSite s(site, snapshot_at(0, {12, 8, 5}, {}));
   Allocation out;
-  alloc::scn_budget(s.inputs(), false, out);
+  allocator::scn_budget(s.inputs(), false, out);
   ASSERT_TRUE(out.scn.has_value());
   EXPECT_EQ(out.scn->current_a, (std::array<int, 3>{6, 6, 6}));
   EXPECT_EQ(out.scn->reason, Reason::FailSafe);

@@ -8,7 +8,7 @@ namespace emsgw::ems::test {
 namespace {
 
 using CS = ConnectorState;
-using alloc::SocketWork;
+using allocator::SocketWork;
 
 /// Grid 25 A per phase, margin 1 A; socket 1 (3-phase, L1L2L3) on station a, socket 2 (L2) on b.
 SiteConfig two_sockets() {
@@ -44,7 +44,7 @@ TEST(AllocatorPhaseBudget, SubtractsNonEvLoadAndMarginPerPhase) {
     EXPECT_DOUBLE_EQ(out.phases[p].limit.value(), 24);
     EXPECT_DOUBLE_EQ(out.phases[p].available.value(), cap.phase[p]);
     EXPECT_DOUBLE_EQ(out.phases[p].reserved.value(), 0);
-    EXPECT_EQ(out.phases[p].bound_by, alloc::grid_reason(p));
+    EXPECT_EQ(out.phases[p].bound_by, allocator::grid_reason(p));
   }
   EXPECT_DOUBLE_EQ(out.phases[1].non_ev_load.value(), 4);
   EXPECT_EQ(cap.station_reserved, (std::vector<double>{0, 0}));

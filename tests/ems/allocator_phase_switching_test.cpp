@@ -21,12 +21,12 @@ SiteConfig switching_site() {
 
 struct Switcher {
   StageSite s{switching_site(), snapshot_at(0, {0, 0, 0}, {})};
-  alloc::SocketWork w;
+  allocator::SocketWork w;
   bool at(double t, double surplus_w, ChargeMode mode = ChargeMode::Pv, bool pv_ok = true) {
     s.snap = snapshot_at(t, {0, 0, 0}, {});
     w = {};
     w.mode = mode;
-    return alloc::switch_phases(s.inputs(), pv_ok, surplus_w, s.sessions[0], w);
+    return allocator::switch_phases(s.inputs(), pv_ok, surplus_w, s.sessions[0], w);
   }
 };
 

@@ -7,7 +7,7 @@
 namespace emsgw::ems::test {
 namespace {
 
-using alloc::SocketWork;
+using allocator::SocketWork;
 
 SiteConfig two_sockets() {
   auto site = site_cfg(40, 3, {station_cfg("a", 32, {socket_cfg(1, 32, "L1"), socket_cfg(2, 32, "L2")})});
@@ -32,7 +32,7 @@ TEST(AllocatorRamping, HoldsARaiseWhileACutIsUnconfirmedOnEveryStep) {
   s.sessions[1].setpoint_a = s.sessions[1].settled_a = 6;
   // Step at 0 s: socket 1 cut 16 → 10 (still draws 16), socket 2 raised 6 → 12.
   std::vector<SocketWork> work{decided(10, 16), decided(12, 6)};
-  auto allocs = alloc::ramp(s.inputs(), work, s.sessions);
+  auto allocs = allocator::ramp(s.inputs(), work, s.sessions);
   EXPECT_EQ(allocs[0].current_a, 10);  // cuts are never held
   EXPECT_FALSE(allocs[0].wait_for_confirmation);
   EXPECT_EQ(allocs[1].current_a, 12);
@@ -42,13 +42,13 @@ TEST(AllocatorRamping, HoldsARaiseWhileACutIsUnconfirmedOnEveryStep) {
 
   // 2 s later the EV still draws 16 A: the raise keeps waiting.
   s.snap = snapshot_at(2, {0, 0, 0}, {});
-  allocs = alloc::ramp(s.inputs(), work, s.sessions);
+  allocs = allocator::ramp(s.inputs(), work, s.sessions);
   EXPECT_TRUE(allocs[1].wait_for_confirmation);
 
   // 3 s: the cut shows in the measurement; the raise goes through and becomes the settled value.
   s.snap = snapshot_at(3, {0, 0, 0}, {});
   work[0].max_measured = 10.5;
-  allocs = alloc::ramp(s.inputs(), work, s.sessions);
+  allocs = allocator::ramp(s.inputs(), work, s.sessions);
   EXPECT_FALSE(allocs[1].wait_for_confirmation);
   EXPECT_FALSE(s.sessions[0].cut_at.has_value());
   EXPECT_EQ(s.sessions[1].settled_a, 12);
@@ -59,9 +59,9 @@ TEST(AllocatorRamping, ACutCountsAsConfirmedAfterTheEvResponseTime) {
   s.sessions[0].setpoint_a = s.sessions[0].settled_a = 16;
   s.sessions[1].setpoint_a = s.sessions[1].settled_a = 6;
   std::vector<SocketWork> work{decided(10, 16), decided(12, 6)};
-  (void)alloc::ramp(s.inputs(), work, s.sessions);
+  (void)allocator::ramp(s.inputs(), work, s.sessions);
   s.snap = snapshot_at(5, {0, 0, 0}, {});  // never seen to follow, but 5 s have passed
-  const auto allocs = alloc::ramp(s.inputs(), work, s.sessions);
+  const auto allocs = allocator::ramp(s.inputs(), work, s.sessions);
   EXPECT_FALSE(allocs[1].wait_for_confirmation);
   EXPECT_FALSE(s.sessions[0].cut_at.has_value());
 }
@@ -73,7 +73,7 @@ TEST(AllocatorRamping, HoldsRaisesBelowTheDeadband) {
   s.sessions[0].setpoint_a = s.sessions[0].settled_a = 10;
   s.sessions[1].setpoint_a = s.sessions[1].settled_a = 10;
   std::vector<SocketWork> work{decided(12, 10), decided(13, 10)};
-  const auto allocs = alloc::ramp(s.inputs(), work, s.sessions);
+  const auto allocs = allocator::ramp(s.inputs(), work, s.sessions);
   EXPECT_EQ(allocs[0].current_a, 10);  // +2 A < 3 A: held
   EXPECT_TRUE(allocs[0].held_by_deadband);
   EXPECT_EQ(allocs[1].current_a, 13);  // +3 A: goes through
@@ -88,7 +88,7 @@ TEST(AllocatorRamping, ASilentSocketKeepsItsSafeCurrentAndItsLastSetPointInMemor
   silent.value = 6;
   silent.reason = Reason::StationLost;
   std::vector<SocketWork> work{silent, decided(8, 8)};
-  const auto allocs = alloc::ramp(s.inputs(), work, s.sessions);
+  const auto allocs = allocator::ramp(s.inputs(), work, s.sessions);
   EXPECT_EQ(allocs[0].id, 1);
   EXPECT_EQ(allocs[0].current_a, 6);
   EXPECT_EQ(allocs[0].reason, Reason::StationLost);

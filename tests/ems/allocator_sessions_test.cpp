@@ -17,10 +17,10 @@ SiteConfig one_socket(const char* mapping = "L1L2L3") {
   return site;
 }
 
-std::vector<alloc::SocketWork> step_at(StageSite& s, double t, SocketSnapshot so, Allocation* out_ptr = nullptr) {
+std::vector<allocator::SocketWork> step_at(StageSite& s, double t, SocketSnapshot so, Allocation* out_ptr = nullptr) {
   s.snap = snapshot_at(t, {0, 0, 0}, {so});
   Allocation out;
-  auto work = alloc::track_sessions(s.inputs(), s.sessions, out);
+  auto work = allocator::track_sessions(s.inputs(), s.sessions, out);
   if (out_ptr) *out_ptr = out;
   return work;
 }
@@ -72,7 +72,7 @@ TEST(AllocatorSessions, StaleImplausibleOrUnknownSocketsAreNotTrusted) {
   EXPECT_FALSE(out.is_degraded(Degradation::StationStale));
 
   s.snap = snapshot_at(20, {0, 0, 0}, {});  // no reading at all
-  work = alloc::track_sessions(s.inputs(), s.sessions, out);
+  work = allocator::track_sessions(s.inputs(), s.sessions, out);
   EXPECT_EQ(work[0].snap, nullptr);
   EXPECT_FALSE(work[0].fresh);
 }

@@ -13,19 +13,22 @@ namespace emsgw::ems::test {
 
 struct StageSite {
   SiteConfig site;
-  alloc::SocketIndex index;
+  allocator::SocketIndex index;
   SiteSnapshot snap;
-  std::vector<alloc::Session> sessions;
+  std::vector<allocator::Session> sessions;
 
   StageSite(SiteConfig s, SiteSnapshot sn)
-      : site(std::move(s)), index(alloc::index_sockets(site)), snap(std::move(sn)), sessions(index.sockets.size()) {}
+      : site(std::move(s)),
+        index(allocator::index_sockets(site)),
+        snap(std::move(sn)),
+        sessions(index.sockets.size()) {}
 
-  [[nodiscard]] alloc::StepInputs inputs() const { return alloc::step_inputs(site, index, snap); }
+  [[nodiscard]] allocator::StepInputs inputs() const { return allocator::step_inputs(site, index, snap); }
 };
 
 /// A fresh, known, occupied candidate with [min, max] loading the given grid phases (0-based).
-inline alloc::SocketWork candidate(double min, double max, std::vector<std::size_t> phases, bool surplus = false) {
-  alloc::SocketWork w;
+inline allocator::SocketWork candidate(double min, double max, std::vector<std::size_t> phases, bool surplus = false) {
+  allocator::SocketWork w;
   w.fresh = true;
   w.known = true;
   w.occupied = true;

@@ -9,7 +9,7 @@ namespace emsgw::ems::test {
 namespace {
 
 using CS = ConnectorState;
-using alloc::SocketWork;
+using allocator::SocketWork;
 
 SiteConfig pv_site() {
   auto site = site_cfg(40, 1, {station_cfg("a", 32, {socket_cfg(1, 16, "L1", 0, ChargeMode::Pv)})});
@@ -34,14 +34,14 @@ TEST(AllocatorSurplusStage, ExportPlusWhatSurplusEvsDrawBoundedByProduction) {
   snap.pv = {Watts(5000), snap.now, true};
   StageSite s(pv_site(), snap);
   Allocation out;
-  auto sp = alloc::measure_surplus(s.inputs(), occupied(s, ChargeMode::Pv), s.sessions, SgReadyState::Normal, out);
+  auto sp = allocator::measure_surplus(s.inputs(), occupied(s, ChargeMode::Pv), s.sessions, SgReadyState::Normal, out);
   EXPECT_TRUE(sp.pv_ok);
   EXPECT_DOUBLE_EQ(sp.raw_w, 3220);
   EXPECT_DOUBLE_EQ(sp.ev_w, 3220);
   EXPECT_DOUBLE_EQ(out.surplus.value(), 3220);
 
   s.snap.pv = {Watts(2000), s.snap.now, true};  // production bounds it
-  sp = alloc::measure_surplus(s.inputs(), occupied(s, ChargeMode::Pv), s.sessions, SgReadyState::Normal, out);
+  sp = allocator::measure_surplus(s.inputs(), occupied(s, ChargeMode::Pv), s.sessions, SgReadyState::Normal, out);
   EXPECT_DOUBLE_EQ(sp.ev_w, 2000);
 }
 
@@ -51,7 +51,7 @@ TEST(AllocatorSurplusStage, AStalePvMeterStopsSurplusCharging) {
   StageSite s(pv_site(), snap);
   Allocation out;
   const auto sp =
-      alloc::measure_surplus(s.inputs(), occupied(s, ChargeMode::Pv), s.sessions, SgReadyState::Normal, out);
+      allocator::measure_surplus(s.inputs(), occupied(s, ChargeMode::Pv), s.sessions, SgReadyState::Normal, out);
   EXPECT_FALSE(sp.pv_ok);
   EXPECT_DOUBLE_EQ(sp.ev_w, 0);
   EXPECT_TRUE(out.is_degraded(Degradation::PvStale));
@@ -62,33 +62,34 @@ TEST(AllocatorSurplusStage, CommittedMinimumCountsSurplusSocketsAlreadyOn) {
   StageSite s(pv_site(), snap);
   Allocation out;
   auto work = occupied(s, ChargeMode::Pv);
-  EXPECT_DOUBLE_EQ(alloc::measure_surplus(s.inputs(), work, s.sessions, SgReadyState::Normal, out).committed_min_w, 0);
+  EXPECT_DOUBLE_EQ(allocator::measure_surplus(s.inputs(), work, s.sessions, SgReadyState::Normal, out).committed_min_w,
+                   0);
   s.sessions[0].pv_on = true;
-  EXPECT_DOUBLE_EQ(alloc::measure_surplus(s.inputs(), work, s.sessions, SgReadyState::Normal, out).committed_min_w,
+  EXPECT_DOUBLE_EQ(allocator::measure_surplus(s.inputs(), work, s.sessions, SgReadyState::Normal, out).committed_min_w,
                    6 * 230);
 }
 
 TEST(AllocatorSurplusStage, PvModeStartsAfterTheStartDelayAndStopsAfterTheStopDelay) {
   StageSite s(pv_site(), snapshot_at(0, {0, 0, 0}, {socket_in(1, CS::Charging)}));
-  alloc::Surplus sp;
+  allocator::Surplus sp;
   sp.pv_ok = true;
   sp.ev_w = 2000;
   SocketWork w;
   auto& ses = s.sessions[0];
-  EXPECT_FALSE(alloc::pv_start_stop(s.inputs(), sp, 6 * 230, ses, w));
+  EXPECT_FALSE(allocator::pv_start_stop(s.inputs(), sp, 6 * 230, ses, w));
   EXPECT_EQ(w.reason, Reason::PvWaiting);
   EXPECT_EQ(w.until, at_s(30));
   s.snap = snapshot_at(30, {0, 0, 0}, {});
-  EXPECT_TRUE(alloc::pv_start_stop(s.inputs(), sp, 6 * 230, ses, w));
+  EXPECT_TRUE(allocator::pv_start_stop(s.inputs(), sp, 6 * 230, ses, w));
   sp.committed_min_w = 6 * 230;  // its own minimum, now that it charges
   sp.ev_w = -100;                // below stop_surplus_w
   s.snap = snapshot_at(40, {0, 0, 0}, {});
-  EXPECT_TRUE(alloc::pv_start_stop(s.inputs(), sp, 6 * 230, ses, w));
+  EXPECT_TRUE(allocator::pv_start_stop(s.inputs(), sp, 6 * 230, ses, w));
   s.snap = snapshot_at(100, {0, 0, 0}, {});
-  EXPECT_FALSE(alloc::pv_start_stop(s.inputs(), sp, 6 * 230, ses, w));
+  EXPECT_FALSE(allocator::pv_start_stop(s.inputs(), sp, 6 * 230, ses, w));
   sp.pv_ok = false;
   w = {};
-  EXPECT_FALSE(alloc::pv_start_stop(s.inputs(), sp, 6 * 230, ses, w));
+  EXPECT_FALSE(allocator::pv_start_stop(s.inputs(), sp, 6 * 230, ses, w));
   EXPECT_EQ(w.reason, Reason::PvStale);
 }
 
@@ -99,22 +100,22 @@ TEST(AllocatorHeatPumpStage, BoostsOnSurplusHoldsForTheIntervalAndDropsWhenPvIsL
   site.heatpump.force_surplus_w = 5000;
   site.heatpump.min_switch_interval_s = 600;
   StageSite s(site, snapshot_at(0, {0, 0, 0}, {}));
-  alloc::HeatPumpState hp;
-  alloc::Surplus sp;
+  allocator::HeatPumpState hp;
+  allocator::Surplus sp;
   sp.pv_ok = true;
   sp.raw_w = 2500;
-  EXPECT_EQ(alloc::heat_pump(s.inputs(), sp, {}, {}, hp), SgReadyState::Boost);
+  EXPECT_EQ(allocator::heat_pump(s.inputs(), sp, {}, {}, hp), SgReadyState::Boost);
   sp.raw_w = 100;
   s.snap = snapshot_at(300, {0, 0, 0}, {});
-  EXPECT_EQ(alloc::heat_pump(s.inputs(), sp, {}, {}, hp), SgReadyState::Boost);  // within the interval
+  EXPECT_EQ(allocator::heat_pump(s.inputs(), sp, {}, {}, hp), SgReadyState::Boost);  // within the interval
   s.snap = snapshot_at(600, {0, 0, 0}, {});
-  EXPECT_EQ(alloc::heat_pump(s.inputs(), sp, {}, {}, hp), SgReadyState::Normal);
+  EXPECT_EQ(allocator::heat_pump(s.inputs(), sp, {}, {}, hp), SgReadyState::Normal);
   sp.raw_w = 6000;
   s.snap = snapshot_at(1200, {0, 0, 0}, {});
-  EXPECT_EQ(alloc::heat_pump(s.inputs(), sp, {}, {}, hp), SgReadyState::Forced);
+  EXPECT_EQ(allocator::heat_pump(s.inputs(), sp, {}, {}, hp), SgReadyState::Forced);
   sp.pv_ok = false;  // at once, whatever the interval
   s.snap = snapshot_at(1201, {0, 0, 0}, {});
-  EXPECT_EQ(alloc::heat_pump(s.inputs(), sp, {}, {}, hp), SgReadyState::Normal);
+  EXPECT_EQ(allocator::heat_pump(s.inputs(), sp, {}, {}, hp), SgReadyState::Normal);
 }
 
 TEST(AllocatorHeatPumpStage, WithEvsFirstWhatTheSurplusEvsGotIsTakenOff) {
@@ -123,17 +124,17 @@ TEST(AllocatorHeatPumpStage, WithEvsFirstWhatTheSurplusEvsGotIsTakenOff) {
   site.heatpump.priority = HeatPumpPriority::EvFirst;
   site.heatpump.boost_surplus_w = 2000;
   StageSite s(site, snapshot_at(0, {0, 0, 0}, {}));
-  alloc::HeatPumpState hp;
-  alloc::Surplus sp;
+  allocator::HeatPumpState hp;
+  allocator::Surplus sp;
   sp.pv_ok = true;
   sp.raw_w = 3500;
   std::vector<SocketWork> work{candidate(6, 16, {0}, true)};
   work[0].admitted = true;
   std::vector<SocketAllocation> allocs(1);
   allocs[0].current_a = 8;  // 1840 W to the EV: 1660 W left < 2000 W
-  EXPECT_EQ(alloc::heat_pump(s.inputs(), sp, work, allocs, hp), SgReadyState::Normal);
+  EXPECT_EQ(allocator::heat_pump(s.inputs(), sp, work, allocs, hp), SgReadyState::Normal);
   allocs[0].current_a = 6;  // 1380 W: 2120 W left
-  EXPECT_EQ(alloc::heat_pump(s.inputs(), sp, work, allocs, hp), SgReadyState::Boost);
+  EXPECT_EQ(allocator::heat_pump(s.inputs(), sp, work, allocs, hp), SgReadyState::Boost);
 }
 
 }  // namespace

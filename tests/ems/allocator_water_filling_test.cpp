@@ -10,8 +10,8 @@
 namespace emsgw::ems::test {
 namespace {
 
-using alloc::Group;
-using alloc::Item;
+using allocator::Group;
+using allocator::Item;
 
 Item item(int id, double min, double max, Reason own = Reason::SocketMax) {
   Item it;
@@ -33,8 +33,8 @@ Group group(double capacity, Reason why) {
 TEST(AllocatorWaterFilling, EqualSocketsShareEquallyAndTheGroupNamesTheBound) {
   std::vector<Item> items{item(1, 6, 32), item(2, 6, 32)};
   std::vector<Group> groups{group(25, Reason::GridL1)};
-  for (std::size_t i = 0; i < items.size(); ++i) alloc::join(items, groups, i, 0, 1.0);
-  alloc::water_fill(items, groups);
+  for (std::size_t i = 0; i < items.size(); ++i) allocator::join(items, groups, i, 0, 1.0);
+  allocator::water_fill(items, groups);
   EXPECT_NEAR(items[0].c, 12.5, 1e-9);
   EXPECT_NEAR(items[1].c, 12.5, 1e-9);
   EXPECT_EQ(items[0].reason, Reason::GridL1);
@@ -44,8 +44,8 @@ TEST(AllocatorWaterFilling, EqualSocketsShareEquallyAndTheGroupNamesTheBound) {
 TEST(AllocatorWaterFilling, ASocketAtItsOwnMaximumLeavesTheRestToTheOthers) {
   std::vector<Item> items{item(1, 6, 8, Reason::EvMax), item(2, 6, 32)};
   std::vector<Group> groups{group(30, Reason::GridL2)};
-  for (std::size_t i = 0; i < items.size(); ++i) alloc::join(items, groups, i, 0, 1.0);
-  alloc::water_fill(items, groups);
+  for (std::size_t i = 0; i < items.size(); ++i) allocator::join(items, groups, i, 0, 1.0);
+  allocator::water_fill(items, groups);
   EXPECT_NEAR(items[0].c, 8, 1e-9);
   EXPECT_EQ(items[0].reason, Reason::EvMax);
   EXPECT_NEAR(items[1].c, 22, 1e-9);
@@ -55,9 +55,9 @@ TEST(AllocatorWaterFilling, ASocketAtItsOwnMaximumLeavesTheRestToTheOthers) {
 TEST(AllocatorWaterFilling, SplitsHeadroomByWholeAmperesLowestIdFirstOnATie) {
   std::vector<Item> items{item(2, 6, 32), item(1, 6, 32)};
   std::vector<Group> groups{group(25, Reason::GridL1)};
-  for (std::size_t i = 0; i < items.size(); ++i) alloc::join(items, groups, i, 0, 1.0);
-  alloc::water_fill(items, groups);
-  const auto whole = alloc::whole_amperes(items, groups);
+  for (std::size_t i = 0; i < items.size(); ++i) allocator::join(items, groups, i, 0, 1.0);
+  allocator::water_fill(items, groups);
+  const auto whole = allocator::whole_amperes(items, groups);
   EXPECT_EQ(whole[1], 13);  // socket 1: the spare ampere
   EXPECT_EQ(whole[0], 12);
 }
@@ -76,14 +76,14 @@ TEST(AllocatorWaterFilling, WholeAmperesNeverExceedAGroupAndLeaveNoUsableAmpere)
       items.push_back(item(i, 0, std::floor(u(6, 32))));
       const auto k = items.size() - 1;
       if (u(0, 1) < 0.5) {
-        for (std::size_t p = 0; p < 3; ++p) alloc::join(items, groups, k, p, 1.0);
+        for (std::size_t p = 0; p < 3; ++p) allocator::join(items, groups, k, p, 1.0);
       } else {
-        alloc::join(items, groups, k, static_cast<std::size_t>(u(0, 2.999)), 1.0);
+        allocator::join(items, groups, k, static_cast<std::size_t>(u(0, 2.999)), 1.0);
       }
-      alloc::join(items, groups, k, 3 + static_cast<std::size_t>(i % 2), 1.0);
+      allocator::join(items, groups, k, 3 + static_cast<std::size_t>(i % 2), 1.0);
     }
-    alloc::water_fill(items, groups);
-    const auto whole = alloc::whole_amperes(items, groups);
+    allocator::water_fill(items, groups);
+    const auto whole = allocator::whole_amperes(items, groups);
     std::vector<double> load(groups.size(), 0.0);
     for (std::size_t i = 0; i < items.size(); ++i) {
       EXPECT_LE(whole[i], items[i].max);
@@ -106,17 +106,17 @@ TEST(AllocatorWaterFilling, StageWritesWholeAmperesAndReasonsForTheAdmittedSocke
                        {station_cfg("a", 32, {socket_cfg(1, 32, "L1"), socket_cfg(2, 32, "L1")}),
                         station_cfg("b", 32, {socket_cfg(3, 32, "L1")})});
   StageSite s(site, snapshot_at(0, {0, 0, 0}, {}));
-  std::vector<alloc::SocketWork> work{candidate(6, 32, {0}), candidate(6, 32, {0}), candidate(6, 32, {0})};
+  std::vector<allocator::SocketWork> work{candidate(6, 32, {0}), candidate(6, 32, {0}), candidate(6, 32, {0})};
   work[0].admitted = work[1].admitted = true;  // socket 3 waits: it gets nothing here
   work[2].reason = Reason::Alternating;
-  alloc::Capacity cap;
+  allocator::Capacity cap;
   cap.phase = {21, 24, 24};
   cap.station_reserved = {0, 0};
   std::array<PhaseBudget, kPhaseCount> phases{};
   phases[0].bound_by = Reason::SiteLimit;
-  alloc::Surplus surplus;
+  allocator::Surplus surplus;
   surplus.pv_ok = true;
-  alloc::share(s.inputs(), cap, phases, surplus, s.sessions, work);
+  allocator::share(s.inputs(), cap, phases, surplus, s.sessions, work);
   EXPECT_EQ(work[0].value + work[1].value, 21);
   EXPECT_EQ(work[0].value, 11);  // lowest id takes the odd ampere
   EXPECT_EQ(work[0].reason, Reason::SiteLimit);
@@ -127,21 +127,21 @@ TEST(AllocatorWaterFilling, StageWritesWholeAmperesAndReasonsForTheAdmittedSocke
 TEST(AllocatorWaterFilling, SurplusSocketsShareTheSurplusInWatts) {
   auto site = site_cfg(63, 3, {station_cfg("a", 32, {socket_cfg(1, 32, "L1L2L3", 0, ChargeMode::MinPv)})});
   StageSite s(site, snapshot_at(0, {0, 0, 0}, {}));
-  std::vector<alloc::SocketWork> work{candidate(6, 32, {0, 1, 2}, true)};
+  std::vector<allocator::SocketWork> work{candidate(6, 32, {0, 1, 2}, true)};
   work[0].admitted = true;
-  alloc::Capacity cap;
+  allocator::Capacity cap;
   cap.phase = {62, 62, 62};
   cap.station_reserved = {0};
-  alloc::Surplus surplus;
+  allocator::Surplus surplus;
   surplus.pv_ok = true;
   surplus.ev_w = 3 * 230 * 9.5;  // 9.5 A on three phases
-  alloc::share(s.inputs(), cap, {}, surplus, s.sessions, work);
+  allocator::share(s.inputs(), cap, {}, surplus, s.sessions, work);
   EXPECT_EQ(work[0].value, 9);
   EXPECT_EQ(work[0].reason, Reason::PvSurplus);
   surplus.pv_ok = false;  // minpv held at its minimum without a PV reading
   surplus.ev_w = 0;
   work[0].reason = Reason::SocketMax;
-  alloc::share(s.inputs(), cap, {}, surplus, s.sessions, work);
+  allocator::share(s.inputs(), cap, {}, surplus, s.sessions, work);
   EXPECT_EQ(work[0].value, 6);
   EXPECT_EQ(work[0].reason, Reason::PvStale);
 }
