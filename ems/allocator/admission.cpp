@@ -4,62 +4,53 @@
 
 namespace emsgw::ems::allocator {
 
-void admit(const StepInputs& in, const Capacity& cap, const std::array<PhaseBudget, kPhaseCount>& phases,
-           std::vector<Session>& sessions, std::optional<MonoTime>& rotation_until, std::vector<SocketWork>& work) {
-  const auto& site = in.site;
-  const auto& sockets = in.index.sockets;
-  const MonoTime now = in.now;
-  std::array<double, kPhaseCount> used{};
-  std::vector<double> station_used = cap.station_reserved;
-  const auto fits = [&](const SocketWork& w, std::size_t k, double m) {
+namespace {
+
+/// What the admitted minimums take so far, per grid phase and per station.
+class Room {
+ public:
+  Room(const StepInputs& in, const Capacity& cap) : in_(in), cap_(cap), station_used_(cap.station_reserved) {}
+
+  [[nodiscard]] bool fits(const SocketWork& w, std::size_t k, double m) const {
     for (int i = 0; i < w.load_count; ++i)
-      if (used[w.loads[static_cast<std::size_t>(i)]] + m > cap.phase[w.loads[static_cast<std::size_t>(i)]] + kEps)
+      if (used_[w.loads[static_cast<std::size_t>(i)]] + m > cap_.phase[w.loads[static_cast<std::size_t>(i)]] + kEps)
         return false;
-    const auto st = sockets[k].station;
-    return station_used[st] + m <= site.stations[st].max_current_a + kEps;
-  };
-  const auto take = [&](SocketWork& w, std::size_t k, double m) {
-    for (int i = 0; i < w.load_count; ++i) used[w.loads[static_cast<std::size_t>(i)]] += m;
-    station_used[sockets[k].station] += m;
+    const auto st = in_.index.sockets[k].station;
+    return station_used_[st] + m <= in_.site.stations[st].max_current_a + kEps;
+  }
+
+  void take(SocketWork& w, std::size_t k, double m) {
+    for (int i = 0; i < w.load_count; ++i) used_[w.loads[static_cast<std::size_t>(i)]] += m;
+    station_used_[in_.index.sockets[k].station] += m;
     w.admitted = true;
-  };
-  // Tries the probing current, then the ordinary minimum (the probing EV then charges normally).
-  const auto try_admit = [&](std::size_t k) {
-    auto& w = work[k];
+  }
+
+  /// Tries the probing current, then the ordinary minimum (the probing EV then charges normally).
+  void try_admit(SocketWork& w, std::size_t k) {
     if (fits(w, k, w.min)) {
       take(w, k, w.min);
-      return true;
-    }
-    if (w.probing && fits(w, k, w.probing_fallback_min)) {
+    } else if (w.probing && fits(w, k, w.probing_fallback_min)) {
       w.probing = false;
       w.min = w.probing_fallback_min;
       w.max = w.normal_max;
       take(w, k, w.min);
-      return true;
     }
-    return false;
-  };
-  std::vector<std::size_t> candidates;
-  for (std::size_t k = 0; k < work.size(); ++k)
-    if (work[k].candidate) candidates.push_back(k);
-  bool all_fit = true;
-  for (auto k : candidates) {
-    if (!fits(work[k], k, work[k].min)) {
-      all_fit = false;
-      break;
-    }
-    take(work[k], k, work[k].min);
   }
-  if (all_fit) {
-    rotation_until.reset();
-    for (auto k : candidates) sessions[k].rotation = Rotation::None;
-    return;
-  }
-  used = {};
-  station_used = cap.station_reserved;
-  for (auto k : candidates) work[k].admitted = false;
-  const bool period_over = !rotation_until || now >= *rotation_until;
-  const auto id_of = [&](std::size_t k) { return sockets[k].id; };
+
+ private:
+  const StepInputs& in_;
+  const Capacity& cap_;
+  std::array<double, kPhaseCount> used_{};
+  std::vector<double> station_used_;
+};
+
+/// The order in which the rotation admits: probing first (earliest end of probing); at the end of
+/// a period the longest waiting, then those charging (longest pauses served first), then new
+/// ones; mid-period those charging, new ones, then the waiting. Lowest ids last among equals.
+std::vector<std::size_t> rotation_order(const StepInputs& in, const std::vector<std::size_t>& candidates,
+                                        const std::vector<SocketWork>& work, const std::vector<Session>& sessions,
+                                        bool period_over) {
+  const auto id_of = [&](std::size_t k) { return in.index.sockets[k].id; };
   std::vector<std::size_t> probing, active, fresh_ones, waiting;
   for (auto k : candidates) {
     if (work[k].probing)
@@ -101,35 +92,63 @@ void admit(const StepInputs& in, const Capacity& cap, const std::array<PhaseBudg
     order.insert(order.end(), fresh_ones.begin(), fresh_ones.end());
     order.insert(order.end(), waiting.begin(), waiting.end());
   }
-  for (auto k : order) try_admit(k);
-  if (period_over) rotation_until = after(now, site.alternating_period_s);
+  return order;
+}
+
+/// Why a socket left out waits: Alternating when it would fit alone (next to the reserved
+/// sockets), otherwise the limit it does not fit.
+Reason waiting_reason(const StepInputs& in, const Capacity& cap, const std::array<PhaseBudget, kPhaseCount>& phases,
+                      const SocketWork& w, std::size_t k) {
+  Reason why = Reason::Alternating;
+  for (int i = 0; i < w.load_count; ++i) {
+    const auto p = w.loads[static_cast<std::size_t>(i)];
+    if (w.probing_fallback_min > cap.phase[p] + kEps) why = phases[p].bound_by;
+  }
+  const auto st = in.index.sockets[k].station;
+  if (why == Reason::Alternating &&
+      cap.station_reserved[st] + w.probing_fallback_min > in.site.stations[st].max_current_a + kEps)
+    why = Reason::StationMax;
+  return why;
+}
+
+}  // namespace
+
+void admit(const StepInputs& in, const Capacity& cap, const std::array<PhaseBudget, kPhaseCount>& phases,
+           std::vector<Session>& sessions, std::optional<MonoTime>& rotation_until, std::vector<SocketWork>& work) {
+  const MonoTime now = in.now;
+  std::vector<std::size_t> candidates;
+  for (std::size_t k = 0; k < work.size(); ++k)
+    if (work[k].candidate) candidates.push_back(k);
+  Room everyone(in, cap);
+  bool all_fit = true;
+  for (auto k : candidates) {
+    if (!everyone.fits(work[k], k, work[k].min)) {
+      all_fit = false;
+      break;
+    }
+    everyone.take(work[k], k, work[k].min);
+  }
+  if (all_fit) {
+    rotation_until.reset();
+    for (auto k : candidates) sessions[k].rotation = Rotation::None;
+    return;
+  }
+  for (auto k : candidates) work[k].admitted = false;
+  const bool period_over = !rotation_until || now >= *rotation_until;
+  Room room(in, cap);
+  for (auto k : rotation_order(in, candidates, work, sessions, period_over)) room.try_admit(work[k], k);
+  if (period_over) rotation_until = after(now, in.site.alternating_period_s);
   for (auto k : candidates) {
     auto& ses = sessions[k];
     auto& w = work[k];
-    if (w.admitted) {
-      if (ses.rotation != Rotation::Active) {
-        ses.rotation = Rotation::Active;
-        ses.rotation_since = now;
-      }
-      continue;
-    }
-    if (ses.rotation != Rotation::Waiting) {
-      ses.rotation = Rotation::Waiting;
+    const auto state = w.admitted ? Rotation::Active : Rotation::Waiting;
+    if (ses.rotation != state) {
+      ses.rotation = state;
       ses.rotation_since = now;
     }
-    // Would it fit alone (next to the reserved sockets)? Then it waits its turn; otherwise the
-    // binding limit is the reason.
-    Reason why = Reason::Alternating;
-    for (int i = 0; i < w.load_count; ++i) {
-      const auto p = w.loads[static_cast<std::size_t>(i)];
-      if (w.probing_fallback_min > cap.phase[p] + kEps) why = phases[p].bound_by;
-    }
-    const auto st = sockets[k].station;
-    if (why == Reason::Alternating &&
-        cap.station_reserved[st] + w.probing_fallback_min > site.stations[st].max_current_a + kEps)
-      why = Reason::StationMax;
-    w.reason = why;
-    if (why == Reason::Alternating) w.until = rotation_until;
+    if (w.admitted) continue;
+    w.reason = waiting_reason(in, cap, phases, w, k);
+    if (w.reason == Reason::Alternating) w.until = rotation_until;
   }
 }
 

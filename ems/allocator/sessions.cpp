@@ -18,6 +18,38 @@ Session carried_over(const Session& ses) {
   return next;
 }
 
+/// EV phase use: told, or detected from the measured currents and remembered for the session.
+void detect_ev_phases(const SocketConfig& cfg, const SocketSnapshot& s, double max_measured, Session& ses) {
+  if (cfg.phase_mapping.count == 1) {
+    ses.ev_phases = 1;
+  } else if (s.ev_phases && (*s.ev_phases == 1 || *s.ev_phases == 3)) {
+    ses.ev_phases = *s.ev_phases;
+  } else if (max_measured >= 2 * kDrawThresholdA) {
+    int used = 0;
+    for (std::size_t j = 0; j < kPhaseCount; ++j)
+      if (s.current[j].value() >= std::max(kDrawThresholdA, kPhaseShare * max_measured)) ++used;
+    ses.ev_phases = std::max(ses.ev_phases, used >= 2 ? 3 : 1);
+  }
+}
+
+/// An EV that draws nothing when offered less than the probing current needs the probing current
+/// (guide §3.2): judged after twice the EV response time for an EV that drew while probing, after
+/// a whole probing time for one that only asks for current (state C); a full battery (state B,
+/// never drew) is not flagged.
+void judge_probing_need(const StepInputs& in, const SocketSnapshot& s, double max_measured, Session& ses) {
+  const auto& site = in.site;
+  const bool low_offer = ses.setpoint_a >= in.min_a && ses.setpoint_a < in.probing_a;
+  const bool asks = s.state == ConnectorState::Charging;
+  if (!ses.probing_until && low_offer && max_measured < kDrawThresholdA && (asks || ses.drew_while_probing)) {
+    if (!ses.low_offer_since) ses.low_offer_since = in.now;
+    const double judge_s = ses.drew_while_probing ? 2 * site.ev_response_time_s
+                                                  : std::max(2 * site.ev_response_time_s, site.probing_time_s);
+    if (seconds(in.now - *ses.low_offer_since) >= judge_s) ses.needs_probing_current = true;
+  } else {
+    ses.low_offer_since.reset();
+  }
+}
+
 }  // namespace
 
 std::vector<SocketWork> track_sessions(const StepInputs& in, std::vector<Session>& sessions, Allocation& out) {
@@ -67,32 +99,9 @@ std::vector<SocketWork> track_sessions(const StepInputs& in, std::vector<Session
     ses.occupied = w.occupied;
     if (!w.occupied) continue;
     if (ses.probing_until && now >= *ses.probing_until) ses.probing_until.reset();
-    // EV phase use: told, or detected from the measured currents and remembered for the session.
-    if (cfg.phase_mapping.count == 1) {
-      ses.ev_phases = 1;
-    } else if (s->ev_phases && (*s->ev_phases == 1 || *s->ev_phases == 3)) {
-      ses.ev_phases = *s->ev_phases;
-    } else if (w.max_measured >= 2 * kDrawThresholdA) {
-      int used = 0;
-      for (std::size_t j = 0; j < kPhaseCount; ++j)
-        if (s->current[j].value() >= std::max(kDrawThresholdA, kPhaseShare * w.max_measured)) ++used;
-      ses.ev_phases = std::max(ses.ev_phases, used >= 2 ? 3 : 1);
-    }
+    detect_ev_phases(cfg, *s, w.max_measured, ses);
     if (ses.probing_until && w.max_measured >= kDrawThresholdA) ses.drew_while_probing = true;
-    // An EV that draws nothing when offered less than the probing current needs the probing
-    // current (guide §3.2): judged after twice the EV response time for an EV that drew while
-    // probing, after a whole probing time for one that only asks for current (state C); a full
-    // battery (state B, never drew) is not flagged.
-    const bool low_offer = ses.setpoint_a >= in.min_a && ses.setpoint_a < in.probing_a;
-    const bool asks = s->state == ConnectorState::Charging;
-    if (!ses.probing_until && low_offer && w.max_measured < kDrawThresholdA && (asks || ses.drew_while_probing)) {
-      if (!ses.low_offer_since) ses.low_offer_since = now;
-      const double judge_s = ses.drew_while_probing ? 2 * site.ev_response_time_s
-                                                    : std::max(2 * site.ev_response_time_s, site.probing_time_s);
-      if (seconds(now - *ses.low_offer_since) >= judge_s) ses.needs_probing_current = true;
-    } else {
-      ses.low_offer_since.reset();
-    }
+    judge_probing_need(in, *s, w.max_measured, ses);
   }
   return work;
 }
