@@ -62,6 +62,17 @@ TEST(AllocatorWaterFilling, SplitsHeadroomByWholeAmperesLowestIdFirstOnATie) {
   EXPECT_EQ(whole[0], 12);
 }
 
+TEST(AllocatorWaterFilling, TheSpareAmpereGoesToTheLargestFractionFirst) {
+  std::vector<Item> items{item(1, 6, 32), item(2, 6, 32)};
+  std::vector<Group> groups{group(21, Reason::GridL1)};
+  for (std::size_t i = 0; i < items.size(); ++i) allocator::join(items, groups, i, 0, 1.0);
+  items[0].c = 10.2;  // as some other group left them
+  items[1].c = 10.7;
+  const auto whole = allocator::whole_amperes(items, groups);
+  EXPECT_EQ(whole[0], 10);
+  EXPECT_EQ(whole[1], 11);
+}
+
 TEST(AllocatorWaterFilling, WholeAmperesNeverExceedAGroupAndLeaveNoUsableAmpere) {
   std::mt19937_64 rng(7);
   const auto u = [&](double lo, double hi) { return std::uniform_real_distribution<double>(lo, hi)(rng); };
