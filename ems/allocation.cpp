@@ -7,29 +7,37 @@ namespace emsgw::ems {
 
 namespace {
 
-constexpr std::array<std::pair<std::string_view, Reason>, 22> kReasons{{
-    {"not-connected", Reason::NotConnected},
-    {"mode-off", Reason::ModeOff},
-    {"suspended", Reason::Suspended},
-    {"fail-safe", Reason::FailSafe},
-    {"station-lost", Reason::StationLost},
-    {"state-unknown", Reason::StateUnknown},
-    {"fault", Reason::Fault},
-    {"grid-l1", Reason::GridL1},
-    {"grid-l2", Reason::GridL2},
-    {"grid-l3", Reason::GridL3},
-    {"site-limit", Reason::SiteLimit},
-    {"schedule", Reason::Schedule},
-    {"socket-limit", Reason::SocketLimit},
-    {"station-max", Reason::StationMax},
-    {"socket-max", Reason::SocketMax},
-    {"ev-max", Reason::EvMax},
-    {"pv-surplus", Reason::PvSurplus},
-    {"pv-waiting", Reason::PvWaiting},
-    {"pv-stale", Reason::PvStale},
-    {"alternating", Reason::Alternating},
-    {"probing", Reason::Probing},
-    {"phase-switching", Reason::PhaseSwitching},
+/// Machine form (status "reason", MQTT, decisions, i18n keys of the dashboard) and the words shown
+/// to people (status "reason_text", log lines). Both are part of the interfaces: keep them stable.
+struct ReasonName {
+  std::string_view key;
+  Reason value;
+  std::string_view words;
+};
+
+constexpr std::array<ReasonName, 22> kReasons{{
+    {"not-connected", Reason::NotConnected, "no vehicle"},
+    {"mode-off", Reason::ModeOff, "mode off"},
+    {"suspended", Reason::Suspended, "suspended by the grid operator"},
+    {"fail-safe", Reason::FailSafe, "grid meter lost: safe current"},
+    {"station-lost", Reason::StationLost, "station unreachable: safe current, its limit kept in reserve"},
+    {"state-unknown", Reason::StateUnknown, "state unknown: safe current, its limit kept in reserve"},
+    {"fault", Reason::Fault, "station reports a fault"},
+    {"grid-l1", Reason::GridL1, "limited by grid phase L1"},
+    {"grid-l2", Reason::GridL2, "limited by grid phase L2"},
+    {"grid-l3", Reason::GridL3, "limited by grid phase L3"},
+    {"site-limit", Reason::SiteLimit, "limited by the external site limit"},
+    {"schedule", Reason::Schedule, "limited by an external schedule"},
+    {"socket-limit", Reason::SocketLimit, "limited by the external socket limit"},
+    {"station-max", Reason::StationMax, "limited by the station maximum"},
+    {"socket-max", Reason::SocketMax, "at the socket maximum"},
+    {"ev-max", Reason::EvMax, "at the vehicle's maximum"},
+    {"pv-surplus", Reason::PvSurplus, "following the PV surplus"},
+    {"pv-waiting", Reason::PvWaiting, "waiting for PV surplus"},
+    {"pv-stale", Reason::PvStale, "PV reading stale: surplus charging stopped"},
+    {"alternating", Reason::Alternating, "alternating: paused for its turn"},
+    {"probing", Reason::Probing, "probing the vehicle's minimum current"},
+    {"phase-switching", Reason::PhaseSwitching, "switching between 1 and 3 phases"},
 }};
 
 constexpr std::array<std::pair<std::string_view, Degradation>, 6> kDegradations{{
@@ -44,14 +52,20 @@ constexpr std::array<std::pair<std::string_view, Degradation>, 6> kDegradations{
 }  // namespace
 
 std::string_view to_string(Reason r) {
-  for (const auto& [name, value] : kReasons)
-    if (value == r) return name;
+  for (const auto& e : kReasons)
+    if (e.value == r) return e.key;
+  return "?";
+}
+
+std::string_view to_words(Reason r) {
+  for (const auto& e : kReasons)
+    if (e.value == r) return e.words;
   return "?";
 }
 
 std::optional<Reason> parse_reason(std::string_view s) {
-  for (const auto& [name, value] : kReasons)
-    if (name == s) return value;
+  for (const auto& e : kReasons)
+    if (e.key == s) return e.value;
   return std::nullopt;
 }
 

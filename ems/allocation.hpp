@@ -42,7 +42,10 @@ enum class Reason : std::uint8_t {
   Probing,         ///< Probing current for a newly connected EV (until = end of probing).
   PhaseSwitching,  ///< Pausing/settling for a 1/3-phase switch (until = end of the stage).
 };
+/// Machine form: "grid-l2", "pv-surplus", … (status, MQTT, stored decisions, dashboard i18n keys).
 [[nodiscard]] std::string_view to_string(Reason r);
+/// In words for people: "limited by grid phase L2", … (status reason_text, log lines).
+[[nodiscard]] std::string_view to_words(Reason r);
 [[nodiscard]] std::optional<Reason> parse_reason(std::string_view s);
 
 struct SocketAllocation {

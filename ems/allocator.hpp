@@ -33,13 +33,12 @@
 // min_interval_s, pausing pause_s before and settle_s after the switch (Reason::PhaseSwitching).
 // Allocation::phases (the per-phase explanation) is left zero in the suspend and fail-safe cases.
 // Invariant (design.md §2.1): for every grid phase, non-EV load + reserved + Σ set-points ≤ limit.
+// Each stage is a function in ems/allocator/ (one file each); step() is their list.
 
-#include <array>
-#include <cstdint>
-#include <optional>
 #include <vector>
 
 #include "ems/allocation.hpp"
+#include "ems/allocator/state.hpp"
 #include "ems/site_config.hpp"
 #include "ems/site_snapshot.hpp"
 
@@ -60,47 +59,11 @@ class Allocator {
   [[nodiscard]] const SiteConfig& config() const { return site_; }
 
  private:
-  struct SocketRef {
-    int id = 0;
-    std::size_t station = 0;
-    std::size_t socket = 0;        ///< Index in its station's sockets.
-    bool phase_switching = false;  ///< Station allows it, policy enabled, 3-phase mapping.
-  };
-  enum class Rotation : std::uint8_t { None, Active, Waiting };
-  enum class SwitchStage : std::uint8_t { None, Pausing, Settling };
-  struct Session {
-    bool occupied = false;   ///< Occupied at the last step with a known state.
-    bool seen_free = false;  ///< Seen without a vehicle: a later connection is a new session.
-    std::optional<MonoTime> probing_until;
-    bool drew_while_probing = false;
-    bool needs_probing_current = false;
-    std::optional<MonoTime> low_offer_since;  ///< Offered below the probing current since.
-    int ev_phases = 0;                        ///< 0 unknown, else 1 or 3.
-    int setpoint_a = -1;                      ///< Previous set-point; -1 = none yet.
-    int phases_set = 3;                       ///< Phases the station is set to.
-    std::optional<MonoTime> cut_at;           ///< Last unconfirmed cut.
-    int settled_a = -1;                       ///< Set-point when no cut was pending; raises above it wait while one is.
-    Rotation rotation = Rotation::None;
-    MonoTime rotation_since{};
-    bool pv_on = false;
-    std::optional<MonoTime> pv_condition_since;
-    SwitchStage switch_stage = SwitchStage::None;
-    int switch_target = 3;
-    MonoTime switch_stage_until{};
-    std::optional<MonoTime> last_switch_at;
-    std::optional<MonoTime> switch_condition_since;
-  };
-
   void index_config();
-  void step_scn(const SiteSnapshot& snap, Allocation& out, bool grid_ok);
 
   SiteConfig site_;
-  std::vector<SocketRef> sockets_;
-  std::vector<Session> sessions_;  ///< Parallel to sockets_.
-  std::array<int, kMaxSocketId + 1> index_of_id_{};
-  std::optional<MonoTime> rotation_until_;
-  SgReadyState heatpump_state_ = SgReadyState::Normal;
-  std::optional<MonoTime> heatpump_changed_at_;
+  allocator::SocketIndex index_;
+  allocator::AllocatorState state_;
 };
 
 }  // namespace emsgw::ems

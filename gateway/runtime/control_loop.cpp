@@ -34,31 +34,7 @@ double micros(ems::MonoTime::duration d) {
 }
 
 std::string reason_words(Reason r) {
-  switch (r) {
-    case Reason::NotConnected: return "no vehicle";
-    case Reason::ModeOff: return "mode off";
-    case Reason::Suspended: return "suspended by the grid operator";
-    case Reason::FailSafe: return "grid meter lost: safe current";
-    case Reason::StationLost: return "station unreachable: safe current, its limit kept in reserve";
-    case Reason::StateUnknown: return "state unknown: safe current, its limit kept in reserve";
-    case Reason::Fault: return "station reports a fault";
-    case Reason::GridL1: return "limited by grid phase L1";
-    case Reason::GridL2: return "limited by grid phase L2";
-    case Reason::GridL3: return "limited by grid phase L3";
-    case Reason::SiteLimit: return "limited by the external site limit";
-    case Reason::Schedule: return "limited by an external schedule";
-    case Reason::SocketLimit: return "limited by the external socket limit";
-    case Reason::StationMax: return "limited by the station maximum";
-    case Reason::SocketMax: return "at the socket maximum";
-    case Reason::EvMax: return "at the vehicle's maximum";
-    case Reason::PvSurplus: return "following the PV surplus";
-    case Reason::PvWaiting: return "waiting for PV surplus";
-    case Reason::PvStale: return "PV reading stale: surplus charging stopped";
-    case Reason::Alternating: return "alternating: paused for its turn";
-    case Reason::Probing: return "probing the vehicle's minimum current";
-    case Reason::PhaseSwitching: return "switching between 1 and 3 phases";
-  }
-  return "?";
+  return std::string(ems::to_words(r));
 }
 
 SocketState state_for(Reason r, const SocketSample* s, int current_a) {

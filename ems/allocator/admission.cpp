@@ -1,0 +1,155 @@
+#include "ems/allocator/admission.hpp"
+
+#include <algorithm>
+
+namespace emsgw::ems::allocator {
+
+namespace {
+
+/// What the admitted minimums take so far, per grid phase and per station.
+class Room {
+ public:
+  Room(const StepInputs& in, const Capacity& cap) : in_(in), cap_(cap), station_used_(cap.station_reserved) {}
+
+  [[nodiscard]] bool fits(const SocketWork& w, std::size_t k, double m) const {
+    for (int i = 0; i < w.load_count; ++i)
+      if (used_[w.loads[static_cast<std::size_t>(i)]] + m > cap_.phase[w.loads[static_cast<std::size_t>(i)]] + kEps)
+        return false;
+    const auto st = in_.index.sockets[k].station;
+    return station_used_[st] + m <= in_.site.stations[st].max_current_a + kEps;
+  }
+
+  void take(SocketWork& w, std::size_t k, double m) {
+    for (int i = 0; i < w.load_count; ++i) used_[w.loads[static_cast<std::size_t>(i)]] += m;
+    station_used_[in_.index.sockets[k].station] += m;
+    w.admitted = true;
+  }
+
+  /// Tries the probing current, then the ordinary minimum (the probing EV then charges normally).
+  void try_admit(SocketWork& w, std::size_t k) {
+    if (fits(w, k, w.min)) {
+      take(w, k, w.min);
+    } else if (w.probing && fits(w, k, w.probing_fallback_min)) {
+      w.probing = false;
+      w.min = w.probing_fallback_min;
+      w.max = w.normal_max;
+      take(w, k, w.min);
+    }
+  }
+
+ private:
+  const StepInputs& in_;
+  const Capacity& cap_;
+  std::array<double, kPhaseCount> used_{};
+  std::vector<double> station_used_;
+};
+
+/// The order in which the rotation admits: probing first (earliest end of probing); at the end of
+/// a period the longest waiting, then those charging (longest pauses served first), then new
+/// ones; mid-period those charging, new ones, then the waiting. Lowest ids last among equals.
+std::vector<std::size_t> rotation_order(const StepInputs& in, const std::vector<std::size_t>& candidates,
+                                        const std::vector<SocketWork>& work, const std::vector<Session>& sessions,
+                                        bool period_over) {
+  const auto id_of = [&](std::size_t k) { return in.index.sockets[k].id; };
+  std::vector<std::size_t> probing, active, fresh_ones, waiting;
+  for (auto k : candidates) {
+    if (work[k].probing)
+      probing.push_back(k);
+    else if (sessions[k].rotation == Rotation::Active)
+      active.push_back(k);
+    else if (sessions[k].rotation == Rotation::Waiting)
+      waiting.push_back(k);
+    else
+      fresh_ones.push_back(k);
+  }
+  std::sort(probing.begin(), probing.end(), [&](auto a, auto b) {
+    const auto ta = *sessions[a].probing_until, tb = *sessions[b].probing_until;
+    return ta != tb ? ta < tb : id_of(a) > id_of(b);
+  });
+  std::sort(waiting.begin(), waiting.end(), [&](auto a, auto b) {
+    const auto ta = sessions[a].rotation_since, tb = sessions[b].rotation_since;
+    return ta != tb ? ta < tb : id_of(a) > id_of(b);
+  });
+  std::sort(fresh_ones.begin(), fresh_ones.end(), [&](auto a, auto b) { return id_of(a) > id_of(b); });
+  if (period_over) {
+    // Served longest pauses first (lowest ids first among equals).
+    std::sort(active.begin(), active.end(), [&](auto a, auto b) {
+      const auto ta = sessions[a].rotation_since, tb = sessions[b].rotation_since;
+      return ta != tb ? ta > tb : id_of(a) > id_of(b);
+    });
+  } else {
+    std::sort(active.begin(), active.end(), [&](auto a, auto b) { return id_of(a) > id_of(b); });
+  }
+  std::vector<std::size_t> order;
+  order.insert(order.end(), probing.begin(), probing.end());
+  if (period_over) {
+    order.insert(order.end(), waiting.begin(), waiting.end());
+    order.insert(order.end(), active.begin(), active.end());
+    order.insert(order.end(), fresh_ones.begin(), fresh_ones.end());
+  } else {
+    // Mid-period: keep who charges; waiting sockets only join where there is room.
+    order.insert(order.end(), active.begin(), active.end());
+    order.insert(order.end(), fresh_ones.begin(), fresh_ones.end());
+    order.insert(order.end(), waiting.begin(), waiting.end());
+  }
+  return order;
+}
+
+/// Why a socket left out waits: Alternating when it would fit alone (next to the reserved
+/// sockets), otherwise the limit it does not fit.
+Reason waiting_reason(const StepInputs& in, const Capacity& cap, const std::array<PhaseBudget, kPhaseCount>& phases,
+                      const SocketWork& w, std::size_t k) {
+  Reason why = Reason::Alternating;
+  for (int i = 0; i < w.load_count; ++i) {
+    const auto p = w.loads[static_cast<std::size_t>(i)];
+    if (w.probing_fallback_min > cap.phase[p] + kEps) why = phases[p].bound_by;
+  }
+  const auto st = in.index.sockets[k].station;
+  if (why == Reason::Alternating &&
+      cap.station_reserved[st] + w.probing_fallback_min > in.site.stations[st].max_current_a + kEps)
+    why = Reason::StationMax;
+  return why;
+}
+
+}  // namespace
+
+void admit(const StepInputs& in, const Capacity& cap, const std::array<PhaseBudget, kPhaseCount>& phases,
+           std::vector<Session>& sessions, std::optional<MonoTime>& rotation_until, std::vector<SocketWork>& work) {
+  const MonoTime now = in.now;
+  std::vector<std::size_t> candidates;
+  for (std::size_t k = 0; k < work.size(); ++k)
+    if (work[k].candidate) candidates.push_back(k);
+  Room everyone(in, cap);
+  bool all_fit = true;
+  for (auto k : candidates) {
+    if (!everyone.fits(work[k], k, work[k].min)) {
+      all_fit = false;
+      break;
+    }
+    everyone.take(work[k], k, work[k].min);
+  }
+  if (all_fit) {
+    rotation_until.reset();
+    for (auto k : candidates) sessions[k].rotation = Rotation::None;
+    return;
+  }
+  for (auto k : candidates) work[k].admitted = false;
+  const bool period_over = !rotation_until || now >= *rotation_until;
+  Room room(in, cap);
+  for (auto k : rotation_order(in, candidates, work, sessions, period_over)) room.try_admit(work[k], k);
+  if (period_over) rotation_until = after(now, in.site.alternating_period_s);
+  for (auto k : candidates) {
+    auto& ses = sessions[k];
+    auto& w = work[k];
+    const auto state = w.admitted ? Rotation::Active : Rotation::Waiting;
+    if (ses.rotation != state) {
+      ses.rotation = state;
+      ses.rotation_since = now;
+    }
+    if (w.admitted) continue;
+    w.reason = waiting_reason(in, cap, phases, w, k);
+    if (w.reason == Reason::Alternating) w.until = rotation_until;
+  }
+}
+
+}  // namespace emsgw::ems::allocator

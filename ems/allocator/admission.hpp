@@ -1,0 +1,26 @@
+#pragma once
+// Stage 7: admission and the alternating rotation. Every candidate is admitted with its minimum
+// when all minimums fit the phase and station capacities; otherwise the rotation picks the set:
+// probing sockets first (earliest end of probing), then — at the end of a period — the longest
+// waiting, the longest charging paused first, lowest ids first among equals; mid-period those who
+// charge keep charging and waiting sockets join only where there is room. A probing socket whose
+// probing current does not fit is admitted with its ordinary minimum instead.
+
+#include <array>
+#include <optional>
+#include <vector>
+
+#include "ems/allocation.hpp"
+#include "ems/allocator/phase_budget.hpp"
+#include "ems/allocator/state.hpp"
+#include "ems/allocator/step_context.hpp"
+
+namespace emsgw::ems::allocator {
+
+/// Sets w.admitted for the candidates; the others get Alternating (until = end of the period)
+/// when they would fit alone, else the binding phase's reason or StationMax. Updates the
+/// sessions' rotation and the period's end.
+void admit(const StepInputs& in, const Capacity& cap, const std::array<PhaseBudget, kPhaseCount>& phases,
+           std::vector<Session>& sessions, std::optional<MonoTime>& rotation_until, std::vector<SocketWork>& work);
+
+}  // namespace emsgw::ems::allocator

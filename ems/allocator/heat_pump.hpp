@@ -1,0 +1,20 @@
+#pragma once
+// Stage 11: the heat pump's SG-Ready state from the surplus left to it: Forced at
+// force_surplus_w, Boost at boost_surplus_w, else Normal; with EVs first, what the surplus-mode
+// EVs were given is taken off first. It changes at most every min_switch_interval_s, except that
+// losing the PV reading returns it to Normal at once.
+
+#include <vector>
+
+#include "ems/allocation.hpp"
+#include "ems/allocator/state.hpp"
+#include "ems/allocator/step_context.hpp"
+#include "ems/allocator/surplus.hpp"
+
+namespace emsgw::ems::allocator {
+
+/// Updates hp when the heat pump is enabled; returns the state to report.
+SgReadyState heat_pump(const StepInputs& in, const Surplus& surplus, const std::vector<SocketWork>& work,
+                       const std::vector<SocketAllocation>& allocs, HeatPumpState& hp);
+
+}  // namespace emsgw::ems::allocator

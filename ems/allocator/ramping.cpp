@@ -1,0 +1,58 @@
+#include "ems/allocator/ramping.hpp"
+
+namespace emsgw::ems::allocator {
+
+std::vector<SocketAllocation> ramp(const StepInputs& in, const std::vector<SocketWork>& work,
+                                   std::vector<Session>& sessions) {
+  const auto& site = in.site;
+  const MonoTime now = in.now;
+  const std::size_t n = in.size();
+  std::vector<SocketAllocation> allocs(n);
+  for (std::size_t k = 0; k < n; ++k) {
+    const auto& w = work[k];
+    auto& ses = sessions[k];
+    auto& a = allocs[k];
+    const auto& ref = in.index.sockets[k];
+    a.id = ref.id;
+    a.phases = ref.phase_switching ? ses.phases_set : in.config(k).phase_mapping.count;
+    a.reason = w.reason;
+    a.until = w.until;
+    a.current_a = w.value;
+    if (!w.fresh || !w.known) continue;  // keep reserving what it was last told
+    const int prev = ses.setpoint_a;
+    if (w.admitted && prev >= w.min && a.current_a > prev && a.current_a - prev < site.raise_deadband_a - kEps) {
+      a.current_a = prev;
+      a.held_by_deadband = true;
+    }
+    if (prev >= 0 && a.current_a < prev) ses.cut_at = now;
+    ses.setpoint_a = a.current_a;
+  }
+  bool cut_pending = false;
+  for (std::size_t k = 0; k < n; ++k) {
+    auto& ses = sessions[k];
+    if (!ses.cut_at) continue;
+    const auto& w = work[k];
+    const bool confirmed = seconds(now - *ses.cut_at) >= site.ev_response_time_s ||
+                           (w.fresh && w.max_measured <= ses.setpoint_a + kConfirmToleranceA);
+    if (confirmed)
+      ses.cut_at.reset();
+    else
+      cut_pending = true;
+  }
+  // A raise waits while any cut is unconfirmed, on every step until then (not only the first).
+  for (std::size_t k = 0; k < n; ++k) {
+    if (!work[k].fresh || !work[k].known) continue;
+    auto& ses = sessions[k];
+    const int v = allocs[k].current_a;
+    if (!cut_pending || ses.settled_a < 0) {
+      ses.settled_a = v;
+    } else if (v > ses.settled_a) {
+      allocs[k].wait_for_confirmation = true;
+    } else {
+      ses.settled_a = v;
+    }
+  }
+  return allocs;
+}
+
+}  // namespace emsgw::ems::allocator

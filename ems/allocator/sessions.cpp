@@ -1,0 +1,109 @@
+#include "ems/allocator/sessions.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace emsgw::ems::allocator {
+
+namespace {
+
+/// What a session hands on to the next one: what the station is set to, not what the EV taught.
+Session carried_over(const Session& ses) {
+  Session next;
+  next.setpoint_a = ses.setpoint_a;
+  next.phases_set = ses.phases_set;
+  next.last_switch_at = ses.last_switch_at;
+  next.cut_at = ses.cut_at;
+  next.settled_a = ses.settled_a;
+  return next;
+}
+
+/// EV phase use: told, or detected from the measured currents and remembered for the session.
+void detect_ev_phases(const SocketConfig& cfg, const SocketSnapshot& s, double max_measured, Session& ses) {
+  if (cfg.phase_mapping.count == 1) {
+    ses.ev_phases = 1;
+  } else if (s.ev_phases && (*s.ev_phases == 1 || *s.ev_phases == 3)) {
+    ses.ev_phases = *s.ev_phases;
+  } else if (max_measured >= 2 * kDrawThresholdA) {
+    int used = 0;
+    for (std::size_t j = 0; j < kPhaseCount; ++j)
+      if (s.current[j].value() >= std::max(kDrawThresholdA, kPhaseShare * max_measured)) ++used;
+    ses.ev_phases = std::max(ses.ev_phases, used >= 2 ? 3 : 1);
+  }
+}
+
+/// An EV that draws nothing when offered less than the probing current needs the probing current
+/// (guide §3.2): judged after twice the EV response time for an EV that drew while probing, after
+/// a whole probing time for one that only asks for current (state C); a full battery (state B,
+/// never drew) is not flagged.
+void judge_probing_need(const StepInputs& in, const SocketSnapshot& s, double max_measured, Session& ses) {
+  const auto& site = in.site;
+  const bool low_offer = ses.setpoint_a >= in.min_a && ses.setpoint_a < in.probing_a;
+  const bool asks = s.state == ConnectorState::Charging;
+  if (!ses.probing_until && low_offer && max_measured < kDrawThresholdA && (asks || ses.drew_while_probing)) {
+    if (!ses.low_offer_since) ses.low_offer_since = in.now;
+    const double judge_s = ses.drew_while_probing ? 2 * site.ev_response_time_s
+                                                  : std::max(2 * site.ev_response_time_s, site.probing_time_s);
+    if (seconds(in.now - *ses.low_offer_since) >= judge_s) ses.needs_probing_current = true;
+  } else {
+    ses.low_offer_since.reset();
+  }
+}
+
+}  // namespace
+
+std::vector<SocketWork> track_sessions(const StepInputs& in, std::vector<Session>& sessions, Allocation& out) {
+  const auto& site = in.site;
+  const MonoTime now = in.now;
+  const std::size_t n = in.size();
+  std::vector<SocketWork> work(n);
+  for (const auto& s : in.snap.sockets) {
+    const int k = in.index.find(s.id);
+    if (k >= 0) work[static_cast<std::size_t>(k)].snap = &s;
+  }
+
+  for (std::size_t k = 0; k < n; ++k) {
+    auto& w = work[k];
+    auto& ses = sessions[k];
+    const auto& cfg = in.config(k);
+    const SocketSnapshot* s = w.snap;
+    w.mode = s && s->mode ? *s->mode : cfg.mode;
+    w.fresh = s && s->reachable && s->measured_valid && seconds(now - s->measured_at) <= site.station_stale_after_s;
+    if (w.fresh) {
+      for (std::size_t j = 0; j < kPhaseCount; ++j) {
+        const double a = s->current[j].value();
+        if (!std::isfinite(a) || a < -kConfirmToleranceA || a > kPlausibleSocketA) w.fresh = false;
+        if (j < cfg.phase_mapping.count) w.max_measured = std::max(w.max_measured, a);
+      }
+    }
+    if (!w.fresh) {
+      add_degraded(out, Degradation::StationStale);
+      continue;
+    }
+    w.known = s->state != ConnectorState::Unknown;
+    if (!w.known) {
+      add_degraded(out, Degradation::SocketStateUnknown);
+      continue;
+    }
+    w.occupied = s->state == ConnectorState::Connected || s->state == ConnectorState::Charging;
+    if (w.occupied && !ses.occupied) {
+      // A new session: forget what the previous EV taught us; keep what the station is set to.
+      Session fresh_session = carried_over(ses);
+      if (ses.seen_free && site.probing_time_s > 0) fresh_session.probing_until = after(now, site.probing_time_s);
+      fresh_session.seen_free = ses.seen_free;
+      ses = fresh_session;
+    } else if (!w.occupied && ses.occupied) {
+      ses = carried_over(ses);
+    }
+    if (s->state == ConnectorState::Available) ses.seen_free = true;
+    ses.occupied = w.occupied;
+    if (!w.occupied) continue;
+    if (ses.probing_until && now >= *ses.probing_until) ses.probing_until.reset();
+    detect_ev_phases(cfg, *s, w.max_measured, ses);
+    if (ses.probing_until && w.max_measured >= kDrawThresholdA) ses.drew_while_probing = true;
+    judge_probing_need(in, *s, w.max_measured, ses);
+  }
+  return work;
+}
+
+}  // namespace emsgw::ems::allocator

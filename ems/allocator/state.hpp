@@ -1,0 +1,79 @@
+#pragma once
+// What the allocator keeps between steps: the sockets indexed from the configuration and, per
+// socket, the session memory (probing, detected phase use, the EV's minimum, the alternating
+// rotation, PV start/stop timers, phase-switch timers, previous set-points for cut-fast /
+// raise-slow), plus the site-level rotation period and the heat pump's SG-Ready state.
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "ems/allocation.hpp"
+#include "ems/site_config.hpp"
+#include "ems/time.hpp"
+
+namespace emsgw::ems::allocator {
+
+/// One configured socket: where it sits in the configuration and whether it may switch phases.
+struct SocketRef {
+  int id = 0;
+  std::size_t station = 0;
+  std::size_t socket = 0;        ///< Index in its station's sockets.
+  bool phase_switching = false;  ///< Station allows it, policy enabled, 3-phase mapping.
+};
+
+/// The configured sockets in configuration order, and socket id → position.
+struct SocketIndex {
+  std::vector<SocketRef> sockets;
+  std::array<int, kMaxSocketId + 1> index_of_id{};
+
+  /// Position of the socket with this id, or -1.
+  [[nodiscard]] int find(int id) const {
+    return id < 0 || id > kMaxSocketId ? -1 : index_of_id[static_cast<std::size_t>(id)];
+  }
+};
+[[nodiscard]] SocketIndex index_sockets(const SiteConfig& site);
+
+enum class Rotation : std::uint8_t { None, Active, Waiting };
+enum class SwitchStage : std::uint8_t { None, Pausing, Settling };
+
+/// Per socket memory of the current charging session and of what the station was told.
+struct Session {
+  bool occupied = false;   ///< Occupied at the last step with a known state.
+  bool seen_free = false;  ///< Seen without a vehicle: a later connection is a new session.
+  std::optional<MonoTime> probing_until;
+  bool drew_while_probing = false;
+  bool needs_probing_current = false;
+  std::optional<MonoTime> low_offer_since;  ///< Offered below the probing current since.
+  int ev_phases = 0;                        ///< 0 unknown, else 1 or 3.
+  int setpoint_a = -1;                      ///< Previous set-point; -1 = none yet.
+  int phases_set = 3;                       ///< Phases the station is set to.
+  std::optional<MonoTime> cut_at;           ///< Last unconfirmed cut.
+  int settled_a = -1;                       ///< Set-point when no cut was pending; raises above it wait while one is.
+  Rotation rotation = Rotation::None;
+  MonoTime rotation_since{};
+  bool pv_on = false;
+  std::optional<MonoTime> pv_condition_since;
+  SwitchStage switch_stage = SwitchStage::None;
+  int switch_target = 3;
+  MonoTime switch_stage_until{};
+  std::optional<MonoTime> last_switch_at;
+  std::optional<MonoTime> switch_condition_since;
+};
+
+/// The heat pump's SG-Ready state and when it last changed (for its minimum switch interval).
+struct HeatPumpState {
+  SgReadyState state = SgReadyState::Normal;
+  std::optional<MonoTime> changed_at;
+};
+
+/// Everything the allocator carries from one step to the next.
+struct AllocatorState {
+  std::vector<Session> sessions;           ///< Parallel to SocketIndex::sockets.
+  std::optional<MonoTime> rotation_until;  ///< End of the current alternating period.
+  HeatPumpState heatpump;
+};
+
+}  // namespace emsgw::ems::allocator

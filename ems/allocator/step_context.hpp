@@ -1,0 +1,108 @@
+#pragma once
+// What the stages of one allocator step share: the step's inputs (configuration, socket index,
+// snapshot, a few derived figures), the per-socket working record filled in stage by stage, and
+// the small numeric helpers and thresholds every stage uses.
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <cmath>
+#include <cstddef>
+#include <limits>
+#include <optional>
+
+#include "ems/allocation.hpp"
+#include "ems/allocator/state.hpp"
+#include "ems/site_config.hpp"
+#include "ems/site_snapshot.hpp"
+
+namespace emsgw::ems::allocator {
+
+inline constexpr double kEps = 1e-9;
+inline constexpr double kInf = std::numeric_limits<double>::infinity();
+/// Below this an EV "draws nothing" (probing, needs-probing detection, phase detection).
+inline constexpr double kDrawThresholdA = 1.0;
+/// A phase counts as used by the EV when it carries at least this share of the largest phase.
+inline constexpr double kPhaseShare = 0.3;
+/// A cut is confirmed when the socket draws at most its new set-point plus this.
+inline constexpr double kConfirmToleranceA = 1.0;
+/// Socket readings beyond this are implausible (no Alfen socket goes above 80 A).
+inline constexpr double kPlausibleSocketA = 100;
+
+inline double seconds(MonoTime::duration d) {
+  return std::chrono::duration<double>(d).count();
+}
+inline MonoTime after(MonoTime t, double s) {
+  return t + std::chrono::duration_cast<MonoTime::duration>(std::chrono::duration<double>(s));
+}
+/// Rounded down to whole amperes, never below 0.
+inline int floor_a(double a) {
+  return a > 0 ? static_cast<int>(std::floor(a + kEps)) : 0;
+}
+inline Reason grid_reason(std::size_t p) {
+  return p == 0 ? Reason::GridL1 : (p == 1 ? Reason::GridL2 : Reason::GridL3);
+}
+inline void add_degraded(Allocation& out, Degradation d) {
+  if (!out.is_degraded(d)) out.degraded.push_back(d);
+}
+
+/// The read-only inputs of one step.
+struct StepInputs {
+  const SiteConfig& site;
+  const SocketIndex& index;
+  const SiteSnapshot& snap;
+  MonoTime now{};
+  double volts = 0;      ///< Nominal voltage for power ↔ current.
+  double min_a = 0;      ///< The IEC minimum, whole amperes (rounded up).
+  double probing_a = 0;  ///< The probing current, whole amperes (rounded up).
+
+  [[nodiscard]] std::size_t size() const { return index.sockets.size(); }
+  [[nodiscard]] const SocketConfig& config(std::size_t k) const {
+    const auto& ref = index.sockets[k];
+    return site.stations[ref.station].sockets[ref.socket];
+  }
+};
+[[nodiscard]] inline StepInputs step_inputs(const SiteConfig& site, const SocketIndex& index,
+                                            const SiteSnapshot& snap) {
+  return StepInputs{site,
+                    index,
+                    snap,
+                    snap.now,
+                    site.surplus.nominal_voltage_v,
+                    std::ceil(site.min_current_a - kEps),
+                    std::ceil(site.probing_current_a - kEps)};
+}
+
+/// One socket's record within a step, filled in by the stages in order.
+struct SocketWork {
+  const SocketSnapshot* snap = nullptr;
+  bool fresh = false;
+  bool known = false;
+  bool occupied = false;
+  double max_measured = 0;
+  ChargeMode mode = ChargeMode::Now;
+  int value = 0;  ///< Set-point decided this step.
+  Reason reason = Reason::NotConnected;
+  std::optional<MonoTime> until;
+  bool candidate = false;
+  bool admitted = false;
+  double min = 0, max = 0;
+  double probing_fallback_min = 0;  ///< Minimum if the probing current does not fit.
+  double normal_max = 0;            ///< Upper bound when not probing.
+  bool probing = false;
+  Reason own = Reason::SocketMax;
+  int load_count = 0;  ///< Grid phases loaded: 1 or the mapping count.
+  std::array<std::size_t, kPhaseCount> loads{};
+  bool surplus_member = false;
+};
+
+/// Grid phases socket k loads: the EV's detected phases on a 3-phase socket (all three while
+/// unknown), at most the phases a switching station is set to.
+[[nodiscard]] inline int loaded_phases(const StepInputs& in, std::size_t k, const Session& ses) {
+  const auto& cfg = in.config(k);
+  int count = ses.ev_phases > 0 ? ses.ev_phases : cfg.phase_mapping.count;
+  if (in.index.sockets[k].phase_switching) count = std::min(count, ses.phases_set);
+  return cfg.phase_mapping.count == 1 ? 1 : count;
+}
+
+}  // namespace emsgw::ems::allocator

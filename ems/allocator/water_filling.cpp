@@ -1,0 +1,175 @@
+#include "ems/allocator/water_filling.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace emsgw::ems::allocator {
+
+void join(std::vector<Item>& items, std::vector<Group>& groups, std::size_t i, std::size_t g, double weight) {
+  auto& it = items[i];
+  it.groups[it.group_count] = g;
+  it.weights[it.group_count] = weight;
+  ++it.group_count;
+  groups[g].members.emplace_back(i, weight);
+}
+
+double solve_level(const Group& g, const std::vector<Item>& items, std::vector<std::pair<double, double>>& events) {
+  double base = 0;
+  double at_min = 0;
+  double at_max = 0;
+  events.clear();
+  for (const auto& [k, w] : g.members) {
+    const auto& it = items[k];
+    if (it.frozen) {
+      base += w * it.c;
+      continue;
+    }
+    at_min += w * it.min;
+    at_max += w * it.max;
+    events.emplace_back(it.min, w);
+    events.emplace_back(it.max, -w);
+  }
+  if (events.empty()) return kInf;
+  if (base + at_max <= g.capacity + kEps) return kInf;
+  if (base + at_min > g.capacity + kEps) return -kInf;
+  std::sort(events.begin(), events.end());
+  double level = events.front().first;
+  double load = base + at_min;
+  double slope = 0;
+  for (const auto& [x, dw] : events) {
+    const double next = load + slope * (x - level);
+    if (next >= g.capacity && slope > 0) return level + (g.capacity - load) / slope;
+    load = next;
+    level = x;
+    slope += dw;
+  }
+  return level;
+}
+
+void water_fill(std::vector<Item>& items, std::vector<Group>& groups) {
+  std::vector<std::pair<double, double>> events;
+  events.reserve(2 * items.size());
+  for (auto& it : items) {
+    it.c = it.min;
+    it.frozen = it.max <= it.min + kEps;
+    if (it.frozen) it.c = it.max;
+  }
+  for (;;) {
+    bool any = false;
+    for (const auto& it : items) any = any || !it.frozen;
+    if (!any) return;
+    double level = kInf;
+    for (auto& g : groups) {
+      g.level = solve_level(g, items, events);
+      level = std::min(level, g.level);
+    }
+    if (level == kInf) {
+      for (auto& it : items)
+        if (!it.frozen) {
+          it.c = it.max;
+          it.reason = it.own;
+          it.frozen = true;
+        }
+      return;
+    }
+    for (auto& it : items)
+      if (!it.frozen) it.c = std::clamp(level, it.min, it.max);
+    // An item at its own maximum is bound by it, even where a group fills at the same level.
+    for (auto& it : items)
+      if (!it.frozen && it.max <= level + kEps) {
+        it.frozen = true;
+        it.reason = it.own;
+      }
+    for (const auto& g : groups) {
+      if (g.level > level + 1e-7) continue;
+      for (const auto& [k, w] : g.members) {
+        auto& it = items[k];
+        if (it.frozen) continue;
+        it.frozen = true;
+        it.reason = g.reason;
+      }
+    }
+  }
+}
+
+std::vector<int> whole_amperes(const std::vector<Item>& items, const std::vector<Group>& groups) {
+  std::vector<double> group_load(groups.size(), 0.0);
+  std::vector<int> whole(items.size());
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    whole[i] = floor_a(items[i].c);
+    for (std::size_t g = 0; g < items[i].group_count; ++g)
+      group_load[items[i].groups[g]] += items[i].weights[g] * whole[i];
+  }
+  std::vector<std::size_t> spare_order(items.size());
+  for (std::size_t i = 0; i < items.size(); ++i) spare_order[i] = i;
+  std::sort(spare_order.begin(), spare_order.end(), [&](auto a, auto b) {
+    const double fa = items[a].c - whole[a], fb = items[b].c - whole[b];
+    if (std::fabs(fa - fb) > 1e-6) return fa > fb;
+    return items[a].id < items[b].id;
+  });
+  // Round-robin passes (largest fraction first) until no socket can take one more ampere, so no
+  // whole ampere of headroom is left that some socket could use.
+  for (bool gave = true; gave;) {
+    gave = false;
+    for (auto i : spare_order) {
+      const auto& it = items[i];
+      if (whole[i] + 1 > it.max + kEps) continue;
+      bool room = true;
+      for (std::size_t g = 0; g < it.group_count && room; ++g)
+        room = group_load[it.groups[g]] + it.weights[g] <= groups[it.groups[g]].capacity + kEps;
+      if (!room) continue;
+      ++whole[i];
+      gave = true;
+      for (std::size_t g = 0; g < it.group_count; ++g) group_load[it.groups[g]] += it.weights[g];
+    }
+  }
+  return whole;
+}
+
+void share(const StepInputs& in, const Capacity& cap, const std::array<PhaseBudget, kPhaseCount>& phases,
+           const Surplus& surplus, const std::vector<Session>& sessions, std::vector<SocketWork>& work) {
+  const auto& site = in.site;
+  std::vector<Item> items;
+  std::vector<Group> groups(kPhaseCount + site.stations.size() + 1);
+  for (std::size_t p = 0; p < kPhaseCount; ++p) {
+    groups[p].capacity = cap.phase[p];
+    groups[p].reason = phases[p].bound_by;
+  }
+  for (std::size_t st = 0; st < site.stations.size(); ++st) {
+    groups[kPhaseCount + st].capacity = site.stations[st].max_current_a - cap.station_reserved[st];
+    groups[kPhaseCount + st].reason = Reason::StationMax;
+  }
+  const std::size_t surplus_group = groups.size() - 1;
+  groups[surplus_group].capacity = std::max(0.0, surplus.ev_w);
+  groups[surplus_group].reason = Reason::PvSurplus;
+  for (std::size_t k = 0; k < work.size(); ++k) {
+    const auto& w = work[k];
+    if (!w.admitted) continue;
+    Item it;
+    it.socket = k;
+    it.id = in.index.sockets[k].id;
+    it.min = w.min;
+    it.max = w.max;
+    it.own = w.probing ? Reason::Probing : w.own;
+    it.reason = it.own;
+    items.push_back(it);
+    const std::size_t i = items.size() - 1;
+    for (int j = 0; j < w.load_count; ++j) join(items, groups, i, w.loads[static_cast<std::size_t>(j)], 1.0);
+    join(items, groups, i, kPhaseCount + in.index.sockets[k].station, 1.0);
+    if (w.surplus_member) join(items, groups, i, surplus_group, w.load_count * in.volts);
+  }
+  water_fill(items, groups);
+  const auto whole = whole_amperes(items, groups);
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    auto& w = work[items[i].socket];
+    w.value = whole[i];
+    w.reason = items[i].reason;
+    if (w.reason == Reason::PvSurplus && !surplus.pv_ok) w.reason = Reason::PvStale;  // minpv held at its minimum
+    if (w.probing) {
+      w.reason = Reason::Probing;
+      w.until = sessions[items[i].socket].probing_until;
+    }
+  }
+}
+
+}  // namespace emsgw::ems::allocator

@@ -1,0 +1,117 @@
+// Stage: admission with the minimum, the alternating rotation, probing first.
+#include <gtest/gtest.h>
+
+#include "ems/allocator/admission.hpp"
+#include "tests/ems/allocator_stage_util.hpp"
+
+namespace emsgw::ems::test {
+namespace {
+
+using allocator::Rotation;
+using allocator::SocketWork;
+
+/// Three single-phase sockets on L1, each on its own station; alternating period 900 s.
+SiteConfig three_on_l1() {
+  auto site =
+      site_cfg(40, 3,
+               {station_cfg("a", 32, {socket_cfg(1, 16, "L1")}), station_cfg("b", 32, {socket_cfg(2, 16, "L1")}),
+                station_cfg("c", 32, {socket_cfg(3, 16, "L1")})});
+  site.alternating_period_s = 900;
+  return site;
+}
+
+allocator::Capacity l1_cap(double a) {
+  allocator::Capacity cap;
+  cap.phase = {a, 40, 40};
+  cap.station_reserved = {0, 0, 0};
+  return cap;
+}
+
+std::vector<SocketWork> three_candidates() {
+  return {candidate(6, 16, {0}), candidate(6, 16, {0}), candidate(6, 16, {0})};
+}
+
+std::vector<bool> admitted(const std::vector<SocketWork>& work) {
+  std::vector<bool> a;
+  for (const auto& w : work) a.push_back(w.admitted);
+  return a;
+}
+
+TEST(AllocatorAdmission, EveryoneWhenAllMinimumsFit) {
+  StageSite s(three_on_l1(), snapshot_at(0, {0, 0, 0}, {}));
+  std::optional<MonoTime> until = at_s(100);
+  s.sessions[0].rotation = Rotation::Waiting;
+  auto work = three_candidates();
+  allocator::admit(s.inputs(), l1_cap(18), {}, s.sessions, until, work);
+  EXPECT_EQ(admitted(work), (std::vector<bool>{true, true, true}));
+  EXPECT_FALSE(until.has_value());
+  EXPECT_EQ(s.sessions[0].rotation, Rotation::None);
+}
+
+TEST(AllocatorAdmission, RotatesPausingTheLowestIdFirst) {
+  StageSite s(three_on_l1(), snapshot_at(0, {0, 0, 0}, {}));
+  std::optional<MonoTime> until;
+  // Room for two minimums only.
+  auto work = three_candidates();
+  allocator::admit(s.inputs(), l1_cap(13), {}, s.sessions, until, work);
+  EXPECT_EQ(admitted(work), (std::vector<bool>{false, true, true}));
+  EXPECT_EQ(work[0].reason, Reason::Alternating);
+  EXPECT_EQ(work[0].until, at_s(900));
+  ASSERT_EQ(until, at_s(900));
+
+  // Mid-period nothing changes.
+  s.snap = snapshot_at(450, {0, 0, 0}, {});
+  work = three_candidates();
+  allocator::admit(s.inputs(), l1_cap(13), {}, s.sessions, until, work);
+  EXPECT_EQ(admitted(work), (std::vector<bool>{false, true, true}));
+
+  // Next period: socket 1 gets its turn and socket 2 (lowest id of those charging) pauses.
+  s.snap = snapshot_at(900, {0, 0, 0}, {});
+  work = three_candidates();
+  allocator::admit(s.inputs(), l1_cap(13), {}, s.sessions, until, work);
+  EXPECT_EQ(admitted(work), (std::vector<bool>{true, false, true}));
+  EXPECT_EQ(until, at_s(1800));
+
+  // Then socket 3, which has charged longest.
+  s.snap = snapshot_at(1800, {0, 0, 0}, {});
+  work = three_candidates();
+  allocator::admit(s.inputs(), l1_cap(13), {}, s.sessions, until, work);
+  EXPECT_EQ(admitted(work), (std::vector<bool>{true, true, false}));
+}
+
+TEST(AllocatorAdmission, ASocketThatCannotFitAloneIsBoundByTheLimitNotTheRotation) {
+  auto site = three_on_l1();
+  site.stations[2].max_current_a = 10;
+  StageSite s(site, snapshot_at(0, {0, 0, 0}, {}));
+  std::optional<MonoTime> until;
+  auto cap = l1_cap(13);
+  cap.station_reserved = {0, 0, 6};  // station c holds 6 A for a silent socket: 6 + 6 > 10
+  std::array<PhaseBudget, kPhaseCount> phases{};
+  phases[0].bound_by = Reason::SiteLimit;
+  std::vector<SocketWork> work{candidate(6, 16, {0}), candidate(14, 16, {0}), candidate(6, 16, {0})};
+  allocator::admit(s.inputs(), cap, phases, s.sessions, until, work);
+  EXPECT_TRUE(work[0].admitted);
+  EXPECT_FALSE(work[1].admitted);
+  EXPECT_EQ(work[1].reason, Reason::SiteLimit);  // 14 A > 13 A on L1 even alone
+  EXPECT_FALSE(work[2].admitted);
+  EXPECT_EQ(work[2].reason, Reason::StationMax);
+}
+
+TEST(AllocatorAdmission, ProbingComesFirstAndFallsBackToTheMinimumWhenItDoesNotFit) {
+  StageSite s(three_on_l1(), snapshot_at(0, {0, 0, 0}, {}));
+  std::optional<MonoTime> until;
+  auto work = three_candidates();
+  // Socket 1 probes at 14 A (its ordinary minimum 6 A); L1 has 13 A.
+  work[0].probing = true;
+  work[0].min = work[0].max = 14;
+  s.sessions[0].probing_until = at_s(60);
+  allocator::admit(s.inputs(), l1_cap(13), {}, s.sessions, until, work);
+  EXPECT_TRUE(work[0].admitted);
+  EXPECT_FALSE(work[0].probing);  // charges normally
+  EXPECT_DOUBLE_EQ(work[0].min, 6);
+  EXPECT_DOUBLE_EQ(work[0].max, 16);
+  EXPECT_EQ(admitted(work), (std::vector<bool>{true, false, true}));
+}
+
+}  // namespace
+}  // namespace emsgw::ems::test

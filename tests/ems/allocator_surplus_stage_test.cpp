@@ -1,0 +1,141 @@
+// Stage: surplus measurement, the `pv` start/stop rule and the heat pump's SG-Ready state.
+#include <gtest/gtest.h>
+
+#include "ems/allocator/heat_pump.hpp"
+#include "ems/allocator/surplus.hpp"
+#include "tests/ems/allocator_stage_util.hpp"
+
+namespace emsgw::ems::test {
+namespace {
+
+using CS = ConnectorState;
+using allocator::SocketWork;
+
+SiteConfig pv_site() {
+  auto site = site_cfg(40, 1, {station_cfg("a", 32, {socket_cfg(1, 16, "L1", 0, ChargeMode::Pv)})});
+  site.surplus.start_surplus_w = 1400;
+  site.surplus.stop_surplus_w = 0;
+  site.surplus.start_delay_s = 30;
+  site.surplus.stop_delay_s = 60;
+  return site;
+}
+
+std::vector<SocketWork> occupied(const StageSite& s, ChargeMode mode) {
+  std::vector<SocketWork> work(1);
+  work[0].snap = &s.snap.sockets[0];
+  work[0].fresh = work[0].known = work[0].occupied = true;
+  work[0].mode = mode;
+  return work;
+}
+
+TEST(AllocatorSurplusStage, ExportPlusWhatSurplusEvsDrawBoundedByProduction) {
+  // 10 A exported on L1 (2300 W) while the pv car draws 4 A (920 W).
+  auto snap = snapshot_at(0, {-10, 0, 0}, {socket_in(1, CS::Charging, {4, 0, 0})});
+  snap.pv = {Watts(5000), snap.now, true};
+  StageSite s(pv_site(), snap);
+  Allocation out;
+  auto sp = allocator::measure_surplus(s.inputs(), occupied(s, ChargeMode::Pv), s.sessions, SgReadyState::Normal, out);
+  EXPECT_TRUE(sp.pv_ok);
+  EXPECT_DOUBLE_EQ(sp.raw_w, 3220);
+  EXPECT_DOUBLE_EQ(sp.ev_w, 3220);
+  EXPECT_DOUBLE_EQ(out.surplus.value(), 3220);
+
+  s.snap.pv = {Watts(2000), s.snap.now, true};  // production bounds it
+  sp = allocator::measure_surplus(s.inputs(), occupied(s, ChargeMode::Pv), s.sessions, SgReadyState::Normal, out);
+  EXPECT_DOUBLE_EQ(sp.ev_w, 2000);
+}
+
+TEST(AllocatorSurplusStage, AStalePvMeterStopsSurplusCharging) {
+  auto snap = snapshot_at(100, {-10, 0, 0}, {socket_in(1, CS::Charging, {0, 0, 0})});
+  snap.pv = {Watts(5000), at_s(0), true};  // 100 s old, stale after 30 s
+  StageSite s(pv_site(), snap);
+  Allocation out;
+  const auto sp =
+      allocator::measure_surplus(s.inputs(), occupied(s, ChargeMode::Pv), s.sessions, SgReadyState::Normal, out);
+  EXPECT_FALSE(sp.pv_ok);
+  EXPECT_DOUBLE_EQ(sp.ev_w, 0);
+  EXPECT_TRUE(out.is_degraded(Degradation::PvStale));
+}
+
+TEST(AllocatorSurplusStage, CommittedMinimumCountsSurplusSocketsAlreadyOn) {
+  auto snap = snapshot_at(0, {-10, 0, 0}, {socket_in(1, CS::Charging)});
+  StageSite s(pv_site(), snap);
+  Allocation out;
+  auto work = occupied(s, ChargeMode::Pv);
+  EXPECT_DOUBLE_EQ(allocator::measure_surplus(s.inputs(), work, s.sessions, SgReadyState::Normal, out).committed_min_w,
+                   0);
+  s.sessions[0].pv_on = true;
+  EXPECT_DOUBLE_EQ(allocator::measure_surplus(s.inputs(), work, s.sessions, SgReadyState::Normal, out).committed_min_w,
+                   6 * 230);
+}
+
+TEST(AllocatorSurplusStage, PvModeStartsAfterTheStartDelayAndStopsAfterTheStopDelay) {
+  StageSite s(pv_site(), snapshot_at(0, {0, 0, 0}, {socket_in(1, CS::Charging)}));
+  allocator::Surplus sp;
+  sp.pv_ok = true;
+  sp.ev_w = 2000;
+  SocketWork w;
+  auto& ses = s.sessions[0];
+  EXPECT_FALSE(allocator::pv_start_stop(s.inputs(), sp, 6 * 230, ses, w));
+  EXPECT_EQ(w.reason, Reason::PvWaiting);
+  EXPECT_EQ(w.until, at_s(30));
+  s.snap = snapshot_at(30, {0, 0, 0}, {});
+  EXPECT_TRUE(allocator::pv_start_stop(s.inputs(), sp, 6 * 230, ses, w));
+  sp.committed_min_w = 6 * 230;  // its own minimum, now that it charges
+  sp.ev_w = -100;                // below stop_surplus_w
+  s.snap = snapshot_at(40, {0, 0, 0}, {});
+  EXPECT_TRUE(allocator::pv_start_stop(s.inputs(), sp, 6 * 230, ses, w));
+  s.snap = snapshot_at(100, {0, 0, 0}, {});
+  EXPECT_FALSE(allocator::pv_start_stop(s.inputs(), sp, 6 * 230, ses, w));
+  sp.pv_ok = false;
+  w = {};
+  EXPECT_FALSE(allocator::pv_start_stop(s.inputs(), sp, 6 * 230, ses, w));
+  EXPECT_EQ(w.reason, Reason::PvStale);
+}
+
+TEST(AllocatorHeatPumpStage, BoostsOnSurplusHoldsForTheIntervalAndDropsWhenPvIsLost) {
+  auto site = pv_site();
+  site.heatpump.enabled = true;
+  site.heatpump.boost_surplus_w = 2000;
+  site.heatpump.force_surplus_w = 5000;
+  site.heatpump.min_switch_interval_s = 600;
+  StageSite s(site, snapshot_at(0, {0, 0, 0}, {}));
+  allocator::HeatPumpState hp;
+  allocator::Surplus sp;
+  sp.pv_ok = true;
+  sp.raw_w = 2500;
+  EXPECT_EQ(allocator::heat_pump(s.inputs(), sp, {}, {}, hp), SgReadyState::Boost);
+  sp.raw_w = 100;
+  s.snap = snapshot_at(300, {0, 0, 0}, {});
+  EXPECT_EQ(allocator::heat_pump(s.inputs(), sp, {}, {}, hp), SgReadyState::Boost);  // within the interval
+  s.snap = snapshot_at(600, {0, 0, 0}, {});
+  EXPECT_EQ(allocator::heat_pump(s.inputs(), sp, {}, {}, hp), SgReadyState::Normal);
+  sp.raw_w = 6000;
+  s.snap = snapshot_at(1200, {0, 0, 0}, {});
+  EXPECT_EQ(allocator::heat_pump(s.inputs(), sp, {}, {}, hp), SgReadyState::Forced);
+  sp.pv_ok = false;  // at once, whatever the interval
+  s.snap = snapshot_at(1201, {0, 0, 0}, {});
+  EXPECT_EQ(allocator::heat_pump(s.inputs(), sp, {}, {}, hp), SgReadyState::Normal);
+}
+
+TEST(AllocatorHeatPumpStage, WithEvsFirstWhatTheSurplusEvsGotIsTakenOff) {
+  auto site = pv_site();
+  site.heatpump.enabled = true;
+  site.heatpump.priority = HeatPumpPriority::EvFirst;
+  site.heatpump.boost_surplus_w = 2000;
+  StageSite s(site, snapshot_at(0, {0, 0, 0}, {}));
+  allocator::HeatPumpState hp;
+  allocator::Surplus sp;
+  sp.pv_ok = true;
+  sp.raw_w = 3500;
+  std::vector<SocketWork> work{candidate(6, 16, {0}, true)};
+  work[0].admitted = true;
+  std::vector<SocketAllocation> allocs(1);
+  allocs[0].current_a = 8;  // 1840 W to the EV: 1660 W left < 2000 W
+  EXPECT_EQ(allocator::heat_pump(s.inputs(), sp, work, allocs, hp), SgReadyState::Normal);
+  allocs[0].current_a = 6;  // 1380 W: 2120 W left
+  EXPECT_EQ(allocator::heat_pump(s.inputs(), sp, work, allocs, hp), SgReadyState::Boost);
+}
+
+}  // namespace
+}  // namespace emsgw::ems::test
