@@ -109,7 +109,7 @@ class Runtime::QueuedCommands final : public ems::CommandSink {
   std::uint64_t unlogged_ = 0;
 };
 
-/// Hands every status to the dashboard and to MQTT; both only swap a pointer (never block).
+/// Hands every step's status to the dashboard and to MQTT; both only swap a pointer (never block).
 class Runtime::Publisher final : public StatusObserver {
  public:
   Publisher(webui::StatusBoard* board, mqtt::MqttBridge* mqtt) : board_(board), mqtt_(mqtt) {}
@@ -138,12 +138,13 @@ Runtime::Runtime(Config config, const ems::Clock& clock, MeterFactory meters, St
   if (with_services) open_storage();
   actuator_ = std::make_unique<WorkerActuator>(stations_);
   loop_ = std::make_unique<ControlLoop>(config_, clock_, *actuator_);
+  // The outputs take the decisions from the step reports: the loop keeps no journal of them.
+  loop_->set_decision_journal(false);
   if (start_suspended_) {
     spdlog::warn("charging stays suspended as it was when emsgw stopped (resume from the dashboard or MQTT)");
     loop_->handle(CommandEvent{ems::Suspend{}, nullptr});
   }
   if (recorder_) {
-    recorder_->set_decision_source([this] { return loop_->take_decisions(); });
     loop_->add_observer(recorder_.get());
     history_ = std::make_unique<StoreHistorySource>(*recorder_);
     charging_sessions_ = std::make_unique<StoreSessionSource>(*recorder_, config_.site);

@@ -155,18 +155,29 @@ void StorageRecorder::stop() {
   ++stats_.flushes;
 }
 
+void StorageRecorder::on_step(const std::shared_ptr<const StepReport>& report) {
+  enqueue({report->status, report->decisions, report->session_events});
+}
+
 void StorageRecorder::on_status(const std::shared_ptr<const ems::SiteStatus>& status) {
-  StatusItem item{status, decisions_ ? decisions_() : std::vector<Decision>{}};
+  enqueue({status, decisions_ ? decisions_() : std::vector<Decision>{}, std::nullopt});
+}
+
+void StorageRecorder::enqueue(StatusItem item) {
   {
     std::lock_guard lock(queue_mutex_);
     std::size_t statuses = 0;
     for (const auto& i : queue_)
       if (std::holds_alternative<StatusItem>(i)) ++statuses;
     if (statuses >= capacity_) {
-      // Keep the decisions: fold them into the newest queued snapshot instead of losing them.
+      // Keep the decisions and the session events: fold them into the newest queued status
+      // instead of losing them.
       for (auto it = queue_.rbegin(); it != queue_.rend(); ++it)
         if (auto* s = std::get_if<StatusItem>(&*it)) {
           s->decisions.insert(s->decisions.end(), item.decisions.begin(), item.decisions.end());
+          if (s->session_events && item.session_events)
+            s->session_events->insert(s->session_events->end(), item.session_events->begin(),
+                                      item.session_events->end());
           break;
         }
       ++stats_.dropped;
@@ -264,7 +275,14 @@ void StorageRecorder::handle_status(const StatusItem& item) {
   }
   store_.add_sample(h);
   record_decisions(item.decisions);
-  track_sessions(st);
+  if (item.session_events) {
+    store_sessions(st, *item.session_events);
+  } else {
+    std::vector<SocketObservation> seen;
+    for (const auto& so : st.sockets)
+      seen.push_back({so.id, so.online, so.ev_connected, so.total_energy_wh, so.mode3, so.setpoint_a});
+    store_sessions(st, bare_sessions_.observe(st.time, seen));
+  }
   track_settings(st);
   {
     std::lock_guard slock(queue_mutex_);
@@ -341,15 +359,15 @@ std::string kwh_text(double wh) {
 }
 }  // namespace
 
-void StorageRecorder::plug_event(const ems::SiteStatus& st, const ems::SocketStatus& so, storage::EventKind kind,
+void StorageRecorder::plug_event(ems::WallTime at, const ems::SocketStatus& so, storage::EventKind kind,
                                  std::string text) {
-  store_.record_event({0, st.time, kind, "socket[" + std::to_string(so.id) + "]", std::move(text)});
+  store_.record_event({0, at, kind, "socket[" + std::to_string(so.id) + "]", std::move(text)});
   std::lock_guard slock(queue_mutex_);
   ++stats_.events;
 }
 
 // Sessions left open by the previous run: a socket that is gone from the configuration ends its
-// session where emsgw last saw it. (Sockets still configured are settled in track_sessions as
+// session where emsgw last saw it. (Sockets still configured are settled by settle_after_restart as
 // soon as their station answers.)
 void StorageRecorder::close_after_restart(const ems::SiteStatus& st) {
   restart_checked_ = true;
@@ -403,52 +421,48 @@ void StorageRecorder::log_override(const storage::SettingOverride& o) {
   ++stats_.events;
 }
 
-void StorageRecorder::track_sessions(const ems::SiteStatus& st) {
-  if (!restart_checked_) close_after_restart(st);
-  const auto fraction = solar_fraction(st, meter_includes_chargers_);
-  for (const auto& so : st.sockets) {
-    if (!so.online) continue;  // a silent station says nothing about the EV
-    auto [it, first] = sockets_.try_emplace(so.id);
-    auto& memo = it->second;
-    if (so.total_energy_wh) memo.last_counter_wh = so.total_energy_wh;
-    if (first) {
-      // After a restart a session may still be open in the file: with the EV still there it goes
-      // on (the register keeps counting); an EV that left while emsgw was stopped ends it at the
-      // last time emsgw saw it, with the register as read now.
-      auto open = store_.open_session(so.id);
-      if (!open) {
-        fail("open session", open.error());
-      } else if (open->has_value()) {
-        const auto& o = **open;
-        if (so.ev_connected) {
-          memo.open = true;
-        } else if (auto r = store_.stop_session({so.id, o.last_seen.value_or(o.start), memo.last_counter_wh,
-                                                 std::nullopt, "unplugged_during_restart"});
-                   r) {
-          plug_event(st, so, storage::EventKind::Unplug,
-                     socket_name(so) + ": the EV left while emsgw was stopped; session ended at the last reading" +
-                         ((*r) && (*r)->energy_wh ? ", " + kwh_text(*(*r)->energy_wh) : ""));
-          std::lock_guard slock(queue_mutex_);
-          ++stats_.sessions_stopped;
-        } else {
-          fail("session stop", r.error());
-        }
-      }
-    }
-    if (so.ev_connected && !memo.open && memo.last_counter_wh) {
-      if (auto r = store_.start_session({so.id, st.time, *memo.last_counter_wh}); r) {
-        memo.open = true;
+void StorageRecorder::settle_after_restart(ems::WallTime at, const ems::SocketStatus& so) {
+  // After a restart a session may still be open in the file: with the EV still there it goes on
+  // (the register keeps counting); an EV that left while emsgw was stopped ends it at the last
+  // time emsgw saw it, with the register as read now.
+  auto open = store_.open_session(so.id);
+  if (!open) return fail("open session", open.error());
+  if (!open->has_value()) return;
+  const auto& o = **open;
+  if (so.ev_connected) {
+    stored_open_.insert(so.id);
+    resumed_.insert(so.id);
+  } else if (auto r = store_.stop_session(
+                 {so.id, o.last_seen.value_or(o.start), so.total_energy_wh, std::nullopt, "unplugged_during_restart"});
+             r) {
+    plug_event(at, so, storage::EventKind::Unplug,
+               socket_name(so) + ": the EV left while emsgw was stopped; session ended at the last reading" +
+                   ((*r) && (*r)->energy_wh ? ", " + kwh_text(*(*r)->energy_wh) : ""));
+    std::lock_guard slock(queue_mutex_);
+    ++stats_.sessions_stopped;
+  } else {
+    fail("session stop", r.error());
+  }
+}
+
+void StorageRecorder::store_event(const ems::SocketStatus& so, const SessionEvent& e) {
+  switch (e.kind) {
+    case SessionEventKind::Started: {
+      if (auto r = store_.start_session({so.id, e.at, e.start_energy_wh}); r) {
+        stored_open_.insert(so.id);
         // An EV already connected when emsgw starts was not seen arriving: its session begins
         // without a plug-in event.
-        if (!first) plug_event(st, so, storage::EventKind::PlugIn, socket_name(so) + ": EV plugged in");
+        if (e.seen_arriving) plug_event(e.at, so, storage::EventKind::PlugIn, socket_name(so) + ": EV plugged in");
         std::lock_guard slock(queue_mutex_);
         ++stats_.sessions_started;
       } else {
         fail("session start", r.error());
       }
-    } else if (!so.ev_connected && memo.open) {
-      if (auto r = store_.stop_session({so.id, st.time, memo.last_counter_wh, std::nullopt, "unplugged"}); r) {
-        plug_event(st, so, storage::EventKind::Unplug,
+      break;
+    }
+    case SessionEventKind::Ended: {
+      if (auto r = store_.stop_session({so.id, e.at, e.energy_wh, std::nullopt, "unplugged"}); r) {
+        plug_event(e.at, so, storage::EventKind::Unplug,
                    socket_name(so) + ": EV unplugged" +
                        ((*r) && (*r)->energy_wh ? " after " + kwh_text(*(*r)->energy_wh) : ""));
         std::lock_guard slock(queue_mutex_);
@@ -456,17 +470,39 @@ void StorageRecorder::track_sessions(const ems::SiteStatus& st) {
       } else {
         fail("session stop", r.error());
       }
-      memo.open = false;
-    } else if (memo.open && so.total_energy_wh) {
-      check("session metering", store_.meter_session(so.id, st.time, *so.total_energy_wh, fraction));
+      stored_open_.erase(so.id);
+      resumed_.erase(so.id);
+      break;
     }
-    // Mode 3 C (charging) → B (connected, not asking) while current is still offered: the EV
-    // stopped by itself — full, or its own timer or limit.
-    if (memo.open && so.ev_connected && memo.last_mode3.starts_with('C') && so.mode3.starts_with('B') &&
-        so.setpoint_a > 0)
-      plug_event(st, so, storage::EventKind::EvFull,
+    case SessionEventKind::EvFull:
+      plug_event(e.at, so, storage::EventKind::EvFull,
                  socket_name(so) + ": the EV stopped charging by itself (full, or its own timer or limit)");
-    if (!so.mode3.empty()) memo.last_mode3 = so.mode3;
+      break;
+  }
+}
+
+void StorageRecorder::store_sessions(const ems::SiteStatus& st, const std::vector<SessionEvent>& events) {
+  if (!restart_checked_) close_after_restart(st);
+  const auto fraction = solar_fraction(st, meter_includes_chargers_);
+  for (const auto& so : st.sockets) {
+    if (!so.online) continue;  // a silent station says nothing about the EV
+    if (settled_.insert(so.id).second) settle_after_restart(st.time, so);
+    bool changed = false;
+    for (const auto& e : events) {
+      if (e.socket_id != so.id) continue;
+      // A session resumed from the file goes on: the tracker's start of it is not a new one.
+      if (e.kind == SessionEventKind::Started && resumed_.contains(so.id)) continue;
+      if (e.kind != SessionEventKind::Started && !stored_open_.contains(so.id)) continue;
+      store_event(so, e);
+      changed = changed || e.kind != SessionEventKind::EvFull;
+    }
+    // A resumed session whose EV is gone ends even when the tracker never opened it (no counter).
+    if (!changed && resumed_.contains(so.id) && !so.ev_connected) {
+      store_event(so, {SessionEventKind::Ended, so.id, st.time, true, 0, so.total_energy_wh});
+      changed = true;
+    }
+    if (!changed && stored_open_.contains(so.id) && so.total_energy_wh)
+      check("session metering", store_.meter_session(so.id, st.time, *so.total_energy_wh, fraction));
   }
 }
 

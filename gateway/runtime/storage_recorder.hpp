@@ -2,11 +2,13 @@
 // Keeps what the control loop sees and decides in SQLite (gateway/storage/): history samples,
 // charging sessions, decisions, fault events and the settings overrides set by commands.
 //
-// The control thread only queues: on_status() hands the snapshot and the decisions taken since the
-// last step to the recorder's own thread through a bounded queue (a full queue drops the snapshot
-// and counts it). That thread converts, writes, flushes every [storage] flush_interval_s of status
-// time and runs maintain() once a minute. Storage failures are logged once and counted.
-// An optional storage::RecordSink (the InfluxDB export) hears of each record once it is committed.
+// The control thread only queues: on_step() hands the step report (its status, the decisions taken
+// since the previous step and the session events of the control loop's session tracker) to the
+// recorder's own thread through a bounded queue (a full queue drops the status and counts it, and
+// folds its decisions and session events into the newest queued one). A bare status (on_status(),
+// without a report) has its sessions derived here by the same SessionTracker. That thread converts, writes, flushes
+// every [storage] flush_interval_s of status time and runs maintain() once a minute. Storage failures are logged once
+// and counted. An optional storage::RecordSink (the InfluxDB export) hears of each record once it is committed.
 
 #include <condition_variable>
 #include <cstdint>
@@ -16,6 +18,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <variant>
@@ -23,7 +26,8 @@
 
 #include "ems/command.hpp"
 #include "ems/site_status.hpp"
-#include "gateway/runtime/control_loop.hpp"
+#include "gateway/control/session_tracker.hpp"
+#include "gateway/control/step_report.hpp"
 #include "gateway/storage/sqlite_store.hpp"
 
 namespace emsgw::gateway {
@@ -64,14 +68,17 @@ class StorageRecorder final : public StatusObserver {
   StorageRecorder(const StorageRecorder&) = delete;
   StorageRecorder& operator=(const StorageRecorder&) = delete;
 
-  /// Called on the control thread in on_status(); normally ControlLoop::take_decisions.
+  /// For bare statuses (on_status()): where their decisions come from (called on the caller's thread).
   void set_decision_source(DecisionSource source) { decisions_ = std::move(source); }
 
   void start();
   /// Writes what is queued, flushes everything (open history bucket too) and ends the thread.
   void stop();
 
-  /// Control thread: queues the snapshot (never blocks on storage).
+  /// Control thread: queues the step report (never blocks on storage).
+  void on_step(const std::shared_ptr<const StepReport>& report) override;
+  /// Queues a status without a step report: its decisions come from the decision source, its
+  /// sessions are derived from it here.
   void on_status(const std::shared_ptr<const ems::SiteStatus>& status) override;
   /// Any thread: an accepted command becomes a stored override (written at once by the thread).
   void record_command(const ems::Command& command, const std::string& source, ems::WallTime at);
@@ -110,13 +117,18 @@ class StorageRecorder final : public StatusObserver {
   struct StatusItem {
     std::shared_ptr<const ems::SiteStatus> status;
     std::vector<Decision> decisions;
+    /// nullopt for a bare status: derived on the recorder's thread.
+    std::optional<std::vector<SessionEvent>> session_events;
   };
+  void enqueue(StatusItem item);
   using Item = std::variant<StatusItem, storage::SettingOverride, storage::Event>;
 
   void run();
   void handle(Item& item);
   void handle_status(const StatusItem& item);
-  void track_sessions(const ems::SiteStatus& st);
+  /// Stores the sessions' events of one status: started, metered, ended, a full EV.
+  void store_sessions(const ems::SiteStatus& st, const std::vector<SessionEvent>& events);
+  void store_event(const ems::SocketStatus& so, const SessionEvent& e);
   void record_decisions(const std::vector<Decision>& ds);
   void check(const char* what, const storage::StorageStatus& s);
   void fail(const char* what, const storage::StorageError& e);
@@ -136,11 +148,6 @@ class StorageRecorder final : public StatusObserver {
   std::thread thread_;
 
   // recorder thread only
-  struct SocketMemo {
-    bool open = false;
-    std::optional<double> last_counter_wh;
-    std::string last_mode3;
-  };
   /// Settings kept as overrides, as the statuses showed them: the value now and the one before the
   /// last change (a command's status may be handled before or after its override), so that each
   /// change is logged with its old and new value.
@@ -153,10 +160,16 @@ class StorageRecorder final : public StatusObserver {
   std::map<std::string, SettingValue> settings_;
   std::map<int, std::string> socket_names_;  ///< "socket 1 (garage)" by id
   void close_after_restart(const ems::SiteStatus& st);
-  void plug_event(const ems::SiteStatus& st, const ems::SocketStatus& so, storage::EventKind kind, std::string text);
+  /// A socket seen for the first time since start: a session the file still holds open goes on
+  /// with the EV still there, or ends where emsgw last saw it.
+  void settle_after_restart(ems::WallTime at, const ems::SocketStatus& so);
+  void plug_event(ems::WallTime at, const ems::SocketStatus& so, storage::EventKind kind, std::string text);
   bool meter_includes_chargers_ = true;
   bool restart_checked_ = false;
-  std::map<int, SocketMemo> sockets_;
+  SessionTracker bare_sessions_;  ///< sessions of bare statuses only (no step report)
+  std::set<int> settled_;         ///< sockets seen since start
+  std::set<int> stored_open_;     ///< sockets with a session open in the file
+  std::set<int> resumed_;         ///< of those, sessions opened before the restart
   std::optional<ems::WallTime> last_flush_;
   std::optional<ems::WallTime> last_maintain_;
   bool failure_logged_ = false;

@@ -1,0 +1,79 @@
+#include "gateway/control/actuation_policy.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cstdio>
+
+#include "gateway/control/status_builder.hpp"
+
+namespace emsgw::gateway {
+
+namespace {
+std::string amps_text(double a) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g A", a);
+  return buf;
+}
+}  // namespace
+
+void ActuationPolicy::actuate(const ems::SiteConfig& site, const std::vector<SocketRef>& sockets,
+                              const ems::Allocation& a, Actuator& actuator, ems::WallTime now,
+                              const DecisionSink& decide) {
+  if (a.scn) {
+    for (std::size_t i = 0; i < site.stations.size(); ++i) {
+      if (site.stations[i].name != site.scn_station) continue;
+      std::array<double, 3> amps{};
+      for (std::size_t p = 0; p < 3; ++p) amps[p] = a.scn->current_a[p];
+      if (!scn_desired_ || *scn_desired_ != amps)
+        spdlog::info("SCN budget: L1 {} A, L2 {} A, L3 {} A ({})", amps[0], amps[1], amps[2],
+                     ems::to_string(a.scn->reason));
+      scn_desired_ = amps;
+      actuator.set_desired_scn(i, amps);
+    }
+  }
+  for (const auto& sa : a.sockets) {
+    const auto ref = std::find_if(sockets.begin(), sockets.end(), [&](const SocketRef& r) { return r.id == sa.id; });
+    if (ref == sockets.end()) continue;
+    double amps = sa.current_a;
+    const auto prev = desired_.find(sa.id);
+    // Cut fast, raise slow (design.md §2.3): a raise that must wait for unconfirmed cuts is not
+    // handed over yet; the previous value stays in force (and keeps being refreshed).
+    if (sa.wait_for_confirmation && prev != desired_.end()) amps = std::min(amps, prev->second);
+    const std::string reason(ems::to_string(sa.reason));
+    if (prev == desired_.end() || prev->second != amps) {
+      const auto& st = site.stations[ref->station];
+      const double old_a = prev == desired_.end() ? -1 : prev->second;
+      spdlog::info("socket {} ({} unit {}): {} -> {} ({})", sa.id, st.name, ref->unit,
+                   old_a < 0 ? std::string("-") : amps_text(old_a), amps_text(amps), reason_words(sa.reason));
+      if (decide) decide({now, sa.id, std::max(0.0, old_a), amps, reason, reason_words(sa.reason)});
+    } else if (last_reason_[sa.id] != reason) {
+      spdlog::info("socket {}: {} ({})", sa.id, amps_text(amps), reason_words(sa.reason));
+    }
+    last_reason_[sa.id] = reason;
+    desired_[sa.id] = amps;
+    // 1215 is written only on stations that allow switching; elsewhere the phase count is left alone.
+    const int phases = site.stations[ref->station].phase_switching ? sa.phases : 0;
+    actuator.set_desired(ref->station, ref->unit, amps, phases);
+  }
+  actuator.affirm();
+}
+
+std::vector<RefreshCheck> ActuationPolicy::check_refresh(std::size_t station, const StationSample& sample,
+                                                         const std::vector<SocketRef>& sockets) {
+  std::vector<RefreshCheck> out;
+  for (const auto& so : sample.sockets) {
+    const auto ref = std::find_if(sockets.begin(), sockets.end(),
+                                  [&](const SocketRef& r) { return r.station == station && r.unit == so.unit; });
+    if (ref == sockets.end() || !desired_.contains(ref->id) || !so.validity_s) continue;
+    auto& was_valid = was_valid_[ref->id];
+    if (*so.validity_s <= 0 && was_valid)
+      out.push_back({so.unit, ref->id, true});
+    else if (*so.validity_s > 0)
+      out.push_back({so.unit, ref->id, false});
+    was_valid = *so.validity_s > 0;
+  }
+  return out;
+}
+
+}  // namespace emsgw::gateway

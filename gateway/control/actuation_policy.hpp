@@ -1,0 +1,68 @@
+#pragma once
+// How the allocator's decisions reach the stations (design.md §2.3, §2.5):
+// - cut fast, raise slow: a raise the allocator marks as waiting for unconfirmed cuts is not
+//   handed over yet; the value in force stays (and keeps being refreshed by the station worker);
+// - every step renews the lease of every set-point handed over (Actuator::affirm), so that the
+//   workers refresh them before they expire, and stop when the control loop stops;
+// - a set-point still handed over that a station reports expired was not refreshed in time: a
+//   missed refresh, found here and only here (the worker only rewrites it).
+// The allocator's deadband stays in ems/.
+
+#include <array>
+#include <cstddef>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "ems/allocation.hpp"
+#include "ems/site_config.hpp"
+#include "ems/time.hpp"
+#include "gateway/control/site_inputs.hpp"
+#include "gateway/control/step_report.hpp"
+
+namespace emsgw::gateway {
+
+/// Where set-points go: the station workers in production, a recorder in tests.
+class Actuator {
+ public:
+  virtual ~Actuator() = default;
+  virtual void set_desired(std::size_t station, int unit, double amps, int phases) = 0;
+  virtual void set_desired_scn(std::size_t station, const std::array<double, 3>& amps) = 0;
+  /// Renews the lease of every desired value (called once per step).
+  virtual void affirm() = 0;
+};
+
+/// A socket's set-point as a station sample shows it.
+struct RefreshCheck {
+  int unit = 1;
+  int socket_id = 0;
+  bool lapsed = false;  ///< true: expired before it was refreshed; false: in force
+};
+
+class ActuationPolicy {
+ public:
+  using DecisionSink = std::function<void(Decision)>;
+
+  /// Hands the allocation to `actuator` (holding raises that wait for confirmation) and renews
+  /// every lease; each changed set-point becomes a decision.
+  void actuate(const ems::SiteConfig& site, const std::vector<SocketRef>& sockets, const ems::Allocation& a,
+               Actuator& actuator, ems::WallTime now, const DecisionSink& decide);
+
+  /// The set-points of one station's sample that emsgw still hands over: lapsed (a missed refresh)
+  /// or in force. A socket never seen valid (before the first write lands) is not lapsed.
+  std::vector<RefreshCheck> check_refresh(std::size_t station, const StationSample& sample,
+                                          const std::vector<SocketRef>& sockets);
+
+  /// Per socket id, the set-point handed over.
+  [[nodiscard]] const std::map<int, double>& desired() const { return desired_; }
+
+ private:
+  std::map<int, double> desired_;
+  std::optional<std::array<double, 3>> scn_desired_;
+  std::map<int, std::string> last_reason_;
+  std::map<int, bool> was_valid_;  ///< per socket id: the station last reported a valid set-point
+};
+
+}  // namespace emsgw::gateway

@@ -1,0 +1,189 @@
+#pragma once
+// The control thread (design.md §1, style.md "one control thread"). Device workers post
+// timestamped readings, MQTT/HTTP post commands, SIGHUP posts a reloaded configuration; the loop
+// reads the clock once per turn and passes that time down. A step builds the SiteSnapshot
+// (snapshot_builder), runs the allocator, hands set-points over through the actuation policy
+// (never waiting on a device), follows the sessions (session_tracker) and the faults (fault_book),
+// builds the SiteStatus (status_builder) and publishes one immutable StepReport to every output.
+//
+// A step runs on every grid-meter sample, on every station sample that changes what the allocator
+// sees, on every command, and on a timer.
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "drivers/meters/meter_reading.hpp"
+#include "ems/allocator.hpp"
+#include "ems/command.hpp"
+#include "ems/site_status.hpp"
+#include "ems/wiring_check.hpp"
+#include "gateway/config/config.hpp"
+#include "gateway/control/actuation_policy.hpp"
+#include "gateway/control/fault_book.hpp"
+#include "gateway/control/session_tracker.hpp"
+#include "gateway/control/site_inputs.hpp"
+#include "gateway/control/status_builder.hpp"
+#include "gateway/control/step_report.hpp"
+#include "gateway/runtime/station_device.hpp"
+#include "gateway/runtime/station_worker.hpp"
+
+namespace emsgw::gateway {
+
+struct MeterEvent {
+  std::string role;  ///< "grid", "pv", "heatpump"
+  Result<drivers::MeterReading, drivers::MeterError> reading;
+};
+struct StationEvent {
+  std::size_t station = 0;
+  StationSample sample;
+};
+struct WriteEvent {
+  WriteReport report;
+};
+struct CommandEvent {
+  ems::Command command;
+  std::function<void(ems::CommandReply)> reply;
+};
+struct ReloadEvent {
+  Config config;  ///< already parsed and validated
+  /// Called on the control thread once the reload is applied (empty) or refused (the reasons).
+  std::function<void(std::vector<ems::ConfigIssue>)> done;
+};
+/// A configuration file that could not be loaded on reload (SIGHUP): the running one stays.
+struct ReloadRefusedEvent {
+  std::string source;
+  std::vector<std::string> problems;  ///< "file:line: key = value: rule"
+};
+using Event = std::variant<MeterEvent, StationEvent, WriteEvent, CommandEvent, ReloadEvent, ReloadRefusedEvent>;
+
+/// The heat pump's SG-Ready outputs, read back by their worker.
+class SgReadyOutputs {
+ public:
+  virtual ~SgReadyOutputs() = default;
+  [[nodiscard]] virtual SgReadyApplied applied() const = 0;
+};
+
+/// The time of one turn of the loop: the clock is read once at the top of a turn and every
+/// decision of that turn uses it.
+struct Turn {
+  ems::MonoTime mono{};
+  ems::WallTime wall{};
+};
+
+struct ControlStats {
+  std::uint64_t steps = 0;
+  std::uint64_t events = 0;
+  std::uint64_t meter_rejected = 0;  ///< grid samples rejected (invalid currents)
+  std::uint64_t commands_accepted = 0;
+  std::uint64_t commands_refused = 0;
+  /// Grid sample received → set-points handed to the workers, microseconds (last 4096 steps).
+  std::vector<double> reaction_us;
+  /// Duration of one step (snapshot, allocation, actuation, status), microseconds (last 4096).
+  std::vector<double> step_us;
+};
+
+class ControlLoop {
+ public:
+  ControlLoop(Config config, const ems::Clock& clock, Actuator& actuator);
+
+  /// Hears of every step's report (before run()).
+  void add_observer(StepObserver* observer);
+  /// The SG-Ready outputs, when the heat pump's are wired (before run()).
+  void set_sg_ready_outputs(const SgReadyOutputs* outputs) { sg_ready_outputs_ = outputs; }
+  /// Keeps every decision for take_decisions() (on by default; off when the outputs take them
+  /// from the step reports).
+  void set_decision_journal(bool keep) { keep_journal_ = keep; }
+  /// Thread-safe: queue an event for the control thread.
+  void post(Event event);
+  /// The thread body: handles events and timer steps until `stop` becomes true. `heartbeat` is
+  /// called once per turn (the systemd watchdog).
+  void run(const std::atomic<bool>& stop, const std::function<void()>& heartbeat);
+  /// Wakes run() (used with the stop flag).
+  void wake();
+
+  /// Synchronous API (tests, and the thread itself). Without a Turn, the clock is read once.
+  void handle(Event event);
+  void handle(Event event, const Turn& now);
+  void step(std::string_view trigger);
+  void step(std::string_view trigger, const Turn& now);
+
+  [[nodiscard]] std::shared_ptr<const ems::SiteStatus> status() const;
+  [[nodiscard]] Config config() const;
+  [[nodiscard]] ControlStats stats() const;
+  /// The decisions kept since the last call (the newest 10000), while the journal is on.
+  [[nodiscard]] std::vector<Decision> take_decisions();
+  /// Per socket id, the set-point currently handed to the workers.
+  [[nodiscard]] std::map<int, double> desired() const;
+
+  ems::Millis step_interval{1000};
+
+ private:
+  [[nodiscard]] Turn read_clock() const { return {clock_.mono_now(), clock_.wall_now()}; }
+  void on_meter(MeterEvent& e, const Turn& now);
+  void follow_meter_interval(const drivers::MeterReading& r);
+  bool on_station(StationEvent& e, const Turn& now);
+  void on_write(const WriteEvent& e, const Turn& now);
+  void on_command(CommandEvent& e, const Turn& now);
+  void on_reload(ReloadEvent& e, const Turn& now);
+  void on_reload_refused(const ReloadRefusedEvent& e, const Turn& now);
+  /// Names the phases and reasons of a rejected grid sample in a fault (design.md §2.2).
+  void grid_sample_rejected(const drivers::MeterReading& r, const Turn& now);
+  /// Compares a station's own settings (1212 safe current, 1100 station maximum, live phases) with
+  /// the configuration: a mismatch is a fault naming both values.
+  void check_station_settings(std::size_t station, const StationSample& sample, const Turn& now);
+  /// The site as the allocator must see it: the configuration made conservative with what the
+  /// stations report (the higher safe current, the lower station maximum; design.md §2.9).
+  [[nodiscard]] ems::SiteConfig conservative(const ems::SiteConfig& site) const;
+  /// Hands the conservative site to the allocator when it changed; faults when it is refused.
+  void apply_station_settings(const Turn& now);
+  /// Faults that follow from the allocation: meter stale, PV stale; lingering faults expire.
+  void allocation_faults(const ems::Allocation& a, const Turn& now);
+  void check_wiring(const ems::SiteSnapshot& snap, const Turn& now);
+  /// What the session tracker sees of every socket at this step.
+  [[nodiscard]] std::vector<SocketObservation> observe_sockets(const ems::Allocation& a) const;
+  void follow_sessions(const ems::Allocation& a, const Turn& now, std::vector<SessionEvent>& events);
+  /// Queues a decision for the next step report (and the journal).
+  void decide(Decision d);
+
+  Config config_;
+  const ems::Clock& clock_;
+  Actuator& actuator_;
+  ems::Allocator allocator_;
+  std::vector<StepObserver*> observers_;
+  const SgReadyOutputs* sg_ready_outputs_ = nullptr;
+  ems::WiringCheck wiring_;  ///< the automatic wiring check, fed on every grid sample
+  SiteInputs inputs_;
+  FaultBook faults_;
+  ActuationPolicy policy_;
+  SessionTracker sessions_;
+  /// The station-derived values last handed to the allocator (see conservative()).
+  std::optional<std::vector<double>> station_settings_applied_;
+  /// When an unserved grid sample was taken in (a stopwatch for the reaction figure only).
+  std::optional<std::chrono::steady_clock::time_point> pending_grid_sample_;
+  std::vector<Decision> pending_;  ///< decisions for the next step report
+  bool keep_journal_ = true;
+  std::uint64_t sequence_ = 0;
+
+  mutable std::mutex queue_mutex_;
+  std::condition_variable queue_cv_;
+  std::deque<Event> queue_;
+
+  mutable std::mutex state_mutex_;  ///< guards status_, stats_, journal_, desired_ for readers
+  std::shared_ptr<const ems::SiteStatus> status_;
+  ControlStats stats_;
+  std::vector<Decision> journal_;
+  std::map<int, double> desired_;
+};
+
+}  // namespace emsgw::gateway

@@ -1,0 +1,155 @@
+#include "gateway/control/snapshot_builder.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <optional>
+#include <string>
+
+namespace emsgw::gateway {
+
+std::vector<SocketRef> SiteInputs::index_sockets(const ems::SiteConfig& site) {
+  std::vector<SocketRef> out;
+  for (std::size_t i = 0; i < site.stations.size(); ++i)
+    for (std::size_t j = 0; j < site.stations[i].sockets.size(); ++j) {
+      const auto& so = site.stations[i].sockets[j];
+      out.push_back({i, j, so.unit, so.id});
+    }
+  return out;
+}
+
+const SocketSample* SiteInputs::sample(const SocketRef& ref) const {
+  if (ref.station >= stations.size()) return nullptr;
+  const auto& st = stations[ref.station];
+  if (!st.last_ok) return nullptr;
+  const auto it = std::find_if(st.last_ok->sockets.begin(), st.last_ok->sockets.end(),
+                               [&](const SocketSample& x) { return x.unit == ref.unit; });
+  return it != st.last_ok->sockets.end() && it->valid ? &*it : nullptr;
+}
+
+std::array<double, 3> ev_per_phase(const ems::SiteConfig& site, const SiteInputs& in) {
+  std::array<double, 3> sum{};
+  for (const auto& ref : in.sockets) {
+    const auto* so = in.sample(ref);
+    if (!so) continue;
+    const auto& mapping = site.stations[ref.station].sockets[ref.index].phase_mapping;
+    for (std::size_t j = 0; j < mapping.count; ++j)
+      sum[ems::index(mapping.grid[j])] += std::max(0.0, so->current_a[j].value_or(0));
+  }
+  return sum;
+}
+
+ems::SiteSnapshot build_snapshot(const Config& config, const SiteInputs& in, const SessionTracker& sessions,
+                                 ems::MonoTime now) {
+  const auto& site = config.site;
+  ems::SiteSnapshot s;
+  s.now = now;
+  s.suspended = in.suspended;
+  s.pv_configured = config.meters.contains("pv");
+  if (const auto it = in.meters.find("grid"); it != in.meters.end()) {
+    const auto& r = it->second;
+    s.grid.measured_at = r.mono;
+    s.grid.valid = true;
+    for (std::size_t p = 0; p < ems::kPhaseCount; ++p) {
+      const auto v = r.current_a[p].value();
+      if (p < static_cast<std::size_t>(site.grid_phases)) {
+        if (!v) s.grid.valid = false;
+        s.grid.current[p] = ems::Amps(v.value_or(0));
+      }
+    }
+  }
+  auto power = [&](const std::string& role, ems::PowerReading& out, bool production) {
+    const auto it = in.meters.find(role);
+    if (it == in.meters.end()) return;
+    const auto& r = it->second;
+    if (const auto w = r.power_total_w.value()) {
+      double v = *w;
+      if (production && r.sign == drivers::PowerSign::ImportPositive) v = -v;
+      out.power = ems::Watts(std::max(0.0, v));
+      out.measured_at = r.mono;
+      out.valid = true;
+    }
+  };
+  power("pv", s.pv, true);
+  power("heatpump", s.heatpump, false);
+  for (const auto& ref : in.sockets) {
+    ems::SocketSnapshot so;
+    so.id = ref.id;
+    const auto& st = in.stations[ref.station];
+    so.reachable = st.online;
+    if (const auto* sample = in.sample(ref)) {
+      so.state = sample->state;
+      so.measured_at = st.last_ok->at;
+      const auto& mapping = site.stations[ref.station].sockets[ref.index].phase_mapping;
+      so.measured_valid = sample->current_a[0].has_value();
+      for (std::size_t p = 0; p < ems::kPhaseCount; ++p) {
+        if (sample->current_a[p])
+          so.current[p] = ems::Amps(*sample->current_a[p]);
+        else if (p >= mapping.count)
+          so.current[p] = ems::Amps(0);  // a single-phase socket has no L2/L3
+        else
+          so.measured_valid = false;
+      }
+      if (const auto e = sessions.energy_wh(ref.id, sample->energy_wh)) so.energy_wh = *e;
+    }
+    s.sockets.push_back(so);
+  }
+  align_grid_with_ev(site, in, s);
+  return s;
+}
+
+void align_grid_with_ev(const ems::SiteConfig& site, const SiteInputs& in, ems::SiteSnapshot& s) {
+  // Rule 1 of design.md §2 reads the non-EV load as grid current − EV currents. The two come from
+  // different devices at different times, and a meter's values lag its reading (it integrates and
+  // refreshes its registers on its own period), so the household must never be read as smaller
+  // than it is:
+  // - a station sample older than the grid reading still shows an EV that may have dropped since
+  //   (the meter no longer shows it, but it is still subtracted): take the highest grid reading
+  //   since the EV currents in use were read;
+  // - an EV rise the stations report may not be in the grid reading yet (subtracted, but not
+  //   measured): add back the part of the rise over the last kMeterLag the grid has not risen by.
+  const auto& history = in.grid_history;
+  if (!site.meter_includes_chargers || history.empty() || !s.grid.valid) return;
+  constexpr auto kMeterLag = std::chrono::seconds(2);
+  const auto& newest = history.back();
+  const auto phases = std::min(static_cast<std::size_t>(site.grid_phases), ems::kPhaseCount);
+  std::optional<ems::MonoTime> ev_from;
+  for (const auto& ref : in.sockets) {
+    const auto* so = in.sample(ref);
+    if (!so) continue;
+    const auto& last = *in.stations[ref.station].last_ok;
+    for (const auto& c : so->current_a)
+      if (c && *c > 0 && (!ev_from || last.started < *ev_from)) ev_from = last.started;
+  }
+  // The newest grid reading at or before `t` (the oldest kept when none is).
+  const auto at_or_before = [&](ems::MonoTime t) {
+    std::size_t k = 0;
+    for (std::size_t i = 0; i < history.size(); ++i)
+      if (history[i].mono <= t) k = i;
+    return k;
+  };
+  const std::size_t first = ev_from ? at_or_before(*ev_from) : history.size() - 1;
+  const auto ev_now = ev_per_phase(site, in);
+  for (std::size_t p = 0; p < phases; ++p) {
+    double highest = s.grid.current[p].value();
+    for (std::size_t k = first; k < history.size(); ++k)
+      if (const auto v = history[k].current_a[p].value()) highest = std::max(highest, *v);
+    // The lowest EV total of the last kMeterLag, and when it was seen.
+    double lowest = ev_now[p];
+    std::optional<ems::MonoTime> lowest_at;
+    for (const auto& [at, sum] : in.ev_history)
+      if (s.now - at <= kMeterLag && sum[p] < lowest) {
+        lowest = sum[p];
+        lowest_at = at;
+      }
+    double unseen = 0;
+    if (lowest_at) {
+      const auto before = history[at_or_before(*lowest_at)].current_a[p].value();
+      const auto now_v = newest.current_a[p].value();
+      const double grid_rose = before && now_v ? std::max(0.0, *now_v - *before) : 0.0;
+      unseen = std::max(0.0, ev_now[p] - lowest - grid_rose);
+    }
+    s.grid.current[p] = ems::Amps(highest + unseen);
+  }
+}
+
+}  // namespace emsgw::gateway

@@ -1,0 +1,192 @@
+#include "gateway/control/status_builder.hpp"
+
+#include <algorithm>
+#include <chrono>
+
+namespace emsgw::gateway {
+
+using ems::Reason;
+using ems::SocketState;
+
+std::string reason_words(Reason r) {
+  return std::string(ems::to_words(r));
+}
+
+SocketState state_for(Reason r, const SocketSample* s, int current_a) {
+  switch (r) {
+    case Reason::FailSafe:
+    case Reason::StationLost:
+    case Reason::StateUnknown: return s && s->valid ? SocketState::FallbackSafe : SocketState::Unknown;
+    case Reason::Suspended: return SocketState::Suspended;
+    case Reason::ModeOff: return SocketState::Off;
+    case Reason::Fault: return SocketState::Fault;
+    case Reason::NotConnected: return SocketState::Available;
+    case Reason::Alternating: return SocketState::Alternating;
+    case Reason::Probing: return SocketState::Probing;
+    case Reason::PvWaiting:
+    case Reason::PvStale: return SocketState::WaitingForPower;
+    case Reason::Schedule:
+    case Reason::SiteLimit: return current_a > 0 ? SocketState::LimitedBySchedule : SocketState::WaitingForPower;
+    default: break;
+  }
+  if (current_a == 0) return SocketState::WaitingForPower;
+  const bool charging = s && (s->state == ems::ConnectorState::Charging);
+  if (!charging) return SocketState::Connected;
+  switch (r) {
+    case Reason::GridL1:
+    case Reason::GridL2:
+    case Reason::GridL3:
+    case Reason::StationMax:
+    case Reason::SocketLimit:
+    case Reason::PvSurplus: return SocketState::ChargingReduced;
+    default: return SocketState::Charging;
+  }
+}
+
+namespace {
+
+void add_meters(const StatusInputs& in, ems::SiteStatus& st) {
+  const auto& site = in.config.site;
+  const auto& meters = in.site.meters;
+  if (const auto it = meters.find("grid"); it != meters.end()) {
+    const auto& r = it->second;
+    for (std::size_t p = 0; p < 3; ++p) {
+      st.grid.current_a[p] = r.current_a[p].value();
+      st.grid.power_w[p] = r.power_w[p].value();
+      st.grid.voltage_v[p] = r.voltage_v[p].value();
+    }
+    st.grid.power_w_total = r.power_total_w.value();
+    st.grid.import_wh = r.energy_import_wh.value();
+    st.grid.export_wh = r.energy_export_wh.value();
+    st.grid.age_s = std::chrono::duration<double>(in.now - r.mono).count();
+    st.grid.stale = *st.grid.age_s > site.meter_stale_after_s;
+  }
+  if (in.config.meters.contains("pv")) {
+    st.pv.configured = true;
+    if (const auto it = meters.find("pv"); it != meters.end()) {
+      const auto& r = it->second;
+      const bool import_positive = r.sign == drivers::PowerSign::ImportPositive;
+      if (auto w = r.power_total_w.value()) st.pv.power_w = import_positive ? std::max(0.0, -*w) : std::max(0.0, *w);
+      st.pv.energy_wh = import_positive ? r.energy_export_wh.value() : r.energy_import_wh.value();
+      st.pv.stale = std::chrono::duration<double>(in.now - r.mono).count() > site.pv_stale_after_s;
+    }
+  }
+  if (in.config.meters.contains("heatpump") || site.heatpump.enabled) {
+    st.heatpump.configured = true;
+    if (const auto it = meters.find("heatpump"); it != meters.end())
+      st.heatpump.power_w = it->second.power_total_w.value();
+    st.heatpump.sg_ready_requested = static_cast<int>(in.allocation.heatpump);
+    st.heatpump.sg_ready_state = st.heatpump.sg_ready_requested;
+    if (in.sg_ready) {
+      st.heatpump.sg_ready_outputs = true;
+      st.heatpump.sg_ready_state = in.sg_ready->state.value_or(0);
+      st.heatpump.sg_ready_error = in.sg_ready->error;
+    }
+  }
+}
+
+void add_stations(const StatusInputs& in, ems::SiteStatus& st) {
+  const auto& site = in.config.site;
+  for (std::size_t i = 0; i < site.stations.size(); ++i) {
+    const auto& state = in.site.stations[i];
+    ems::StationStatus ss;
+    ss.name = site.stations[i].name;
+    ss.online = state.online;
+    if (const auto& last = state.last_ok) {
+      ss.platform = last->platform;
+      ss.firmware = last->firmware;
+      ss.serial = last->serial;
+      ss.max_current_a = last->station_max_a;
+    }
+    ss.foreign_setpoints = state.foreign_setpoints;
+    if (!ss.online && state.last) ss.fault = state.last->error;
+    st.stations.push_back(std::move(ss));
+  }
+}
+
+ems::SocketStatus socket_status(const StatusInputs& in, const SocketRef& ref) {
+  const auto& site = in.config.site;
+  const auto& a = in.allocation;
+  const auto& cfg = site.stations[ref.station].sockets[ref.index];
+  ems::SocketStatus so;
+  so.id = cfg.id;
+  so.station = site.stations[ref.station].name;
+  so.unit = cfg.unit;
+  so.mode = cfg.mode;
+  so.phase_mapping = cfg.phase_mapping;
+  so.max_current_a = cfg.max_current_a;
+  so.online = in.site.stations[ref.station].online;
+  const SocketSample* sample = in.site.sample(ref);
+  if (sample) {
+    so.mode3 = sample->mode3;
+    so.ev_connected = sample->state == ems::ConnectorState::Connected || sample->state == ems::ConnectorState::Charging;
+    so.charging = sample->state == ems::ConnectorState::Charging;
+    so.current_a = sample->current_a;
+    so.applied_a = sample->applied_a;
+    so.validity_s = sample->validity_s;
+    so.total_energy_wh = sample->energy_wh;
+    so.phases_in_use = 0;
+    int drawing = 0;
+    for (const auto& c : sample->current_a)
+      if (c && *c > 0.5) ++drawing;
+    if (drawing > 0) so.phases_in_use = drawing >= 2 ? 3 : 1;
+    so.session_energy_wh = in.sessions.energy_wh(cfg.id, sample->energy_wh);
+  }
+  if (const auto* sa = a.find(cfg.id)) {
+    const auto d = in.desired.find(cfg.id);
+    so.setpoint_a = d != in.desired.end() ? d->second : sa->current_a;
+    so.reason = std::string(ems::to_string(sa->reason));
+    so.reason_text = reason_words(sa->reason);
+    if (sa->until) {
+      const auto left = std::chrono::duration_cast<std::chrono::seconds>(*sa->until - in.now).count();
+      so.reason_text += " (" + std::to_string(std::max<long long>(0, left)) + " s left)";
+    }
+    so.state = state_for(sa->reason, sample, static_cast<int>(so.setpoint_a));
+  } else if (a.scn) {
+    so.reason = "scn";
+    so.reason_text = "shared by the Smart Charging Network";
+    so.state = sample ? (sample->state == ems::ConnectorState::Charging
+                             ? SocketState::Charging
+                             : (so.ev_connected ? SocketState::Connected : SocketState::Available))
+                      : SocketState::Unknown;
+  }
+  return so;
+}
+
+}  // namespace
+
+std::shared_ptr<ems::SiteStatus> build_status(const StatusInputs& in) {
+  auto st = std::make_shared<ems::SiteStatus>();
+  const auto& site = in.config.site;
+  const auto& a = in.allocation;
+  st->sequence = in.sequence;
+  st->time = in.wall;
+  st->site_name = site.name;
+  st->control = site.control;
+  st->suspended = in.site.suspended;
+  st->grid_max_current_a = site.grid_max_current_a;
+  st->safety_margin_a = site.safety_margin_a;
+  for (std::size_t p = 0; p < ems::kPhaseCount; ++p) {
+    st->budget_a[p] = a.phases[p].limit.value();
+    st->ev_allocated_a[p] = a.phases[p].allocated.value();
+  }
+  for (auto d : a.degraded) st->degraded_reasons.emplace_back(ems::to_string(d));
+  add_meters(in, *st);
+  add_stations(in, *st);
+  for (const auto& ref : in.site.sockets) st->sockets.push_back(socket_status(in, ref));
+  if (a.scn) {
+    std::array<double, 3> b{};
+    for (std::size_t p = 0; p < 3; ++p) b[p] = a.scn->current_a[p];
+    st->scn_budget_a = b;
+  }
+  st->faults = in.faults;
+  // A station that does not answer degrades the site.
+  for (const auto& f : st->faults)
+    if (std::find(st->degraded_reasons.begin(), st->degraded_reasons.end(), f.code) == st->degraded_reasons.end() &&
+        f.code.rfind("station_offline", 0) == 0)
+      st->degraded_reasons.push_back(f.code);
+  st->degraded = !st->degraded_reasons.empty();
+  return st;
+}
+
+}  // namespace emsgw::gateway

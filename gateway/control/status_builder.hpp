@@ -1,0 +1,47 @@
+#pragma once
+// The site status published after each step (ems::SiteStatus): what the allocation decided, what
+// the devices report, the sessions and the faults in force, in the words the dashboard and MQTT
+// show. Pure: the caller passes the time of the step.
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "ems/allocation.hpp"
+#include "ems/site_status.hpp"
+#include "gateway/control/session_tracker.hpp"
+#include "gateway/control/site_inputs.hpp"
+
+namespace emsgw::gateway {
+
+/// The heat pump's SG-Ready outputs as read back by their worker (the status shows this state, not
+/// the one asked for). `state`: 1…4 (protocols.md §5.1), nullopt while unknown.
+struct SgReadyApplied {
+  std::optional<int> state;
+  std::string error;
+};
+
+struct StatusInputs {
+  const Config& config;
+  const SiteInputs& site;
+  const ems::Allocation& allocation;
+  const std::map<int, double>& desired;  ///< socket id → amps handed over
+  const SessionTracker& sessions;
+  std::vector<ems::Fault> faults;          ///< in force
+  std::optional<SgReadyApplied> sg_ready;  ///< when the SG-Ready outputs are wired
+  std::uint64_t sequence = 0;
+  ems::MonoTime now{};
+  ems::WallTime wall{};
+};
+
+[[nodiscard]] std::shared_ptr<ems::SiteStatus> build_status(const StatusInputs& in);
+
+/// Why a socket has its set-point, in words ("limited by grid phase L1").
+[[nodiscard]] std::string reason_words(ems::Reason r);
+/// The state shown for a socket given the reason of its set-point and its newest sample.
+[[nodiscard]] ems::SocketState state_for(ems::Reason r, const SocketSample* s, int current_a);
+
+}  // namespace emsgw::gateway

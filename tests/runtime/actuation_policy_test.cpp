@@ -1,0 +1,161 @@
+// The actuation policy: cuts are handed over at once, a raise waiting for unconfirmed cuts keeps
+// the value in force, every step renews the leases, changes become decisions, and a set-point
+// still handed over that a station shows expired is a missed refresh (found once, here).
+#include "gateway/control/actuation_policy.hpp"
+
+#include <gtest/gtest.h>
+
+#include "gateway/config/config.hpp"
+#include "tests/support/process.hpp"
+
+namespace emsgw::gateway {
+namespace {
+
+class RecordingActuator : public Actuator {
+ public:
+  void set_desired(std::size_t station, int unit, double amps, int phases) override {
+    desired[{station, unit}] = amps;
+    phases_[{station, unit}] = phases;
+  }
+  void set_desired_scn(std::size_t station, const std::array<double, 3>& amps) override { scn[station] = amps; }
+  void affirm() override { ++affirms; }
+  std::map<std::pair<std::size_t, int>, double> desired;
+  std::map<std::pair<std::size_t, int>, int> phases_;
+  std::map<std::size_t, std::array<double, 3>> scn;
+  int affirms = 0;
+};
+
+ems::SiteConfig example_site() {
+  return load_config_text(test::read_file(std::string(EMSGW_SOURCE_DIR) + "/tests/config/data/issue-example.toml"),
+                          "example.toml")
+      .site;
+}
+
+ems::Allocation allocation(int socket0_a, bool wait = false, int socket1_a = 6) {
+  ems::Allocation a;
+  ems::SocketAllocation s0;
+  s0.id = 0;
+  s0.current_a = socket0_a;
+  s0.reason = ems::Reason::GridL1;
+  s0.wait_for_confirmation = wait;
+  ems::SocketAllocation s1;
+  s1.id = 1;
+  s1.current_a = socket1_a;
+  s1.reason = ems::Reason::SocketMax;
+  a.sockets = {s0, s1};
+  return a;
+}
+
+struct PolicyRig {
+  ems::SiteConfig site = example_site();
+  std::vector<SocketRef> sockets = SiteInputs::index_sockets(site);
+  ActuationPolicy policy;
+  RecordingActuator actuator;
+  std::vector<Decision> decisions;
+  ems::WallTime now{};
+  void step(const ems::Allocation& a) {
+    policy.actuate(site, sockets, a, actuator, now, [this](Decision d) { decisions.push_back(std::move(d)); });
+  }
+};
+
+TEST(ActuationPolicy, ACutIsHandedOverAtOnceAndBecomesADecision) {
+  PolicyRig rig;
+  rig.step(allocation(16));
+  rig.decisions.clear();
+  rig.step(allocation(8));
+  EXPECT_DOUBLE_EQ(rig.actuator.desired.at({0, 1}), 8);
+  EXPECT_DOUBLE_EQ(rig.policy.desired().at(0), 8);
+  ASSERT_EQ(rig.decisions.size(), 1u) << "socket 1 did not change";
+  EXPECT_EQ(rig.decisions[0].socket_id, 0);
+  EXPECT_DOUBLE_EQ(rig.decisions[0].old_a, 16);
+  EXPECT_DOUBLE_EQ(rig.decisions[0].new_a, 8);
+  EXPECT_EQ(rig.decisions[0].reason, "grid-l1");
+}
+
+TEST(ActuationPolicy, ARaiseWaitingForConfirmationKeepsTheValueInForceUntilReleased) {
+  PolicyRig rig;
+  rig.step(allocation(8));
+  rig.step(allocation(14, true));
+  EXPECT_DOUBLE_EQ(rig.actuator.desired.at({0, 1}), 8) << "raise slow: held";
+  EXPECT_DOUBLE_EQ(rig.policy.desired().at(0), 8);
+  rig.step(allocation(6, true));
+  EXPECT_DOUBLE_EQ(rig.actuator.desired.at({0, 1}), 6) << "a cut is never held, waiting or not";
+  rig.step(allocation(14));
+  EXPECT_DOUBLE_EQ(rig.actuator.desired.at({0, 1}), 14) << "confirmed: the raise goes out";
+}
+
+TEST(ActuationPolicy, TheFirstSetPointIsHandedOverEvenWhenItWaits) {
+  PolicyRig rig;
+  rig.step(allocation(10, true));
+  EXPECT_DOUBLE_EQ(rig.actuator.desired.at({0, 1}), 10);
+  ASSERT_FALSE(rig.decisions.empty());
+  EXPECT_DOUBLE_EQ(rig.decisions[0].old_a, 0);
+}
+
+TEST(ActuationPolicy, EveryStepRenewsTheLeasesAndPhasesAreWrittenOnlyWhereSwitchingIsAllowed) {
+  PolicyRig rig;
+  rig.step(allocation(10));
+  rig.step(allocation(10));
+  EXPECT_EQ(rig.actuator.affirms, 2);
+  EXPECT_EQ(rig.actuator.phases_.at({0, 1}), 0) << "the example station does not switch phases";
+  rig.site.stations[0].phase_switching = true;
+  rig.step(allocation(10));
+  EXPECT_EQ(rig.actuator.phases_.at({0, 1}), 3);
+}
+
+TEST(ActuationPolicy, AnScnBudgetGoesToTheScnStation) {
+  PolicyRig rig;
+  rig.site.scn_station = "carport";
+  ems::Allocation a;
+  a.scn = ems::ScnBudget{{20, 18, 16}, ems::Reason::GridL3};
+  rig.step(a);
+  ASSERT_TRUE(rig.actuator.scn.contains(0));
+  EXPECT_DOUBLE_EQ(rig.actuator.scn.at(0)[2], 16);
+}
+
+StationSample validity(std::optional<double> unit1_s, std::optional<double> unit2_s) {
+  StationSample s;
+  s.ok = true;
+  SocketSample a;
+  a.unit = 1;
+  a.valid = true;
+  a.validity_s = unit1_s;
+  SocketSample b = a;
+  b.unit = 2;
+  b.validity_s = unit2_s;
+  s.sockets = {a, b};
+  return s;
+}
+
+TEST(ActuationPolicy, ASetPointInForceThatIsSeenExpiredIsAMissedRefresh) {
+  PolicyRig rig;
+  rig.step(allocation(10));
+  auto c = rig.policy.check_refresh(0, validity(55, 50), rig.sockets);
+  ASSERT_EQ(c.size(), 2u);
+  EXPECT_FALSE(c[0].lapsed);
+  EXPECT_FALSE(c[1].lapsed);
+  c = rig.policy.check_refresh(0, validity(0, 40), rig.sockets);
+  ASSERT_EQ(c.size(), 2u);
+  EXPECT_TRUE(c[0].lapsed);
+  EXPECT_EQ(c[0].socket_id, 0);
+  EXPECT_EQ(c[0].unit, 1);
+  EXPECT_FALSE(c[1].lapsed);
+  // Still expired: not a new lapse (nothing reported for it); refreshed again: in force.
+  c = rig.policy.check_refresh(0, validity(0, 40), rig.sockets);
+  ASSERT_EQ(c.size(), 1u);
+  EXPECT_EQ(c[0].socket_id, 1);
+  c = rig.policy.check_refresh(0, validity(60, 40), rig.sockets);
+  ASSERT_EQ(c.size(), 2u);
+  EXPECT_FALSE(c[0].lapsed);
+}
+
+TEST(ActuationPolicy, BeforeTheFirstWriteLandsNothingHasLapsed) {
+  PolicyRig rig;
+  EXPECT_TRUE(rig.policy.check_refresh(0, validity(0, 0), rig.sockets).empty()) << "nothing handed over yet";
+  rig.step(allocation(10));
+  const auto c = rig.policy.check_refresh(0, validity(0, std::nullopt), rig.sockets);
+  ASSERT_EQ(c.size(), 0u) << "never seen valid: the station has not taken the first write yet";
+}
+
+}  // namespace
+}  // namespace emsgw::gateway

@@ -1,0 +1,146 @@
+// The status builder: the allocation, the devices' newest samples, the sessions and the faults in
+// force, as one SiteStatus in the words the dashboard and MQTT show.
+#include "gateway/control/status_builder.hpp"
+
+#include <gtest/gtest.h>
+
+#include "gateway/config/config.hpp"
+#include "tests/support/process.hpp"
+
+namespace emsgw::gateway {
+namespace {
+
+using std::chrono::seconds;
+
+Config example_config() {
+  return load_config_text(test::read_file(std::string(EMSGW_SOURCE_DIR) + "/tests/config/data/issue-example.toml"),
+                          "example.toml");
+}
+
+const ems::MonoTime t0 = ems::MonoTime{} + std::chrono::hours(1);
+const ems::WallTime w0 = ems::WallTime{} + seconds(1'700'000'000);
+
+struct StatusRig {
+  Config config = example_config();
+  SiteInputs in;
+  SessionTracker sessions;
+  ems::Allocation allocation;
+  std::map<int, double> desired;
+  std::vector<ems::Fault> faults;
+  StatusRig() {
+    in.sockets = SiteInputs::index_sockets(config.site);
+    in.stations.resize(1);
+    ems::SocketAllocation s0;
+    s0.id = 0;
+    s0.current_a = 12;
+    s0.reason = ems::Reason::GridL2;
+    ems::SocketAllocation s1;
+    s1.id = 1;
+    s1.current_a = 0;
+    s1.reason = ems::Reason::NotConnected;
+    allocation.sockets = {s0, s1};
+    for (std::size_t p = 0; p < 3; ++p) allocation.phases[p].limit = ems::Amps(24);
+  }
+  void station_answers(double unit1_a, std::optional<double> energy_wh) {
+    StationSample s;
+    s.ok = true;
+    s.at = t0;
+    s.platform = "NG910";
+    SocketSample a;
+    a.unit = 1;
+    a.valid = true;
+    a.mode3 = "C2";
+    a.state = ems::ConnectorState::Charging;
+    a.current_a = {unit1_a, unit1_a, 0.2};
+    a.energy_wh = energy_wh;
+    SocketSample b;
+    b.unit = 2;
+    b.valid = true;
+    b.mode3 = "A";
+    b.state = ems::ConnectorState::Available;
+    s.sockets = {a, b};
+    in.stations[0].online = true;
+    in.stations[0].last_ok = s;
+    in.stations[0].last = s;
+  }
+  std::shared_ptr<ems::SiteStatus> build(std::uint64_t sequence = 7) {
+    return build_status({config, in, allocation, desired, sessions, faults, std::nullopt, sequence, t0, w0});
+  }
+};
+
+TEST(StatusBuilder, SocketsShowTheSetPointHandedOverItsReasonInWordsAndTheirSamples) {
+  StatusRig rig;
+  rig.station_answers(12, 5000);
+  rig.desired[0] = 10;  // a raise to 12 is held: the status shows what is in force
+  const auto st = rig.build();
+  EXPECT_EQ(st->sequence, 7u);
+  EXPECT_EQ(st->time, w0);
+  EXPECT_EQ(st->site_name, "home");
+  ASSERT_EQ(st->sockets.size(), 2u);
+  const auto& s0 = st->sockets[0];
+  EXPECT_DOUBLE_EQ(s0.setpoint_a, 10);
+  EXPECT_EQ(s0.reason, "grid-l2");
+  EXPECT_EQ(s0.reason_text, "limited by grid phase L2");
+  EXPECT_EQ(s0.state, ems::SocketState::ChargingReduced);
+  EXPECT_TRUE(s0.ev_connected);
+  EXPECT_EQ(s0.phases_in_use, 3);
+  EXPECT_EQ(s0.mode3, "C2");
+  EXPECT_DOUBLE_EQ(*s0.total_energy_wh, 5000);
+  EXPECT_DOUBLE_EQ(st->sockets[1].setpoint_a, 0) << "no set-point handed over: the allocation's";
+  EXPECT_EQ(st->sockets[1].state, ems::SocketState::Available);
+  ASSERT_EQ(st->stations.size(), 1u);
+  EXPECT_TRUE(st->stations[0].online);
+  EXPECT_EQ(st->stations[0].platform, "NG910");
+  EXPECT_DOUBLE_EQ(st->budget_a[0], 24);
+}
+
+TEST(StatusBuilder, TheSessionEnergyComesFromTheOpenSession) {
+  StatusRig rig;
+  rig.station_answers(12, 5400);
+  EXPECT_FALSE(rig.build()->sockets[0].session_energy_wh) << "no session yet";
+  rig.sessions.observe(w0, {{0, true, true, 5000.0, "C2", 12}});
+  const auto st = rig.build();
+  ASSERT_TRUE(st->sockets[0].session_energy_wh);
+  EXPECT_DOUBLE_EQ(*st->sockets[0].session_energy_wh, 400);
+}
+
+TEST(StatusBuilder, FaultsAreListedAndAnOfflineStationDegradesTheSite) {
+  StatusRig rig;
+  rig.faults = {{"pv_stale", "PV reading stale", w0}};
+  auto st = rig.build();
+  EXPECT_FALSE(st->degraded);
+  ASSERT_EQ(st->faults.size(), 1u);
+  rig.faults.push_back({"station_offline:carport", "station carport does not answer", w0});
+  rig.allocation.degraded = {ems::Degradation::MeterStale};
+  st = rig.build();
+  EXPECT_TRUE(st->degraded);
+  ASSERT_EQ(st->degraded_reasons.size(), 2u);
+  EXPECT_EQ(st->degraded_reasons[1], "station_offline:carport");
+  EXPECT_FALSE(st->stations[0].online);
+}
+
+TEST(StatusBuilder, TheGridReadingAgesAndGoesStaleAfterTheConfiguredLimit) {
+  StatusRig rig;
+  drivers::MeterReading r;
+  for (std::size_t p = 0; p < 3; ++p) r.current_a[p] = drivers::Measurement::of(9);
+  r.mono = t0 - seconds(6);
+  rig.in.meters["grid"] = r;
+  const auto st = rig.build();
+  ASSERT_TRUE(st->grid.age_s);
+  EXPECT_DOUBLE_EQ(*st->grid.age_s, 6);
+  EXPECT_TRUE(st->grid.stale) << "the example's limit is 5 s";
+  EXPECT_DOUBLE_EQ(*st->grid.current_a[0], 9);
+}
+
+TEST(StatusBuilder, ATimedReasonSaysHowLongItLasts) {
+  StatusRig rig;
+  rig.station_answers(12, 5000);
+  rig.allocation.sockets[0].reason = ems::Reason::Alternating;
+  rig.allocation.sockets[0].until = t0 + seconds(90);
+  const auto st = rig.build();
+  EXPECT_EQ(st->sockets[0].reason_text, "alternating: paused for its turn (90 s left)");
+  EXPECT_EQ(st->sockets[0].state, ems::SocketState::Alternating);
+}
+
+}  // namespace
+}  // namespace emsgw::gateway
