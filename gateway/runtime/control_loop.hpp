@@ -20,14 +20,14 @@
 #include <variant>
 #include <vector>
 
+#include "drivers/charger/station_device.hpp"
 #include "drivers/meters/meter_reading.hpp"
 #include "ems/allocator.hpp"
 #include "ems/command.hpp"
 #include "ems/site_status.hpp"
 #include "ems/wiring_check.hpp"
 #include "gateway/config/config.hpp"
-#include "gateway/runtime/station_device.hpp"
-#include "gateway/runtime/station_worker.hpp"
+#include "gateway/devices/station_worker.hpp"
 
 namespace emsgw::gateway {
 
