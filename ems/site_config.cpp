@@ -136,10 +136,6 @@ void check_stations(const SiteConfig& s, Checker& c) {
     if (!names.insert(st.name).second) c.add(sk + ".name", "\"" + st.name + "\"", "is used by another station");
     c.range(sk + ".max_current_a", st.max_current_a, kIecMinimumCurrentA, 80, "A");
     if (st.sockets.empty()) c.add(sk + ".socket", "(none)", "a station needs at least one [[station.socket]]");
-    if (st.sockets.size() > 2)
-      c.add(sk + ".socket", std::to_string(st.sockets.size()) + " sockets",
-            "an Alfen station has at most 2 sockets (units 1 and 2)");
-    std::map<int, std::size_t> units;
     for (std::size_t j = 0; j < st.sockets.size(); ++j) {
       const auto& so = st.sockets[j];
       const auto k = socket_key(i, j);
@@ -148,12 +144,6 @@ void check_stations(const SiteConfig& s, Checker& c) {
         c.add(k + ".id", std::to_string(so.id), "must be between 0 and 128 (Alfen SCN-SocketID)");
       else if (auto [it, fresh] = ids.emplace(so.id, k); !fresh)
         c.add(k + ".id", std::to_string(so.id), "is already used by " + it->second + "; socket ids must be unique");
-      if (so.unit != 1 && so.unit != 2)
-        c.add(k + ".unit", std::to_string(so.unit),
-              "must be 1 (single or left socket) or 2 (right socket of a Double)");
-      else if (auto [it, fresh] = units.emplace(so.unit, j); !fresh)
-        c.add(k + ".unit", std::to_string(so.unit),
-              "is already used by " + socket_key(i, it->second) + " on the same station");
       if (!(so.max_current_a >= s.min_current_a && so.max_current_a <= 80))
         c.add(k + ".max_current_a", num(so.max_current_a),
               "must be between site.min_current_a (" + num(s.min_current_a) + " A) and 80 A");

@@ -33,7 +33,7 @@ inline constexpr int kMaxAlternatingPeriodS = 36000;
 
 struct SocketConfig {
   int id = 0;                 ///< SCN-SocketID: 0..128, unique; lower = paused first when alternating.
-  int unit = 1;               ///< Modbus unit: 1 (single / left socket) or 2 (right socket of a Double).
+  int unit = 1;               ///< The socket on its station (Alfen: Modbus unit 1 or 2; the brand's driver checks it).
   double max_current_a = 0;   ///< Connector-MaxCurrent, per phase.
   double safe_current_a = 6;  ///< What the station draws on its own when emsgw is gone (1212).
   PhaseMapping phase_mapping;
@@ -108,7 +108,8 @@ struct ConfigIssue {
 };
 
 /// Checks every rule of design.md §2.7 and the Alfen guide's ranges. Returns all findings at once;
-/// an empty vector means the configuration may be used.
+/// an empty vector means the configuration may be used. A station brand's own rules (Alfen: units
+/// 1 and 2, at most two sockets) are its driver's, checked by the gateway's validator.
 [[nodiscard]] std::vector<ConfigIssue> validate(const SiteConfig& site);
 
 /// Key path helpers shared by validators and the loader.

@@ -6,12 +6,6 @@
 namespace emsgw::drivers {
 
 namespace {
-constexpr std::array<std::pair<std::string_view, MeterKind>, 6> kKinds{{{"modbus-tcp", MeterKind::ModbusTcp},
-                                                                        {"modbus-rtu", MeterKind::ModbusRtu},
-                                                                        {"dsmr-serial", MeterKind::DsmrSerial},
-                                                                        {"dsmr-tcp", MeterKind::DsmrTcp},
-                                                                        {"tic-serial", MeterKind::TicSerial},
-                                                                        {"sunspec-tcp", MeterKind::SunspecTcp}}};
 constexpr std::array<std::pair<std::string_view, Quantity>, 13> kQuantities{{
     {"current_l1", Quantity::CurrentL1},
     {"current_l2", Quantity::CurrentL2},
@@ -28,20 +22,6 @@ constexpr std::array<std::pair<std::string_view, Quantity>, 13> kQuantities{{
     {"energy_export", Quantity::EnergyExport},
 }};
 }  // namespace
-
-std::optional<MeterKind> parse_meter_kind(std::string_view s) {
-  for (const auto& [n, k] : kKinds)
-    if (n == s) return k;
-  return std::nullopt;
-}
-std::string_view to_string(MeterKind k) {
-  for (const auto& [n, v] : kKinds)
-    if (v == k) return n;
-  return "?";
-}
-std::string_view meter_kind_names() {
-  return "modbus-tcp, modbus-rtu, dsmr-serial, dsmr-tcp, tic-serial, sunspec-tcp";
-}
 
 std::optional<Quantity> parse_quantity(std::string_view s) {
   for (const auto& [n, q] : kQuantities)

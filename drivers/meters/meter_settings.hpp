@@ -13,11 +13,6 @@
 
 namespace emsgw::drivers {
 
-enum class MeterKind { ModbusTcp, ModbusRtu, DsmrSerial, DsmrTcp, TicSerial, SunspecTcp };
-[[nodiscard]] std::optional<MeterKind> parse_meter_kind(std::string_view s);
-[[nodiscard]] std::string_view to_string(MeterKind k);
-[[nodiscard]] std::string_view meter_kind_names();
-
 /// The quantities a custom register map may define (issue text and guide §2 "custom register maps").
 enum class Quantity {
   CurrentL1,
@@ -68,7 +63,8 @@ struct SgReadySettings {
 
 struct MeterSettings {
   std::string role;  ///< "grid", "pv", "heatpump"
-  MeterKind kind = MeterKind::ModbusTcp;
+  /// "modbus-tcp", "dsmr-serial", …: a kind of the gateway's device registry (gateway/devices/device_kinds.hpp).
+  std::string kind = "modbus-tcp";
   std::string host;  ///< modbus-tcp, dsmr-tcp, sunspec-tcp
   int port = 502;
   int unit = 1;

@@ -13,6 +13,7 @@
 #include "drivers/system_clock.hpp"
 #include "gateway/commands/commands.hpp"
 #include "gateway/config/config.hpp"
+#include "gateway/devices/device_kinds.hpp"
 #include "gateway/runtime/runtime.hpp"
 
 namespace emsgw::gateway {
@@ -37,12 +38,11 @@ struct Report {
 
 void check_meter(const std::string& role, const drivers::MeterSettings& settings, const ems::Clock& clock,
                  Report& rep) {
-  std::cout << "meter " << role << " (" << drivers::to_string(settings.kind) << ")\n";
+  std::cout << "meter " << role << " (" << settings.kind << ")\n";
   auto meter = make_meter(settings, clock);
   auto r = meter->poll();
   // Streamed meters (P1, TIC) may need a second telegram for a whole reading and its interval.
-  if (r && (settings.kind == drivers::MeterKind::DsmrSerial || settings.kind == drivers::MeterKind::DsmrTcp ||
-            settings.kind == drivers::MeterKind::TicSerial))
+  if (const auto* kind = find_meter_kind(settings.kind); r && kind != nullptr && kind->paced_by_meter)
     if (auto again = meter->poll(); again) r = std::move(again);
   if (!r) {
     rep.bad("no reading: " + r.error().message,
@@ -75,7 +75,7 @@ void check_station(const Config& cfg, std::size_t i, const ems::Clock& clock, Re
   const auto& st = cfg.site.stations[i];
   const auto& link = cfg.station_links[i];
   std::cout << "station " << st.name << " (" << link.host << ":" << link.port << ")\n";
-  auto device = make_alfen_station(cfg, i, clock);
+  auto device = make_station(cfg, i, clock);
   const auto s = device->poll();
   if (!s.ok) {
     rep.bad("no answer: " + s.error,

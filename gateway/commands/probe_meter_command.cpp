@@ -18,20 +18,16 @@
 #include <memory>
 #include <optional>
 
-#include "drivers/dsmr/p1_meter.hpp"
 #include "drivers/meters/meter_presets.hpp"
-#include "drivers/meters/modbus_meter.hpp"
-#include "drivers/modbus/libmodbus_transport.hpp"
-#include "drivers/modbus/socket_transport.hpp"
-#include "drivers/sunspec/sunspec.hpp"
+#include "drivers/meters/meter_reading.hpp"
 #include "gateway/commands/commands.hpp"
 #include "gateway/config/config.hpp"
+#include "gateway/devices/device_kinds.hpp"
 
 namespace emsgw::gateway {
 
 namespace {
 
-using drivers::MeterKind;
 using drivers::MeterSettings;
 
 class ProbeClock final : public ems::Clock {
@@ -76,19 +72,15 @@ std::optional<MeterSettings> settings_from(const ProbeArgs& a) {
       return std::nullopt;
     }
   } else {
-    const auto kind = drivers::parse_meter_kind(a.kind);
-    if (!kind) {
-      std::cerr << "emsgw probe-meter: give --config FILE, or --kind (" << drivers::meter_kind_names() << ")\n";
+    const auto* kind = find_meter_kind(a.kind);
+    if (kind == nullptr) {
+      std::cerr << "emsgw probe-meter: give --config FILE, or --kind (" << meter_kind_names() << ")\n";
       return std::nullopt;
     }
-    m.kind = *kind;
+    m.kind = a.kind;
     m.role = a.meter;
-    // Defaults per protocol (protocols.md §1.1, §2; guide §2), as the config loader applies them.
-    if (m.kind == MeterKind::DsmrSerial) m.serial = {"", 115200, 'N', 8, 1};
-    if (m.kind == MeterKind::TicSerial) m.serial = {"", 1200, 'E', 7, 1};
-    if (m.kind == MeterKind::ModbusRtu) m.serial = {"", 19200, 'E', 8, 1};
-    if (m.kind == MeterKind::DsmrTcp) m.port = 2000;
-    if (m.kind == MeterKind::TicSerial && a.tic_mode == "standard") m.serial.baud = 9600;
+    // The kind's defaults, as the config loader applies them.
+    apply_meter_kind_defaults(*kind, m);
   }
   if (!a.host.empty()) m.host = a.host;
   if (a.port > 0) m.port = a.port;
@@ -112,21 +104,25 @@ std::optional<MeterSettings> settings_from(const ProbeArgs& a) {
     }
     m.rtu_over_tcp = a.framing == "rtu";
   }
-  const bool modbus = m.kind == MeterKind::ModbusTcp || m.kind == MeterKind::ModbusRtu;
-  if (modbus && drivers::find_meter_preset(m.preset) == nullptr && !(m.preset == "custom" && !m.custom.empty())) {
+  const auto* kind = find_meter_kind(m.kind);
+  if (kind == nullptr || !kind->probe) {
+    std::cerr << "emsgw probe-meter: a meter of kind " << m.kind << " cannot be probed\n";
+    return std::nullopt;
+  }
+  if (kind->uses_preset && drivers::find_meter_preset(m.preset) == nullptr &&
+      !(m.preset == "custom" && !m.custom.empty())) {
     std::cerr << "emsgw probe-meter: --preset must be one of:";
     for (auto n : drivers::meter_preset_names())
       if (n != "custom") std::cerr << " " << n;
     std::cerr << " (custom maps: use --config)\n";
     return std::nullopt;
   }
-  const bool tcp = m.kind == MeterKind::ModbusTcp || m.kind == MeterKind::DsmrTcp || m.kind == MeterKind::SunspecTcp;
-  if (tcp && m.host.empty()) {
-    std::cerr << "emsgw probe-meter: --host is required for " << drivers::to_string(m.kind) << "\n";
+  if (kind->link == MeterLink::Tcp && m.host.empty()) {
+    std::cerr << "emsgw probe-meter: --host is required for " << m.kind << "\n";
     return std::nullopt;
   }
-  if (!tcp && m.serial.device.empty()) {
-    std::cerr << "emsgw probe-meter: --device is required for " << drivers::to_string(m.kind) << "\n";
+  if (kind->link != MeterLink::Tcp && m.serial.device.empty()) {
+    std::cerr << "emsgw probe-meter: --device is required for " << m.kind << "\n";
     return std::nullopt;
   }
   return m;
@@ -162,124 +158,26 @@ int probe(const ProbeArgs& a) {
   const auto s = settings_from(a);
   if (!s) return kExitUsage;
   ProbeClock clock;
-  drivers::LinkTiming timing;
-  timing.response_timeout_ms = s->timeout_ms;
-  timing.connect_timeout_ms = std::max(1000, s->timeout_ms);
-  std::unique_ptr<drivers::ModbusTransport> bus;
-  std::unique_ptr<drivers::ByteStream> stream;
-  std::unique_ptr<drivers::EnergyMeter> meter;
-  drivers::ModbusMeter* modbus_meter = nullptr;
-  drivers::DsmrP1Meter* p1 = nullptr;
   // P1 meters send every 1 s (DSMR 5) or 10 s (DSMR 2.2–4): wait at least 12 s unless told otherwise.
   const ems::Millis listen{a.timeout_ms > 0 ? a.timeout_ms : 12000};
-  switch (s->kind) {
-    case MeterKind::ModbusTcp:
-    case MeterKind::ModbusRtu:
-    case MeterKind::SunspecTcp: {
-      if (s->kind == MeterKind::ModbusRtu)
-        bus = std::make_unique<drivers::LibmodbusRtuTransport>(drivers::RtuLink{
-            s->serial.device, s->serial.baud, s->serial.parity, s->serial.data_bits, s->serial.stop_bits, timing});
-      else if (s->kind == MeterKind::ModbusTcp)
-        bus = std::make_unique<drivers::SocketModbusTransport>(
-            drivers::TcpLink{s->host, s->port, timing},
-            s->rtu_over_tcp ? drivers::ModbusFraming::Rtu : drivers::ModbusFraming::Mbap);
-      else
-        bus = std::make_unique<drivers::LibmodbusTcpTransport>(drivers::TcpLink{s->host, s->port, timing});
-      if (s->kind == MeterKind::SunspecTcp) {
-        meter = std::make_unique<drivers::SunspecMeter>(
-            *bus, clock, s->unit, s->role == "pv" ? drivers::SunspecRole::Inverter : drivers::SunspecRole::Meter);
-      } else {
-        auto map = drivers::resolve_meter_map(*s);
-        auto mm = std::make_unique<drivers::ModbusMeter>(
-            *bus, clock, drivers::ModbusMeterOptions{s->unit, std::move(map.map), map.limits, s->invert, true});
-        modbus_meter = mm.get();
-        meter = std::move(mm);
-      }
-      break;
-    }
-    case MeterKind::DsmrTcp:
-    case MeterKind::DsmrSerial:
-    case MeterKind::TicSerial: {
-      if (s->kind == MeterKind::DsmrTcp)
-        stream = std::make_unique<drivers::TcpByteStream>(s->host, s->port, ems::Millis{std::max(1000, s->timeout_ms)});
-      else
-        stream = std::make_unique<drivers::SerialByteStream>(s->serial);
-      if (s->kind == MeterKind::TicSerial) {
-        meter = std::make_unique<drivers::TicMeter>(*stream, clock, listen);
-      } else {
-        auto m = std::make_unique<drivers::DsmrP1Meter>(*stream, clock, listen);
-        p1 = m.get();
-        meter = std::move(m);
-      }
-      break;
-    }
-  }
-  auto r = meter->poll();
-  std::cout << meter->describe() << "\n";
+  auto probe = find_meter_kind(s->kind)->probe(*s, clock, listen);
+  auto r = probe.meter->poll();
+  std::cout << probe.meter->describe() << "\n";
+  if (probe.settle) probe.settle(r, std::cout);
   std::vector<std::string> hints;
-  if (modbus_meter != nullptr) hints = drivers::modbus_meter_hints(*modbus_meter, r ? &*r : nullptr);
-  if (p1 != nullptr && r) {
-    // A second telegram measures how often the meter sends (DSMR 5: 1 s; DSMR 2.2-4: 10 s).
-    if (auto again = meter->poll(); again) r = std::move(again);
-    if (const auto every = p1->measured_interval()) {
-      std::cout << "telegram interval " << static_cast<double>(every->count()) / 1000.0 << " s (measured)\n";
-    } else if (r->send_interval) {
-      std::cout << "telegram interval " << static_cast<double>(r->send_interval->count()) / 1000.0 << " s (nominal for "
-                << (r->protocol_version.empty() ? "a meter without version line" : "P1 version " + r->protocol_version)
-                << "; only one telegram arrived)\n";
-    }
-    if (r->send_interval && s->role == "grid" && !a.config.empty()) {
-      const double need = drivers::stale_limit_for_interval_s(*r->send_interval, 0.0);
-      try {
-        const auto cfg = load_config_file(a.config);
-        if (!s->stale_limit_from_interval && cfg.site.meter_stale_after_s < need)
-          hints.push_back(
-              "site.meter_stale_after_s = " + std::to_string(static_cast<int>(cfg.site.meter_stale_after_s)) +
-              " s is shorter than this meter allows: set it to at least " + std::to_string(static_cast<int>(need)) +
-              ", or remove it to follow the meter");
-      } catch (const std::exception&) {
-      }
-    }
-    if (p1->link_closed() > 0)
-      hints.push_back("the P1 adapter closed the connection " + std::to_string(p1->link_closed()) +
-                      " time(s); telegrams received before each close were kept");
-  }
-  if (p1 != nullptr && !r && p1->link_closed() > 0 && p1->stats().telegrams == 0) {
-    hints.push_back(
-        "the connection was closed or refused: check host and port of the P1 adapter, and that no "
-        "other client holds it");
-  } else if (p1 != nullptr && !r) {
-    const auto& st = p1->stats();
-    if (st.crc_errors > 0)
-      hints.push_back(
-          "telegrams arrive but fail their CRC: check the serial settings (DSMR 4/5: 115200 8N1; "
-          "DSMR 2.2/3: 9600 7E1)");
-    else if (st.garbage_bytes > 0)
-      hints.push_back(
-          "bytes arrive but no telegram: wrong baud rate or parity, or the P1 signal is not inverted "
-          "(use an inverting P1 cable)");
-    else
-      hints.push_back(
-          "nothing received: is the P1 port enabled (Fluvius: open it in the customer portal) and the "
-          "Data Request line powered?");
-  }
-  if (s->kind == MeterKind::TicSerial && !r) {
-    if (const auto* tic = dynamic_cast<const drivers::TicMeter*>(meter.get()); tic != nullptr) {
-      const auto& st = tic->stats();
-      if (st.bad_groups > 0)
-        hints.push_back(
-            "TIC frames arrive but their groups fail the checksum: check tic_mode (historique: 1200 "
-            "baud, standard: 9600 baud, both 7E1)");
-      else if (st.garbage_bytes > 0)
-        hints.push_back(
-            "bytes arrive but no TIC frame: wrong baud rate for the mode (historique 1200, standard "
-            "9600) or parity (TIC is 7E1)");
-      else
-        hints.push_back(
-            "nothing received from the TIC output: check the wiring to I1/I2 and that the Linky's TIC "
-            "is powered");
+  if (r && r->send_interval && s->role == "grid" && !a.config.empty()) {
+    const double need = drivers::stale_limit_for_interval_s(*r->send_interval, 0.0);
+    try {
+      const auto cfg = load_config_file(a.config);
+      if (!s->stale_limit_from_interval && cfg.site.meter_stale_after_s < need)
+        hints.push_back("site.meter_stale_after_s = " + std::to_string(static_cast<int>(cfg.site.meter_stale_after_s)) +
+                        " s is shorter than this meter allows: set it to at least " +
+                        std::to_string(static_cast<int>(need)) + ", or remove it to follow the meter");
+    } catch (const std::exception&) {
     }
   }
+  if (probe.hints)
+    for (auto& h : probe.hints(r)) hints.push_back(std::move(h));
   if (!r) {
     std::cout << "no reading: " << r.error().message << "\n";
     print_hints(hints);
@@ -287,16 +185,7 @@ int probe(const ProbeArgs& a) {
   }
   print_reading(*r);
   if (!sensible(*r)) {
-    if (s->kind == MeterKind::TicSerial)
-      hints.push_back(
-          "the TIC frame carries no current or power: check tic_mode (historique or standard) and that "
-          "the meter's TIC output is enabled");
-    else if (p1 != nullptr)
-      hints.push_back(
-          "the telegram carries no current or power lines: check that the meter's P1 port sends "
-          "the electricity values");
-    else
-      hints.push_back("no current or power value is usable: check preset, unit id, function code and word order");
+    hints.push_back(probe.not_sensible);
     print_hints(hints);
     return kExitFailure;
   }
@@ -312,7 +201,7 @@ void add_probe_meter_command(CLI::App& app) {
   auto args = std::make_shared<ProbeArgs>();
   cmd->add_option("--config", args->config, "config file: probe the meter it describes");
   cmd->add_option("--meter", args->meter, "which [meter.<role>] of the config: grid, pv, heatpump");
-  cmd->add_option("--kind", args->kind, std::string("without --config: ") + std::string(drivers::meter_kind_names()));
+  cmd->add_option("--kind", args->kind, "without --config: " + meter_kind_names());
   cmd->add_option("--host", args->host, "host of a TCP meter");
   cmd->add_option("--port", args->port, "TCP port (modbus 502, P1 dongle 2000)");
   cmd->add_option("--unit", args->unit, "Modbus unit id");

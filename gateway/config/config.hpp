@@ -19,9 +19,11 @@
 
 namespace emsgw::gateway {
 
-/// How emsgw reaches one Alfen station (Modbus TCP, alfen-modbus.md §1). Parallel to
+/// How emsgw reaches one charging station (Alfen: Modbus TCP, alfen-modbus.md §1). Parallel to
 /// Config::site.stations: station_links[i] belongs to site.stations[i].
 struct StationLink {
+  /// The station's brand: a charger kind of the device registry (gateway/devices/device_kinds.hpp).
+  std::string kind = "alfen";
   std::string host;
   int port = 502;
   int connect_timeout_ms = 2000;

@@ -9,6 +9,7 @@
 
 #include "drivers/meters/meter_settings.hpp"
 #include "drivers/modbus/register_codec.hpp"
+#include "gateway/devices/device_kinds.hpp"
 #include "gateway/influx/line_protocol.hpp"
 
 namespace emsgw::gateway {
@@ -25,7 +26,7 @@ json meter_json(const drivers::MeterSettings& m) {
                                                {"type", drivers::to_string(spec.type)},
                                                {"word_order", drivers::to_string(spec.order)},
                                                {"scale", spec.scale}};
-  return {{"kind", drivers::to_string(m.kind)},
+  return {{"kind", m.kind},
           {"host", m.host},
           {"port", m.port},
           {"unit", m.unit},
@@ -127,8 +128,11 @@ void read_meters(const json& doc, Config& c, std::vector<ems::ConfigIssue>& issu
     }
     auto& m = c.meters[role];
     Fields f(mj, "meter." + role, issues);
-    f.choice("kind", m.kind, drivers::parse_meter_kind,
-             "modbus-tcp, modbus-rtu, dsmr-serial, dsmr-tcp, tic-serial, sunspec-tcp");
+    const auto kind_names = meter_kind_names();
+    f.choice(
+        "kind", m.kind,
+        [](const std::string& k) { return find_meter_kind(k) ? std::optional<std::string>(k) : std::nullopt; },
+        kind_names.c_str());
     f.str("host", m.host);
     f.num("port", m.port);
     f.num("unit", m.unit);
@@ -317,6 +321,10 @@ json config_to_json(const Config& c) {
   for (const auto& [role, m] : c.meters) meters[role] = meter_json(m);
   json presets = json::array();
   for (auto p : drivers::meter_preset_names()) presets.push_back(p);
+  json meter_kinds = json::array();
+  for (const auto& k : gateway::meter_kinds()) meter_kinds.push_back(k.name);
+  json station_kinds = json::array();
+  for (const auto& k : charger_kinds()) station_kinds.push_back(k.name);
   const auto& m = c.mqtt;
   const auto& in = c.influx;
   return {{"site",
@@ -335,6 +343,8 @@ json config_to_json(const Config& c) {
             {"stop_delay_s", s.surplus.stop_delay_s}}},
           {"meter", meters},
           {"meter_presets", presets},
+          {"meter_kinds", meter_kinds},
+          {"station_kinds", station_kinds},
           {"stations", stations},
           {"mqtt",
            {{"enabled", m.enabled},

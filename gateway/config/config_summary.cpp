@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <sstream>
 
+#include "gateway/devices/device_kinds.hpp"
+
 namespace emsgw::gateway {
 
 namespace {
@@ -14,24 +16,6 @@ std::string amps(double a) {
   return buf;
 }
 
-std::string where(const drivers::MeterSettings& m) {
-  using K = drivers::MeterKind;
-  switch (m.kind) {
-    case K::ModbusTcp:
-      return m.host + ":" + std::to_string(m.port) + " unit " + std::to_string(m.unit) + ", preset " + m.preset;
-    case K::SunspecTcp: return m.host + ":" + std::to_string(m.port) + " unit " + std::to_string(m.unit);
-    case K::DsmrTcp: return m.host + ":" + std::to_string(m.port);
-    case K::ModbusRtu:
-      return m.serial.device + " " + std::to_string(m.serial.baud) + " " + std::to_string(m.serial.data_bits) +
-             m.serial.parity + std::to_string(m.serial.stop_bits) + " unit " + std::to_string(m.unit) + ", preset " +
-             m.preset;
-    case K::DsmrSerial:
-    case K::TicSerial:
-      return m.serial.device + " " + std::to_string(m.serial.baud) + " " + std::to_string(m.serial.data_bits) +
-             m.serial.parity + std::to_string(m.serial.stop_bits);
-  }
-  return "?";
-}
 }  // namespace
 
 std::string describe_config(const Config& cfg) {
@@ -50,10 +34,11 @@ std::string describe_config(const Config& cfg) {
                                   : "on the household only (excludes the chargers)")
     << " and stale after " << s.meter_stale_after_s << " s.\n\n";
   for (const auto& [role, m] : cfg.meters) {
-    const bool p1 = m.kind == drivers::MeterKind::DsmrSerial || m.kind == drivers::MeterKind::DsmrTcp;
-    o << "Meter " << role << ": " << drivers::to_string(m.kind) << " at " << where(m);
+    const auto* kind = find_meter_kind(m.kind);
+    const bool p1 = kind != nullptr && !kind->sends_every.empty();
+    o << "Meter " << role << ": " << m.kind << " at " << meter_address(m);
     if (p1)
-      o << ", sends on its own (DSMR 5: every 1 s; DSMR 2.2-4: every 10 s)\n";
+      o << ", sends on its own (" << kind->sends_every << ")\n";
     else
       o << ", every " << m.poll_interval_ms << " ms\n";
     if (p1 && role == "grid" && m.stale_limit_from_interval)

@@ -1,18 +1,11 @@
-// [meter.<role>]: grid (required), pv and heatpump meters, with presets or a custom register map.
+// [meter.<role>]: grid (required), pv and heatpump meters. The keys a kind reads (link, unit, preset,
+// its own) come from its entry in the device registry (gateway/devices/device_kinds.hpp).
 #include "gateway/config/toml_reader.hpp"
+#include "gateway/devices/device_kinds.hpp"
 
 namespace emsgw::gateway::config_detail {
 
 namespace {
-
-void parse_register(TableReader& r, drivers::RegisterSpec& spec) {
-  r.read("register", spec.address, Need::Required);
-  r.read("function", spec.function);
-  r.choice("type", spec.type, drivers::parse_value_type, "u16, s16, u32, s32, u64, s64, float32, float64",
-           Need::Required);
-  r.choice("word_order", spec.order, drivers::parse_word_order, "high-first, low-first");
-  r.read("scale", spec.scale);
-}
 
 void parse_serial(TableReader& r, drivers::SerialSettings& s) {
   r.read("device", s.device, Need::Required);
@@ -59,54 +52,22 @@ void parse_sg_ready(TableReader& r, drivers::MeterSettings& m) {
 }
 
 void parse_meter(TableReader& r, drivers::MeterSettings& m) {
-  r.choice("kind", m.kind, drivers::parse_meter_kind, drivers::meter_kind_names(), Need::Required);
-  using K = drivers::MeterKind;
-  const bool tcp = m.kind == K::ModbusTcp || m.kind == K::DsmrTcp || m.kind == K::SunspecTcp;
-  const bool serial = m.kind == K::ModbusRtu || m.kind == K::DsmrSerial || m.kind == K::TicSerial;
-  const bool modbus = m.kind == K::ModbusTcp || m.kind == K::ModbusRtu;
-  // Serial defaults per protocol (protocols.md §1.1, §2; guide §2: RTU 19200 8E1).
-  if (m.kind == K::DsmrSerial) m.serial = {"", 115200, 'N', 8, 1};
-  if (m.kind == K::TicSerial) m.serial = {"", 1200, 'E', 7, 1};
-  if (m.kind == K::ModbusRtu) m.serial = {"", 19200, 'E', 8, 1};
-  if (m.kind == K::DsmrTcp) m.port = 2000;
-  if (tcp) {
+  const auto names = meter_kind_names();
+  const auto known = [](const std::string& k) {
+    return find_meter_kind(k) ? std::optional<std::string>(k) : std::nullopt;
+  };
+  r.choice("kind", m.kind, known, names, Need::Required);
+  const auto* kind = find_meter_kind(m.kind);
+  if (kind == nullptr) return;
+  // The kind's defaults (protocols.md §1.1, §2; guide §2: RTU 19200 8E1), then its keys.
+  apply_meter_kind_defaults(*kind, m);
+  if (kind->link == MeterLink::Tcp) {
     r.read("host", m.host, Need::Required);
     r.read("port", m.port);
   }
-  if (serial) parse_serial(r, m.serial);
-  if (modbus || m.kind == K::SunspecTcp) r.read("unit", m.unit);
-  if (m.kind == K::ModbusTcp) {
-    std::string framing = "tcp";
-    r.read("framing", framing);
-    if (framing == "rtu")
-      m.rtu_over_tcp = true;
-    else if (framing != "tcp")
-      r.diag().error(r.line("framing"), r.full("framing"), TableReader::quote(framing),
-                     "must be one of: tcp (Modbus TCP), rtu (RTU frames over TCP, for RS-485-to-Ethernet converters)");
-  }
-  if (modbus) {
-    r.read("preset", m.preset, Need::Required);
-    if (const auto* map = r.table("map", m.preset == "custom" ? Need::Required : Need::Optional)) {
-      TableReader mr(*map, r.full("map"), r.diag());
-      for (auto&& [k, v] : *map) {
-        const auto q = drivers::parse_quantity(k.str());
-        if (!q) continue;  // left unclaimed: reported as an unknown key with the quantity list below
-        mr.claim(k.str());
-        if (const auto* t = v.as_table()) {
-          TableReader qr(*t, mr.full(k.str()), r.diag());
-          parse_register(qr, m.custom[*q]);
-        } else {
-          r.diag().error(mr.line(k.str()), mr.full(k.str()), render(v), "must be a table { register = …, type = … }");
-        }
-      }
-    }
-  }
-  if (m.kind == K::TicSerial) {
-    r.read("tic_mode", m.tic_mode);
-    // Linky standard mode sends at 9600 baud, historique at 1200 (protocols.md §2); an explicit
-    // `baud` wins.
-    if (m.tic_mode == "standard" && !r.has("baud")) m.serial.baud = 9600;
-  }
+  if (kind->link == MeterLink::Serial) parse_serial(r, m.serial);
+  if (kind->unit_range) r.read("unit", m.unit);
+  if (kind->parse_keys) kind->parse_keys(r, m);
   r.read("poll_interval_ms", m.poll_interval_ms);
   r.read("timeout_ms", m.timeout_ms);
   r.read("invert", m.invert);

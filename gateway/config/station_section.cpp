@@ -1,5 +1,8 @@
-// [[station]] and [[station.socket]]: the Alfen stations, their sockets and how to reach them.
+// [[station]] and [[station.socket]]: the charging stations, their sockets and how to reach them.
+// `kind` names the station's brand in the device registry (gateway/devices/device_kinds.hpp);
+// "alfen" when absent.
 #include "gateway/config/toml_reader.hpp"
+#include "gateway/devices/device_kinds.hpp"
 
 namespace emsgw::gateway::config_detail {
 
@@ -15,6 +18,12 @@ void parse_socket(TableReader& r, ems::SocketConfig& so) {
 
 void parse_station(TableReader& r, std::size_t index, ems::StationConfig& st, StationLink& link) {
   r.read("name", st.name, Need::Required);
+  const auto names = charger_kind_names();
+  const auto known = [](const std::string& k) {
+    return find_charger_kind(k) ? std::optional<std::string>(k) : std::nullopt;
+  };
+  r.choice("kind", link.kind, known, names);
+  if (const auto* kind = find_charger_kind(link.kind)) link.port = kind->default_port;
   r.read("host", link.host, Need::Required);
   r.read("port", link.port);
   r.read("max_current_a", st.max_current_a, Need::Required);

@@ -11,6 +11,7 @@
 #include <set>
 
 #include "gateway/config/config.hpp"
+#include "gateway/devices/device_kinds.hpp"
 
 namespace emsgw::gateway {
 
@@ -94,41 +95,20 @@ void check_duplicate_stations(Issues& out, const Config& c) {
     }
 }
 
+/// The rules every meter follows, by its kind's traits (link, unit range), then the kind's own.
 void check_meter(Issues& out, const std::string& role, const drivers::MeterSettings& m) {
-  using K = drivers::MeterKind;
   const std::string k = "meter." + role;
-  const bool tcp = m.kind == K::ModbusTcp || m.kind == K::DsmrTcp || m.kind == K::SunspecTcp;
-  if (tcp) {
+  const auto* kind = find_meter_kind(m.kind);
+  if (kind == nullptr) {
+    out.push_back({k + ".kind", "\"" + m.kind + "\"", "must be one of: " + meter_kind_names()});
+    return;
+  }
+  if (kind->link == MeterLink::Tcp) {
     check_host(out, k + ".host", m.host);
     range(out, k + ".port", m.port, 1, 65535);
   }
-  if (m.kind == K::ModbusTcp || m.kind == K::ModbusRtu || m.kind == K::SunspecTcp)
-    range(out, k + ".unit", m.unit, m.kind == K::ModbusRtu ? 1 : 0, m.kind == K::ModbusRtu ? 247 : 255);
-  if (m.kind == K::ModbusTcp || m.kind == K::ModbusRtu) {
-    const auto& names = drivers::meter_preset_names();
-    if (std::find(names.begin(), names.end(), m.preset) == names.end()) {
-      std::string list;
-      for (auto n : names) list += (list.empty() ? "" : ", ") + std::string(n);
-      out.push_back({k + ".preset", "\"" + m.preset + "\"", "must be one of: " + list});
-    }
-    if (m.preset != "custom" && !m.custom.empty())
-      out.push_back({k + ".map", "{…}", "is only used with preset = \"custom\""});
-    for (const auto& [q, spec] : m.custom) {
-      const std::string qk = k + ".map." + std::string(drivers::to_string(q));
-      range(out, qk + ".register", spec.address, 0, 65535);
-      if (spec.function != 3 && spec.function != 4)
-        out.push_back({qk + ".function", std::to_string(spec.function), "must be 3 (holding) or 4 (input registers)"});
-      if (!(spec.scale != 0 && std::isfinite(spec.scale)))
-        out.push_back({qk + ".scale", std::to_string(spec.scale), "must be a finite number other than 0"});
-    }
-    if (m.preset == "custom") {
-      const bool currents = m.custom.contains(drivers::Quantity::CurrentL1);
-      if (!currents)
-        out.push_back({k + ".map.current_l1", "(missing)",
-                       "a custom map needs at least current_l1 (and l2, l3 on a 3-phase grid)"});
-    }
-  }
-  if (m.kind == K::ModbusRtu || m.kind == K::DsmrSerial || m.kind == K::TicSerial) {
+  if (kind->unit_range) range(out, k + ".unit", m.unit, kind->unit_range->first, kind->unit_range->second);
+  if (kind->link == MeterLink::Serial) {
     if (m.serial.device.empty())
       out.push_back({k + ".device", "\"\"", "must name a serial device such as /dev/ttyUSB0"});
     static constexpr int kBauds[] = {1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200};
@@ -138,10 +118,20 @@ void check_meter(Issues& out, const std::string& role, const drivers::MeterSetti
     range(out, k + ".data_bits", m.serial.data_bits, 7, 8);
     range(out, k + ".stop_bits", m.serial.stop_bits, 1, 2);
   }
-  if (m.kind == K::TicSerial && m.tic_mode != "historique" && m.tic_mode != "standard")
-    out.push_back({k + ".tic_mode", "\"" + m.tic_mode + "\"", "must be one of: historique, standard"});
+  if (kind->validate) kind->validate(out, k, m);
   range(out, k + ".poll_interval_ms", m.poll_interval_ms, 100, 60000, "ms");
   range(out, k + ".timeout_ms", m.timeout_ms, 50, 30000, "ms");
+}
+
+/// The station's brand is known, and its own rules hold (Alfen: units 1 and 2, at most 2 sockets).
+void check_station_kind(Issues& out, const Config& c, std::size_t i) {
+  const auto& kind_name = c.station_links[i].kind;
+  const auto* kind = find_charger_kind(kind_name);
+  if (kind == nullptr) {
+    out.push_back({ems::station_key(i) + ".kind", "\"" + kind_name + "\"", "must be one of: " + charger_kind_names()});
+    return;
+  }
+  if (kind->validate && i < c.site.stations.size()) kind->validate(out, c.site.stations[i], i);
 }
 
 void check_storage(Issues& out, const storage::StorageSettings& s) {
@@ -198,6 +188,7 @@ std::vector<ems::ConfigIssue> validate_config(const Config& c) {
     range(out, k + ".poll_interval_ms", l.poll_interval_ms, 100, 30000, "ms");
     if (!(l.refresh_margin_s >= 2 && l.refresh_margin_s <= 3600))
       out.push_back({k + ".refresh_margin_s", std::to_string(l.refresh_margin_s), "must be between 2 and 3600 s"});
+    check_station_kind(out, c, i);
   }
   check_duplicate_stations(out, c);
   if (c.sg_ready) {

@@ -35,8 +35,8 @@
 #include "gateway/control/site_inputs.hpp"
 #include "gateway/control/status_builder.hpp"
 #include "gateway/control/step_report.hpp"
-#include "gateway/runtime/station_device.hpp"
-#include "gateway/runtime/station_worker.hpp"
+#include "drivers/charger/station_device.hpp"
+#include "gateway/devices/station_worker.hpp"
 
 namespace emsgw::gateway {
 

@@ -15,9 +15,15 @@
 #include "drivers/meters/meter_reading.hpp"
 #include "ems/time.hpp"
 #include "gateway/config/config.hpp"
-#include "gateway/runtime/station_device.hpp"
+#include "drivers/charger/station_device.hpp"
 
 namespace emsgw::gateway {
+
+using drivers::ForeignSetpoint;
+using drivers::live_phases;
+using drivers::ScnSample;
+using drivers::SocketSample;
+using drivers::StationSample;
 
 /// A configured socket: its station, its place in the station's list, its Modbus unit and id.
 struct SocketRef {

@@ -11,8 +11,8 @@
 #include "drivers/system_clock.hpp"
 #include "emsgw/version.hpp"
 #include "gateway/config/config_summary.hpp"
-#include "gateway/runtime/alfen_station_device.hpp"
-#include "gateway/runtime/device_probes.hpp"
+#include "gateway/devices/device_kinds.hpp"
+#include "gateway/devices/device_probes.hpp"
 #include "gateway/runtime/influx_worker.hpp"
 #include "gateway/runtime/runtime_config_service.hpp"
 #include "gateway/runtime/storage_recorder.hpp"
@@ -123,12 +123,6 @@ class Runtime::Publisher final : public StatusObserver {
   mqtt::MqttBridge* mqtt_;
 };
 
-std::unique_ptr<StationDevice> make_alfen_station(const Config& config, std::size_t station, const ems::Clock& clock) {
-  const bool scn =
-      config.site.control == ems::ControlMode::Scn && config.site.stations[station].name == config.site.scn_station;
-  return std::make_unique<AlfenStationDevice>(config.station_links[station], config.site.stations[station], scn, clock);
-}
-
 Runtime::Runtime(Config config, const ems::Clock& clock, MeterFactory meters, StationFactory stations,
                  bool with_services)
     : file_config_(config),
@@ -202,9 +196,8 @@ Runtime::Runtime(Config config, const ems::Clock& clock, MeterFactory meters, St
     loop_->add_observer(sg_ready_.get());
   }
   for (const auto& [role, settings] : config_.meters) {
-    const bool paced_by_meter = settings.kind == drivers::MeterKind::DsmrSerial ||
-                                settings.kind == drivers::MeterKind::DsmrTcp ||
-                                settings.kind == drivers::MeterKind::TicSerial;
+    const auto* kind = find_meter_kind(settings.kind);
+    const bool paced_by_meter = kind != nullptr && kind->paced_by_meter;
     meters_.push_back(std::make_unique<MeterWorker>(
         role, meters(settings, clock_), paced_by_meter ? ems::Millis(0) : ems::Millis(settings.poll_interval_ms),
         [this](const std::string& r, Result<drivers::MeterReading, drivers::MeterError> reading) {

@@ -12,11 +12,12 @@
 #include <vector>
 
 #include "gateway/config/config.hpp"
+#include "gateway/devices/device_factories.hpp"
+#include "gateway/devices/meter_worker.hpp"
+#include "gateway/devices/sg_ready_worker.hpp"
+#include "gateway/devices/station_worker.hpp"
 #include "gateway/influx/influx_exporter.hpp"
 #include "gateway/runtime/control_loop.hpp"
-#include "gateway/runtime/meter_worker.hpp"
-#include "gateway/runtime/sg_ready_worker.hpp"
-#include "gateway/runtime/station_worker.hpp"
 #include "gateway/runtime/store_energy_source.hpp"
 #include "gateway/runtime/store_session_source.hpp"
 
@@ -36,24 +37,13 @@ class RuntimeConfigService;
 class StorageRecorder;
 class InfluxWorker;
 
-/// Builds the meter driver for a [meter.<role>] section.
-using MeterFactory =
-    std::function<std::unique_ptr<drivers::EnergyMeter>(const drivers::MeterSettings&, const ems::Clock&)>;
-/// Builds the device for a [[station]]; the default talks Modbus TCP to an Alfen station.
-using StationFactory =
-    std::function<std::unique_ptr<StationDevice>(const Config&, std::size_t station, const ems::Clock&)>;
-
-/// The production meter factory (Modbus presets and custom maps, DSMR, TIC, SunSpec).
-std::unique_ptr<drivers::EnergyMeter> make_meter(const drivers::MeterSettings& settings, const ems::Clock& clock);
-std::unique_ptr<StationDevice> make_alfen_station(const Config& config, std::size_t station, const ems::Clock& clock);
-
 class Runtime {
  public:
   /// `with_services`: also run the web server ([web]), the MQTT bridge ([mqtt] enabled) and the
   /// SQLite storage ([storage] path): history, sessions, decisions, events, and the overrides set
   /// by commands, which are applied on top of the configuration file at start.
   Runtime(Config config, const ems::Clock& clock, MeterFactory meters = make_meter,
-          StationFactory stations = make_alfen_station, bool with_services = true);
+          StationFactory stations = make_station, bool with_services = true);
   ~Runtime();
   Runtime(const Runtime&) = delete;
   Runtime& operator=(const Runtime&) = delete;

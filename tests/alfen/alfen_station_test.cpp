@@ -10,7 +10,7 @@
 #include <tuple>
 
 #include "drivers/alfen/alfen_registers.hpp"
-#include "tests/alfen/fake_transport.hpp"
+#include "tests/support/fake_modbus_transport.hpp"
 
 namespace emsgw::drivers::alfen {
 namespace {

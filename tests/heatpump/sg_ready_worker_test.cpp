@@ -2,7 +2,7 @@
 // the control loop asks for to a relay module (the project's simulator, real Modbus TCP over
 // loopback), reads it back, rewrites outputs that someone switched by hand, and reports unknown —
 // never the state it asked for — while the module does not answer.
-#include "gateway/runtime/sg_ready_worker.hpp"
+#include "gateway/devices/sg_ready_worker.hpp"
 
 #include <gtest/gtest.h>
 

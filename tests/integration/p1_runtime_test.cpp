@@ -44,8 +44,8 @@ struct P1Site {
   void run(const std::string& meter_toml, bool keep_stale_key) {
     toml = replace_meter(site->config_toml(), meter_toml, keep_stale_key);
     auto cfg = gateway::load_config_text(toml, "p1-site.toml");
-    runtime = std::make_unique<gateway::Runtime>(std::move(cfg), clock, gateway::make_meter,
-                                                 gateway::make_alfen_station, /*with_services=*/false);
+    runtime = std::make_unique<gateway::Runtime>(std::move(cfg), clock, gateway::make_meter, gateway::make_station,
+                                                 /*with_services=*/false);
     runtime->start();
   }
   ~P1Site() {

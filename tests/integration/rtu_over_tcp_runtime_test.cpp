@@ -40,7 +40,7 @@ TEST(RtuOverTcpRuntime, TheGridMeterIsReadAndAnotherUnitsReplyIsRefused) {
       "rtu-over-tcp.toml");
   ASSERT_TRUE(cfg.meters.at("grid").rtu_over_tcp);
   drivers::SystemClock clock;
-  gateway::Runtime runtime(cfg, clock, gateway::make_meter, gateway::make_alfen_station, /*with_services=*/false);
+  gateway::Runtime runtime(cfg, clock, gateway::make_meter, gateway::make_station, /*with_services=*/false);
   runtime.start();
 
   auto start = std::chrono::steady_clock::now();

@@ -42,7 +42,7 @@ SiteRig::SiteRig(gateway::SimulatedSiteOptions options, const std::string& extra
   site = std::make_unique<gateway::SimulatedSite>(std::move(options));
   site->start();
   auto cfg = gateway::load_config_text(site->config_toml(extra_toml), "simulated-site.toml");
-  runtime = std::make_unique<gateway::Runtime>(std::move(cfg), clock, gateway::make_meter, gateway::make_alfen_station,
+  runtime = std::make_unique<gateway::Runtime>(std::move(cfg), clock, gateway::make_meter, gateway::make_station,
                                                /*with_services=*/false);
   runtime->start();
 }

@@ -77,7 +77,7 @@ struct TicSite {
     site = std::make_unique<gateway::SimulatedSite>(three_car_site());
     site->start();
     config = gateway::load_config_text(with_meter(site->config_toml(), meter_toml), "tic-site.toml");
-    runtime = std::make_unique<gateway::Runtime>(config, clock, gateway::make_meter, gateway::make_alfen_station,
+    runtime = std::make_unique<gateway::Runtime>(config, clock, gateway::make_meter, gateway::make_station,
                                                  /*with_services=*/false);
     runtime->start();
   }

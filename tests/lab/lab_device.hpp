@@ -9,10 +9,10 @@
 #include <utility>
 
 #include "drivers/alfen/alfen_station.hpp"
+#include "drivers/alfen/alfen_station_device.hpp"
 #include "drivers/alfen/sim/alfen_station_sim.hpp"
+#include "drivers/charger/station_device.hpp"
 #include "drivers/modbus/modbus_transport.hpp"
-#include "gateway/runtime/alfen_station_device.hpp"
-#include "gateway/runtime/station_device.hpp"
 
 namespace emsgw::lab {
 
@@ -65,26 +65,26 @@ class InProcessTransport final : public drivers::ModbusTransport {
 
 /// StationDevice over the Alfen driver and an InProcessTransport (as AlfenStationDevice does over
 /// libmodbus).
-class LabStationDevice final : public gateway::StationDevice {
+class LabStationDevice final : public drivers::StationDevice {
  public:
   LabStationDevice(InProcessTransport& transport, const ems::Clock& clock, int sockets)
       : clock_(clock), station_(transport, clock, options(sockets)) {}
 
-  gateway::StationSample poll() override {
-    gateway::StationSample s;
+  drivers::StationSample poll() override {
+    drivers::StationSample s;
     s.at = clock_.mono_now();
     s.wall = clock_.wall_now();
     const auto r = station_.poll();
     s.ok = r.ok;
-    if (r.error) s.error = gateway::station_hint(*r.error);
+    if (r.error) s.error = drivers::alfen::station_hint(*r.error);
     s.station_max_a = r.station_max_a;
     for (const auto& so : r.socket) {
-      gateway::SocketSample x;
+      drivers::SocketSample x;
       x.unit = so.socket;
       x.valid = so.ok;
       if (so.mode3) {
         x.mode3 = std::string(drivers::alfen::to_string(*so.mode3));
-        x.state = gateway::connector_state(*so.mode3);
+        x.state = drivers::alfen::connector_state(*so.mode3);
       }
       x.current_a = so.current_a;
       x.power_w = so.power_w;
@@ -99,34 +99,34 @@ class LabStationDevice final : public gateway::StationDevice {
     }
     return s;
   }
-  gateway::WriteOutcome write_current(int unit, double amps) override {
+  drivers::WriteOutcome write_current(int unit, double amps) override {
     const auto c = station_.write_setpoint(unit, amps);
-    gateway::WriteOutcome o;
+    drivers::WriteOutcome o;
     o.ok = c.written;
     o.accepted = c.accepted;
     o.validity_s = c.remaining_validity_s;
     o.applied_a = c.applied_a;
     if (c.error) {
-      o.error = gateway::station_hint(*c.error);
+      o.error = drivers::alfen::station_hint(*c.error);
       o.permanent = !c.error->transient();
     } else if (!c.accepted) {
       o.error = c.reason;
     }
     return o;
   }
-  gateway::WriteOutcome write_scn(const std::array<double, 3>&) override {
-    gateway::WriteOutcome o;
+  drivers::WriteOutcome write_scn(const std::array<double, 3>&) override {
+    drivers::WriteOutcome o;
     o.error = "SCN mode is not part of the lab";
     o.permanent = true;
     return o;
   }
-  gateway::WriteOutcome write_phases(int unit, int phases) override {
-    gateway::WriteOutcome o;
+  drivers::WriteOutcome write_phases(int unit, int phases) override {
+    drivers::WriteOutcome o;
     const auto r = station_.write_phases(unit, phases);
     o.ok = r.has_value();
     o.accepted = o.ok;
     if (!r) {
-      o.error = gateway::station_hint(r.error());
+      o.error = drivers::alfen::station_hint(r.error());
       o.permanent = !r.error().transient();
     }
     return o;

@@ -19,8 +19,8 @@
 #include "drivers/alfen/sim/alfen_station_sim.hpp"
 #include "drivers/alfen/sim/ev_model.hpp"
 #include "gateway/config/config.hpp"
+#include "gateway/devices/station_worker.hpp"
 #include "gateway/runtime/control_loop.hpp"
-#include "gateway/runtime/station_worker.hpp"
 #include "tests/ems/scenario.hpp"
 #include "tests/lab/lab_device.hpp"
 

@@ -7,7 +7,7 @@
 
 #include "drivers/meters/modbus_meter.hpp"
 #include "drivers/meters/sim/meter_simulator.hpp"
-#include "tests/meters/fake_modbus_transport.hpp"
+#include "tests/support/fake_modbus_transport.hpp"
 
 namespace emsgw::drivers {
 namespace {

@@ -10,12 +10,12 @@
 #include <optional>
 #include <vector>
 
+#include "drivers/charger/station_device.hpp"
 #include "ems/time.hpp"
-#include "gateway/runtime/station_device.hpp"
 
 namespace emsgw::test {
 
-class FakeStationDevice : public gateway::StationDevice {
+class FakeStationDevice : public drivers::StationDevice {
  public:
   struct Write {
     int unit;
@@ -29,9 +29,9 @@ class FakeStationDevice : public gateway::StationDevice {
     for (int u : units) sockets_[u] = {};
   }
 
-  gateway::StationSample poll() override {
+  drivers::StationSample poll() override {
     std::lock_guard lock(mutex_);
-    gateway::StationSample s;
+    drivers::StationSample s;
     s.at = clock_.mono_now();
     s.started = s.at;
     s.ok = online_;
@@ -43,7 +43,7 @@ class FakeStationDevice : public gateway::StationDevice {
     s.firmware = "6.6.0-fake";
     s.station_max_a = 32;
     for (auto& [unit, so] : sockets_) {
-      gateway::SocketSample x;
+      drivers::SocketSample x;
       x.unit = unit;
       x.valid = true;
       x.mode3 = so.mode3;
@@ -64,7 +64,7 @@ class FakeStationDevice : public gateway::StationDevice {
 
   /// A slow station: the poll is `reads` requests of `per_read` each on `clock`; `on_read(i)` runs
   /// after read i (the control loop acting meanwhile), then the worker's `between`.
-  gateway::StationSample poll_interleaved(const std::function<void()>& between) override {
+  drivers::StationSample poll_interleaved(const std::function<void()>& between) override {
     if (slow_clock_ == nullptr) return poll();
     for (int i = 0; i + 1 < slow_reads_; ++i) {
       slow_clock_->advance(slow_per_read_);
@@ -75,11 +75,11 @@ class FakeStationDevice : public gateway::StationDevice {
     return poll();
   }
 
-  gateway::WriteOutcome write_current(int unit, double amps) override {
+  drivers::WriteOutcome write_current(int unit, double amps) override {
     if (on_write_) on_write_(unit, amps);
     std::lock_guard lock(mutex_);
     writes_.push_back({unit, amps, clock_.mono_now()});
-    gateway::WriteOutcome out;
+    drivers::WriteOutcome out;
     if (!online_ || fail_writes_ > 0) {
       if (fail_writes_ > 0) --fail_writes_;
       out.error = "timeout";
@@ -97,20 +97,20 @@ class FakeStationDevice : public gateway::StationDevice {
     return out;
   }
 
-  gateway::WriteOutcome write_scn(const std::array<double, 3>& amps) override {
+  drivers::WriteOutcome write_scn(const std::array<double, 3>& amps) override {
     std::lock_guard lock(mutex_);
     scn_writes_.push_back(amps);
-    gateway::WriteOutcome out;
+    drivers::WriteOutcome out;
     out.ok = online_;
     out.accepted = online_;
     out.validity_s = validity_s_;
     return out;
   }
 
-  gateway::WriteOutcome write_phases(int unit, int phases) override {
+  drivers::WriteOutcome write_phases(int unit, int phases) override {
     std::lock_guard lock(mutex_);
     writes_.push_back({unit, static_cast<double>(phases), clock_.mono_now(), true});
-    gateway::WriteOutcome out;
+    drivers::WriteOutcome out;
     if (!allow_phase_switching_) {
       out.error = "phase switching not allowed on this station";
       out.permanent = true;

@@ -1,6 +1,6 @@
 // The station worker's duties, on a manual clock: validity refresh (design.md §2.5), the lease that
 // lets a hung controller's set-points lapse, cuts before raises (§2.3), retries, missed refreshes.
-#include "gateway/runtime/station_worker.hpp"
+#include "gateway/devices/station_worker.hpp"
 
 #include <gtest/gtest.h>
 

@@ -13,7 +13,7 @@ namespace {
 MeterSettings sunspec_settings(const std::string& role, int port) {
   MeterSettings s;
   s.role = role;
-  s.kind = MeterKind::SunspecTcp;
+  s.kind = "sunspec-tcp";
   s.host = "127.0.0.1";
   s.port = port;
   s.unit = 1;

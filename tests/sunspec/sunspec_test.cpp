@@ -6,7 +6,7 @@
 #include <random>
 
 #include "drivers/sunspec/sim/sunspec_simulator.hpp"
-#include "tests/meters/fake_modbus_transport.hpp"
+#include "tests/support/fake_modbus_transport.hpp"
 
 namespace emsgw::drivers {
 namespace {

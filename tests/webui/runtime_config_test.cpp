@@ -11,7 +11,7 @@
 #include "gateway/config/config_json.hpp"
 #include "gateway/config/installer_limits.hpp"
 #include "gateway/demo/simulated_site.hpp"
-#include "gateway/runtime/device_probes.hpp"
+#include "gateway/devices/device_probes.hpp"
 #include "gateway/runtime/runtime.hpp"
 #include "gateway/runtime/runtime_config_service.hpp"
 #include "tests/support/process.hpp"

@@ -1,8 +1,9 @@
-#include "gateway/runtime/device_probes.hpp"
+#include "gateway/devices/device_probes.hpp"
 
 #include <cstdio>
 
 #include "drivers/meters/meter_reading.hpp"
+#include "gateway/devices/device_kinds.hpp"
 
 namespace emsgw::gateway {
 
@@ -38,10 +39,11 @@ std::string_view state_words(ems::ConnectorState s) {
   return ems::describe(S::Unknown);
 }
 
-/// Meters that a second connection would disturb: a serial port has one owner, and most P1
-/// dongles serve one TCP client.
-bool held_by_worker(drivers::MeterKind k) {
-  return k != drivers::MeterKind::ModbusTcp && k != drivers::MeterKind::SunspecTcp;
+/// Meters that a second connection would disturb (a serial port has one owner, and most P1
+/// dongles serve one TCP client): their kind says so.
+bool held_by_worker(const std::string& kind) {
+  const auto* k = find_meter_kind(kind);
+  return k == nullptr || k->exclusive_link;
 }
 
 }  // namespace
@@ -65,7 +67,7 @@ webui::ProbeResult DeviceProbes::probe_meter(const Config& config, const std::st
   const auto& settings = it->second;
   const std::string where =
       settings.host.empty() ? settings.serial.device : settings.host + ":" + std::to_string(settings.port);
-  json details = {{"role", role}, {"kind", drivers::to_string(settings.kind)}, {"address", where}};
+  json details = {{"role", role}, {"kind", settings.kind}, {"address", where}};
 
   if (held_by_worker(settings.kind)) {
     // The worker owns the device; report what it read last.

@@ -1,11 +1,9 @@
-#include "gateway/runtime/alfen_station_device.hpp"
+#include "drivers/alfen/alfen_station_device.hpp"
 
-namespace emsgw::gateway {
+namespace emsgw::drivers::alfen {
 
-namespace alfen = drivers::alfen;
-
-ems::ConnectorState connector_state(alfen::Mode3State s) {
-  using M = alfen::Mode3State;
+ems::ConnectorState connector_state(Mode3State s) {
+  using M = Mode3State;
   switch (s) {
     case M::A: return ems::ConnectorState::Available;
     case M::B1:
@@ -20,30 +18,23 @@ ems::ConnectorState connector_state(alfen::Mode3State s) {
   return ems::ConnectorState::Unknown;
 }
 
-std::string station_hint(const drivers::ModbusError& e) {
-  using K = drivers::ModbusErrorKind;
+std::string station_hint(const ModbusError& e) {
+  using K = ModbusErrorKind;
   std::string s = e.describe();
   if (e.kind == K::NotConnected || e.kind == K::Timeout || e.kind == K::ConnectionLost)
     s += " (check the address, that the Modbus TCP slave is enabled, and that no second master holds the connection)";
-  else if (e.kind == K::Exception && e.exception_code == drivers::kIllegalFunction)
+  else if (e.kind == K::Exception && e.exception_code == kIllegalFunction)
     s += " (data source not set to Energy Management System, or the Active Load Balancing licence is missing)";
   return s;
 }
 
-AlfenStationDevice::AlfenStationDevice(const StationLink& link, const ems::StationConfig& station, bool read_scn,
-                                       const ems::Clock& clock)
+AlfenStationDevice::AlfenStationDevice(const TcpLink& link, int sockets, bool read_scn, const ems::Clock& clock)
     : clock_(clock), endpoint_(link.host + ":" + std::to_string(link.port)) {
-  drivers::TcpLink tcp;
-  tcp.host = link.host;
-  tcp.port = link.port;
-  tcp.timing.connect_timeout_ms = link.connect_timeout_ms;
-  tcp.timing.response_timeout_ms = link.response_timeout_ms;
-  transport_ = std::make_unique<drivers::LibmodbusTcpTransport>(tcp, &clock_);
-  alfen::AlfenOptions opts;
-  opts.sockets = 0;
-  for (const auto& so : station.sockets) opts.sockets = std::max(opts.sockets, so.unit);
+  transport_ = std::make_unique<LibmodbusTcpTransport>(link, &clock_);
+  AlfenOptions opts;
+  opts.sockets = sockets;
   opts.read_scn = read_scn;
-  station_ = std::make_unique<alfen::AlfenStation>(*transport_, clock_, opts);
+  station_ = std::make_unique<AlfenStation>(*transport_, clock_, opts);
 }
 
 StationSample AlfenStationDevice::poll() {
@@ -67,7 +58,7 @@ StationSample AlfenStationDevice::poll_interleaved(const std::function<void()>& 
   s.ok = r.ok;
   if (r.error) {
     s.error = station_hint(*r.error);
-    if (r.error->kind != drivers::ModbusErrorKind::Exception) identity_.reset();  // re-identify after reconnect
+    if (r.error->kind != ModbusErrorKind::Exception) identity_.reset();  // re-identify after reconnect
   }
   s.station_max_a = r.station_max_a;
   s.platform = identity_ ? identity_->platform : "";
@@ -78,7 +69,7 @@ StationSample AlfenStationDevice::poll_interleaved(const std::function<void()>& 
     x.unit = so.socket;
     x.valid = so.ok;
     if (so.mode3) {
-      x.mode3 = std::string(alfen::to_string(*so.mode3));
+      x.mode3 = std::string(to_string(*so.mode3));
       x.state = connector_state(*so.mode3);
     }
     x.current_a = so.current_a;
@@ -105,7 +96,7 @@ StationSample AlfenStationDevice::poll_interleaved(const std::function<void()>& 
 }
 
 namespace {
-WriteOutcome outcome(const alfen::WriteConfirmation& c) {
+WriteOutcome outcome(const WriteConfirmation& c) {
   WriteOutcome o;
   o.ok = c.written;
   o.accepted = c.accepted;
@@ -136,7 +127,7 @@ WriteOutcome AlfenStationDevice::write_phases(int unit, int phases) {
   o.accepted = o.ok;
   if (!r) {
     const bool not_allowed =
-        r.error().kind == drivers::ModbusErrorKind::Exception && r.error().exception_code == drivers::kIllegalDataValue;
+        r.error().kind == ModbusErrorKind::Exception && r.error().exception_code == kIllegalDataValue;
     o.error = not_allowed ? "phase switching not allowed on this station (tick \"Allow 1- and 3-phases charging\")"
                           : station_hint(r.error());
     o.permanent = !r.error().transient();
@@ -148,4 +139,4 @@ std::string AlfenStationDevice::describe() const {
   return "Alfen station at " + endpoint_;
 }
 
-}  // namespace emsgw::gateway
+}  // namespace emsgw::drivers::alfen

@@ -1,4 +1,4 @@
-#include "gateway/runtime/sg_ready_worker.hpp"
+#include "gateway/devices/sg_ready_worker.hpp"
 
 #include <spdlog/spdlog.h>
 

@@ -11,7 +11,7 @@
 
 #include "ems/site_status.hpp"
 #include "gateway/config/config.hpp"
-#include "gateway/runtime/runtime.hpp"
+#include "gateway/devices/device_factories.hpp"
 #include "webui/probe_service.hpp"
 
 namespace emsgw::gateway {

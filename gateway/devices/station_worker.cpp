@@ -1,4 +1,4 @@
-#include "gateway/runtime/station_worker.hpp"
+#include "gateway/devices/station_worker.hpp"
 
 #include <algorithm>
 #include <chrono>

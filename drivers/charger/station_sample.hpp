@@ -1,10 +1,9 @@
 #pragma once
-// The runtime's view of one Alfen station: what a poll returns and what a write confirms. A thin
-// adapter (alfen_station_device.cpp) maps the Alfen driver onto it; tests use fakes. Every call
-// blocks on the network and runs only on the station's own worker thread.
+// What any charging station reports and confirms, in brand-neutral terms: a poll's sockets (Mode 3
+// state, currents, voltages, the set-point in force and its validity), an SCN budget as read back,
+// and the outcome of a write. A brand's driver maps its registers onto these (drivers/alfen).
 
 #include <array>
-#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -12,7 +11,7 @@
 #include "ems/site_snapshot.hpp"
 #include "ems/time.hpp"
 
-namespace emsgw::gateway {
+namespace emsgw::drivers {
 
 struct SocketSample {
   int unit = 1;
@@ -85,25 +84,4 @@ struct WriteOutcome {
   bool permanent = false;  ///< retrying will not help (e.g. exception 1: EMS writes not enabled)
 };
 
-class StationDevice {
- public:
-  virtual ~StationDevice() = default;
-  /// Reads identification (first time), status and every socket; never throws.
-  virtual StationSample poll() = 0;
-  /// The same, calling `between` after each read request so that urgent writes (cuts) go out on
-  /// the same connection without waiting for the whole poll (design.md §4: a poll never delays a
-  /// cut). The default reads in one go.
-  virtual StationSample poll_interleaved(const std::function<void()>& between) {
-    (void)between;
-    return poll();
-  }
-  /// Writes a socket set-point (1210, FC16 FLOAT32) and confirms it by read-back.
-  virtual WriteOutcome write_current(int unit, double amps) = 0;
-  /// Writes the SCN per-phase limits (unit 200, 1417/1419/1421) and confirms them.
-  virtual WriteOutcome write_scn(const std::array<double, 3>& amps) = 0;
-  /// Writes 1 or 3 phases (1215).
-  virtual WriteOutcome write_phases(int unit, int phases) = 0;
-  [[nodiscard]] virtual std::string describe() const = 0;
-};
-
-}  // namespace emsgw::gateway
+}  // namespace emsgw::drivers

@@ -1,4 +1,4 @@
-#include "gateway/runtime/meter_worker.hpp"
+#include "gateway/devices/meter_worker.hpp"
 
 #include <chrono>
 

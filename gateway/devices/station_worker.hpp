@@ -1,6 +1,6 @@
 #pragma once
-// One thread per Alfen station: it owns the station's single Modbus connection, polls it, and
-// writes what the control loop wants. The control loop never waits on it.
+// One thread per charging station (any brand behind the charger seam, drivers/charger/): it owns the station's single
+// Modbus connection, polls it, and writes what the control loop wants. The control loop never waits on it.
 //
 // Validity (design.md §2.5): the worker re-writes every set-point before the station's remaining
 // validity (1208, or 1423–1428 in SCN mode) drops below the refresh margin, whether or not the value
@@ -33,10 +33,19 @@
 #include <optional>
 #include <thread>
 
+#include "drivers/charger/station_device.hpp"
 #include "ems/time.hpp"
-#include "gateway/runtime/station_device.hpp"
 
 namespace emsgw::gateway {
+
+// The charger seam's types, under the names the control side uses.
+using drivers::ForeignSetpoint;
+using drivers::live_phases;
+using drivers::ScnSample;
+using drivers::SocketSample;
+using drivers::StationDevice;
+using drivers::StationSample;
+using drivers::WriteOutcome;
 
 enum class WriteKind { Change, Refresh, Phases, Scn, ScnRefresh, Final };
 
