@@ -18,7 +18,7 @@
 #include <set>
 
 #include "tests/support/process.hpp"
-#include "tests/webui/simulated_site.hpp"
+#include "tests/webui/scripted_site.hpp"
 
 namespace emsgw::webui {
 namespace {
@@ -83,7 +83,7 @@ class WebServerTest : public ::testing::Test {
   }
 
   ems::ManualClock clock_{ems::MonoTime{}, kStart};
-  test::SimulatedSite site_{example_config(), kStart};
+  test::ScriptedSite site_{example_config(), kStart};
   std::unique_ptr<WebServer> server_;
   std::unique_ptr<httplib::Client> client_;
   std::string cookie_;
@@ -404,7 +404,7 @@ TEST_F(WebServerTest, PhaseMappingsProposeTheGuidesRotation) {
 
 TEST(WebServerStart, ABusyPortIsReportedNotThrown) {
   ems::ManualClock clock;
-  test::SimulatedSite site(example_config(), kStart);
+  test::ScriptedSite site(example_config(), kStart);
   WebSettings s;
   s.listen = {"127.0.0.1", 0};
   WebServer a(s, {&site.board(), nullptr, nullptr, nullptr, nullptr, &clock});
@@ -443,7 +443,7 @@ TEST(WebServerTls, ServesHttpsWithASecureCookie) {
                                       key + " -out " + cert + " 2>&1");
   if (made.exit_code != 0) GTEST_SKIP() << "openssl cannot make a test certificate: " << made.output;
   ems::ManualClock clock;
-  test::SimulatedSite site(example_config(), kStart);
+  test::ScriptedSite site(example_config(), kStart);
   site.step(clock.wall_now(), 0);
   WebSettings s;
   s.listen = {"127.0.0.1", 0};
