@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <optional>
@@ -390,6 +391,27 @@ TEST_F(WebServerTest, DashboardAssetsAndUnknownRoutes) {
   r = get("/api/nothing");
   EXPECT_EQ(r->status, 404);
   EXPECT_NE(body(r)["error"].get<std::string>().find("/api/nothing"), std::string::npos);
+}
+
+// One source: every file of webui/frontend/src and webui/frontend/vendor is served byte for byte as
+// it is in the repository (no bundle, no copy that could go stale).
+TEST_F(WebServerTest, DashboardIsServedFromItsSourcesAsTheyAre) {
+  namespace fs = std::filesystem;
+  int files = 0;
+  for (const char* dir : {"/webui/frontend/src", "/webui/frontend/vendor"}) {
+    for (const auto& entry : fs::directory_iterator(std::string(EMSGW_SOURCE_DIR) + dir)) {
+      std::ifstream in(entry.path(), std::ios::binary);
+      const std::string want((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      auto r = get("/" + entry.path().filename().string());
+      ASSERT_TRUE(r);
+      EXPECT_EQ(r->status, 200) << entry.path();
+      EXPECT_TRUE(r->body == want) << entry.path() << " is served differently from the file";
+      ++files;
+    }
+  }
+  EXPECT_GE(files, 7) << "index.html, app.js, app.css, i18n.js, favicon.svg and uPlot's two files";
+  EXPECT_FALSE(fs::exists(std::string(EMSGW_SOURCE_DIR) + "/webui/frontend/dist/app.js"))
+      << "no second copy of the dashboard";
 }
 
 TEST_F(WebServerTest, PhaseMappingsProposeTheGuidesRotation) {
