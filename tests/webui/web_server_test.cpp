@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <optional>
 #include <random>
 #include <set>
@@ -256,6 +257,38 @@ TEST_F(WebServerTest, ConfigGetAndPutGoThroughTheValidator) {
   EXPECT_EQ(body(r)["issues"][0]["key"], "meter.grid.port");
 }
 
+// GET /api/config/schema: the fields the settings form is built from, with labels and units; the
+// document's editable keys are exactly the schema's editable, non-secret fields.
+TEST_F(WebServerTest, ConfigSchemaDescribesEveryEditableKeyOfTheDocument) {
+  auto r = get("/api/config/schema");
+  ASSERT_EQ(r->status, 200) << r->body;
+  const json schema = body(r);
+  std::map<std::string, json> by_path;
+  for (const auto& f : schema.at("fields")) by_path[f.at("path").get<std::string>()] = f;
+  EXPECT_EQ(by_path.at("influx.timeout_ms")["unit"], "ms");
+  EXPECT_EQ(by_path.at("site.grid_max_current_a")["label"], "Grid limit per phase");
+  EXPECT_EQ(by_path.at("mqtt.password")["type"], "secret");
+  const json doc = body(get("/api/config"));
+  for (const auto& [path, f] : by_path) {
+    const auto section = f["section"].get<std::string>();
+    const bool in_doc = doc.contains(section) && doc[section].is_object() && doc[section].contains(f["key"]);
+    EXPECT_EQ(in_doc, f["editable"].get<bool>() && f["type"] != "secret") << path;
+  }
+}
+
+// The MQTT password is write-only: a patch sets it, no answer ever shows it.
+TEST_F(WebServerTest, MqttPasswordIsSetButNeverEchoed) {
+  login();
+  auto r = put("/api/config", {{"mqtt", {{"username", "ems"}, {"password", "s3cret pass"}}}});
+  ASSERT_EQ(r->status, 200) << r->body;
+  EXPECT_EQ(r->body.find("s3cret pass"), std::string::npos);
+  EXPECT_EQ(site_.config().mqtt.password, "s3cret pass");
+  r = get("/api/config");
+  EXPECT_EQ(r->body.find("s3cret pass"), std::string::npos);
+  EXPECT_EQ(body(r)["mqtt"]["username"], "ems");
+  EXPECT_FALSE(body(r)["mqtt"].contains("password"));
+}
+
 TEST_F(WebServerTest, ClearingOverridesNeedsLoginAndAKey) {
   auto r = client_->Delete("/api/config/overrides?all=true", headers());
   EXPECT_EQ(r->status, 401);
@@ -338,6 +371,7 @@ TEST_F(WebServerTest, ReadingCanRequireALogin) {
   EXPECT_EQ(get("/api/status")->status, 401);
   EXPECT_EQ(get("/api/stream")->status, 401);
   EXPECT_EQ(get("/api/config")->status, 401);
+  EXPECT_EQ(get("/api/config/schema")->status, 401);
   EXPECT_EQ(get("/api/history")->status, 401);
   auto r = get("/api/session");
   ASSERT_EQ(r->status, 200);
@@ -449,6 +483,7 @@ TEST(WebServerStart, MissingServicesAnswer503) {
   EXPECT_EQ(c.Get("/api/status")->status, 503) << "no control step yet";
   EXPECT_EQ(c.Get("/api/history")->status, 503);
   EXPECT_EQ(c.Get("/api/config")->status, 503);
+  EXPECT_EQ(c.Get("/api/config/schema")->status, 503);
 }
 
 }  // namespace
