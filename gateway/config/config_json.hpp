@@ -4,8 +4,8 @@
 // it is read back into a copy of the running configuration and judged by validate_config, the same
 // rules as the file. The sections [site], [surplus], [mqtt] and [influx] hold the editable fields of
 // the configuration schema (config_schema.hpp); meters and stations are written here. Secrets
-// (mqtt.password, mqtt.key_password, influx.password, influx.token) are write-only: the document
-// never shows them, a patch may set them.
+// (mqtt.password, influx.password, influx.token) are write-only: the document never shows them, a
+// patch may set them.
 
 #include <nlohmann/json.hpp>
 
