@@ -1,6 +1,7 @@
 #pragma once
-// The dashboard's static files, embedded into the binary at build time from webui/frontend/dist
-// (webui/embed_assets.cmake generates the definition). No CDN: the box has no internet.
+// The dashboard's static files, embedded into the binary at build time from webui/frontend/src and
+// webui/frontend/vendor (webui/embed_assets.cmake generates the definition). No CDN: the box has no
+// internet.
 
 #include <optional>
 #include <string_view>

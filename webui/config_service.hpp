@@ -23,6 +23,9 @@ class ConfigService {
   virtual ~ConfigService() = default;
   /// The current configuration as JSON, keys as in the TOML file (webui/API.md "Configuration").
   [[nodiscard]] virtual nlohmann::json get_config() const = 0;
+  /// The configuration schema: every field with its type, unit, range, default, label and help
+  /// (webui/API.md "Configuration schema"); null when this build has none (GET answers 503).
+  [[nodiscard]] virtual nlohmann::json get_schema() const { return nullptr; }
   /// Applies `patch` (a JSON merge patch, RFC 7386, on the document get_config() returns) to a copy
   /// of the running configuration and validates the copy. Returns the validator's findings; when
   /// empty the change is in effect (and persisted by the gateway). A change beyond the installer's

@@ -222,21 +222,41 @@ ConnectionStats WebServer::connection_stats() const {
   return {};
 }
 
-void WebServer::install_routes() {
-  auto& srv = *server_;
-  const bool secure = tls();
+// The routes: one table of (method, path, who may call it, handler) below, each handler a named
+// function of WebServer::Routes. The access check runs before the handler: Read routes answer 401
+// when reading needs a login, Write routes need a session and its CSRF token.
+struct WebServer::Routes {
+  enum class Access { Open, Read, Write };
+
+  /// One request on its way through a handler.
+  struct Call {
+    WebServer& web;
+    const Request& req;
+    Response& res;
+    std::optional<Session> session;  ///< set for Write routes
+  };
+  using Handler = void (*)(Call&);
+
+  struct Route {
+    const char* method;
+    const char* path;
+    Access access;
+    Handler handler;
+  };
 
   // --- who is asking -------------------------------------------------------------------------
-  auto session_of = [this](const Request& req) { return sessions_.find(cookie_value(req, kSessionCookie)); };
-  auto may_read = [this, session_of](const Request& req, Response& res) {
-    if (!settings_.read_requires_login || session_of(req)) return true;
+  static std::optional<Session> session_of(WebServer& web, const Request& req) {
+    return web.sessions_.find(cookie_value(req, kSessionCookie));
+  }
+  static bool may_read(WebServer& web, const Request& req, Response& res) {
+    if (!web.settings_.read_requires_login || session_of(web, req)) return true;
     send_error(res, 401, "log in to read the dashboard (web.read_requires_login = true)");
     return false;
-  };
+  }
   // Changes need a session and its CSRF token in the X-CSRF-Token header (a cross-site form or
   // script can send the cookie but cannot read the token).
-  auto may_write = [session_of](const Request& req, Response& res) -> std::optional<Session> {
-    auto s = session_of(req);
+  static std::optional<Session> may_write(WebServer& web, const Request& req, Response& res) {
+    auto s = session_of(web, req);
     if (!s) {
       send_error(res, 401, "log in to change the site");
       return std::nullopt;
@@ -246,25 +266,391 @@ void WebServer::install_routes() {
       return std::nullopt;
     }
     return s;
-  };
-  auto set_cookie = [secure](Response& res, const std::string& token, int max_age_s) {
+  }
+  static void set_cookie(WebServer& web, Response& res, const std::string& token, int max_age_s) {
     res.set_header("Set-Cookie", std::string(kSessionCookie) + "=" + token + "; Path=/; HttpOnly; SameSite=Strict" +
-                                     (secure ? "; Secure" : "") + "; Max-Age=" + std::to_string(max_age_s));
-  };
-  auto session_json = [this](const std::optional<Session>& s) {
+                                     (web.tls() ? "; Secure" : "") + "; Max-Age=" + std::to_string(max_age_s));
+  }
+  static json session_json(WebServer& web, const std::optional<Session>& s) {
     json j = {{"logged_in", s.has_value()},
-              {"password_set", passwords_.is_set()},
-              {"read_requires_login", settings_.read_requires_login},
-              {"tls", tls()}};
+              {"password_set", web.passwords_.is_set()},
+              {"read_requires_login", web.settings_.read_requires_login},
+              {"tls", web.tls()}};
     j["csrf_token"] = s ? json(s->csrf_token) : json(nullptr);
     return j;
-  };
-  auto login_as_new_session = [this, set_cookie, session_json](Response& res) {
-    auto s = sessions_.create();
-    set_cookie(res, s.token, settings_.session_ttl_s);
-    send_json(res, 200, session_json(s));
-  };
+  }
+  static void login_as_new_session(Call& c) {
+    auto s = c.web.sessions_.create();
+    set_cookie(c.web, c.res, s.token, c.web.settings_.session_ttl_s);
+    send_json(c.res, 200, session_json(c.web, s));
+  }
+  // The attempt is counted before the password check, in one step with the limit check: parallel
+  // logins cannot all get past the limit while the first checks are still running.
+  static bool begin_attempt(Call& c) {
+    const int wait = c.web.limiter_.begin_attempt(c.req.remote_addr);
+    if (wait == 0) return true;
+    c.res.set_header("Retry-After", std::to_string(wait));
+    send_error(c.res, 429, "too many failed logins: try again in " + std::to_string(wait) + " s");
+    return false;
+  }
 
+  // --- session ---------------------------------------------------------------------------------
+  static void get_session(Call& c) { send_json(c.res, 200, session_json(c.web, session_of(c.web, c.req))); }
+  static void post_login(Call& c) {
+    if (const int wait = c.web.limiter_.retry_after_s(c.req.remote_addr); wait > 0) {
+      c.res.set_header("Retry-After", std::to_string(wait));
+      send_error(c.res, 429, "too many failed logins: try again in " + std::to_string(wait) + " s");
+      return;
+    }
+    auto body = json_body(c.req, c.res);
+    if (!body) return;
+    auto password = string_field(*body, "password");
+    if (!password) return send_error(c.res, 400, "\"password\" must be a string");
+    if (!c.web.passwords_.is_set())
+      return send_error(c.res, 409, "no password is set yet: run 'emsgw set-password' or use the first-run page");
+    if (!begin_attempt(c)) return;
+    if (!c.web.passwords_.verify(*password)) return send_error(c.res, 401, "wrong password");
+    c.web.limiter_.attempt_succeeded(c.req.remote_addr);
+    login_as_new_session(c);
+  }
+  static void post_logout(Call& c) {
+    c.web.sessions_.remove(c.session->token);
+    set_cookie(c.web, c.res, "", 0);
+    send_json(c.res, 200, {{"logged_in", false}});
+  }
+  // First run: the password can be set here only while none exists (the listen address defaults
+  // to loopback, so only someone on the box or an SSH tunnel gets there first).
+  static void post_setup(Call& c) {
+    auto body = json_body(c.req, c.res);
+    if (!body) return;
+    if (c.web.passwords_.is_set())
+      return send_error(c.res, 409, "a password is already set: log in and change it instead");
+    auto password = string_field(*body, "password");
+    if (!password) return send_error(c.res, 400, "\"password\" must be a string");
+    if (auto r = c.web.passwords_.set(*password); !r) return send_error(c.res, 400, r.error());
+    login_as_new_session(c);
+  }
+  static void change_password(Call& c) {
+    auto body = json_body(c.req, c.res);
+    if (!body) return;
+    auto current = string_field(*body, "current_password");
+    auto next = string_field(*body, "new_password");
+    if (!current || !next) return send_error(c.res, 400, "\"current_password\" and \"new_password\" must be strings");
+    if (!begin_attempt(c)) return;
+    if (!c.web.passwords_.verify(*current)) return send_error(c.res, 403, "the current password is wrong");
+    c.web.limiter_.attempt_succeeded(c.req.remote_addr);
+    if (auto r = c.web.passwords_.set(*next); !r) return send_error(c.res, 400, r.error());
+    c.web.sessions_.clear();  // every other session ends with the old password
+    login_as_new_session(c);
+  }
+
+  // --- live state ------------------------------------------------------------------------------
+  static void get_status(Call& c) {
+    auto s = c.web.services_.status->latest();
+    if (!s) return send_error(c.res, 503, "no control step has run yet");
+    c.res.set_content(c.web.status_body(s), "application/json");
+  }
+  static void get_sockets(Call& c) {
+    auto s = c.web.services_.status->latest();
+    if (!s) return send_error(c.res, 503, "no control step has run yet");
+    json out = json::array();
+    for (const auto& so : s->sockets) out.push_back(to_json(so));
+    send_json(c.res, 200, out);
+  }
+  static void get_socket(Call& c) {
+    auto s = c.web.services_.status->latest();
+    if (!s) return send_error(c.res, 503, "no control step has run yet");
+    const auto id = path_socket_id(c.req.matches[1].str());
+    if (id)
+      for (const auto& so : s->sockets)
+        if (so.id == *id) return send_json(c.res, 200, to_json(so));
+    send_error(c.res, 404, "no socket has id " + c.req.matches[1].str());
+  }
+  static void get_stream(Call& c) {
+    WebServer& web = c.web;
+    if (web.streams_.fetch_add(1) >= web.settings_.max_streams) {
+      web.streams_.fetch_sub(1);
+      c.res.set_header("Retry-After", "5");
+      return send_error(c.res, 503, "too many live streams open; try again shortly");
+    }
+    struct StreamState {
+      std::uint64_t last = 0;
+      bool first = true;
+      int idle_ms = 0;
+    };
+    auto st = std::make_shared<StreamState>();
+    c.res.set_header("X-Accel-Buffering", "no");
+    c.res.set_chunked_content_provider(
+        "text/event-stream",
+        [&web, st](std::size_t, httplib::DataSink& sink) {
+          constexpr std::chrono::milliseconds kPoll{500};
+          if (web.stopping_) return false;
+          auto s = st->first ? web.services_.status->latest() : web.services_.status->wait_next(st->last, kPoll);
+          st->first = false;
+          if (web.stopping_) return false;
+          if (s && s->sequence > st->last) {
+            st->last = s->sequence;
+            st->idle_ms = 0;
+            const std::string event =
+                "event: status\nid: " + std::to_string(s->sequence) + "\ndata: " + web.status_body(s) + "\n\n";
+            return sink.write(event.data(), event.size());
+          }
+          st->idle_ms += static_cast<int>(kPoll.count());
+          if (st->idle_ms >= web.settings_.stream_keepalive_ms) {
+            st->idle_ms = 0;
+            static constexpr std::string_view kKeepalive = ": keepalive\n\n";
+            return sink.write(kKeepalive.data(), kKeepalive.size());
+          }
+          return true;
+        },
+        [&web](bool) { web.streams_.fetch_sub(1); });
+  }
+
+  // --- commands --------------------------------------------------------------------------------
+  static void run_command(Call& c, const ems::Command& command) {
+    if (!c.web.services_.commands) return send_error(c.res, 503, "commands are not available in this build");
+    auto pending = std::make_shared<PendingReply>();
+    c.web.services_.commands->submit(command, [pending](ems::CommandReply reply) {
+      {
+        std::lock_guard lock(pending->mutex);
+        pending->reply = std::move(reply);
+      }
+      pending->done.notify_all();
+    });
+    std::unique_lock lock(pending->mutex);
+    if (!pending->done.wait_for(lock, std::chrono::milliseconds(c.web.settings_.command_timeout_ms),
+                                [&] { return pending->reply.has_value(); }))
+      return send_error(c.res, 504, "the control loop did not answer in time; the command may still take effect");
+    const auto& r = *pending->reply;
+    send_json(c.res, r.accepted ? 200 : 422,
+              {{"accepted", r.accepted}, {"message", r.message}, {"issues", to_json(r.issues)}});
+  }
+  static void post_command(Call& c) {
+    auto body = json_body(c.req, c.res);
+    if (!body) return;
+    auto command = command_from_json(*body);
+    if (!command) return send_error(c.res, 400, command.error());
+    run_command(c, *command);
+  }
+  /// POST /api/sockets/{id}/…: the body with the command's name and the socket id from the path.
+  static void socket_command(Call& c, const char* name) {
+    auto body = json_body(c.req, c.res);
+    if (!body) return;
+    const auto id = path_socket_id(c.req.matches[1].str());
+    if (!id)
+      return send_error(
+          c.res, 400,
+          "socket id " + c.req.matches[1].str() + " is out of range: 0 to " + std::to_string(ems::kMaxSocketId));
+    (*body)["command"] = name;
+    (*body)["socket_id"] = *id;
+    auto command = command_from_json(*body);
+    if (!command) return send_error(c.res, 400, command.error());
+    run_command(c, *command);
+  }
+  static void socket_mode(Call& c) { socket_command(c, "set_socket_mode"); }
+  static void socket_max_current(Call& c) { socket_command(c, "set_socket_max_current"); }
+
+  // --- history and events ----------------------------------------------------------------------
+  static bool time_range(Call& c, ems::WallTime& from, ems::WallTime& to, int& resolution_s) {
+    using namespace std::chrono;
+    const auto& req = c.req;
+    to = c.web.services_.clock->wall_now();
+    const std::string range = req.has_param("range") ? req.get_param_value("range") : "hour";
+    if (range == "hour") {
+      from = to - hours(1);
+      resolution_s = 10;
+    } else if (range == "day") {
+      from = to - hours(24);
+      resolution_s = 60;
+    } else if (range == "week") {
+      from = to - hours(24 * 7);
+      resolution_s = 900;
+    } else {
+      send_error(c.res, 400, "\"range\" must be one of: hour, day, week");
+      return false;
+    }
+    const auto from_ms = int_param(req, "from_ms");
+    const auto to_ms = int_param(req, "to_ms");
+    if ((req.has_param("from_ms") && !from_ms) || (req.has_param("to_ms") && !to_ms)) {
+      send_error(c.res, 400, "\"from_ms\" and \"to_ms\" must be Unix times in milliseconds");
+      return false;
+    }
+    if (from_ms) from = ems::WallTime(milliseconds(*from_ms));
+    if (to_ms) to = ems::WallTime(milliseconds(*to_ms));
+    if (req.has_param("resolution_s")) {
+      const auto r = int_param(req, "resolution_s");
+      if (!r || (*r != 10 && *r != 60 && *r != 900)) {
+        send_error(c.res, 400, "\"resolution_s\" must be 10, 60 or 900");
+        return false;
+      }
+      resolution_s = static_cast<int>(*r);
+    }
+    if (from >= to) {
+      send_error(c.res, 400, "the time range is empty (from must be before to)");
+      return false;
+    }
+    return true;
+  }
+  static void get_history(Call& c) {
+    if (!c.web.services_.history) return send_error(c.res, 503, "history is not available in this build");
+    HistoryQuery q;
+    if (!time_range(c, q.from, q.to, q.resolution_s)) return;
+    json out = to_json(c.web.services_.history->history(q));
+    out["from_ms"] = unix_ms(q.from);
+    out["to_ms"] = unix_ms(q.to);
+    out["resolution_s"] = q.resolution_s;
+    send_json(c.res, 200, out);
+  }
+  static void get_events(Call& c) {
+    if (!c.web.services_.history) return send_error(c.res, 503, "events are not available in this build");
+    EventQuery q;
+    int resolution_s = 0;
+    if (!time_range(c, q.from, q.to, resolution_s)) return;
+    if (c.req.has_param("limit")) {
+      const auto limit = int_param(c.req, "limit");
+      if (!limit || *limit < 1 || *limit > 1000) return send_error(c.res, 400, "\"limit\" must be between 1 and 1000");
+      q.limit = static_cast<int>(*limit);
+    }
+    send_json(c.res, 200, to_json(c.web.services_.history->events(q)));
+  }
+
+  // --- configuration ---------------------------------------------------------------------------
+  static bool config_available(Call& c) {
+    if (c.web.services_.config) return true;
+    send_error(c.res, 503, "configuration is not available in this build");
+    return false;
+  }
+  static void get_config(Call& c) {
+    if (config_available(c)) send_json(c.res, 200, c.web.services_.config->get_config());
+  }
+  static void get_config_schema(Call& c) {
+    if (!config_available(c)) return;
+    auto schema = c.web.services_.config->get_schema();
+    if (schema.is_null()) return send_error(c.res, 503, "the configuration schema is not available in this build");
+    send_json(c.res, 200, schema);
+  }
+  static void put_config(Call& c) {
+    if (!config_available(c)) return;
+    auto body = json_body(c.req, c.res);
+    if (!body) return;
+    // Safety rule 8: going beyond the configuration file's installer limits needs "confirm": true
+    // (not a setting: taken out of the patch).
+    bool confirmed = false;
+    if (const auto it = body->find("confirm"); it != body->end()) {
+      if (!it->is_boolean())
+        return send_json(
+            c.res, 422,
+            {{"ok", false},
+             {"issues", to_json(std::vector<ems::ConfigIssue>{{"confirm", it->dump(), "must be true or false"}})}});
+      confirmed = it->get<bool>();
+      body->erase(it);
+    }
+    const auto issues = c.web.services_.config->put_config(*body, confirmed);
+    if (!issues.empty()) {
+      const bool needs_confirmation = std::all_of(
+          issues.begin(), issues.end(), [](const ems::ConfigIssue& i) { return i.rule.ends_with(kConfirmationRule); });
+      return send_json(c.res, needs_confirmation ? 409 : 422,
+                       {{"ok", false}, {"needs_confirmation", needs_confirmation}, {"issues", to_json(issues)}});
+    }
+    send_json(c.res, 200, {{"ok", true}, {"config", c.web.services_.config->get_config()}});
+  }
+  static void clear_overrides(Call& c) {
+    if (!config_available(c)) return;
+    const auto key = c.req.get_param_value("key");
+    if (!c.req.has_param("key") && c.req.get_param_value("all") != "true")
+      return send_error(c.res, 400, "give ?key=<override key>, or ?all=true to clear every override");
+    const auto issues = c.web.services_.config->clear_overrides(key);
+    if (!issues.empty()) return send_json(c.res, 422, {{"ok", false}, {"issues", to_json(issues)}});
+    send_json(c.res, 200, {{"ok", true}, {"config", c.web.services_.config->get_config()}});
+  }
+  static void get_phase_mappings(Call& c) {
+    const auto count = int_param(c.req, "sockets").value_or(8);
+    if (count < 0 || count > ems::kMaxSockets) return send_error(c.res, 400, "\"sockets\" must be between 0 and 128");
+    json three = json::array(), single = json::array();
+    for (std::size_t i = 0; i < static_cast<std::size_t>(count); ++i) {
+      three.push_back(ems::to_string(ems::recommended_mapping(i, true)));
+      single.push_back(ems::to_string(ems::recommended_mapping(i, false)));
+    }
+    send_json(c.res, 200,
+              {{"names", split_names(ems::phase_mapping_names())},
+               {"recommended_three_phase", three},
+               {"recommended_single_phase", single}});
+  }
+  static void probe(Call& c, ProbeKind kind) {
+    if (!c.web.services_.probes) return send_error(c.res, 503, "device tests are not available in this build");
+    auto body = json_body(c.req, c.res);
+    if (!body) return;
+    auto target = string_field(*body, "target");
+    if (!target || target->empty())
+      return send_error(c.res, 400,
+                        kind == ProbeKind::Meter ? "\"target\" must name a meter role (grid, pv, heatpump)"
+                                                 : "\"target\" must name a station");
+    const auto r = c.web.services_.probes->run(kind, *target);
+    send_json(c.res, 200, {{"ok", r.ok}, {"summary", r.summary}, {"details", r.details}});
+  }
+  static void probe_meter(Call& c) { probe(c, ProbeKind::Meter); }
+  static void probe_station(Call& c) { probe(c, ProbeKind::Station); }
+
+  // --- the dashboard ---------------------------------------------------------------------------
+  static void get_asset(Call& c) {
+    auto asset = find_asset(c.req.path);
+    if (!asset) {
+      c.res.status = 404;  // body from the error handler
+      return;
+    }
+    c.res.set_content(asset->body.data(), asset->body.size(), std::string(asset->content_type));
+    c.res.set_header("Cache-Control", asset->path == "/index.html" ? "no-cache" : "max-age=300");
+  }
+
+  // clang-format off
+  static constexpr Route kTable[] = {
+    {"GET",    "/api/session",                    Access::Open,  get_session},
+    {"POST",   "/api/login",                      Access::Open,  post_login},
+    {"POST",   "/api/logout",                     Access::Write, post_logout},
+    {"POST",   "/api/setup",                      Access::Open,  post_setup},
+    {"POST",   "/api/password",                   Access::Write, change_password},
+    {"GET",    "/api/status",                     Access::Read,  get_status},
+    {"GET",    "/api/sockets",                    Access::Read,  get_sockets},
+    {"GET",    R"(/api/sockets/(\d+))",           Access::Read,  get_socket},
+    {"GET",    "/api/stream",                     Access::Read,  get_stream},
+    {"POST",   "/api/commands",                   Access::Write, post_command},
+    {"POST",   R"(/api/sockets/(\d+)/mode)",      Access::Write, socket_mode},
+    {"POST",   R"(/api/sockets/(\d+)/max_current)", Access::Write, socket_max_current},
+    {"GET",    "/api/history",                    Access::Read,  get_history},
+    {"GET",    "/api/events",                     Access::Read,  get_events},
+    {"GET",    "/api/config",                     Access::Read,  get_config},
+    {"GET",    "/api/config/schema",              Access::Read,  get_config_schema},
+    {"PUT",    "/api/config",                     Access::Write, put_config},
+    {"DELETE", "/api/config/overrides",           Access::Write, clear_overrides},
+    {"GET",    "/api/phase_mappings",             Access::Read,  get_phase_mappings},
+    {"POST",   "/api/probe/meter",                Access::Write, probe_meter},
+    {"POST",   "/api/probe/station",              Access::Write, probe_station},
+    {"GET",    R"(/(?!api/).*)",                  Access::Open,  get_asset},  // last: everything else is the dashboard
+  };
+  // clang-format on
+
+  static void install(WebServer& web, const Route& route) {
+    auto handler = [&web, route](const Request& req, Response& res) {
+      Call call{web, req, res, std::nullopt};
+      if (route.access == Access::Read && !may_read(web, req, res)) return;
+      if (route.access == Access::Write && !(call.session = may_write(web, req, res))) return;
+      route.handler(call);
+    };
+    auto& srv = *web.server_;
+    const std::string_view method = route.method;
+    if (method == "GET")
+      srv.Get(route.path, handler);
+    else if (method == "POST")
+      srv.Post(route.path, handler);
+    else if (method == "PUT")
+      srv.Put(route.path, handler);
+    else if (method == "DELETE")
+      srv.Delete(route.path, handler);
+  }
+};
+
+void WebServer::install_routes() {
+  auto& srv = *server_;
   srv.set_post_routing_handler([](const Request& req, Response& res) {
     res.set_header("X-Content-Type-Options", "nosniff");
     res.set_header("X-Frame-Options", "DENY");
@@ -285,346 +671,14 @@ void WebServer::install_routes() {
   });
   srv.set_exception_handler(
       [](const Request&, Response& res, std::exception_ptr) { send_error(res, 500, "internal error"); });
-
-  // --- session ---------------------------------------------------------------------------------
-  srv.Get("/api/session", [session_of, session_json](const Request& req, Response& res) {
-    send_json(res, 200, session_json(session_of(req)));
-  });
-  // The attempt is counted before the password check, in one step with the limit check: parallel
-  // logins cannot all get past the limit while the first checks are still running.
-  auto begin_attempt = [this](const Request& req, Response& res) {
-    const int wait = limiter_.begin_attempt(req.remote_addr);
-    if (wait == 0) return true;
-    res.set_header("Retry-After", std::to_string(wait));
-    send_error(res, 429, "too many failed logins: try again in " + std::to_string(wait) + " s");
-    return false;
-  };
-  srv.Post("/api/login", [this, login_as_new_session, begin_attempt](const Request& req, Response& res) {
-    if (const int wait = limiter_.retry_after_s(req.remote_addr); wait > 0) {
-      res.set_header("Retry-After", std::to_string(wait));
-      send_error(res, 429, "too many failed logins: try again in " + std::to_string(wait) + " s");
-      return;
-    }
-    auto body = json_body(req, res);
-    if (!body) return;
-    auto password = string_field(*body, "password");
-    if (!password) return send_error(res, 400, "\"password\" must be a string");
-    if (!passwords_.is_set())
-      return send_error(res, 409, "no password is set yet: run 'emsgw set-password' or use the first-run page");
-    if (!begin_attempt(req, res)) return;
-    if (!passwords_.verify(*password)) return send_error(res, 401, "wrong password");
-    limiter_.attempt_succeeded(req.remote_addr);
-    login_as_new_session(res);
-  });
-  srv.Post("/api/logout", [this, may_write, set_cookie](const Request& req, Response& res) {
-    auto s = may_write(req, res);
-    if (!s) return;
-    sessions_.remove(s->token);
-    set_cookie(res, "", 0);
-    send_json(res, 200, {{"logged_in", false}});
-  });
-  // First run: the password can be set here only while none exists (the listen address defaults
-  // to loopback, so only someone on the box or an SSH tunnel gets there first).
-  srv.Post("/api/setup", [this, login_as_new_session](const Request& req, Response& res) {
-    auto body = json_body(req, res);
-    if (!body) return;
-    if (passwords_.is_set()) return send_error(res, 409, "a password is already set: log in and change it instead");
-    auto password = string_field(*body, "password");
-    if (!password) return send_error(res, 400, "\"password\" must be a string");
-    if (auto r = passwords_.set(*password); !r) return send_error(res, 400, r.error());
-    login_as_new_session(res);
-  });
-  srv.Post("/api/password", [this, may_write, login_as_new_session, begin_attempt](const Request& req, Response& res) {
-    if (!may_write(req, res)) return;
-    auto body = json_body(req, res);
-    if (!body) return;
-    auto current = string_field(*body, "current_password");
-    auto next = string_field(*body, "new_password");
-    if (!current || !next) return send_error(res, 400, "\"current_password\" and \"new_password\" must be strings");
-    if (!begin_attempt(req, res)) return;
-    if (!passwords_.verify(*current)) return send_error(res, 403, "the current password is wrong");
-    limiter_.attempt_succeeded(req.remote_addr);
-    if (auto r = passwords_.set(*next); !r) return send_error(res, 400, r.error());
-    sessions_.clear();  // every other session ends with the old password
-    login_as_new_session(res);
-  });
-
-  // --- live state ------------------------------------------------------------------------------
-  srv.Get("/api/status", [this, may_read](const Request& req, Response& res) {
-    if (!may_read(req, res)) return;
-    auto s = services_.status->latest();
-    if (!s) return send_error(res, 503, "no control step has run yet");
-    res.set_content(status_body(s), "application/json");
-  });
-  srv.Get("/api/sockets", [this, may_read](const Request& req, Response& res) {
-    if (!may_read(req, res)) return;
-    auto s = services_.status->latest();
-    if (!s) return send_error(res, 503, "no control step has run yet");
-    json out = json::array();
-    for (const auto& so : s->sockets) out.push_back(to_json(so));
-    send_json(res, 200, out);
-  });
-  srv.Get(R"(/api/sockets/(\d+))", [this, may_read](const Request& req, Response& res) {
-    if (!may_read(req, res)) return;
-    auto s = services_.status->latest();
-    if (!s) return send_error(res, 503, "no control step has run yet");
-    const auto id = path_socket_id(req.matches[1].str());
-    if (id)
-      for (const auto& so : s->sockets)
-        if (so.id == *id) return send_json(res, 200, to_json(so));
-    send_error(res, 404, "no socket has id " + req.matches[1].str());
-  });
-  srv.Get("/api/stream", [this, may_read](const Request& req, Response& res) {
-    if (!may_read(req, res)) return;
-    if (streams_.fetch_add(1) >= settings_.max_streams) {
-      streams_.fetch_sub(1);
-      res.set_header("Retry-After", "5");
-      return send_error(res, 503, "too many live streams open; try again shortly");
-    }
-    struct StreamState {
-      std::uint64_t last = 0;
-      bool first = true;
-      int idle_ms = 0;
-    };
-    auto st = std::make_shared<StreamState>();
-    res.set_header("X-Accel-Buffering", "no");
-    res.set_chunked_content_provider(
-        "text/event-stream",
-        [this, st](std::size_t, httplib::DataSink& sink) {
-          constexpr std::chrono::milliseconds kPoll{500};
-          if (stopping_) return false;
-          auto s = st->first ? services_.status->latest() : services_.status->wait_next(st->last, kPoll);
-          st->first = false;
-          if (stopping_) return false;
-          if (s && s->sequence > st->last) {
-            st->last = s->sequence;
-            st->idle_ms = 0;
-            const std::string event =
-                "event: status\nid: " + std::to_string(s->sequence) + "\ndata: " + status_body(s) + "\n\n";
-            return sink.write(event.data(), event.size());
-          }
-          st->idle_ms += static_cast<int>(kPoll.count());
-          if (st->idle_ms >= settings_.stream_keepalive_ms) {
-            st->idle_ms = 0;
-            static constexpr std::string_view kKeepalive = ": keepalive\n\n";
-            return sink.write(kKeepalive.data(), kKeepalive.size());
-          }
-          return true;
-        },
-        [this](bool) { streams_.fetch_sub(1); });
-  });
-
-  // --- commands --------------------------------------------------------------------------------
-  auto run_command = [this](const ems::Command& command, Response& res) {
-    if (!services_.commands) return send_error(res, 503, "commands are not available in this build");
-    auto pending = std::make_shared<PendingReply>();
-    services_.commands->submit(command, [pending](ems::CommandReply reply) {
-      {
-        std::lock_guard lock(pending->mutex);
-        pending->reply = std::move(reply);
-      }
-      pending->done.notify_all();
-    });
-    std::unique_lock lock(pending->mutex);
-    if (!pending->done.wait_for(lock, std::chrono::milliseconds(settings_.command_timeout_ms),
-                                [&] { return pending->reply.has_value(); }))
-      return send_error(res, 504, "the control loop did not answer in time; the command may still take effect");
-    const auto& r = *pending->reply;
-    send_json(res, r.accepted ? 200 : 422,
-              {{"accepted", r.accepted}, {"message", r.message}, {"issues", to_json(r.issues)}});
-  };
-  srv.Post("/api/commands", [may_write, run_command](const Request& req, Response& res) {
-    if (!may_write(req, res)) return;
-    auto body = json_body(req, res);
-    if (!body) return;
-    auto command = command_from_json(*body);
-    if (!command) return send_error(res, 400, command.error());
-    run_command(*command, res);
-  });
-  srv.Post(R"(/api/sockets/(\d+)/mode)", [may_write, run_command](const Request& req, Response& res) {
-    if (!may_write(req, res)) return;
-    auto body = json_body(req, res);
-    if (!body) return;
-    const auto id = path_socket_id(req.matches[1].str());
-    if (!id)
-      return send_error(
-          res, 400,
-          "socket id " + req.matches[1].str() + " is out of range: 0 to " + std::to_string(ems::kMaxSocketId));
-    (*body)["command"] = "set_socket_mode";
-    (*body)["socket_id"] = *id;
-    auto command = command_from_json(*body);
-    if (!command) return send_error(res, 400, command.error());
-    run_command(*command, res);
-  });
-  srv.Post(R"(/api/sockets/(\d+)/max_current)", [may_write, run_command](const Request& req, Response& res) {
-    if (!may_write(req, res)) return;
-    auto body = json_body(req, res);
-    if (!body) return;
-    const auto id = path_socket_id(req.matches[1].str());
-    if (!id)
-      return send_error(
-          res, 400,
-          "socket id " + req.matches[1].str() + " is out of range: 0 to " + std::to_string(ems::kMaxSocketId));
-    (*body)["command"] = "set_socket_max_current";
-    (*body)["socket_id"] = *id;
-    auto command = command_from_json(*body);
-    if (!command) return send_error(res, 400, command.error());
-    run_command(*command, res);
-  });
-
-  // --- history and events ----------------------------------------------------------------------
-  auto time_range = [this](const Request& req, Response& res, ems::WallTime& from, ems::WallTime& to,
-                           int& resolution_s) {
-    using namespace std::chrono;
-    to = services_.clock->wall_now();
-    const std::string range = req.has_param("range") ? req.get_param_value("range") : "hour";
-    if (range == "hour") {
-      from = to - hours(1);
-      resolution_s = 10;
-    } else if (range == "day") {
-      from = to - hours(24);
-      resolution_s = 60;
-    } else if (range == "week") {
-      from = to - hours(24 * 7);
-      resolution_s = 900;
-    } else {
-      send_error(res, 400, "\"range\" must be one of: hour, day, week");
-      return false;
-    }
-    const auto from_ms = int_param(req, "from_ms");
-    const auto to_ms = int_param(req, "to_ms");
-    if ((req.has_param("from_ms") && !from_ms) || (req.has_param("to_ms") && !to_ms)) {
-      send_error(res, 400, "\"from_ms\" and \"to_ms\" must be Unix times in milliseconds");
-      return false;
-    }
-    if (from_ms) from = ems::WallTime(milliseconds(*from_ms));
-    if (to_ms) to = ems::WallTime(milliseconds(*to_ms));
-    if (req.has_param("resolution_s")) {
-      const auto r = int_param(req, "resolution_s");
-      if (!r || (*r != 10 && *r != 60 && *r != 900)) {
-        send_error(res, 400, "\"resolution_s\" must be 10, 60 or 900");
-        return false;
-      }
-      resolution_s = static_cast<int>(*r);
-    }
-    if (from >= to) {
-      send_error(res, 400, "the time range is empty (from must be before to)");
-      return false;
-    }
-    return true;
-  };
-  srv.Get("/api/history", [this, may_read, time_range](const Request& req, Response& res) {
-    if (!may_read(req, res)) return;
-    if (!services_.history) return send_error(res, 503, "history is not available in this build");
-    HistoryQuery q;
-    if (!time_range(req, res, q.from, q.to, q.resolution_s)) return;
-    json out = to_json(services_.history->history(q));
-    out["from_ms"] = unix_ms(q.from);
-    out["to_ms"] = unix_ms(q.to);
-    out["resolution_s"] = q.resolution_s;
-    send_json(res, 200, out);
-  });
-  srv.Get("/api/events", [this, may_read, time_range](const Request& req, Response& res) {
-    if (!may_read(req, res)) return;
-    if (!services_.history) return send_error(res, 503, "events are not available in this build");
-    EventQuery q;
-    int resolution_s = 0;
-    if (!time_range(req, res, q.from, q.to, resolution_s)) return;
-    if (req.has_param("limit")) {
-      const auto limit = int_param(req, "limit");
-      if (!limit || *limit < 1 || *limit > 1000) return send_error(res, 400, "\"limit\" must be between 1 and 1000");
-      q.limit = static_cast<int>(*limit);
-    }
-    send_json(res, 200, to_json(services_.history->events(q)));
-  });
-
-  install_session_routes(srv, services_.charging_sessions, may_read);
-  install_energy_routes(srv, services_.energy, may_read, [this] { return services_.clock->wall_now(); });
-
-  // --- configuration ---------------------------------------------------------------------------
-  srv.Get("/api/config", [this, may_read](const Request& req, Response& res) {
-    if (!may_read(req, res)) return;
-    if (!services_.config) return send_error(res, 503, "configuration is not available in this build");
-    send_json(res, 200, services_.config->get_config());
-  });
-  srv.Put("/api/config", [this, may_write](const Request& req, Response& res) {
-    if (!may_write(req, res)) return;
-    if (!services_.config) return send_error(res, 503, "configuration is not available in this build");
-    auto body = json_body(req, res);
-    if (!body) return;
-    // Safety rule 8: going beyond the configuration file's installer limits needs "confirm": true
-    // (not a setting: taken out of the patch).
-    bool confirmed = false;
-    if (const auto it = body->find("confirm"); it != body->end()) {
-      if (!it->is_boolean())
-        return send_json(
-            res, 422,
-            {{"ok", false},
-             {"issues", to_json(std::vector<ems::ConfigIssue>{{"confirm", it->dump(), "must be true or false"}})}});
-      confirmed = it->get<bool>();
-      body->erase(it);
-    }
-    const auto issues = services_.config->put_config(*body, confirmed);
-    if (!issues.empty()) {
-      const bool needs_confirmation = std::all_of(
-          issues.begin(), issues.end(), [](const ems::ConfigIssue& i) { return i.rule.ends_with(kConfirmationRule); });
-      return send_json(res, needs_confirmation ? 409 : 422,
-                       {{"ok", false}, {"needs_confirmation", needs_confirmation}, {"issues", to_json(issues)}});
-    }
-    send_json(res, 200, {{"ok", true}, {"config", services_.config->get_config()}});
-  });
-  srv.Delete("/api/config/overrides", [this, may_write](const Request& req, Response& res) {
-    if (!may_write(req, res)) return;
-    if (!services_.config) return send_error(res, 503, "configuration is not available in this build");
-    const auto key = req.get_param_value("key");
-    if (!req.has_param("key") && req.get_param_value("all") != "true")
-      return send_error(res, 400, "give ?key=<override key>, or ?all=true to clear every override");
-    const auto issues = services_.config->clear_overrides(key);
-    if (!issues.empty()) return send_json(res, 422, {{"ok", false}, {"issues", to_json(issues)}});
-    send_json(res, 200, {{"ok", true}, {"config", services_.config->get_config()}});
-  });
-  srv.Get("/api/phase_mappings", [may_read](const Request& req, Response& res) {
-    if (!may_read(req, res)) return;
-    const auto count = int_param(req, "sockets").value_or(8);
-    if (count < 0 || count > ems::kMaxSockets) return send_error(res, 400, "\"sockets\" must be between 0 and 128");
-    json three = json::array(), single = json::array();
-    for (std::size_t i = 0; i < static_cast<std::size_t>(count); ++i) {
-      three.push_back(ems::to_string(ems::recommended_mapping(i, true)));
-      single.push_back(ems::to_string(ems::recommended_mapping(i, false)));
-    }
-    send_json(res, 200,
-              {{"names", split_names(ems::phase_mapping_names())},
-               {"recommended_three_phase", three},
-               {"recommended_single_phase", single}});
-  });
-  auto probe = [this, may_write](ProbeKind kind) {
-    return [this, may_write, kind](const Request& req, Response& res) {
-      if (!may_write(req, res)) return;
-      if (!services_.probes) return send_error(res, 503, "device tests are not available in this build");
-      auto body = json_body(req, res);
-      if (!body) return;
-      auto target = string_field(*body, "target");
-      if (!target || target->empty())
-        return send_error(res, 400,
-                          kind == ProbeKind::Meter ? "\"target\" must name a meter role (grid, pv, heatpump)"
-                                                   : "\"target\" must name a station");
-      const auto r = services_.probes->run(kind, *target);
-      send_json(res, 200, {{"ok", r.ok}, {"summary", r.summary}, {"details", r.details}});
-    };
-  };
-  srv.Post("/api/probe/meter", probe(ProbeKind::Meter));
-  srv.Post("/api/probe/station", probe(ProbeKind::Station));
-
-  // --- the dashboard ---------------------------------------------------------------------------
-  srv.Get(R"(/(?!api/).*)", [](const Request& req, Response& res) {
-    auto asset = find_asset(req.path);
-    if (!asset) {
-      res.status = 404;  // body from the error handler
-      return;
-    }
-    res.set_content(asset->body.data(), asset->body.size(), std::string(asset->content_type));
-    res.set_header("Cache-Control", asset->path == "/index.html" ? "no-cache" : "max-age=300");
-  });
+  // /api/sessions… (session_routes.cpp) and /api/energy (energy_routes.cpp), before the dashboard's catch-all route of
+  // the table.
+  install_session_routes(srv, services_.charging_sessions,
+                         [this](const Request& req, Response& res) { return Routes::may_read(*this, req, res); });
+  install_energy_routes(
+      srv, services_.energy, [this](const Request& req, Response& res) { return Routes::may_read(*this, req, res); },
+      [this] { return services_.clock->wall_now(); });
+  for (const auto& route : Routes::kTable) Routes::install(*this, route);
 }
 
 }  // namespace emsgw::webui

@@ -107,6 +107,7 @@ class WebServer {
   [[nodiscard]] ConnectionStats connection_stats() const;
 
  private:
+  struct Routes;  // the route table and its handlers (web_server.cpp)
   void install_routes();
   std::string status_body(const StatusPtr& s);
 

@@ -9,8 +9,8 @@
 
 #include "drivers/meters/meter_settings.hpp"
 #include "drivers/modbus/register_codec.hpp"
+#include "gateway/config/config_schema.hpp"
 #include "gateway/devices/device_kinds.hpp"
-#include "gateway/influx/line_protocol.hpp"
 
 namespace emsgw::gateway {
 
@@ -87,6 +87,12 @@ class Fields {
       }
     bad(key, j_[key], std::string("must be one of: ") + names);
   }
+  /// A setting with a codec (a choice): its text must be one the codec accepts.
+  void text(const char* key, Config& c, const FieldSpec& field) {
+    if (!j_.contains(key)) return;
+    if (j_[key].is_string() && field.codec->set(c, j_[key].get<std::string>())) return;
+    bad(key, j_[key], field.choice_rule());
+  }
   void bad(const char* key, const json& v, const std::string& rule) {
     issues_.push_back({path_.empty() ? key : path_ + "." + key, v.dump(), rule});
   }
@@ -97,24 +103,34 @@ class Fields {
   std::vector<ems::ConfigIssue>& issues_;
 };
 
-void read_site(const json& doc, Config& c, std::vector<ems::ConfigIssue>& issues) {
-  if (doc.contains("site") && doc["site"].is_object()) {
-    Fields f(doc["site"], "site", issues);
-    f.str("name", c.site.name);
-    f.num("grid_max_current_a", c.site.grid_max_current_a);
-    f.num("grid_phases", c.site.grid_phases);
-    f.boolean("meter_includes_chargers", c.site.meter_includes_chargers);
-    f.num("safety_margin_a", c.site.safety_margin_a);
-    f.choice("control", c.site.control, ems::parse_control_mode, "sockets, scn");
-    f.num("alternating_period_s", c.site.alternating_period_s);
-    f.num("meter_stale_after_s", c.site.meter_stale_after_s);
-  }
-  if (doc.contains("surplus") && doc["surplus"].is_object()) {
-    Fields f(doc["surplus"], "surplus", issues);
-    f.num("start_surplus_w", c.site.surplus.start_surplus_w);
-    f.num("stop_surplus_w", c.site.surplus.stop_surplus_w);
-    f.num("start_delay_s", c.site.surplus.start_delay_s);
-    f.num("stop_delay_s", c.site.surplus.stop_delay_s);
+/// The sections of the document that come from the configuration schema.
+constexpr std::string_view kSchemaSections[] = {"site", "surplus", "mqtt", "influx"};
+
+/// Reads the editable fields of some of the schema's sections from the document.
+void read_schema_sections(const json& doc, Config& c, std::span<const std::string_view> sections,
+                          std::vector<ems::ConfigIssue>& issues) {
+  for (const auto section : sections) {
+    const std::string name(section);
+    if (!doc.contains(name) || !doc[name].is_object()) continue;
+    Fields f(doc[name], name, issues);
+    for (const auto* field : schema_section(section)) {
+      if (!field->editable) continue;
+      const std::string key(field->key);
+      if (field->codec) {
+        f.text(key.c_str(), c, *field);
+        continue;
+      }
+      void* at = field->at(c);
+      switch (field->type) {
+        case FieldType::Boolean: f.boolean(key.c_str(), *static_cast<bool*>(at)); break;
+        case FieldType::Integer: f.num(key.c_str(), *static_cast<int*>(at)); break;
+        case FieldType::Number: f.num(key.c_str(), *static_cast<double*>(at)); break;
+        case FieldType::Secret: f.secret(key.c_str(), *static_cast<std::string*>(at)); break;
+        case FieldType::Text:
+        case FieldType::Choice: f.str(key.c_str(), *static_cast<std::string*>(at)); break;
+        case FieldType::List: break;  // not in the document
+      }
+    }
   }
 }
 
@@ -204,45 +220,9 @@ void read_stations(const json& doc, Config& c, std::vector<ems::ConfigIssue>& is
   }
 }
 
-void read_services(const json& doc, Config& c, std::vector<ems::ConfigIssue>& issues) {
-  if (doc.contains("mqtt") && doc["mqtt"].is_object()) {
-    auto& m = c.mqtt;
-    Fields f(doc["mqtt"], "mqtt", issues);
-    f.boolean("enabled", m.enabled);
-    f.str("url", m.url);
-    f.str("username", m.username);
-    f.secret("password", m.password);
-    f.str("client_id", m.client_id);
-    f.str("topic_prefix", m.topic_prefix);
-    f.boolean("ha_discovery", m.ha_discovery);
-    f.str("discovery_prefix", m.discovery_prefix);
-    f.num("qos", m.qos);
-    f.boolean("retain_state", m.retain_state);
-    f.num("measurement_interval_ms", m.measurement_interval_ms);
-  }
-  if (doc.contains("influx") && doc["influx"].is_object()) {
-    auto& in = c.influx;
-    Fields f(doc["influx"], "influx", issues);
-    f.boolean("enabled", in.enabled);
-    f.str("url", in.url);
-    f.num("version", in.version);
-    f.str("database", in.database);
-    f.str("retention_policy", in.retention_policy);
-    f.str("username", in.username);
-    f.secret("password", in.password);
-    f.str("org", in.org);
-    f.str("bucket", in.bucket);
-    f.secret("token", in.token);
-    f.choice("precision", in.precision, influx::parse_precision, "s, ms, us, ns");
-    f.boolean("gzip", in.gzip);
-    f.num("batch_lines", in.batch_lines);
-    f.num("flush_interval_s", in.flush_interval_s);
-    f.num("outbox_max_points", in.outbox_max_points);
-  }
-}
-
 bool is_secret_key(const std::string& key) {
-  return key == "mqtt.password" || key == "influx.password" || key == "influx.token";
+  const auto* f = schema_field(key);
+  return f && f->editable && f->type == FieldType::Secret;
 }
 
 /// Every key of `patch` that the document `known` does not have, named by its key path (secrets,
@@ -325,52 +305,17 @@ json config_to_json(const Config& c) {
   for (const auto& k : gateway::meter_kinds()) meter_kinds.push_back(k.name);
   json station_kinds = json::array();
   for (const auto& k : charger_kinds()) station_kinds.push_back(k.name);
-  const auto& m = c.mqtt;
-  const auto& in = c.influx;
-  return {{"site",
-           {{"name", s.name},
-            {"grid_max_current_a", s.grid_max_current_a},
-            {"grid_phases", s.grid_phases},
-            {"meter_includes_chargers", s.meter_includes_chargers},
-            {"safety_margin_a", s.safety_margin_a},
-            {"control", ems::to_string(s.control)},
-            {"alternating_period_s", s.alternating_period_s},
-            {"meter_stale_after_s", s.meter_stale_after_s}}},
-          {"surplus",
-           {{"start_surplus_w", s.surplus.start_surplus_w},
-            {"stop_surplus_w", s.surplus.stop_surplus_w},
-            {"start_delay_s", s.surplus.start_delay_s},
-            {"stop_delay_s", s.surplus.stop_delay_s}}},
-          {"meter", meters},
-          {"meter_presets", presets},
-          {"meter_kinds", meter_kinds},
-          {"station_kinds", station_kinds},
-          {"stations", stations},
-          {"mqtt",
-           {{"enabled", m.enabled},
-            {"url", m.url},
-            {"username", m.username},
-            {"client_id", m.client_id},
-            {"topic_prefix", m.topic_prefix},
-            {"ha_discovery", m.ha_discovery},
-            {"discovery_prefix", m.discovery_prefix},
-            {"qos", m.qos},
-            {"retain_state", m.retain_state},
-            {"measurement_interval_ms", m.measurement_interval_ms}}},
-          {"influx",
-           {{"enabled", in.enabled},
-            {"url", in.url},
-            {"version", in.version},
-            {"database", in.database},
-            {"retention_policy", in.retention_policy},
-            {"username", in.username},
-            {"org", in.org},
-            {"bucket", in.bucket},
-            {"precision", influx::precision_name(in.precision, 2)},
-            {"gzip", in.gzip},
-            {"batch_lines", in.batch_lines},
-            {"flush_interval_s", in.flush_interval_s},
-            {"outbox_max_points", in.outbox_max_points}}}};
+  json doc = {{"meter", meters},
+              {"meter_presets", presets},
+              {"meter_kinds", meter_kinds},
+              {"station_kinds", station_kinds},
+              {"stations", stations}};
+  for (const auto section : kSchemaSections) {
+    json& out = doc[std::string(section)] = json::object();
+    for (const auto* field : schema_section(section))
+      if (field->editable && field->type != FieldType::Secret) out[std::string(field->key)] = field_value(*field, c);
+  }
+  return doc;
 }
 
 Result<Config, std::vector<ems::ConfigIssue>> apply_config_patch(const Config& base, const json& patch) {
@@ -381,10 +326,10 @@ Result<Config, std::vector<ems::ConfigIssue>> apply_config_patch(const Config& b
   unknown_keys(patch, doc, "", issues);
   doc.merge_patch(patch);
   Config c = base;
-  read_site(doc, c, issues);
+  read_schema_sections(doc, c, std::span(kSchemaSections).first(2), issues);  // site, surplus
   read_meters(doc, c, issues);
   read_stations(doc, c, issues);
-  read_services(doc, c, issues);
+  read_schema_sections(doc, c, std::span(kSchemaSections).subspan(2), issues);  // mqtt, influx
   if (issues.empty()) issues = validate_config(c);
   if (!issues.empty()) return Unexpected(std::move(issues));
   return c;

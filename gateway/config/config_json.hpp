@@ -2,8 +2,10 @@
 // The configuration as the web UI reads and edits it: one JSON document with the keys of the TOML
 // file (webui/API.md "Configuration"). A change is a JSON merge patch (RFC 7386) on that document;
 // it is read back into a copy of the running configuration and judged by validate_config, the same
-// rules as the file. Secrets (mqtt.password, influx.password, influx.token) are write-only: the
-// document never shows them, a patch may set them.
+// rules as the file. The sections [site], [surplus], [mqtt] and [influx] hold the editable fields of
+// the configuration schema (config_schema.hpp); meters and stations are written here. Secrets
+// (mqtt.password, influx.password, influx.token) are write-only: the document never shows them, a
+// patch may set them.
 
 #include <nlohmann/json.hpp>
 

@@ -11,12 +11,17 @@ namespace emsgw::gateway::config_detail {
 namespace {
 constexpr double kMaxPrice = 10;  // per kWh, in any currency unit: beyond this it is a typo
 
-void read_price(TableReader& r, std::string_view key, double& out) {
+void check_price(TableReader& r, std::string_view key, double out) {
   if (!r.has(key)) return;
-  r.read(key, out);
   if (!std::isfinite(out) || std::abs(out) > kMaxPrice)
     r.diag().error(r.line(key), r.full(key), std::to_string(out),
                    "must be a price per kWh between -10 and 10 (negative for dynamic tariffs that pay for use)");
+}
+
+void read_price(TableReader& r, std::string_view key, double& out) {
+  if (!r.has(key)) return;
+  r.read(key, out);
+  check_price(r, key, out);
 }
 
 /// "all", "weekdays", "weekend" or a comma list of mon,tue,wed,thu,fri,sat,sun → bit mask (bit 0 Monday).
@@ -63,13 +68,16 @@ void parse_tariff_section(TableReader& root, Config& cfg) {
   TableReader r(*t, "tariff", root.diag());
   auto& tariff = cfg.tariff;
   tariff.configured = true;
-  r.read("currency", tariff.currency);
+  read_field(r, *schema_field("tariff.currency"), cfg);
   if (tariff.currency.size() != 3 ||
       !std::all_of(tariff.currency.begin(), tariff.currency.end(), [](char c) { return c >= 'A' && c <= 'Z'; }))
     r.diag().error(r.line("currency"), r.full("currency"), TableReader::quote(tariff.currency),
                    "must be an ISO 4217 currency code such as \"EUR\"");
-  read_price(r, "import_price_per_kwh", tariff.import_price_per_kwh);
-  read_price(r, "export_price_per_kwh", tariff.export_price_per_kwh);
+  for (const char* key : {"import_price_per_kwh", "export_price_per_kwh"}) {
+    const auto& f = *schema_field("tariff." + std::string(key));
+    read_field(r, f, cfg);
+    check_price(r, key, *static_cast<double*>(f.at(cfg)));
+  }
   const auto windows = r.tables("window");
   for (std::size_t i = 0; i < windows.size(); ++i) {
     TableReader w(*windows[i], "tariff.window[" + std::to_string(i) + "]", root.diag());

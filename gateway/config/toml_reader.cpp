@@ -176,4 +176,46 @@ std::vector<const toml::table*> TableReader::tables(std::string_view key, Need n
   return out;
 }
 
+void read_field(TableReader& r, const FieldSpec& f, Config& cfg) {
+  const auto need = f.required ? Need::Required : Need::Optional;
+  if (f.codec) {
+    std::string text;
+    if (r.read_text(f.key, text, need) && !f.codec->set(cfg, text))
+      r.diag().error(r.line(f.key), r.full(f.key), TableReader::quote(text), f.choice_rule());
+    return;
+  }
+  void* at = f.at(cfg);
+  switch (f.type) {
+    case FieldType::Boolean: return r.read(f.key, *static_cast<bool*>(at), need);
+    case FieldType::Integer: return r.read(f.key, *static_cast<int*>(at), need);
+    case FieldType::Number: return r.read(f.key, *static_cast<double*>(at), need);
+    case FieldType::Text:
+    case FieldType::Secret:
+    case FieldType::Choice: return r.read(f.key, *static_cast<std::string*>(at), need);
+    case FieldType::List: break;
+  }
+  // A list of names, e.g. mqtt.commands = ["socket_mode", "suspend"].
+  if (!r.has(f.key)) return;
+  r.claim(f.key);
+  auto& out = *static_cast<std::vector<std::string>*>(at);
+  const auto* list = r.node(f.key);
+  const auto* arr = list ? list->as_array() : nullptr;
+  if (!arr) {
+    r.diag().error(r.line(f.key), r.full(f.key), list ? render(*list) : "",
+                   "must be a list of command names, e.g. [\"socket_mode\", \"socket_max_current\"]");
+    return;
+  }
+  out.clear();
+  for (const auto& n : *arr) {
+    if (const auto v = n.value<std::string>())
+      out.push_back(*v);
+    else
+      r.diag().error(r.line(f.key), r.full(f.key), render(n), "every entry must be a command name");
+  }
+}
+
+void read_fields(TableReader& r, std::string_view section, Config& cfg) {
+  for (const auto* f : schema_section(section)) read_field(r, *f, cfg);
+}
+
 }  // namespace emsgw::gateway::config_detail

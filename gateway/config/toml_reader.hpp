@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "gateway/config/config.hpp"
+#include "gateway/config/config_schema.hpp"
 
 namespace emsgw::gateway::config_detail {
 
@@ -64,6 +65,10 @@ class TableReader {
   void read(std::string_view key, double& out, Need need = Need::Optional);
   void read(std::string_view key, int& out, Need need = Need::Optional);
   void read(std::string_view key, bool& out, Need need = Need::Optional);
+  /// A string; false when the key is absent or not a string (the latter reported).
+  bool read_text(std::string_view key, std::string& out, Need need = Need::Optional) {
+    return read_string(key, out, need);
+  }
 
   /// A string that must be one of a fixed set; `parse` maps it, `names` lists the choices.
   template <class T, class Parse>
@@ -84,6 +89,7 @@ class TableReader {
   /// Marks a key as known without reading it (its section parses it elsewhere).
   void claim(std::string_view key) { seen_.insert(std::string(key)); }
   [[nodiscard]] bool has(std::string_view key) const { return table_.contains(key); }
+  [[nodiscard]] const toml::node* node(std::string_view key) const { return table_.get(key); }
   [[nodiscard]] std::string full(std::string_view key) const;
   [[nodiscard]] int line(std::string_view key) const;
   [[nodiscard]] const std::string& path() const { return path_; }
@@ -103,6 +109,11 @@ class TableReader {
 
 /// Renders a TOML value the way the user wrote it, for messages.
 [[nodiscard]] std::string render(const toml::node& n);
+
+/// Reads one setting of the configuration schema from this table (its section's table).
+void read_field(TableReader& r, const FieldSpec& f, Config& cfg);
+/// Reads every setting of `section` of the schema, in the table's order.
+void read_fields(TableReader& r, std::string_view section, Config& cfg);
 
 // Section parsers (one file each, gateway/config/*_section.cpp).
 void parse_site_sections(TableReader& root, Config& cfg);

@@ -11,6 +11,7 @@
 #include <set>
 
 #include "gateway/config/config.hpp"
+#include "gateway/config/config_schema.hpp"
 #include "gateway/devices/device_kinds.hpp"
 
 namespace emsgw::gateway {
@@ -134,13 +135,10 @@ void check_station_kind(Issues& out, const Config& c, std::size_t i) {
   if (kind->validate && i < c.site.stations.size()) kind->validate(out, c.site.stations[i], i);
 }
 
-void check_storage(Issues& out, const storage::StorageSettings& s) {
+void check_storage(Issues& out, const Config& c) {
+  const auto& s = c.storage;
   if (s.path.empty()) out.push_back({"storage.path", "\"\"", "must name the SQLite file (or \":memory:\")"});
-  range(out, "storage.flush_interval_s", s.flush_interval_s, 1, 3600, "s");
-  range(out, "storage.history_10s_retention_h", s.history_10s_retention_h, 1, 8760, "h");
-  range(out, "storage.history_1min_retention_d", s.history_1min_retention_d, 1, 3650, "days");
-  range(out, "storage.history_15min_retention_d", s.history_15min_retention_d, 1, 36500, "days");
-  range(out, "storage.log_retention_d", s.log_retention_d, 1, 36500, "days");
+  check_schema_ranges(c, "storage", out);
   if (s.history_1min_retention_d * 24 < s.history_10s_retention_h)
     out.push_back({"storage.history_1min_retention_d", std::to_string(s.history_1min_retention_d),
                    "must cover at least storage.history_10s_retention_h (coarser history is kept longer)"});
@@ -149,7 +147,9 @@ void check_storage(Issues& out, const storage::StorageSettings& s) {
                    "must be at least storage.history_1min_retention_d (coarser history is kept longer)"});
 }
 
-void check_influx(Issues& out, const influx::InfluxSettings& s, const storage::StorageSettings& storage) {
+void check_influx(Issues& out, const Config& c) {
+  const auto& s = c.influx;
+  const auto& storage = c.storage;
   if (!s.enabled) return;
   if (storage.path.empty())
     out.push_back({"influx.enabled", "true",
@@ -165,11 +165,7 @@ void check_influx(Issues& out, const influx::InfluxSettings& s, const storage::S
          {std::pair{"influx.org", &s.org}, {"influx.bucket", &s.bucket}, {"influx.token", &s.token}})
       if (value->empty()) out.push_back({key, "(missing)", "is required with version = 2"});
   }
-  range(out, "influx.batch_lines", s.batch_lines, 1, 10000, "lines");
-  range(out, "influx.flush_interval_s", s.flush_interval_s, 1, 3600, "s");
-  range(out, "influx.timeout_ms", s.timeout_ms, 100, 60000, "ms");
-  range(out, "influx.outbox_max_points", s.outbox_max_points, 100, 10000000, "points");
-  range(out, "influx.retry_min_s", s.retry_min_s, 1, 3600, "s");
+  check_schema_ranges(c, "influx", out);
   range(out, "influx.retry_max_s", s.retry_max_s, s.retry_min_s, 86400, "s");
 }
 }  // namespace
@@ -193,21 +189,15 @@ std::vector<ems::ConfigIssue> validate_config(const Config& c) {
   check_duplicate_stations(out, c);
   if (c.sg_ready) {
     check_host(out, "heatpump.sg_ready.host", c.sg_ready->host);
-    range(out, "heatpump.sg_ready.port", c.sg_ready->port, 1, 65535);
-    range(out, "heatpump.sg_ready.unit", c.sg_ready->unit, 0, 255);
-    range(out, "heatpump.sg_ready.output1_address", c.sg_ready->output1_address, 0, 65535);
-    range(out, "heatpump.sg_ready.output2_address", c.sg_ready->output2_address, 0, 65535);
+    check_schema_ranges(c, "heatpump.sg_ready", out);
   }
   if (c.site.heatpump.enabled && !c.sg_ready)
     out.push_back({"heatpump.sg_ready", "(missing)",
                    "is required when [heatpump] is enabled: emsgw needs its two SG-Ready outputs"});
-  range(out, "control.step_interval_ms", c.control.step_interval_ms, 50, 10000, "ms");
-  range(out, "control.lease_ms", c.control.lease_ms, 1000, 600000, "ms");
-  static constexpr std::string_view kLevels[] = {"trace", "debug", "info", "warn", "error"};
-  if (std::find(std::begin(kLevels), std::end(kLevels), c.log.level) == std::end(kLevels))
-    out.push_back({"log.level", "\"" + c.log.level + "\"", "must be one of: trace, debug, info, warn, error"});
-  check_storage(out, c.storage);
-  check_influx(out, c.influx, c.storage);
+  check_schema_ranges(c, "control", out);
+  check_schema_ranges(c, "log", out);
+  check_storage(out, c);
+  check_influx(out, c);
   for (auto& issue : mqtt::validate_settings(c.mqtt)) out.push_back(std::move(issue));
   for (auto& issue : webui::validate_settings(c.web)) out.push_back(std::move(issue));
   return out;

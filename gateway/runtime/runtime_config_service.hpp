@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "gateway/config/config.hpp"
+#include "gateway/config/config_schema.hpp"
 #include "gateway/runtime/control_loop.hpp"
 #include "gateway/runtime/storage_recorder.hpp"
 #include "webui/config_service.hpp"
@@ -43,6 +44,7 @@ class RuntimeConfigService final : public webui::ConfigService {
                        const ems::Clock& clock);
 
   [[nodiscard]] nlohmann::json get_config() const override;
+  [[nodiscard]] nlohmann::json get_schema() const override { return config_schema_json(); }
   [[nodiscard]] std::vector<ems::ConfigIssue> put_config(const nlohmann::json& patch, bool confirmed = false) override;
   [[nodiscard]] std::vector<ems::ConfigIssue> clear_overrides(const std::string& key) override;
 

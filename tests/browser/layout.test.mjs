@@ -3,7 +3,8 @@
 // sideways (document scrollWidth ≤ viewport width), that no element reaches past the right edge
 // outside a scrolling box, that the header's links and login button are on screen, that no card's
 // content overflows the card, and that each page shows its key texts. Screenshots go to
-// $EMSGW_SCREENSHOTS/layout-<width>-<page>.png.
+// $EMSGW_SCREENSHOTS/layout-<width>-<page>.png. At phone width the settings form also shows labels
+// with units and help from the configuration schema, and a password field for MQTT.
 import { join } from 'node:path';
 import { login, makeChecker, startBrowser, startHarness, watchErrors } from './harness.mjs';
 
@@ -40,6 +41,29 @@ function offenders() {
   return out.slice(0, 8);
 }
 
+// The settings form is built from the configuration schema: labels with units and help instead of
+// raw keys, and the MQTT password as a password field that never shows the stored one.
+async function checkSettingsForm(page) {
+  const labelOf = (path) => page.evaluate((p) => {
+    const l = document.querySelector(`label[data-setting="${p}"]`);
+    if (!l) return null;
+    const r = l.getBoundingClientRect();
+    return { name: l.querySelector('.name').textContent, help: (l.querySelector('.help') || {}).textContent || '',
+      onScreen: r.left >= 0 && r.right <= document.documentElement.clientWidth };
+  }, path);
+  for (const [path, label, unit] of [['site.grid_max_current_a', 'Grid limit per phase', '(A)'], ['surplus.start_delay_s', 'Start delay', '(s)'],
+    ['mqtt.keepalive_s', 'Keep-alive', '(s)'], ['mqtt.measurement_interval_ms', 'Measurement interval', '(ms)'], ['influx.timeout_ms', 'Timeout', '(ms)']]) {
+    const l = await labelOf(path);
+    check(l && l.name.includes(label) && l.name.includes(unit) && l.onScreen, `390 px, settings: ${path} labelled "${label} ${unit}" on screen (${JSON.stringify(l)})`);
+  }
+  const limitHelp = await labelOf('site.grid_max_current_a');
+  check(limitHelp && limitHelp.help.length > 20, `390 px, settings: the grid limit has its help text ("${limitHelp && limitHelp.help}")`);
+  const raw = await page.evaluate(() => [...document.querySelectorAll('#settings label[data-setting] .name')].map((n) => n.textContent).filter((x) => /^[a-z0-9]+(_[a-z0-9]+)+/.test(x)));
+  check(raw.length === 0, `390 px, settings: no raw keys as labels${raw.length ? ': ' + raw.join(', ') : ''}`);
+  const pw = await page.evaluate(() => { const i = document.querySelector('label[data-setting="mqtt.password"] input'); return i && { type: i.type, value: i.value }; });
+  check(pw && pw.type === 'password' && pw.value === '', `390 px, settings: MQTT password is a password field and shows nothing (${JSON.stringify(pw)})`);
+}
+
 let harness;
 let session;
 try {
@@ -74,6 +98,7 @@ try {
       // innerText is the rendered text: headings drawn in capitals compare without case.
       const missing = p.texts.filter((t) => !text.toLowerCase().includes(t.toLowerCase()));
       check(missing.length === 0, `${vp.width} px, ${p.name}: shows ${p.texts.join(', ')}${missing.length ? ' — missing: ' + missing.join(', ') : ''}`);
+      if (p.name === 'settings' && vp.width === 390) await checkSettingsForm(page);
       await page.screenshot({ path: join(shots, `layout-${vp.width}-${p.name}.png`), fullPage: true });
     }
   }

@@ -11,14 +11,16 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <optional>
 #include <random>
 #include <set>
 
 #include "tests/support/process.hpp"
-#include "tests/webui/simulated_site.hpp"
+#include "tests/webui/scripted_site.hpp"
 
 namespace emsgw::webui {
 namespace {
@@ -83,7 +85,7 @@ class WebServerTest : public ::testing::Test {
   }
 
   ems::ManualClock clock_{ems::MonoTime{}, kStart};
-  test::SimulatedSite site_{example_config(), kStart};
+  test::ScriptedSite site_{example_config(), kStart};
   std::unique_ptr<WebServer> server_;
   std::unique_ptr<httplib::Client> client_;
   std::string cookie_;
@@ -255,6 +257,38 @@ TEST_F(WebServerTest, ConfigGetAndPutGoThroughTheValidator) {
   EXPECT_EQ(body(r)["issues"][0]["key"], "meter.grid.port");
 }
 
+// GET /api/config/schema: the fields the settings form is built from, with labels and units; the
+// document's editable keys are exactly the schema's editable, non-secret fields.
+TEST_F(WebServerTest, ConfigSchemaDescribesEveryEditableKeyOfTheDocument) {
+  auto r = get("/api/config/schema");
+  ASSERT_EQ(r->status, 200) << r->body;
+  const json schema = body(r);
+  std::map<std::string, json> by_path;
+  for (const auto& f : schema.at("fields")) by_path[f.at("path").get<std::string>()] = f;
+  EXPECT_EQ(by_path.at("influx.timeout_ms")["unit"], "ms");
+  EXPECT_EQ(by_path.at("site.grid_max_current_a")["label"], "Grid limit per phase");
+  EXPECT_EQ(by_path.at("mqtt.password")["type"], "secret");
+  const json doc = body(get("/api/config"));
+  for (const auto& [path, f] : by_path) {
+    const auto section = f["section"].get<std::string>();
+    const bool in_doc = doc.contains(section) && doc[section].is_object() && doc[section].contains(f["key"]);
+    EXPECT_EQ(in_doc, f["editable"].get<bool>() && f["type"] != "secret") << path;
+  }
+}
+
+// The MQTT password is write-only: a patch sets it, no answer ever shows it.
+TEST_F(WebServerTest, MqttPasswordIsSetButNeverEchoed) {
+  login();
+  auto r = put("/api/config", {{"mqtt", {{"username", "ems"}, {"password", "s3cret pass"}}}});
+  ASSERT_EQ(r->status, 200) << r->body;
+  EXPECT_EQ(r->body.find("s3cret pass"), std::string::npos);
+  EXPECT_EQ(site_.config().mqtt.password, "s3cret pass");
+  r = get("/api/config");
+  EXPECT_EQ(r->body.find("s3cret pass"), std::string::npos);
+  EXPECT_EQ(body(r)["mqtt"]["username"], "ems");
+  EXPECT_FALSE(body(r)["mqtt"].contains("password"));
+}
+
 TEST_F(WebServerTest, ClearingOverridesNeedsLoginAndAKey) {
   auto r = client_->Delete("/api/config/overrides?all=true", headers());
   EXPECT_EQ(r->status, 401);
@@ -337,6 +371,7 @@ TEST_F(WebServerTest, ReadingCanRequireALogin) {
   EXPECT_EQ(get("/api/status")->status, 401);
   EXPECT_EQ(get("/api/stream")->status, 401);
   EXPECT_EQ(get("/api/config")->status, 401);
+  EXPECT_EQ(get("/api/config/schema")->status, 401);
   EXPECT_EQ(get("/api/history")->status, 401);
   auto r = get("/api/session");
   ASSERT_EQ(r->status, 200);
@@ -392,6 +427,27 @@ TEST_F(WebServerTest, DashboardAssetsAndUnknownRoutes) {
   EXPECT_NE(body(r)["error"].get<std::string>().find("/api/nothing"), std::string::npos);
 }
 
+// One source: every file of webui/frontend/src and webui/frontend/vendor is served byte for byte as
+// it is in the repository (no bundle, no copy that could go stale).
+TEST_F(WebServerTest, DashboardIsServedFromItsSourcesAsTheyAre) {
+  namespace fs = std::filesystem;
+  int files = 0;
+  for (const char* dir : {"/webui/frontend/src", "/webui/frontend/vendor"}) {
+    for (const auto& entry : fs::directory_iterator(std::string(EMSGW_SOURCE_DIR) + dir)) {
+      std::ifstream in(entry.path(), std::ios::binary);
+      const std::string want((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      auto r = get("/" + entry.path().filename().string());
+      ASSERT_TRUE(r);
+      EXPECT_EQ(r->status, 200) << entry.path();
+      EXPECT_TRUE(r->body == want) << entry.path() << " is served differently from the file";
+      ++files;
+    }
+  }
+  EXPECT_GE(files, 7) << "index.html, app.js, app.css, i18n.js, favicon.svg and uPlot's two files";
+  EXPECT_FALSE(fs::exists(std::string(EMSGW_SOURCE_DIR) + "/webui/frontend/dist/app.js"))
+      << "no second copy of the dashboard";
+}
+
 TEST_F(WebServerTest, PhaseMappingsProposeTheGuidesRotation) {
   auto r = get("/api/phase_mappings?sockets=4");
   ASSERT_EQ(r->status, 200);
@@ -404,7 +460,7 @@ TEST_F(WebServerTest, PhaseMappingsProposeTheGuidesRotation) {
 
 TEST(WebServerStart, ABusyPortIsReportedNotThrown) {
   ems::ManualClock clock;
-  test::SimulatedSite site(example_config(), kStart);
+  test::ScriptedSite site(example_config(), kStart);
   WebSettings s;
   s.listen = {"127.0.0.1", 0};
   WebServer a(s, {&site.board(), nullptr, nullptr, nullptr, nullptr, &clock});
@@ -427,6 +483,7 @@ TEST(WebServerStart, MissingServicesAnswer503) {
   EXPECT_EQ(c.Get("/api/status")->status, 503) << "no control step yet";
   EXPECT_EQ(c.Get("/api/history")->status, 503);
   EXPECT_EQ(c.Get("/api/config")->status, 503);
+  EXPECT_EQ(c.Get("/api/config/schema")->status, 503);
 }
 
 }  // namespace
@@ -443,7 +500,7 @@ TEST(WebServerTls, ServesHttpsWithASecureCookie) {
                                       key + " -out " + cert + " 2>&1");
   if (made.exit_code != 0) GTEST_SKIP() << "openssl cannot make a test certificate: " << made.output;
   ems::ManualClock clock;
-  test::SimulatedSite site(example_config(), kStart);
+  test::ScriptedSite site(example_config(), kStart);
   site.step(clock.wall_now(), 0);
   WebSettings s;
   s.listen = {"127.0.0.1", 0};

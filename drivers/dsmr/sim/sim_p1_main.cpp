@@ -9,18 +9,9 @@
 #include <iostream>
 
 #include "drivers/dsmr/sim/p1_emitter.hpp"
-#include "ems/time.hpp"
+#include "drivers/system_clock.hpp"
 
 using namespace emsgw::drivers;
-
-namespace {
-// The process clock of this tool (telegram timestamps and the send interval).
-class SystemClock final : public emsgw::ems::Clock {
- public:
-  [[nodiscard]] emsgw::ems::MonoTime mono_now() const override { return std::chrono::steady_clock::now(); }
-  [[nodiscard]] emsgw::ems::WallTime wall_now() const override { return std::chrono::system_clock::now(); }
-};
-}  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"DSMR P1 emitter (emsgw)"};
@@ -52,7 +43,7 @@ int main(int argc, char** argv) {
   sigaddset(&set, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
 
-  SystemClock clock;
+  SystemClock clock;  // telegram timestamps and the send interval
   sim::P1Emitter p1(clock, o);
   p1.set_currents({currents[0], currents[1], currents[2]});
   if (tcp) {

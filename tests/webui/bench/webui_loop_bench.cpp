@@ -10,7 +10,8 @@
 #include <iostream>
 #include <thread>
 
-#include "tests/webui/simulated_site.hpp"
+#include "drivers/system_clock.hpp"
+#include "tests/webui/scripted_site.hpp"
 #include "webui/web_server.hpp"
 
 namespace {
@@ -27,7 +28,7 @@ double pct(std::vector<double> v, double p) {
   return v[std::min(v.size() - 1, static_cast<std::size_t>(p * static_cast<double>(v.size())))];
 }
 
-Samples run_loop(emsgw::test::SimulatedSite& site, const emsgw::ems::Clock& clock, double seconds) {
+Samples run_loop(emsgw::test::ScriptedSite& site, const emsgw::ems::Clock& clock, double seconds) {
   Samples s;
   const auto period = std::chrono::milliseconds(10);
   const auto t0 = Clock::now();
@@ -67,8 +68,8 @@ int main(int argc, char** argv) {
                  "Run wrk at this nice level: 19 approximates clients on other machines (the box only serves)");
   CLI11_PARSE(app, argc, argv);
 
-  test::SystemClockForTests clock;
-  test::SimulatedSite site(
+  drivers::SystemClock clock;
+  test::ScriptedSite site(
       gateway::load_config_file(std::string(EMSGW_SOURCE_DIR) + "/tests/config/data/issue-example.toml"),
       clock.wall_now());
   site.step(clock.wall_now(), 0);

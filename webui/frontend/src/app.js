@@ -385,6 +385,41 @@ function field(label, obj, key, opts = {}) {
   });
   return h('label', { 'data-issue-key': opts.path || key }, t(label) + (opts.unit ? ` (${opts.unit})` : ''), input, h('span', { class: 'issue' }));
 }
+/// One setting from the configuration schema (GET /api/config/schema): its label and unit, an
+/// input that fits its type and range, and its help text. Secrets are never shown: the field starts
+/// empty and only a typed value goes into the patch.
+function schemaField(f, obj) {
+  const v = obj[f.key];
+  const set = (value) => { obj[f.key] = value; };
+  let input;
+  if (f.choices) {
+    input = h('select', { 'data-key': f.key }, f.choices.map((c) => h('option', { value: c, selected: String(v) === String(c) }, c)));
+    input.addEventListener('change', () => set(typeof f.choices[0] === 'number' ? Number(input.value) : input.value));
+  } else if (f.type === 'boolean') {
+    input = h('input', { type: 'checkbox', 'data-key': f.key, checked: !!v });
+    input.addEventListener('change', () => set(input.checked));
+  } else if (f.type === 'integer' || f.type === 'number') {
+    input = h('input', { type: 'number', 'data-key': f.key, value: v ?? '', min: f.min, max: f.max, step: f.type === 'integer' ? 1 : 'any', inputmode: f.type === 'integer' ? 'numeric' : 'decimal' });
+    input.addEventListener('change', () => set(input.value === '' ? null : Number(input.value)));
+  } else if (f.type === 'secret') {
+    input = h('input', { type: 'password', 'data-key': f.key, value: '', autocomplete: 'new-password', placeholder: t('unchanged') });
+    input.addEventListener('change', () => { if (input.value === '') delete obj[f.key]; else set(input.value); });
+  } else {
+    input = h('input', { type: 'text', 'data-key': f.key, value: v ?? '' });
+    input.addEventListener('change', () => set(input.value));
+  }
+  const unit = f.unit ? h('span', { class: 'unit', text: ` (${f.unit})` }) : null;
+  return h('label', { 'data-issue-key': f.section === 'site' ? f.key : f.path, 'data-setting': f.path },
+    h('span', { class: 'name' }, t(f.label), unit), input,
+    f.help ? h('small', { class: 'help', text: t(f.help) }) : null, h('span', { class: 'issue' }));
+}
+/// The editable settings of one section, from the schema; without a schema (an older gateway) the
+/// document's own keys.
+function schemaForm(schema, sectionName, obj) {
+  const fields = schema ? schema.filter((f) => f.section === sectionName && f.editable)
+    : Object.keys(obj).map((k) => ({ section: sectionName, key: k, path: `${sectionName}.${k}`, label: LABELS[k] || k, type: typeof obj[k] === 'boolean' ? 'boolean' : typeof obj[k] === 'number' ? 'number' : 'string' }));
+  return h('div', { class: 'form' }, fields.map((f) => schemaField(f, obj)));
+}
 function showIssues(card, issues) {
   card.querySelectorAll('label.bad').forEach((l) => l.classList.remove('bad'));
   card.querySelectorAll('.issue').forEach((i) => { i.textContent = ''; });
@@ -437,6 +472,8 @@ async function loadSettings() {
   const box = $('#settings');
   if (!r.ok) { box.replaceChildren(h('p', { class: 'error', text: (r.data && r.data.error) || 'configuration unavailable' })); return; }
   const cfg = state.config = r.data;
+  if (!state.schema) { const sr = await api('GET', '/api/config/schema'); if (sr.ok) state.schema = sr.data.fields; }
+  const schema = state.schema;
   const pm = await api('GET', '/api/phase_mappings?sockets=16');
   const mappings = pm.ok ? pm.data : { names: ['L1L2L3'], recommended_three_phase: [], recommended_single_phase: [] };
   const site = cfg.site;
@@ -458,15 +495,7 @@ async function loadSettings() {
       rows.length ? h('div', { class: 'actions' }, h('button', { class: 'btn', 'data-needs-login': true, disabled: !state.session.logged_in, onclick: () => reset('all=true', t('every setting')) }, t('Reset all to file'))) : null);
     parts.push(card);
   }
-  parts.push(section('Site limits', () => h('div', { class: 'form' },
-    field('Site name', site, 'name', { path: 'site.name' }),
-    field('Grid limit per phase', site, 'grid_max_current_a', { unit: 'A', path: 'grid_max_current_a' }),
-    field('Safety margin', site, 'safety_margin_a', { unit: 'A', path: 'safety_margin_a' }),
-    field('Grid phases', site, 'grid_phases', { choices: [1, 3], path: 'grid_phases' }),
-    field('Meter includes chargers', site, 'meter_includes_chargers', { path: 'meter_includes_chargers' }),
-    field('Control', site, 'control', { choices: ['sockets', 'scn'], path: 'control' }),
-    field('Alternating period', site, 'alternating_period_s', { unit: 's', path: 'alternating_period_s' }),
-    field('Meter stale after', site, 'meter_stale_after_s', { unit: 's', path: 'meter_stale_after_s' })), () => ({ site })));
+  parts.push(section('Site limits', () => schemaForm(schema, 'site', site), () => ({ site })));
   if (cfg.meter) {
     const grid = cfg.meter.grid || {};
     const out = h('div', { class: 'probe', hidden: true });
@@ -526,13 +555,9 @@ async function loadSettings() {
       }),
       h('div', { class: 'actions' }, h('button', { class: 'btn', 'data-needs-login': true, disabled: !state.session.logged_in, onclick: () => { out.hidden = false; probe('station', st.name, out); } }, t('Test station {name}', { name: st.name }))), out);
   })), () => ({ stations })));
-  if (cfg.surplus) parts.push(section('Charging modes (solar surplus)', () => h('div', { class: 'form' },
-    field('Start a PV session above', cfg.surplus, 'start_surplus_w', { unit: 'W', path: 'surplus.start_surplus_w' }),
-    field('Stop a PV session below', cfg.surplus, 'stop_surplus_w', { unit: 'W', path: 'surplus.stop_surplus_w' }),
-    field('Start delay', cfg.surplus, 'start_delay_s', { unit: 's', path: 'surplus.start_delay_s' }),
-    field('Stop delay', cfg.surplus, 'stop_delay_s', { unit: 's', path: 'surplus.stop_delay_s' })), () => ({ surplus: cfg.surplus })));
-  if (cfg.mqtt) parts.push(section('MQTT', () => h('div', { class: 'form' }, Object.keys(cfg.mqtt).map((k) => field(LABELS[k] || k, cfg.mqtt, k, { path: `mqtt.${k}` }))), () => ({ mqtt: cfg.mqtt })));
-  if (cfg.influx) parts.push(section('InfluxDB', () => h('div', { class: 'form' }, Object.keys(cfg.influx).map((k) => field(LABELS[k] || k, cfg.influx, k, { path: `influx.${k}` }))), () => ({ influx: cfg.influx })));
+  if (cfg.surplus) parts.push(section('Charging modes (solar surplus)', () => schemaForm(schema, 'surplus', cfg.surplus), () => ({ surplus: cfg.surplus })));
+  if (cfg.mqtt) parts.push(section('MQTT', () => schemaForm(schema, 'mqtt', cfg.mqtt), () => ({ mqtt: cfg.mqtt })));
+  if (cfg.influx) parts.push(section('InfluxDB', () => schemaForm(schema, 'influx', cfg.influx), () => ({ influx: cfg.influx })));
   box.replaceChildren(...parts);
 }
 

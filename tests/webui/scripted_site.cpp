@@ -1,10 +1,11 @@
-#include "tests/webui/simulated_site.hpp"
+#include "tests/webui/scripted_site.hpp"
 
 #include <algorithm>
 #include <cmath>
 #include <numbers>
 
 #include "gateway/config/config_json.hpp"
+#include "gateway/config/config_schema.hpp"
 #include "gateway/config/installer_limits.hpp"
 
 namespace emsgw::test {
@@ -110,7 +111,7 @@ double seconds_between(ems::WallTime a, ems::WallTime b) {
 
 }  // namespace
 
-SimulatedSite::SimulatedSite(gateway::Config config, ems::WallTime start)
+ScriptedSite::ScriptedSite(gateway::Config config, ems::WallTime start)
     : config_(std::move(config)), file_site_(config_.site), start_(start) {
   using namespace std::chrono;
   events_ = {
@@ -127,7 +128,7 @@ SimulatedSite::SimulatedSite(gateway::Config config, ems::WallTime start)
   };
 }
 
-void SimulatedSite::step(ems::WallTime now, double t_s) {
+void ScriptedSite::step(ems::WallTime now, double t_s) {
   std::lock_guard lock(mutex_);
   const auto& site = config_.site;
   const auto m = compute(site, seconds_between(start_, now) + t_s * 0, suspended_);
@@ -199,17 +200,17 @@ void SimulatedSite::step(ems::WallTime now, double t_s) {
   board_.publish(std::move(s));
 }
 
-gateway::Config SimulatedSite::config() const {
+gateway::Config ScriptedSite::config() const {
   std::lock_guard lock(mutex_);
   return config_;
 }
 
-int SimulatedSite::commands_seen() const {
+int ScriptedSite::commands_seen() const {
   std::lock_guard lock(mutex_);
   return commands_seen_;
 }
 
-void SimulatedSite::submit(ems::Command command, std::function<void(ems::CommandReply)> reply) {
+void ScriptedSite::submit(ems::Command command, std::function<void(ems::CommandReply)> reply) {
   ems::CommandReply r;
   {
     std::lock_guard lock(mutex_);
@@ -229,7 +230,11 @@ void SimulatedSite::submit(ems::Command command, std::function<void(ems::Command
   reply(std::move(r));
 }
 
-json SimulatedSite::get_config() const {
+json ScriptedSite::get_schema() const {
+  return gateway::config_schema_json();
+}
+
+json ScriptedSite::get_config() const {
   std::lock_guard lock(mutex_);
   json doc = gateway::config_to_json(config_);
   doc["overrides"] = json::array();
@@ -237,7 +242,7 @@ json SimulatedSite::get_config() const {
   return doc;
 }
 
-std::vector<ems::ConfigIssue> SimulatedSite::put_config(const json& patch, bool confirmed) {
+std::vector<ems::ConfigIssue> ScriptedSite::put_config(const json& patch, bool confirmed) {
   std::lock_guard lock(mutex_);
   auto c = gateway::apply_config_patch(config_, patch);
   if (!c) return std::move(c).error();
@@ -253,11 +258,11 @@ std::vector<ems::ConfigIssue> SimulatedSite::put_config(const json& patch, bool 
   return {};
 }
 
-std::vector<ems::ConfigIssue> SimulatedSite::clear_overrides(const std::string& key) {
+std::vector<ems::ConfigIssue> ScriptedSite::clear_overrides(const std::string& key) {
   return {{key, "", "is not an override (the scripted site keeps none)"}};
 }
 
-std::vector<webui::HistorySample> SimulatedSite::history(const webui::HistoryQuery& q) const {
+std::vector<webui::HistorySample> ScriptedSite::history(const webui::HistoryQuery& q) const {
   ems::SiteConfig site;
   {
     std::lock_guard lock(mutex_);
@@ -281,7 +286,7 @@ std::vector<webui::HistorySample> SimulatedSite::history(const webui::HistoryQue
   return out;
 }
 
-std::vector<webui::Event> SimulatedSite::events(const webui::EventQuery& q) const {
+std::vector<webui::Event> ScriptedSite::events(const webui::EventQuery& q) const {
   std::lock_guard lock(mutex_);
   std::vector<webui::Event> out;
   for (auto it = events_.rbegin(); it != events_.rend() && static_cast<int>(out.size()) < q.limit; ++it)
@@ -289,7 +294,7 @@ std::vector<webui::Event> SimulatedSite::events(const webui::EventQuery& q) cons
   return out;
 }
 
-webui::ProbeResult SimulatedSite::run(webui::ProbeKind kind, const std::string& target) {
+webui::ProbeResult ScriptedSite::run(webui::ProbeKind kind, const std::string& target) {
   std::lock_guard lock(mutex_);
   if (kind == webui::ProbeKind::Meter) {
     if (!config_.meters.contains(target))

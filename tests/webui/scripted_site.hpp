@@ -18,21 +18,14 @@
 
 namespace emsgw::test {
 
-/// The clock of the harness and the bench: the system clocks (test code, not the product).
-class SystemClockForTests final : public ems::Clock {
- public:
-  [[nodiscard]] ems::MonoTime mono_now() const override { return std::chrono::steady_clock::now(); }
-  [[nodiscard]] ems::WallTime wall_now() const override { return std::chrono::system_clock::now(); }
-};
-
-class SimulatedSite final : public ems::CommandSink,
-                            public webui::ConfigService,
-                            public webui::HistorySource,
-                            public webui::ProbeService {
+class ScriptedSite final : public ems::CommandSink,
+                           public webui::ConfigService,
+                           public webui::HistorySource,
+                           public webui::ProbeService {
  public:
   /// `config` is a loaded configuration (tests/config/data/issue-example.toml); `start` anchors the
   /// generated history.
-  SimulatedSite(gateway::Config config, ems::WallTime start);
+  ScriptedSite(gateway::Config config, ems::WallTime start);
 
   /// One control step: `t_s` seconds since start; publishes a new snapshot to board().
   void step(ems::WallTime now, double t_s);
@@ -42,6 +35,7 @@ class SimulatedSite final : public ems::CommandSink,
 
   void submit(ems::Command command, std::function<void(ems::CommandReply)> reply) override;
   [[nodiscard]] nlohmann::json get_config() const override;
+  [[nodiscard]] nlohmann::json get_schema() const override;
   [[nodiscard]] std::vector<ems::ConfigIssue> put_config(const nlohmann::json& patch, bool confirmed = false) override;
   [[nodiscard]] std::vector<ems::ConfigIssue> clear_overrides(const std::string& key) override;
   [[nodiscard]] std::vector<webui::HistorySample> history(const webui::HistoryQuery& query) const override;
