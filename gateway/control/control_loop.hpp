@@ -99,6 +99,10 @@ class ControlLoop {
 
   /// Hears of every step's report (before run()).
   void add_observer(StepObserver* observer);
+  /// A charging session left open by the previous run (from storage); call before start().
+  void resume_session(int socket_id, ems::WallTime start, double start_energy_wh) {
+    sessions_.resume(socket_id, start, start_energy_wh);
+  }
   /// The SG-Ready outputs, when the heat pump's are wired (before run()).
   void set_sg_ready_outputs(const SgReadyOutputs* outputs) { sg_ready_outputs_ = outputs; }
   /// Keeps every decision for take_decisions() (on by default; off when the outputs take them

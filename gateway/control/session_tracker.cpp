@@ -28,6 +28,14 @@ std::vector<SessionEvent> SessionTracker::observe(ems::WallTime now, const std::
   return out;
 }
 
+void SessionTracker::resume(int socket_id, ems::WallTime start, double start_energy_wh) {
+  auto& memo = sockets_[socket_id];
+  if (memo.open) return;
+  memo.open = true;
+  memo.start = start;
+  memo.start_energy_wh = start_energy_wh;
+}
+
 std::map<int, Session> SessionTracker::open() const {
   std::map<int, Session> out;
   for (const auto& [id, memo] : sockets_)

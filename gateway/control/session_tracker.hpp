@@ -55,6 +55,12 @@ class SessionTracker {
   /// Observes every socket at `now`; returns what happened, in order.
   std::vector<SessionEvent> observe(ems::WallTime now, const std::vector<SocketObservation>& sockets);
 
+  /// A session left open by the previous run (from storage), before the first observation: if the
+  /// EV is still connected it goes on with its stored start and start counter (no Started event),
+  /// so its energy counts from where it began and never restarts at 0; if the EV is gone, the
+  /// first observation ends it.
+  void resume(int socket_id, ems::WallTime start, double start_energy_wh);
+
   /// The open sessions by socket id.
   [[nodiscard]] std::map<int, Session> open() const;
   /// Energy of the open session on `socket_id` given the counter `counter_wh` (nullopt without an

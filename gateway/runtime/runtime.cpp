@@ -139,6 +139,11 @@ Runtime::Runtime(Config config, const ems::Clock& clock, MeterFactory meters, St
     loop_->handle(CommandEvent{ems::Suspend{}, nullptr});
   }
   if (recorder_) {
+    // Sessions open when emsgw stopped go on with their stored start: the dashboard's and Home
+    // Assistant's session energy continue instead of starting again at 0.
+    const auto open = recorder_->with_store([](storage::SqliteStore& s) { return s.open_sessions(); });
+    if (open)
+      for (const auto& o : *open) loop_->resume_session(o.socket, o.start, o.start_energy_wh);
     loop_->add_observer(recorder_.get());
     history_ = std::make_unique<StoreHistorySource>(*recorder_);
     charging_sessions_ = std::make_unique<StoreSessionSource>(*recorder_, config_.site);

@@ -50,6 +50,24 @@ TEST(SessionTracker, AnEvConnectedWhenTheSocketIsFirstSeenWasNotSeenArriving) {
   EXPECT_FALSE(e[0].seen_arriving);
 }
 
+TEST(SessionTracker, ASessionResumedFromStorageGoesOnWithItsStartAndItsEnergyNeverRestartsAtZero) {
+  SessionTracker t;
+  t.resume(3, wall(-600), 5000);  // open when emsgw stopped, 5 kWh on the counter at plug-in
+  EXPECT_TRUE(t.observe(wall(0), {socket(3, true, 7500, "C2", 16)}).empty()) << "the same session, no new start";
+  EXPECT_DOUBLE_EQ(*t.energy_wh(3, 7500), 2500);
+  EXPECT_EQ(t.open().at(3).start, wall(-600));
+  const auto ended = t.observe(wall(10), {socket(3, false, 7600, "A1")});
+  ASSERT_EQ(ended.size(), 1u);
+  EXPECT_EQ(ended[0].kind, Kind::Ended);
+  EXPECT_DOUBLE_EQ(ended[0].start_energy_wh, 5000);
+
+  SessionTracker gone;
+  gone.resume(4, wall(-600), 100);
+  const auto e = gone.observe(wall(0), {socket(4, false, 900, "A1")});
+  ASSERT_EQ(e.size(), 1u) << "the EV left while emsgw was stopped";
+  EXPECT_EQ(e[0].kind, Kind::Ended);
+}
+
 TEST(SessionTracker, ASessionWaitsForTheEnergyCounterAndUsesTheLastOneKnown) {
   SessionTracker t;
   EXPECT_TRUE(t.observe(wall(0), {socket(0, true, std::nullopt)}).empty());

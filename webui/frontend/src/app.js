@@ -501,7 +501,7 @@ async function loadSettings() {
     const out = h('div', { class: 'probe', hidden: true });
     parts.push(section('Grid meter', (rerender) => {
       const rows = [h('div', { class: 'form' },
-        field('Kind', grid, 'kind', { choices: ['modbus-tcp', 'modbus-rtu', 'dsmr-serial', 'dsmr-tcp', 'tic-serial', 'sunspec-tcp'], path: 'meter.grid.kind' }),
+        field('Kind', grid, 'kind', { choices: cfg.meter_kinds || [grid.kind], path: 'meter.grid.kind' }),
         field('Host', grid, 'host', { path: 'meter.grid.host' }),
         field('Port', grid, 'port', { path: 'meter.grid.port' }),
         field('Modbus unit', grid, 'unit', { path: 'meter.grid.unit' }),
