@@ -195,6 +195,16 @@ DiscoveryMessage station_message(const SiteDescription& d, const Topics& t, cons
     c.text(k + "phases", n + "phases in use", t.socket(so.id, "phases"))["entity_category"] = "diagnostic";
     c.energy(k + "session_energy", n + "session energy", t.socket(so.id, "session_energy"));
     c.energy(k + "total_energy", n + "total energy", t.socket(so.id, "total_energy"));
+    // The session that ended last: a figure, not a counter (no state class: kept out of the
+    // Energy dashboard's sums, which use the total_increasing sensors above).
+    json& last = c.sensor(k + "last_session_energy", n + "last session energy", t.socket(so.id, "last_session_energy"),
+                          "energy", "kWh", "", 2);
+    last.erase("state_class");
+    if (!d.currency.empty()) {
+      json& cost = c.sensor(k + "last_session_cost", n + "last session cost", t.socket(so.id, "last_session_cost"),
+                            "monetary", d.currency, "", 2);
+      cost.erase("state_class");
+    }
     json& mode = c.add(k + "mode", "select", n + "mode");
     mode["state_topic"] = t.socket(so.id, "mode");
     mode["command_topic"] = t.socket(so.id, "mode") + "/set";

@@ -21,6 +21,7 @@ struct SiteDescription {
   bool has_heatpump = false;      ///< a heat-pump meter or SG-Ready output is configured
   std::string sw_version;         ///< emsgw's version, shown on the device page
   std::string configuration_url;  ///< the web UI, if known (device "cu")
+  std::string currency;           ///< the [tariff]'s currency ("" without a tariff: no cost sensor)
 };
 
 struct DiscoveryMessage {

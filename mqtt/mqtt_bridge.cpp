@@ -154,6 +154,14 @@ class MqttBridge::Impl : public std::enable_shared_from_this<MqttBridge::Impl> {
     // `old` is released here, outside the lock.
   }
 
+  void publish_session(const FinishedSession& f) noexcept {
+    {
+      std::lock_guard lock(m_);
+      for (auto& [topic, payload] : session_messages(f, topics_)) push_locked({topic, payload, true});
+    }
+    cv_.notify_one();
+  }
+
   /// Called by the sink's reply callback, possibly from another thread.
   void enqueue_reply(std::string topic, std::string payload) {
     {
@@ -510,6 +518,9 @@ void MqttBridge::stop() {
 }
 void MqttBridge::publish(std::shared_ptr<const ems::SiteStatus> status) noexcept {
   impl_->publish(std::move(status));
+}
+void MqttBridge::publish_session(const FinishedSession& session) noexcept {
+  impl_->publish_session(session);
 }
 BridgeStats MqttBridge::stats() const {
   return impl_->stats();

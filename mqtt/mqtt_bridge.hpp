@@ -20,12 +20,14 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 
 #include "ems/command.hpp"
 #include "ems/site_status.hpp"
 #include "ems/time.hpp"
 #include "mqtt/discovery.hpp"
 #include "mqtt/mqtt_settings.hpp"
+#include "mqtt/telemetry.hpp"
 #include "mqtt/topics.hpp"
 
 namespace emsgw::mqtt {
@@ -66,6 +68,9 @@ class MqttBridge {
   /// Hands the latest status to the worker. Never blocks on the network; a status not yet taken
   /// by the worker is replaced by the newer one.
   void publish(std::shared_ptr<const ems::SiteStatus> status) noexcept;
+  /// Publishes (retained) the energy and cost of a session that ended on socket/<id>/last_session_*.
+  /// Never blocks on the network.
+  void publish_session(const FinishedSession& session) noexcept;
 
   [[nodiscard]] BridgeStats stats() const;
   [[nodiscard]] const MqttSettings& settings() const;

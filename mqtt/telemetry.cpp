@@ -5,7 +5,6 @@
 
 namespace emsgw::mqtt {
 
-namespace {
 std::string fixed(double v, int decimals) {
   char buf[48];
   std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
@@ -13,6 +12,15 @@ std::string fixed(double v, int decimals) {
   if (s == "-0" || s == "-0.0" || s == "-0.00" || s == "-0.000") s.erase(0, 1);
   return s;
 }
+
+std::vector<std::pair<std::string, std::string>> session_messages(const FinishedSession& f, const Topics& t) {
+  std::vector<std::pair<std::string, std::string>> out;
+  if (f.energy_wh) out.emplace_back(t.socket(f.socket, "last_session_energy"), fixed(*f.energy_wh / 1000.0, 3));
+  if (f.cost) out.emplace_back(t.socket(f.socket, "last_session_cost"), fixed(*f.cost, 2));
+  return out;
+}
+
+namespace {
 
 std::string text_or_none(const std::string& s) {
   return s.empty() ? std::string("none") : s;

@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "ems/site_status.hpp"
@@ -15,6 +16,20 @@
 #include "mqtt/topics.hpp"
 
 namespace emsgw::mqtt {
+
+/// A charging session that ended, for the "last session" sensors.
+struct FinishedSession {
+  int socket = 0;
+  std::optional<double> energy_wh;
+  std::optional<double> cost;  ///< priced with the [tariff]; nullopt without one
+};
+/// The retained (topic, payload) pairs of a finished session: socket/<id>/last_session_energy (kWh)
+/// and socket/<id>/last_session_cost.
+[[nodiscard]] std::vector<std::pair<std::string, std::string>> session_messages(const FinishedSession& f,
+                                                                                const Topics& t);
+
+/// A number with a fixed count of decimals, never "-0" (payloads of numeric topics).
+[[nodiscard]] std::string fixed(double v, int decimals);
 
 enum class ValueKind {
   State,        ///< words, modes, flags: sent on change

@@ -183,7 +183,13 @@ Runtime::Runtime(Config config, const ems::Clock& clock, MeterFactory meters, St
       d.sw_version = emsgw::kVersion;
       d.configuration_url = "http://" + config_.web.listen.host + ":" + std::to_string(config_.web.listen.port) + "/";
       mqtt_commands_ = std::make_unique<QueuedCommands>(*loop_, *ceiling_, recorder_.get(), clock_, "mqtt");
+      if (config_.tariff.configured) d.currency = config_.tariff.currency;
       mqtt_ = std::make_unique<mqtt::MqttBridge>(config_.mqtt, d, *mqtt_commands_, clock_);
+      // Home Assistant's "last session" sensors, from each session as it is stored with its cost.
+      if (recorder_)
+        recorder_->set_session_listener([bridge = mqtt_.get()](const storage::Session& s) {
+          bridge->publish_session({s.socket, s.energy_wh, s.cost});
+        });
     }
     publisher_ = std::make_unique<Publisher>(board_.get(), mqtt_.get());
     loop_->add_observer(publisher_.get());

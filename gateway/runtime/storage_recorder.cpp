@@ -438,6 +438,7 @@ void StorageRecorder::settle_after_restart(ems::WallTime at, const ems::SocketSt
     plug_event(at, so, storage::EventKind::Unplug,
                socket_name(so) + ": the EV left while emsgw was stopped; session ended at the last reading" +
                    ((*r) && (*r)->energy_wh ? ", " + kwh_text(*(*r)->energy_wh) : ""));
+    if (*r && session_listener_) session_listener_(**r);
     std::lock_guard slock(queue_mutex_);
     ++stats_.sessions_stopped;
   } else {
@@ -465,6 +466,7 @@ void StorageRecorder::store_event(const ems::SocketStatus& so, const SessionEven
         plug_event(e.at, so, storage::EventKind::Unplug,
                    socket_name(so) + ": EV unplugged" +
                        ((*r) && (*r)->energy_wh ? " after " + kwh_text(*(*r)->energy_wh) : ""));
+        if (*r && session_listener_) session_listener_(**r);
         std::lock_guard slock(queue_mutex_);
         ++stats_.sessions_stopped;
       } else {

@@ -92,6 +92,12 @@ class StorageRecorder final : public StatusObserver {
     store_.set_sink(sink);
   }
 
+  /// Told of each session that ended (with its energy and cost), on the recorder's thread; must
+  /// only queue. Set before start().
+  void set_session_listener(std::function<void(const storage::Session&)> listener) {
+    session_listener_ = std::move(listener);
+  }
+
   /// Prices each session as it ends ([tariff]); `local` maps a time to local clock time. Set
   /// before start().
   void set_tariff(storage::Tariff tariff, storage::LocalTimeFn local = storage::local_minute) {
@@ -134,6 +140,7 @@ class StorageRecorder final : public StatusObserver {
   void fail(const char* what, const storage::StorageError& e);
 
   storage::SqliteStore store_;
+  std::function<void(const storage::Session&)> session_listener_;
   std::mutex store_mutex_;
   DecisionSource decisions_;
   std::size_t capacity_;

@@ -70,6 +70,7 @@ TEST(Discovery, SensorsFollowTheDeviceClassTable) {
       if (c["p"] != "sensor") continue;
       ASSERT_TRUE(c["state_topic"].is_string()) << key << ": sensors require state_topic";
       if (!c.contains("device_class")) continue;
+      if (key.find("last_session_") != std::string::npos) continue;  // figures, not counters: see below
       const std::string dc = c["device_class"];
       if (dc == "enum") {
         EXPECT_TRUE(c["options"].is_array()) << key;
@@ -83,6 +84,31 @@ TEST(Discovery, SensorsFollowTheDeviceClassTable) {
     }
   }
   EXPECT_GT(checked, 30);
+}
+
+// The session that ended last is a figure, not a counter: energy in kWh and its cost in the
+// tariff's currency, without a state class (out of the Energy dashboard's statistics, which use the
+// total_increasing counters); no cost sensor without a [tariff].
+TEST(Discovery, LastSessionSensorsAreFiguresWithUnitsAndACostOnlyWithATariff) {
+  auto d = test::sample_site();
+  d.currency = "EUR";
+  const auto with_tariff = discovery_messages(d, Topics("emsgw/home_lab"), "homeassistant");
+  const auto& carport = with_tariff[1].payload["cmps"];
+  ASSERT_TRUE(carport.contains("socket1_last_session_energy"));
+  const auto& e = carport["socket1_last_session_energy"];
+  EXPECT_EQ(e["state_topic"], "emsgw/home_lab/socket/1/last_session_energy");
+  EXPECT_EQ(e["device_class"], "energy");
+  EXPECT_EQ(e["unit_of_measurement"], "kWh");
+  EXPECT_FALSE(e.contains("state_class"));
+  ASSERT_TRUE(carport.contains("socket2_last_session_cost"));
+  const auto& c = carport["socket2_last_session_cost"];
+  EXPECT_EQ(c["state_topic"], "emsgw/home_lab/socket/2/last_session_cost");
+  EXPECT_EQ(c["device_class"], "monetary");
+  EXPECT_EQ(c["unit_of_measurement"], "EUR");
+  EXPECT_FALSE(c.contains("state_class"));
+  const auto without = sample_messages();
+  EXPECT_TRUE(without[1].payload["cmps"].contains("socket1_last_session_energy"));
+  EXPECT_FALSE(without[1].payload["cmps"].contains("socket1_last_session_cost"));
 }
 
 TEST(Discovery, NumbersHaveCommandTopicAndRange) {
@@ -130,6 +156,8 @@ TEST(Discovery, TopicsMatchTelemetryAndCommands) {
   const Topics t("emsgw/home_lab");
   std::set<std::string> published;
   for (const auto& i : telemetry_items(test::sample_status(1), t)) published.insert(i.topic);
+  for (int socket : {1, 2, 3})  // the "last session" sensors: published when a session ends
+    for (const auto& [topic, payload] : session_messages({socket, 5000.0, 1.25}, t)) published.insert(topic);
   for (const auto& m : sample_messages()) {
     for (const auto& [key, c] : m.payload["cmps"].items()) {
       if (c.contains("state_topic")) {

@@ -230,6 +230,12 @@ TEST_F(MqttRuntime, EnergySensorsNeverGoBackwardsAcrossARestart) {
   EXPECT_GE(value(session_after->payload), value(session_before->payload))
       << "the running session's energy restarted instead of going on";
   EXPECT_GE(value(total_after->payload), value(total_before->payload));
+
+  // The car leaves: the session is stored and its energy becomes the "last session" sensor.
+  site_->station(0).station().unplug(1);
+  const auto last = obs_.wait_for(topic("socket/1/last_session_energy"), 20s, [](const auto&) { return true; });
+  ASSERT_TRUE(last) << "no last_session_energy after the unplug";
+  EXPECT_GE(value(last->payload), value(session_after->payload));
 }
 
 }  // namespace
