@@ -8,20 +8,23 @@
 #include <cstdio>
 
 #include "gateway/control/snapshot_builder.hpp"
+#include "gateway/devices/station_findings.hpp"
 
 namespace emsgw::gateway {
 
 namespace {
 
-template <class... F> struct Overload : F... { using F::operator()...; };
-template <class... F> Overload(F...) -> Overload<F...>;
+template <class... F>
+struct Overload : F... {
+  using F::operator()...;
+};
+template <class... F>
+Overload(F...) -> Overload<F...>;
 
 constexpr std::size_t kKeepSamples = 4096;
 
-void keep(std::vector<double> &v, double x) {
-  if (v.size() >= kKeepSamples)
-    v.erase(v.begin(),
-            v.begin() + static_cast<std::ptrdiff_t>(kKeepSamples / 4));
+void keep(std::vector<double>& v, double x) {
+  if (v.size() >= kKeepSamples) v.erase(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(kKeepSamples / 4));
   v.push_back(x);
 }
 
@@ -34,19 +37,22 @@ std::string format_number(double v) {
   std::snprintf(buf, sizeof buf, "%g", v);
   return buf;
 }
-std::string format_amps(double a) { return format_number(a) + " A"; }
-} // namespace
+std::string format_amps(double a) {
+  return format_number(a) + " A";
+}
+}  // namespace
 
-ControlLoop::ControlLoop(Config config, const ems::Clock &clock,
-                         Actuator &actuator)
-    : config_(std::move(config)), clock_(clock), actuator_(actuator),
+ControlLoop::ControlLoop(Config config, const ems::Clock& clock, Actuator& actuator)
+    : config_(std::move(config)),
+      clock_(clock),
+      actuator_(actuator),
       allocator_(config_.site),
       faults_([this](Decision d) { decide(std::move(d)); }) {
   inputs_.sockets = SiteInputs::index_sockets(config_.site);
   inputs_.stations.resize(config_.site.stations.size());
 }
 
-void ControlLoop::add_observer(StepObserver *observer) {
+void ControlLoop::add_observer(StepObserver* observer) {
   observers_.push_back(observer);
 }
 
@@ -58,30 +64,27 @@ void ControlLoop::post(Event event) {
   queue_cv_.notify_one();
 }
 
-void ControlLoop::wake() { queue_cv_.notify_all(); }
+void ControlLoop::wake() {
+  queue_cv_.notify_all();
+}
 
-void ControlLoop::run(const std::atomic<bool> &stop,
-                      const std::function<void()> &heartbeat) {
-  ems::MonoTime next_timer{}; // the first turn steps at once
+void ControlLoop::run(const std::atomic<bool>& stop, const std::function<void()>& heartbeat) {
+  ems::MonoTime next_timer{};  // the first turn steps at once
   while (!stop) {
     std::deque<Event> batch;
     {
       std::unique_lock lock(queue_mutex_);
-      queue_cv_.wait_for(lock, std::chrono::milliseconds(50),
-                         [&] { return !queue_.empty() || stop.load(); });
+      queue_cv_.wait_for(lock, std::chrono::milliseconds(50), [&] { return !queue_.empty() || stop.load(); });
       batch.swap(queue_);
     }
-    // One clock read per turn: every event of the batch and the timer step use
-    // it.
+    // One clock read per turn: every event of the batch and the timer step use it.
     const auto now = read_clock();
-    for (auto &e : batch)
-      handle(std::move(e), now);
+    for (auto& e : batch) handle(std::move(e), now);
     if (now.mono >= next_timer) {
       step("timer", now);
       next_timer = now.mono + step_interval;
     }
-    if (heartbeat)
-      heartbeat();
+    if (heartbeat) heartbeat();
   }
 }
 
@@ -89,53 +92,47 @@ void ControlLoop::handle(Event event) {
   handle(std::move(event), read_clock());
 }
 
-void ControlLoop::handle(Event event, const Turn &now) {
+void ControlLoop::handle(Event event, const Turn& now) {
   {
     std::lock_guard lock(state_mutex_);
     ++stats_.events;
   }
   std::visit(Overload{
-                 [&](MeterEvent &e) {
+                 [&](MeterEvent& e) {
                    on_meter(e, now);
-                   if (e.role == "grid")
-                     step("grid sample", now);
+                   if (e.role == "grid") step("grid sample", now);
                  },
-                 [&](StationEvent &e) {
-                   if (on_station(e, now))
-                     step("station change", now);
+                 [&](StationEvent& e) {
+                   if (on_station(e, now)) step("station change", now);
                  },
-                 [&](WriteEvent &e) { on_write(e, now); },
-                 [&](CommandEvent &e) {
+                 [&](WriteEvent& e) { on_write(e, now); },
+                 [&](CommandEvent& e) {
                    on_command(e, now);
                    step("command", now);
                  },
-                 [&](ReloadEvent &e) {
+                 [&](ReloadEvent& e) {
                    on_reload(e, now);
                    step("reload", now);
                  },
-                 [&](ReloadRefusedEvent &e) { on_reload_refused(e, now); },
+                 [&](ReloadRefusedEvent& e) { on_reload_refused(e, now); },
              },
              event);
 }
 
-void ControlLoop::on_meter(MeterEvent &e, const Turn &now) {
+void ControlLoop::on_meter(MeterEvent& e, const Turn& now) {
   if (!e.reading) {
     const auto code = "meter_error:" + e.role;
-    if (!faults_.contains(code))
-      faults_.raise(code, "meter " + e.role + ": " + e.reading.error().message,
-                    now.wall);
+    if (!faults_.contains(code)) faults_.raise(code, "meter " + e.role + ": " + e.reading.error().message, now.wall);
     return;
   }
   faults_.clear("meter_error:" + e.role, now.wall);
   auto r = std::move(e.reading).value();
   if (e.role == "grid") {
-    // A grid sample is used only if every grid phase current is valid;
-    // otherwise it is rejected and the last valid one ages towards the stale
-    // limit (design.md §2.2, §2.4).
+    // A grid sample is used only if every grid phase current is valid; otherwise it is rejected
+    // and the last valid one ages towards the stale limit (design.md §2.2, §2.4).
     const int phases = config_.site.grid_phases;
     bool ok = true;
-    for (int p = 0; p < phases; ++p)
-      ok = ok && r.current_a[static_cast<std::size_t>(p)].valid();
+    for (int p = 0; p < phases; ++p) ok = ok && r.current_a[static_cast<std::size_t>(p)].valid();
     if (!ok) {
       {
         std::lock_guard lock(state_mutex_);
@@ -144,8 +141,7 @@ void ControlLoop::on_meter(MeterEvent &e, const Turn &now) {
       grid_sample_rejected(r, now);
       return;
     }
-    // Valid per the driver, but impossible at this connection (the allocator's
-    // own bound).
+    // Valid per the driver, but impossible at this connection (the allocator's own bound).
     const double bound = 4 * config_.site.grid_max_current_a + 10;
     for (int p = 0; p < phases; ++p) {
       const double a = *r.current_a[static_cast<std::size_t>(p)].value();
@@ -154,16 +150,13 @@ void ControlLoop::on_meter(MeterEvent &e, const Turn &now) {
           std::lock_guard lock(state_mutex_);
           ++stats_.meter_rejected;
         }
-        faults_.raise_or_update(
-            "meter_rejected:grid",
-            "grid meter reported " + format_amps(a) + " on L" +
-                std::to_string(p + 1) + ": implausible for a " +
-                format_amps(config_.site.grid_max_current_a) +
-                " connection; sample rejected (every socket goes to its safe "
-                "current if this "
-                "lasts " +
-                format_number(config_.site.meter_stale_after_s) + " s)",
-            now.wall);
+        faults_.raise_or_update("meter_rejected:grid",
+                                "grid meter reported " + format_amps(a) + " on L" + std::to_string(p + 1) +
+                                    ": implausible for a " + format_amps(config_.site.grid_max_current_a) +
+                                    " connection; sample rejected (every socket goes to its safe current if this "
+                                    "lasts " +
+                                    format_number(config_.site.meter_stale_after_s) + " s)",
+                                now.wall);
         return;
       }
     }
@@ -174,116 +167,84 @@ void ControlLoop::on_meter(MeterEvent &e, const Turn &now) {
     // Enough to cover the slowest station poll the alignment looks back to.
     constexpr auto kGridHistory = std::chrono::seconds(10);
     while (inputs_.grid_history.size() > 256 ||
-           (inputs_.grid_history.size() > 1 &&
-            r.mono - inputs_.grid_history.front().mono > kGridHistory))
+           (inputs_.grid_history.size() > 1 && r.mono - inputs_.grid_history.front().mono > kGridHistory))
       inputs_.grid_history.pop_front();
   }
   inputs_.meters[e.role] = std::move(r);
 }
 
-void ControlLoop::follow_meter_interval(const drivers::MeterReading &r) {
-  // Without site.meter_stale_after_s in the file, the grid meter's age limit
-  // follows how often it sends (DSMR 4: every 10 s → 25 s), so a slow meter
-  // does not flap "meter stale".
+void ControlLoop::follow_meter_interval(const drivers::MeterReading& r) {
+  // Without site.meter_stale_after_s in the file, the grid meter's age limit follows how often it
+  // sends (DSMR 4: every 10 s → 25 s), so a slow meter does not flap "meter stale".
   const auto it = config_.meters.find("grid");
-  if (it == config_.meters.end() || !it->second.stale_limit_from_interval ||
-      !r.send_interval)
-    return;
-  const double want = drivers::stale_limit_for_interval_s(
-      *r.send_interval, ems::SiteConfig{}.meter_stale_after_s);
-  if (want == config_.site.meter_stale_after_s)
-    return;
+  if (it == config_.meters.end() || !it->second.stale_limit_from_interval || !r.send_interval) return;
+  const double want = drivers::stale_limit_for_interval_s(*r.send_interval, ems::SiteConfig{}.meter_stale_after_s);
+  if (want == config_.site.meter_stale_after_s) return;
   auto site = config_.site;
   site.meter_stale_after_s = want;
-  if (!allocator_.update_config(conservative(site)).empty())
-    return;
-  spdlog::info("grid meter sends every {} ms: stale after {} s",
-               r.send_interval->count(), want);
+  if (!allocator_.update_config(conservative(site)).empty()) return;
+  spdlog::info("grid meter sends every {} ms: stale after {} s", r.send_interval->count(), want);
   std::lock_guard lock(state_mutex_);
   config_.site.meter_stale_after_s = want;
 }
 
-bool ControlLoop::on_station(StationEvent &e, const Turn &now) {
-  if (e.station >= inputs_.stations.size())
-    return false;
-  auto &st = inputs_.stations[e.station];
-  const auto &name = config_.site.stations[e.station].name;
+bool ControlLoop::on_station(StationEvent& e, const Turn& now) {
+  if (e.station >= inputs_.stations.size()) return false;
+  auto& st = inputs_.stations[e.station];
+  const auto& name = config_.site.stations[e.station].name;
   bool changed = false;
   if (e.sample.ok) {
     if (!st.online) {
-      spdlog::info("station {}: online ({} {})", name, e.sample.platform,
-                   e.sample.firmware);
+      spdlog::info("station {}: online ({} {})", name, e.sample.platform, e.sample.firmware);
       faults_.clear("station_offline:" + name, now.wall);
       changed = true;
     }
     st.online = true;
-    // What the allocator reacts to: plug/unplug, Mode 3 transitions; currents
-    // are read every step.
+    // What the allocator reacts to: plug/unplug, Mode 3 transitions; currents are read every step.
     if (st.last_ok) {
-      for (const auto &so : e.sample.sockets) {
-        const auto it = std::find_if(
-            st.last_ok->sockets.begin(), st.last_ok->sockets.end(),
-            [&](const SocketSample &x) { return x.unit == so.unit; });
-        if (it == st.last_ok->sockets.end() || it->state != so.state ||
-            it->mode3 != so.mode3)
-          changed = true;
+      for (const auto& so : e.sample.sockets) {
+        const auto it = std::find_if(st.last_ok->sockets.begin(), st.last_ok->sockets.end(),
+                                     [&](const SocketSample& x) { return x.unit == so.unit; });
+        if (it == st.last_ok->sockets.end() || it->state != so.state || it->mode3 != so.mode3) changed = true;
       }
     } else {
       changed = true;
     }
-    // A set-point we still control that was in force and is now seen expired: a
-    // missed refresh (design.md §2.5). Before the first write lands a socket
-    // has never been valid: no fault.
-    for (const auto &c :
-         policy_.check_refresh(e.station, e.sample, inputs_.sockets)) {
+    // A set-point we still control that was in force and is now seen expired: a missed refresh
+    // (design.md §2.5). Before the first write lands a socket has never been valid: no fault.
+    for (const auto& c : policy_.check_refresh(e.station, e.sample, inputs_.sockets)) {
       const auto code = "missed_refresh:" + name + ":" + std::to_string(c.unit);
       if (c.lapsed)
         faults_.raise(code,
-                      "station " + name + " socket " +
-                          std::to_string(c.socket_id) +
-                          ": set-point expired before it was refreshed "
-                          "(station on its safe current)",
+                      "station " + name + " socket " + std::to_string(c.socket_id) +
+                          ": set-point expired before it was refreshed (station on its safe current)",
                       now.wall);
       else
         faults_.clear(code, now.wall);
     }
-    for (const auto &f : e.sample.foreign) {
-      if (f.rewritten)
-        ++st.foreign_setpoints;
-      const std::string where =
-          f.unit == 0 ? "SCN budget" : "socket unit " + std::to_string(f.unit);
+    for (const auto& f : e.sample.foreign) {
+      if (f.rewritten) ++st.foreign_setpoints;
+      const std::string where = f.unit == 0 ? "SCN budget" : "socket unit " + std::to_string(f.unit);
       std::string seen;
-      if (f.seen_a)
-        seen += "1210 reads " + format_amps(*f.seen_a);
-      if (f.applied_a)
-        seen += std::string(seen.empty() ? "" : ", ") + "applied (1206) " +
-                format_amps(*f.applied_a);
-      const auto code =
-          "foreign_setpoint:" + name + ":" + std::to_string(f.unit);
-      const auto text = "station " + name + " " + where + ": " + seen +
-                        " where emsgw wrote " + format_amps(f.ours_a) +
+      if (f.seen_a) seen += "1210 reads " + format_amps(*f.seen_a);
+      if (f.applied_a) seen += std::string(seen.empty() ? "" : ", ") + "applied (1206) " + format_amps(*f.applied_a);
+      const auto code = "foreign_setpoint:" + name + ":" + std::to_string(f.unit);
+      const auto text = "station " + name + " " + where + ": " + seen + " where emsgw wrote " + format_amps(f.ours_a) +
                         ": another Modbus master or a station override; " +
-                        (f.rewritten ? "emsgw's value rewritten"
-                                     : "it persists after a rewrite");
+                        (f.rewritten ? "emsgw's value rewritten" : "it persists after a rewrite");
       faults_.raise_lingering(code, text, now.mono, now.wall);
     }
     check_station_settings(e.station, e.sample, now);
     st.last_ok = e.sample;
-    auto &ev_history = inputs_.ev_history;
+    auto& ev_history = inputs_.ev_history;
     ev_history.emplace_back(e.sample.at, ev_per_phase(config_.site, inputs_));
-    while (ev_history.size() > 1 &&
-           e.sample.at - ev_history.front().first > std::chrono::seconds(10))
+    while (ev_history.size() > 1 && e.sample.at - ev_history.front().first > std::chrono::seconds(10))
       ev_history.pop_front();
-    while (ev_history.size() > 1024)
-      ev_history.pop_front();
+    while (ev_history.size() > 1024) ev_history.pop_front();
   } else {
     if (st.online) {
-      spdlog::warn("station {}: offline ({}); counted at its safe current "
-                   "until it answers",
-                   name, e.sample.error);
-      faults_.raise("station_offline:" + name,
-                    "station " + name + " does not answer: " + e.sample.error,
-                    now.wall);
+      spdlog::warn("station {}: offline ({}); counted at its safe current until it answers", name, e.sample.error);
+      faults_.raise("station_offline:" + name, "station " + name + " does not answer: " + e.sample.error, now.wall);
       changed = true;
     }
     st.online = false;
@@ -292,44 +253,35 @@ bool ControlLoop::on_station(StationEvent &e, const Turn &now) {
   return changed;
 }
 
-void ControlLoop::on_write(const WriteEvent &e, const Turn &now) {
-  const auto &r = e.report;
-  if (r.station >= inputs_.stations.size())
-    return;
-  const auto &name = config_.site.stations[r.station].name;
-  auto &st = inputs_.stations[r.station];
+void ControlLoop::on_write(const WriteEvent& e, const Turn& now) {
+  const auto& r = e.report;
+  if (r.station >= inputs_.stations.size()) return;
+  const auto& name = config_.site.stations[r.station].name;
+  auto& st = inputs_.stations[r.station];
   const auto code = "not_accepting:" + name;
   if (!r.outcome.ok) {
     if (r.kind == WriteKind::Phases && r.outcome.permanent)
-      faults_.raise("phase_switch_refused:" + name,
-                    "station " + name + ": " + r.outcome.error, now.wall);
+      faults_.raise("phase_switch_refused:" + name, "station " + name + ": " + r.outcome.error, now.wall);
     else
-      spdlog::debug("station {}: write to unit {} failed: {}", name, r.unit,
-                    r.outcome.error);
+      spdlog::debug("station {}: write to unit {} failed: {}", name, r.unit, r.outcome.error);
     if (r.outcome.permanent && r.kind != WriteKind::Phases)
       faults_.raise(code,
-                    "station " + name +
-                        " refuses set-points: " + r.outcome.error +
-                        " (is the data source set to Energy Management System, "
-                        "and the licence present?)",
+                    "station " + name + " refuses set-points: " + r.outcome.error +
+                        " (is the data source set to Energy Management System, and the licence present?)",
                     now.wall);
     return;
   }
-  if (r.kind == WriteKind::Phases)
-    return;
+  if (r.kind == WriteKind::Phases) return;
   if (!r.outcome.accepted) {
     ++st.not_accepted;
-    faults_.raise(code,
-                  "station " + name +
-                      " does not take emsgw's set-points (1214/1208 unchanged "
-                      "after a write)",
+    faults_.raise(code, "station " + name + " does not take emsgw's set-points (1214/1208 unchanged after a write)",
                   now.wall);
   } else {
     faults_.clear(code, now.wall);
   }
 }
 
-void ControlLoop::on_command(CommandEvent &e, const Turn &now) {
+void ControlLoop::on_command(CommandEvent& e, const Turn& now) {
   ems::CommandReply reply;
   auto site = config_.site;
   const auto issues = ems::apply_command(site, e.command);
@@ -337,17 +289,14 @@ void ControlLoop::on_command(CommandEvent &e, const Turn &now) {
   if (!issues.empty()) {
     reply.accepted = false;
     reply.issues = issues;
-    reply.message = "refused: " + what + ": " + issues.front().key + " = " +
-                    issues.front().value + ": " + issues.front().rule;
+    reply.message =
+        "refused: " + what + ": " + issues.front().key + " = " + issues.front().value + ": " + issues.front().rule;
     std::lock_guard lock(state_mutex_);
     ++stats_.commands_refused;
   } else {
-    if (std::holds_alternative<ems::Suspend>(e.command))
-      inputs_.suspended = true;
-    if (std::holds_alternative<ems::Resume>(e.command))
-      inputs_.suspended = false;
-    if (const auto rejected = allocator_.update_config(conservative(site));
-        !rejected.empty()) {
+    if (std::holds_alternative<ems::Suspend>(e.command)) inputs_.suspended = true;
+    if (std::holds_alternative<ems::Resume>(e.command)) inputs_.suspended = false;
+    if (const auto rejected = allocator_.update_config(conservative(site)); !rejected.empty()) {
       reply.accepted = false;
       reply.issues = rejected;
       reply.message = "refused: " + what + ": " + rejected.front().rule;
@@ -364,56 +313,41 @@ void ControlLoop::on_command(CommandEvent &e, const Turn &now) {
       decide({now.wall, -1, 0, 0, "command", what});
     }
   }
-  if (e.reply)
-    e.reply(std::move(reply));
+  if (e.reply) e.reply(std::move(reply));
 }
 
-void ControlLoop::on_reload(ReloadEvent &e, const Turn &now) {
-  // Device topology (stations, sockets, links, meters) needs a restart; site
-  // rules do not.
+void ControlLoop::on_reload(ReloadEvent& e, const Turn& now) {
+  // Device topology (stations, sockets, links, meters) needs a restart; site rules do not.
   auto same_devices = [&] {
-    const auto &a = config_.site.stations;
-    const auto &b = e.config.site.stations;
-    if (a.size() != b.size() ||
-        config_.station_links.size() != e.config.station_links.size())
-      return false;
+    const auto& a = config_.site.stations;
+    const auto& b = e.config.site.stations;
+    if (a.size() != b.size() || config_.station_links.size() != e.config.station_links.size()) return false;
     for (std::size_t i = 0; i < a.size(); ++i) {
       if (a[i].sockets.size() != b[i].sockets.size() ||
           config_.station_links[i].host != e.config.station_links[i].host ||
           config_.station_links[i].port != e.config.station_links[i].port)
         return false;
       for (std::size_t j = 0; j < a[i].sockets.size(); ++j)
-        if (a[i].sockets[j].unit != b[i].sockets[j].unit ||
-            a[i].sockets[j].id != b[i].sockets[j].id)
-          return false;
+        if (a[i].sockets[j].unit != b[i].sockets[j].unit || a[i].sockets[j].id != b[i].sockets[j].id) return false;
     }
     return config_.meters.size() == e.config.meters.size();
   };
   if (!same_devices()) {
-    spdlog::error("reload: stations, sockets or meters changed; those changes "
-                  "need a restart. Running configuration kept.");
-    faults_.raise(
-        "reload_needs_restart",
-        "the configuration file changes devices; restart emsgw to apply it",
-        now.wall);
-    if (e.done)
-      e.done({{"stations", "(changed)",
-               "stations, sockets or meters changed: restart emsgw to apply "
-               "them"}});
+    spdlog::error(
+        "reload: stations, sockets or meters changed; those changes need a restart. Running configuration kept.");
+    faults_.raise("reload_needs_restart", "the configuration file changes devices; restart emsgw to apply it",
+                  now.wall);
+    if (e.done) e.done({{"stations", "(changed)", "stations, sockets or meters changed: restart emsgw to apply them"}});
     return;
   }
-  if (const auto issues = allocator_.update_config(conservative(e.config.site));
-      !issues.empty()) {
-    spdlog::error("reload: refused ({}: {}); running configuration kept",
-                  issues.front().key, issues.front().rule);
-    faults_.raise_or_update(
-        "reload_refused",
-        "configuration reload from " + e.config.source +
-            " refused, the running configuration stays: " + issues.front().key +
-            " = " + issues.front().value + ": " + issues.front().rule,
-        now.wall);
-    if (e.done)
-      e.done(issues);
+  if (const auto issues = allocator_.update_config(conservative(e.config.site)); !issues.empty()) {
+    spdlog::error("reload: refused ({}: {}); running configuration kept", issues.front().key, issues.front().rule);
+    faults_.raise_or_update("reload_refused",
+                            "configuration reload from " + e.config.source +
+                                " refused, the running configuration stays: " + issues.front().key + " = " +
+                                issues.front().value + ": " + issues.front().rule,
+                            now.wall);
+    if (e.done) e.done(issues);
     return;
   }
   faults_.clear("reload_needs_restart", now.wall);
@@ -424,40 +358,35 @@ void ControlLoop::on_reload(ReloadEvent &e, const Turn &now) {
     std::lock_guard lock(state_mutex_);
     config_.site = e.config.site;
   }
-  decide({now.wall, -1, 0, 0, "config",
-          "configuration reloaded from " + e.config.source});
-  if (e.done)
-    e.done({});
+  decide({now.wall, -1, 0, 0, "config", "configuration reloaded from " + e.config.source});
+  if (e.done) e.done({});
 }
 
 void ControlLoop::step(std::string_view trigger) {
   step(trigger, read_clock());
 }
 
-void ControlLoop::step(std::string_view trigger, const Turn &now) {
+void ControlLoop::step(std::string_view trigger, const Turn& now) {
   const auto t0 = std::chrono::steady_clock::now();
   auto report = std::make_shared<StepReport>();
   report->trigger = std::string(trigger);
   report->snapshot = build_snapshot(config_, inputs_, sessions_, now.mono);
   report->allocation = allocator_.step(report->snapshot);
-  const auto &alloc = report->allocation;
+  const auto& alloc = report->allocation;
   policy_.actuate(config_.site, inputs_.sockets, alloc, actuator_, now.wall,
                   [this](Decision d) { decide(std::move(d)); });
   const auto handed = std::chrono::steady_clock::now();
-  if (trigger == "grid sample")
-    check_wiring(report->snapshot, now);
+  if (trigger == "grid sample") check_wiring(report->snapshot, now);
   follow_sessions(alloc, now, report->session_events);
   allocation_faults(alloc, now);
   report->faults = faults_.list();
   std::optional<SgReadyApplied> sg_ready;
-  if (sg_ready_outputs_)
-    sg_ready = sg_ready_outputs_->applied();
-  report->status =
-      build_status({config_, inputs_, alloc, policy_.desired(), sessions_,
-                    report->faults, sg_ready, ++sequence_, now.mono, now.wall});
+  if (sg_ready_outputs_) sg_ready = sg_ready_outputs_->applied();
+  report->status = build_status({config_, inputs_, alloc, policy_.desired(), sessions_, report->faults, sg_ready,
+                                 ++sequence_, now.mono, now.wall});
   report->sessions = sessions_.open();
-  // Decisions taken before anyone listens (a stored suspend applied at start)
-  // reach the first report that has a listener.
+  // Decisions taken before anyone listens (a stored suspend applied at start) reach the first
+  // report that has a listener.
   if (observers_.empty())
     report->decisions = pending_;
   else
@@ -473,25 +402,23 @@ void ControlLoop::step(std::string_view trigger, const Turn &now) {
   }
   pending_grid_sample_.reset();
   std::shared_ptr<const StepReport> frozen = std::move(report);
-  for (auto *o : observers_)
-    o->on_step(frozen);
+  for (auto* o : observers_) o->on_step(frozen);
 }
 
-std::vector<SocketObservation>
-ControlLoop::observe_sockets(const ems::Allocation &a) const {
+std::vector<SocketObservation> ControlLoop::observe_sockets(const ems::Allocation& a) const {
   std::vector<SocketObservation> out;
-  const auto &desired = policy_.desired();
-  for (const auto &ref : inputs_.sockets) {
+  const auto& desired = policy_.desired();
+  for (const auto& ref : inputs_.sockets) {
     SocketObservation o;
     o.id = ref.id;
     o.online = inputs_.stations[ref.station].online;
-    if (const auto *sample = inputs_.sample(ref)) {
-      o.ev_connected = sample->state == ems::ConnectorState::Connected ||
-                       sample->state == ems::ConnectorState::Charging;
+    if (const auto* sample = inputs_.sample(ref)) {
+      o.ev_connected =
+          sample->state == ems::ConnectorState::Connected || sample->state == ems::ConnectorState::Charging;
       o.energy_wh = sample->energy_wh;
       o.mode3 = sample->mode3;
     }
-    if (const auto *sa = a.find(ref.id)) {
+    if (const auto* sa = a.find(ref.id)) {
       const auto d = desired.find(ref.id);
       o.offered_a = d != desired.end() ? d->second : sa->current_a;
     }
@@ -500,10 +427,9 @@ ControlLoop::observe_sockets(const ems::Allocation &a) const {
   return out;
 }
 
-void ControlLoop::follow_sessions(const ems::Allocation &a, const Turn &now,
-                                  std::vector<SessionEvent> &events) {
+void ControlLoop::follow_sessions(const ems::Allocation& a, const Turn& now, std::vector<SessionEvent>& events) {
   events = sessions_.observe(now.wall, observe_sockets(a));
-  for (const auto &e : events) {
+  for (const auto& e : events) {
     if (e.kind == SessionEventKind::Started)
       spdlog::info("socket {}: vehicle connected", e.socket_id);
     else if (e.kind == SessionEventKind::Ended)
@@ -514,10 +440,8 @@ void ControlLoop::follow_sessions(const ems::Allocation &a, const Turn &now,
 void ControlLoop::decide(Decision d) {
   // Without a reader only the newest kDecisionsKept are kept.
   constexpr std::size_t kDecisionsKept = 10000;
-  const auto bounded_push = [](std::vector<Decision> &v, Decision x) {
-    if (v.size() >= kDecisionsKept)
-      v.erase(v.begin(),
-              v.begin() + static_cast<std::ptrdiff_t>(kDecisionsKept / 10));
+  const auto bounded_push = [](std::vector<Decision>& v, Decision x) {
+    if (v.size() >= kDecisionsKept) v.erase(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(kDecisionsKept / 10));
     v.push_back(std::move(x));
   };
   if (keep_journal_) {
@@ -527,27 +451,22 @@ void ControlLoop::decide(Decision d) {
   bounded_push(pending_, std::move(d));
 }
 
-void ControlLoop::allocation_faults(const ems::Allocation &a, const Turn &now) {
-  if (a.is_degraded(ems::Degradation::MeterStale) ||
-      a.is_degraded(ems::Degradation::MeterImplausible)) {
+void ControlLoop::allocation_faults(const ems::Allocation& a, const Turn& now) {
+  if (a.is_degraded(ems::Degradation::MeterStale) || a.is_degraded(ems::Degradation::MeterImplausible)) {
     if (!faults_.contains("meter_stale")) {
       const bool never = !inputs_.meters.contains("grid");
-      std::string text =
-          never ? std::string("no grid meter reading yet: every socket on its "
-                              "safe current")
-                : "grid meter silent or rejected for more than " +
-                      format_number(config_.site.meter_stale_after_s) +
-                      " s: every socket on its safe current";
+      std::string text = never ? std::string("no grid meter reading yet: every socket on its safe current")
+                               : "grid meter silent or rejected for more than " +
+                                     format_number(config_.site.meter_stale_after_s) +
+                                     " s: every socket on its safe current";
       const auto grid = inputs_.meters.find("grid");
       if (grid != inputs_.meters.end() && grid->second.send_interval) {
         const auto every = *grid->second.send_interval;
         const double need = drivers::stale_limit_for_interval_s(every, 0.0);
-        text += "; the meter sends every " +
-                format_number(static_cast<double>(every.count()) / 1000.0) +
-                " s";
+        text += "; the meter sends every " + format_number(static_cast<double>(every.count()) / 1000.0) + " s";
         if (config_.site.meter_stale_after_s < need)
-          text += ": set site.meter_stale_after_s to at least " +
-                  format_number(need) + ", or remove it to follow the meter";
+          text += ": set site.meter_stale_after_s to at least " + format_number(need) +
+                  ", or remove it to follow the meter";
       } else if (!never) {
         text += "; check the meter link with emsgw probe-meter --config FILE";
       }
@@ -558,43 +477,34 @@ void ControlLoop::allocation_faults(const ems::Allocation &a, const Turn &now) {
   }
   if (a.is_degraded(ems::Degradation::PvStale)) {
     if (!faults_.contains("pv_stale"))
-      faults_.raise("pv_stale",
-                    "PV reading stale: surplus-only charging stopped",
-                    now.wall);
+      faults_.raise("pv_stale", "PV reading stale: surplus-only charging stopped", now.wall);
   } else {
     faults_.clear("pv_stale", now.wall);
   }
-  // A foreign set-point is corrected at once; its fault stays visible for a
-  // minute after the last one.
+  // A foreign set-point is corrected at once; its fault stays visible for a minute after the last one.
   faults_.expire(now.mono, std::chrono::seconds(60), now.wall);
 }
 
-void ControlLoop::check_wiring(const ems::SiteSnapshot &snap, const Turn &now) {
-  if (!snap.grid.valid)
-    return;
+void ControlLoop::check_wiring(const ems::SiteSnapshot& snap, const Turn& now) {
+  if (!snap.grid.valid) return;
   std::array<double, ems::kPhaseCount> grid{};
-  for (std::size_t p = 0; p < ems::kPhaseCount; ++p)
-    grid[p] = snap.grid.current[p].value();
+  for (std::size_t p = 0; p < ems::kPhaseCount; ++p) grid[p] = snap.grid.current[p].value();
   std::vector<ems::WiringSocketSample> sockets;
-  for (std::size_t k = 0; k < inputs_.sockets.size() && k < snap.sockets.size();
-       ++k) {
-    const auto &ref = inputs_.sockets[k];
-    const auto &so = snap.sockets[k];
+  for (std::size_t k = 0; k < inputs_.sockets.size() && k < snap.sockets.size(); ++k) {
+    const auto& ref = inputs_.sockets[k];
+    const auto& so = snap.sockets[k];
     ems::WiringSocketSample w;
     w.id = ref.id;
-    w.mapping =
-        config_.site.stations[ref.station].sockets[ref.index].phase_mapping;
+    w.mapping = config_.site.stations[ref.station].sockets[ref.index].phase_mapping;
     w.valid = so.reachable && so.measured_valid;
-    for (std::size_t j = 0; j < ems::kPhaseCount; ++j)
-      w.current_a[j] = so.current[j].value();
+    for (std::size_t j = 0; j < ems::kPhaseCount; ++j) w.current_a[j] = so.current[j].value();
     sockets.push_back(w);
   }
   wiring_.observe(snap.now, grid, sockets);
   const auto findings = wiring_.findings();
-  for (const auto &ref : inputs_.sockets) {
-    const auto f = std::find_if(
-        findings.begin(), findings.end(),
-        [&](const ems::WiringFinding &x) { return x.socket_id == ref.id; });
+  for (const auto& ref : inputs_.sockets) {
+    const auto f = std::find_if(findings.begin(), findings.end(),
+                                [&](const ems::WiringFinding& x) { return x.socket_id == ref.id; });
     if (f != findings.end())
       faults_.raise("wiring:" + std::to_string(ref.id), f->text, now.wall);
     else
@@ -602,160 +512,81 @@ void ControlLoop::check_wiring(const ems::SiteSnapshot &snap, const Turn &now) {
   }
 }
 
-void ControlLoop::grid_sample_rejected(const drivers::MeterReading &r,
-                                       const Turn &now) {
+void ControlLoop::grid_sample_rejected(const drivers::MeterReading& r, const Turn& now) {
   std::string what;
   for (int p = 0; p < config_.site.grid_phases; ++p) {
-    const auto &m = r.current_a[static_cast<std::size_t>(p)];
-    if (m.valid())
-      continue;
+    const auto& m = r.current_a[static_cast<std::size_t>(p)];
+    if (m.valid()) continue;
     std::string why;
     switch (m.why()) {
-    case drivers::Invalid::NotANumber:
-      why = "NaN or infinity";
-      break;
-    case drivers::Invalid::OutOfRange:
-      why = "a current out of range";
-      break;
-    case drivers::Invalid::Missing:
-      why = "no current";
-      break;
-    default:
-      why = "a rejected current (" + std::string(drivers::to_string(m.why())) +
-            ")";
-      break;
+      case drivers::Invalid::NotANumber: why = "NaN or infinity"; break;
+      case drivers::Invalid::OutOfRange: why = "a current out of range"; break;
+      case drivers::Invalid::Missing: why = "no current"; break;
+      default: why = "a rejected current (" + std::string(drivers::to_string(m.why())) + ")"; break;
     }
     what += (what.empty() ? "" : ", ") + why + " on L" + std::to_string(p + 1);
   }
-  faults_.raise_or_update(
-      "meter_rejected:grid",
-      "grid meter reported " + what +
-          ": sample rejected (every socket goes to its safe current if "
-          "this lasts " +
-          format_number(config_.site.meter_stale_after_s) + " s)",
-      now.wall);
+  faults_.raise_or_update("meter_rejected:grid",
+                          "grid meter reported " + what +
+                              ": sample rejected (every socket goes to its safe current if "
+                              "this lasts " +
+                              format_number(config_.site.meter_stale_after_s) + " s)",
+                          now.wall);
 }
 
-void ControlLoop::on_reload_refused(const ReloadRefusedEvent &e,
-                                    const Turn &now) {
-  std::string text = "configuration reload from " + e.source +
-                     " refused, the running configuration stays";
-  if (!e.problems.empty())
-    text += ": " + e.problems.front();
-  if (e.problems.size() > 1)
-    text += " (and " + std::to_string(e.problems.size() - 1) + " more)";
+void ControlLoop::on_reload_refused(const ReloadRefusedEvent& e, const Turn& now) {
+  std::string text = "configuration reload from " + e.source + " refused, the running configuration stays";
+  if (!e.problems.empty()) text += ": " + e.problems.front();
+  if (e.problems.size() > 1) text += " (and " + std::to_string(e.problems.size() - 1) + " more)";
   faults_.raise_or_update("reload_refused", text, now.wall);
 }
 
-void ControlLoop::check_station_settings(std::size_t station,
-                                         const StationSample &sample,
-                                         const Turn &now) {
-  auto &st = inputs_.stations[station];
-  const auto &cfg = config_.site.stations[station];
+void ControlLoop::check_station_settings(std::size_t station, const StationSample& sample, const Turn& now) {
+  auto& st = inputs_.stations[station];
+  const auto& cfg = config_.site.stations[station];
   bool changed = false;
-  for (const auto &so : sample.sockets) {
-    if (!so.valid)
+  // The station's own values are counted conservatively (conservative()): note when they change.
+  for (const auto& so : sample.sockets) {
+    if (!so.valid || !so.safe_current_a) continue;
+    if (std::none_of(cfg.sockets.begin(), cfg.sockets.end(),
+                     [&](const ems::SocketConfig& c) { return c.unit == so.unit; }))
       continue;
-    const auto it = std::find_if(
-        cfg.sockets.begin(), cfg.sockets.end(),
-        [&](const ems::SocketConfig &c) { return c.unit == so.unit; });
-    if (it == cfg.sockets.end())
-      continue;
-    const auto j = static_cast<std::size_t>(it - cfg.sockets.begin());
-    const auto key = "station[" + std::to_string(station) + "].socket[" +
-                     std::to_string(j) + "].";
-    const auto base =
-        "station_settings:" + cfg.name + ":" + std::to_string(so.unit);
-    if (so.safe_current_a) {
-      const double seen = *so.safe_current_a;
-      const auto prev = st.safe_current_a.find(so.unit);
-      if (prev == st.safe_current_a.end() || prev->second != seen)
-        changed = true;
-      st.safe_current_a[so.unit] = seen;
-      if (std::fabs(seen - it->safe_current_a) > 0.05)
-        faults_.raise_or_update(
-            base + ":safe_current",
-            "station " + cfg.name + " socket " + std::to_string(it->id) +
-                ": the station's safe current (1212) is " + format_amps(seen) +
-                ", the configuration says " + key + "safe_current_a = " +
-                format_amps(it->safe_current_a) + "; emsgw counts the higher " +
-                format_amps(std::max(seen, it->safe_current_a)),
-            now.wall);
-      else
-        faults_.clear(base + ":safe_current", now.wall);
-    }
-    // Live phases (voltage on 306/308/310) against the wiring in the file: a
-    // socket wired for three phases but configured for one loads grid phases
-    // emsgw does not count.
-    const auto live_opt = live_phases(so);
-    if (live_opt) {
-      const int live = *live_opt;
-      const int wired = it->phase_mapping.count;
-      if ((live >= 2 ? 3 : 1) != wired)
-        faults_.raise_or_update(
-            base + ":phases",
-            "station " + cfg.name + " socket " + std::to_string(it->id) +
-                ": the station has voltage on " + std::to_string(live) +
-                " phase(s), the configuration says " + key +
-                "phase_mapping = " +
-                std::string(ems::to_string(it->phase_mapping)) + " (" +
-                std::to_string(wired) + " phase(s))",
-            now.wall);
-      else
-        faults_.clear(base + ":phases", now.wall);
-    }
+    const auto prev = st.safe_current_a.find(so.unit);
+    if (prev == st.safe_current_a.end() || prev->second != *so.safe_current_a) changed = true;
+    st.safe_current_a[so.unit] = *so.safe_current_a;
   }
   if (sample.station_max_a) {
-    const double seen = *sample.station_max_a;
-    if (!st.max_current_a || *st.max_current_a != seen)
-      changed = true;
-    st.max_current_a = seen;
-    const auto code = "station_settings:" + cfg.name + ":max_current";
-    if (std::fabs(seen - cfg.max_current_a) > 0.05)
-      faults_.raise_or_update(
-          code,
-          "station " + cfg.name + ": the station's maximum (1100) is " +
-              format_amps(seen) + ", the configuration says station[" +
-              std::to_string(station) + "].max_current_a = " +
-              format_amps(cfg.max_current_a) + "; emsgw uses the lower " +
-              format_amps(std::min(seen, cfg.max_current_a)),
-          now.wall);
-    else
-      faults_.clear(code, now.wall);
+    if (!st.max_current_a || *st.max_current_a != *sample.station_max_a) changed = true;
+    st.max_current_a = *sample.station_max_a;
   }
-  // SCN mode: the station that speaks for the SCN must have its Modbus SCN
-  // budget enabled (1431), or it ignores the per-phase budget emsgw writes.
-  if (config_.site.control == ems::ControlMode::Scn &&
-      cfg.name == config_.site.scn_station && sample.scn) {
-    const auto code = "scn_disabled:" + cfg.name;
-    if (!sample.scn->enabled)
-      faults_.raise_or_update(
-          code,
-          "station " + cfg.name +
-              ": Smart Charging Network is not enabled (1431 = 0); enable SCN "
-              "in the station's "
-              "settings (ACE Service Installer) or emsgw's budget is ignored",
-          now.wall);
-    else
+  // Each setting against the file (the same findings as check-site), one named fault per mismatch.
+  // In SCN mode the station that speaks for the SCN must have its budget enabled (1431), or it
+  // ignores the budget emsgw writes.
+  for (const auto& f : station_findings(config_.site, station, sample)) {
+    if (f.code.ends_with(":unit")) continue;  // a socket that does not answer: the station's sample says so
+    const auto code = f.code == "scn" ? "scn_disabled:" + cfg.name : "station_settings:" + cfg.name + ":" + f.code;
+    if (f.matches) {
       faults_.clear(code, now.wall);
+      continue;
+    }
+    std::string text = "station " + cfg.name + (f.socket_id ? " socket " + std::to_string(*f.socket_id) : "") + ": " +
+                       mismatch_words(f, true);
+    if (!f.meanwhile.empty()) text += "; " + f.meanwhile;
+    if (!f.fix.empty()) text += "; " + f.fix;
+    faults_.raise_or_update(code, text, now.wall);
   }
-  if (changed)
-    apply_station_settings(now);
+  if (changed) apply_station_settings(now);
 }
 
-ems::SiteConfig ControlLoop::conservative(const ems::SiteConfig &site) const {
+ems::SiteConfig ControlLoop::conservative(const ems::SiteConfig& site) const {
   auto out = site;
-  for (std::size_t i = 0;
-       i < out.stations.size() && i < inputs_.stations.size(); ++i) {
-    auto &cfg = out.stations[i];
-    const auto &st = inputs_.stations[i];
-    // 1100 is the station's actual maximum; a station reporting 0 A is not
-    // trusted to mean more.
-    if (st.max_current_a && *st.max_current_a > 0)
-      cfg.max_current_a = std::min(cfg.max_current_a, *st.max_current_a);
-    for (auto &so : cfg.sockets) {
-      if (const auto it = st.safe_current_a.find(so.unit);
-          it != st.safe_current_a.end())
+  for (std::size_t i = 0; i < out.stations.size() && i < inputs_.stations.size(); ++i) {
+    auto& cfg = out.stations[i];
+    const auto& st = inputs_.stations[i];
+    // 1100 is the station's actual maximum; a station reporting 0 A is not trusted to mean more.
+    if (st.max_current_a && *st.max_current_a > 0) cfg.max_current_a = std::min(cfg.max_current_a, *st.max_current_a);
+    for (auto& so : cfg.sockets) {
+      if (const auto it = st.safe_current_a.find(so.unit); it != st.safe_current_a.end())
         so.safe_current_a = std::max(so.safe_current_a, it->second);
       so.max_current_a = std::min(so.max_current_a, cfg.max_current_a);
     }
@@ -763,28 +594,24 @@ ems::SiteConfig ControlLoop::conservative(const ems::SiteConfig &site) const {
   return out;
 }
 
-void ControlLoop::apply_station_settings(const Turn &now) {
+void ControlLoop::apply_station_settings(const Turn& now) {
   auto site = conservative(config_.site);
   std::vector<double> signature;
-  for (const auto &st : site.stations) {
+  for (const auto& st : site.stations) {
     signature.push_back(st.max_current_a);
-    for (const auto &so : st.sockets) {
+    for (const auto& so : st.sockets) {
       signature.push_back(so.safe_current_a);
       signature.push_back(so.max_current_a);
     }
   }
-  if (station_settings_applied_ == signature)
-    return;
+  if (station_settings_applied_ == signature) return;
   station_settings_applied_ = signature;
   if (const auto issues = allocator_.update_config(site); !issues.empty()) {
-    faults_.raise_or_update(
-        "station_settings_unsafe",
-        "the stations' own settings break the configuration's rules: " +
-            issues.front().key + " = " + issues.front().value + ": " +
-            issues.front().rule +
-            "; emsgw keeps the configured values, correct the station or the "
-            "file",
-        now.wall);
+    faults_.raise_or_update("station_settings_unsafe",
+                            "the stations' own settings break the configuration's rules: " + issues.front().key +
+                                " = " + issues.front().value + ": " + issues.front().rule +
+                                "; emsgw keeps the configured values, correct the station or the file",
+                            now.wall);
     return;
   }
   faults_.clear("station_settings_unsafe", now.wall);
@@ -817,4 +644,4 @@ std::map<int, double> ControlLoop::desired() const {
   return desired_;
 }
 
-} // namespace emsgw::gateway
+}  // namespace emsgw::gateway
