@@ -465,7 +465,13 @@ async function probe(kind, target, out) {
   const r = await api('POST', `/api/probe/${kind}`, { target });
   if (!r.ok) { out.className = 'probe bad'; out.textContent = (r.data && r.data.error) || `refused (HTTP ${r.status})`; return; }
   out.className = r.data.ok ? 'probe ok' : 'probe bad';
-  out.replaceChildren(h('b', { text: (r.data.ok ? '✔ ' : '✘ ') + r.data.summary }), h('pre', { text: JSON.stringify(r.data.details, null, 2) }));
+  // What the test found, line by line (the same findings as `emsgw check-site`): each mismatch with
+  // the file carries its fix.
+  const findings = (r.data.details && Array.isArray(r.data.details.findings)) ? r.data.details.findings : [];
+  out.replaceChildren(h('b', { text: (r.data.ok ? '✔ ' : '✘ ') + r.data.summary }),
+    findings.length ? h('ul', { class: 'findings' }, findings.map((f) => h('li', { class: f.ok ? 'ok' : 'bad' },
+      h('span', { text: `${f.ok ? '✔' : '✘'} ${f.text}` }),
+      f.fix ? h('div', { class: 'fix', text: `${t('Fix')}: ${f.fix}` }) : null))) : null);
 }
 async function loadSettings() {
   const r = await api('GET', '/api/config');
