@@ -212,8 +212,14 @@ try {
     `Test station lists reachability, model and firmware and each setting against the file in words (${JSON.stringify(stationProbe)})`);
   check(!/[{}]/.test(meterProbe) && !/[{}]/.test(stationProbe) && await page.locator('.probe pre').count() === 0,
     'no raw JSON brace in the device tests');
-  check(await page.locator('.socket-row').count() === 2 && await page.locator('.socket-row .hint:has-text("recommended")').count() === 2,
-    "phase mapping picker marks the guide's rotation (L1L2L3, L3L1L2) as recommended");
+  // Guide 6.3/6.4: both sockets of a Double share one feeder and so one phase order (rotation is
+  // from station to station): the first socket's L1L2L3 is recommended, the second socket's L3L1L2
+  // is offered the station's L1L2L3.
+  const rows = page.locator('.socket-row');
+  const sameFeeder = await rows.count() === 2 && await rows.nth(0).locator('.hint:has-text("recommended")').count() === 1 &&
+    await rows.nth(1).locator('button:has-text("Use L1L2L3")').count() === 1;
+  check(sameFeeder, 'phase mapping picker recommends the same mapping for both sockets of one Double (L1L2L3, L1L2L3)' +
+    (sameFeeder ? '' : `: ${JSON.stringify(await rows.allInnerTexts())}`));
   await page.waitForSelector('#overrides tr[data-override="site.grid_max_current_a"]');
   check(true, 'the override is listed under "Changed at runtime"');
   await page.screenshot({ path: join(shots, '05-settings.png'), fullPage: true });

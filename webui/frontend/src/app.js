@@ -480,7 +480,7 @@ async function loadSettings() {
   const cfg = state.config = r.data;
   if (!state.schema) { const sr = await api('GET', '/api/config/schema'); if (sr.ok) state.schema = sr.data.fields; }
   const schema = state.schema;
-  const pm = await api('GET', '/api/phase_mappings?sockets=16');
+  const pm = await api('GET', `/api/phase_mappings?sockets=${Math.max(16, (cfg.stations || []).length)}`);
   const mappings = pm.ok ? pm.data : { names: ['L1L2L3'], recommended_three_phase: [], recommended_single_phase: [] };
   const site = cfg.site;
   const parts = [];
@@ -536,8 +536,6 @@ async function loadSettings() {
   const stations = cfg.stations || [];
   parts.push(section('Stations and sockets', (rerender) => h('div', {}, stations.map((st, si) => {
     const out = h('div', { class: 'probe', hidden: true });
-    let n = 0;
-    for (let k = 0; k < si; ++k) n += stations[k].sockets.length;
     return h('div', { class: 'card' },
       h('div', { class: 'form' },
         field('Station name', st, 'name', { path: `station[${si}].name` }),
@@ -547,9 +545,10 @@ async function loadSettings() {
         field('1/3-phase switching allowed', st, 'phase_switching', { path: `station[${si}].phase_switching` })),
       h('h3', { text: t('Sockets') }),
       st.sockets.map((so, j) => {
-        const idx = n + j;
+        // The guide (6.3/6.4) rotates from station to station: both sockets of a Double share one
+        // feeder and so one phase order; the next station is rotated.
         const three = so.phase_mapping.length > 2;
-        const rec = (three ? mappings.recommended_three_phase : mappings.recommended_single_phase)[idx];
+        const rec = (three ? mappings.recommended_three_phase : mappings.recommended_single_phase)[si];
         return h('div', { class: 'socket-row' },
           field('Id', so, 'id', { path: `station[${si}].socket[${j}].id` }),
           field('Unit', so, 'unit', { choices: [1, 2], path: `station[${si}].socket[${j}].unit` }),
@@ -557,7 +556,7 @@ async function loadSettings() {
           field('Safe current', so, 'safe_current_a', { unit: 'A', path: `station[${si}].socket[${j}].safe_current_a` }),
           field('Phase mapping', so, 'phase_mapping', { choices: mappings.names, path: `station[${si}].socket[${j}].phase_mapping` }),
           field('Mode', so, 'mode', { choices: MODES.map(([m]) => m), path: `station[${si}].socket[${j}].mode` }),
-          rec && rec !== so.phase_mapping ? h('button', { class: 'btn', title: t('the guide rotates phases from socket to socket so single-phase EVs spread over L1, L2, L3'), onclick: () => { so.phase_mapping = rec; rerender(); } }, t('Use {m}', { m: rec })) : h('span', { class: 'hint', text: rec ? t('recommended ✔') : '' }));
+          rec && rec !== so.phase_mapping ? h('button', { class: 'btn', title: t('the guide rotates phases from station to station (both sockets of a Double share one feeder) so single-phase EVs spread over L1, L2, L3'), onclick: () => { so.phase_mapping = rec; rerender(); } }, t('Use {m}', { m: rec })) : h('span', { class: 'hint', text: rec ? t('recommended ✔') : '' }));
       }),
       h('div', { class: 'actions' }, h('button', { class: 'btn', 'data-needs-login': true, disabled: !state.session.logged_in, onclick: () => { out.hidden = false; probe('station', st.name, out); } }, t('Test station {name}', { name: st.name }))), out);
   })), () => ({ stations })));
