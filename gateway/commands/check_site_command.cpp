@@ -4,27 +4,22 @@
 // and matches, 1 otherwise (2: usage).
 
 #include <algorithm>
-#include <cmath>
 #include <cstdio>
 #include <iostream>
-#include <sstream>
 #include <string>
 
 #include "drivers/system_clock.hpp"
 #include "gateway/commands/commands.hpp"
 #include "gateway/config/config.hpp"
+#include "gateway/control/status_builder.hpp"
 #include "gateway/devices/device_kinds.hpp"
+#include "gateway/devices/meter_findings.hpp"
+#include "gateway/devices/station_findings.hpp"
 #include "gateway/runtime/runtime.hpp"
 
 namespace emsgw::gateway {
 
 namespace {
-
-std::string amps(double a) {
-  char b[32];
-  std::snprintf(b, sizeof b, a == std::floor(a) ? "%.0f A" : "%.1f A", a);
-  return b;
-}
 
 struct Report {
   int problems = 0;
@@ -52,22 +47,11 @@ void check_meter(const std::string& role, const drivers::MeterSettings& settings
     return;
   }
   rep.ok("answers: " + meter->describe());
-  std::ostringstream cur;
-  int phases = 0;
-  for (std::size_t p = 0; p < 3; ++p) {
-    const auto v = r->current_a[p].value();
-    cur << " L" << p + 1 << " " << (v ? amps(*v) : std::string("-"));
-    if (v) ++phases;
-  }
-  rep.info("current per phase:" + cur.str() + " (import +, export -)");
-  if (phases == 0)
-    rep.bad("the meter gives no current on any phase", "check the preset or register map (emsgw probe-meter)");
-  if (const auto w = r->power_total_w.value()) rep.info("total power " + std::to_string(static_cast<long>(*w)) + " W");
-  if (r->send_interval) {
-    char every[32];
-    std::snprintf(every, sizeof every, "%g", static_cast<double>(r->send_interval->count()) / 1000.0);
-    rep.info(std::string("sends every ") + every + " s" +
-             (r->protocol_version.empty() ? "" : " (P1 version " + r->protocol_version + ")"));
+  for (const auto& f : meter_findings(*r)) {
+    if (f.ok)
+      rep.info(f.text);
+    else
+      rep.bad(f.text, f.fix);
   }
 }
 
@@ -84,51 +68,24 @@ void check_station(const Config& cfg, std::size_t i, const ems::Clock& clock, Re
     return;
   }
   rep.ok("answers: " + s.platform + " firmware " + s.firmware + (s.serial.empty() ? "" : ", serial " + s.serial));
-  if (s.station_max_a) {
-    if (std::fabs(*s.station_max_a - st.max_current_a) > 0.05)
-      rep.bad("station maximum (1100) is " + amps(*s.station_max_a) +
-                  ", the file says max_current_a = " + amps(st.max_current_a),
-              "set the same value on the station and in the file (emsgw uses the lower one meanwhile)");
+  // The station's settings against the file: the same findings as the dashboard's test and the
+  // running product's faults.
+  for (const auto& f : station_findings(cfg.site, i, s)) {
+    const auto subject = finding_subject(f);
+    const auto prefix = subject.empty() ? std::string() : subject + ": ";
+    if (f.matches)
+      rep.ok(prefix + match_words(f));
     else
-      rep.ok("station maximum " + amps(*s.station_max_a) + " as in the file");
+      rep.bad(prefix + mismatch_words(f), f.fix + (f.meanwhile.empty() ? "" : " (" + f.meanwhile + " meanwhile)"));
   }
   for (const auto& so : st.sockets) {
-    const std::string name = "socket id " + std::to_string(so.id) + " (unit " + std::to_string(so.unit) + ")";
     const auto it = std::find_if(s.sockets.begin(), s.sockets.end(),
                                  [&](const SocketSample& x) { return x.unit == so.unit && x.valid; });
-    if (it == s.sockets.end()) {
-      rep.bad(name + ": the station does not answer for unit " + std::to_string(so.unit),
-              "unit 1 is a single or left socket, unit 2 the right socket of a Double: check the socket count");
-      continue;
-    }
-    if (it->safe_current_a) {
-      if (std::fabs(*it->safe_current_a - so.safe_current_a) > 0.05)
-        rep.bad(name + ": the station's safe current (1212) is " + amps(*it->safe_current_a) +
-                    ", the file says safe_current_a = " + amps(so.safe_current_a),
-                "set the same safe current on the station and in the file: the fail-safe check rests on it (emsgw "
-                "counts the higher one meanwhile)");
-      else
-        rep.ok(name + ": safe current " + amps(*it->safe_current_a) + " as in the file");
-    }
-    const auto live_opt = live_phases(*it);
-    if (live_opt) {
-      const int live = *live_opt;
-      const int wired = so.phase_mapping.count;
-      if ((live >= 2 ? 3 : 1) != wired)
-        rep.bad(name + ": voltage on " + std::to_string(live) + " phase(s), the file wires it " +
-                    ems::to_string(so.phase_mapping),
-                "set phase_mapping to the feeder's real phases (1 phase: L1, L2 or L3; 3 phases: L1L2L3, …)");
-      else
-        rep.ok(name + ": voltage on " + std::to_string(live) + " phase(s), wired " + ems::to_string(so.phase_mapping));
-    }
-    rep.info(name + ": Mode 3 state " + (it->mode3.empty() ? std::string("?") : it->mode3));
-  }
-  if (cfg.site.control == ems::ControlMode::Scn && cfg.site.scn_station == st.name) {
-    if (!s.scn || !s.scn->enabled)
-      rep.bad("site.control = \"scn\" but the station reports its Smart Charging Network off (1431)",
-              "enable the SCN on the station (ACE Service Installer), or use control = \"sockets\"");
-    else
-      rep.ok("Smart Charging Network enabled");
+    if (it == s.sockets.end()) continue;
+    const std::string name = "socket id " + std::to_string(so.id) + " (unit " + std::to_string(so.unit) + ")";
+    rep.info(name + ": Mode 3 state " + (it->mode3.empty() ? std::string("?") : it->mode3) + " (" +
+             mode3_words(it->mode3) + ")");
+    if (const auto words = station_state_words(*it); !words.empty()) rep.info(name + ": " + words);
   }
 }
 

@@ -8,6 +8,7 @@
 #include <cstdio>
 
 #include "gateway/control/snapshot_builder.hpp"
+#include "gateway/devices/station_findings.hpp"
 
 namespace emsgw::gateway {
 
@@ -544,61 +545,35 @@ void ControlLoop::check_station_settings(std::size_t station, const StationSampl
   auto& st = inputs_.stations[station];
   const auto& cfg = config_.site.stations[station];
   bool changed = false;
+  // The station's own values are counted conservatively (conservative()): note when they change.
   for (const auto& so : sample.sockets) {
-    if (!so.valid) continue;
-    const auto it = std::find_if(cfg.sockets.begin(), cfg.sockets.end(),
-                                 [&](const ems::SocketConfig& c) { return c.unit == so.unit; });
-    if (it == cfg.sockets.end()) continue;
-    const auto j = static_cast<std::size_t>(it - cfg.sockets.begin());
-    const auto key = "station[" + std::to_string(station) + "].socket[" + std::to_string(j) + "].";
-    const auto base = "station_settings:" + cfg.name + ":" + std::to_string(so.unit);
-    if (so.safe_current_a) {
-      const double seen = *so.safe_current_a;
-      const auto prev = st.safe_current_a.find(so.unit);
-      if (prev == st.safe_current_a.end() || prev->second != seen) changed = true;
-      st.safe_current_a[so.unit] = seen;
-      if (std::fabs(seen - it->safe_current_a) > 0.05)
-        faults_.raise_or_update(base + ":safe_current",
-                                "station " + cfg.name + " socket " + std::to_string(it->id) +
-                                    ": the station's safe current (1212) is " + format_amps(seen) +
-                                    ", the configuration says " + key +
-                                    "safe_current_a = " + format_amps(it->safe_current_a) +
-                                    "; emsgw counts the higher " + format_amps(std::max(seen, it->safe_current_a)),
-                                now.wall);
-      else
-        faults_.clear(base + ":safe_current", now.wall);
-    }
-    // Live phases (voltage on 306/308/310) against the wiring in the file: a socket wired for
-    // three phases but configured for one loads grid phases emsgw does not count.
-    const auto live_opt = live_phases(so);
-    if (live_opt) {
-      const int live = *live_opt;
-      const int wired = it->phase_mapping.count;
-      if ((live >= 2 ? 3 : 1) != wired)
-        faults_.raise_or_update(
-            base + ":phases",
-            "station " + cfg.name + " socket " + std::to_string(it->id) + ": the station has voltage on " +
-                std::to_string(live) + " phase(s), the configuration says " + key + "phase_mapping = " +
-                std::string(ems::to_string(it->phase_mapping)) + " (" + std::to_string(wired) + " phase(s))",
-            now.wall);
-      else
-        faults_.clear(base + ":phases", now.wall);
-    }
+    if (!so.valid || !so.safe_current_a) continue;
+    if (std::none_of(cfg.sockets.begin(), cfg.sockets.end(),
+                     [&](const ems::SocketConfig& c) { return c.unit == so.unit; }))
+      continue;
+    const auto prev = st.safe_current_a.find(so.unit);
+    if (prev == st.safe_current_a.end() || prev->second != *so.safe_current_a) changed = true;
+    st.safe_current_a[so.unit] = *so.safe_current_a;
   }
   if (sample.station_max_a) {
-    const double seen = *sample.station_max_a;
-    if (!st.max_current_a || *st.max_current_a != seen) changed = true;
-    st.max_current_a = seen;
-    const auto code = "station_settings:" + cfg.name + ":max_current";
-    if (std::fabs(seen - cfg.max_current_a) > 0.05)
-      faults_.raise_or_update(code,
-                              "station " + cfg.name + ": the station's maximum (1100) is " + format_amps(seen) +
-                                  ", the configuration says station[" + std::to_string(station) +
-                                  "].max_current_a = " + format_amps(cfg.max_current_a) + "; emsgw uses the lower " +
-                                  format_amps(std::min(seen, cfg.max_current_a)),
-                              now.wall);
-    else
+    if (!st.max_current_a || *st.max_current_a != *sample.station_max_a) changed = true;
+    st.max_current_a = *sample.station_max_a;
+  }
+  // Each setting against the file (the same findings as check-site), one named fault per mismatch.
+  // In SCN mode the station that speaks for the SCN must have its budget enabled (1431), or it
+  // ignores the budget emsgw writes.
+  for (const auto& f : station_findings(config_.site, station, sample)) {
+    if (f.code.ends_with(":unit")) continue;  // a socket that does not answer: the station's sample says so
+    const auto code = f.code == "scn" ? "scn_disabled:" + cfg.name : "station_settings:" + cfg.name + ":" + f.code;
+    if (f.matches) {
       faults_.clear(code, now.wall);
+      continue;
+    }
+    std::string text = "station " + cfg.name + (f.socket_id ? " socket " + std::to_string(*f.socket_id) : "") + ": " +
+                       mismatch_words(f, true);
+    if (!f.meanwhile.empty()) text += "; " + f.meanwhile;
+    if (!f.fix.empty()) text += "; " + f.fix;
+    faults_.raise_or_update(code, text, now.wall);
   }
   if (changed) apply_station_settings(now);
 }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 
 namespace emsgw::gateway {
 
@@ -10,6 +11,56 @@ using ems::SocketState;
 
 std::string reason_words(Reason r) {
   return std::string(ems::to_words(r));
+}
+
+std::string mode3_words(std::string_view mode3) {
+  struct Words {
+    std::string_view code, words;
+  };
+  static constexpr Words kWords[] = {
+      {"A", "no vehicle connected"},
+      {"B1", "vehicle connected, no current offered"},
+      {"B2", "vehicle connected, current offered, the vehicle does not take it (full or waiting)"},
+      {"C1", "vehicle asks to charge, no current offered"},
+      {"C2", "charging"},
+      {"D1", "vehicle asks to charge (with ventilation), no current offered"},
+      {"D2", "charging (with ventilation)"},
+      {"E", "station fault (E): no control pilot, the cable or the station is faulty"},
+      {"F", "station fault (F): the station reports itself not available (error state)"},
+  };
+  for (const auto& w : kWords)
+    if (w.code == mode3) return std::string(w.words);
+  return mode3.empty() ? "Mode 3 state not reported" : "unknown Mode 3 state \"" + std::string(mode3) + "\"";
+}
+
+namespace {
+std::string amps_words(double a) {
+  char b[32];
+  std::snprintf(b, sizeof b, "%.0f A", a);
+  return b;
+}
+}  // namespace
+
+std::string station_state_words(const SocketSample& s) {
+  if (!s.valid) return {};
+  if (s.mode3 == "E" || s.mode3 == "F") return mode3_words(s.mode3);
+  // The station holds a set-point of at least the IEC minimum within its validity…
+  const bool holds = s.setpoint_a && *s.setpoint_a >= ems::kIecMinimumCurrentA && s.validity_s && *s.validity_s > 0;
+  if (s.accounted && !*s.accounted && s.setpoint_a && s.validity_s && *s.validity_s > 0)
+    return "the station does not use emsgw's set-point (1214 = 0): check its Modbus mode (Socket, not SCN) and "
+           "that its sockets are enabled for EMS control";
+  if (!holds || !s.applied_a) return {};
+  // …but offers the vehicle that asks for current none (no PWM): a pause of its own.
+  const bool asks = s.mode3 == "B1" || s.mode3 == "C1" || s.mode3 == "D1";
+  if (asks && *s.applied_a < ems::kIecMinimumCurrentA)
+    return "paused by the station: it applies " + amps_words(*s.applied_a) + " although emsgw allows " +
+           amps_words(*s.setpoint_a) +
+           " (an over-current pause lasts 5 minutes, the station's log names it: error 302 \"Over current "
+           "detected\")";
+  if (*s.applied_a + 0.5 < *s.setpoint_a)
+    return "limited by the station to " + amps_words(*s.applied_a) + " (emsgw allows " + amps_words(*s.setpoint_a) +
+           ")";
+  return {};
 }
 
 SocketState state_for(Reason r, const SocketSample* s, int current_a) {
@@ -149,6 +200,17 @@ ems::SocketStatus socket_status(const StatusInputs& in, const SocketRef& ref) {
                              ? SocketState::Charging
                              : (so.ev_connected ? SocketState::Connected : SocketState::Available))
                       : SocketState::Unknown;
+  }
+  // What the station does of its own accord, in words: its faults and its own pauses and limits.
+  if (sample) {
+    if (auto words = station_state_words(*sample); !words.empty()) {
+      const bool paused = words.rfind("paused by the station", 0) == 0;
+      if (so.reason == std::string(ems::to_string(Reason::Fault)) || so.reason_text.empty())
+        so.reason_text = std::move(words);
+      else
+        so.reason_text += "; " + words;
+      if (paused) so.state = SocketState::Fault;
+    }
   }
   return so;
 }

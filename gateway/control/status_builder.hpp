@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "ems/allocation.hpp"
@@ -41,6 +42,14 @@ struct StatusInputs {
 
 /// Why a socket has its set-point, in words ("limited by grid phase L1").
 [[nodiscard]] std::string reason_words(ems::Reason r);
+/// An IEC 61851 Mode 3 state as stations report it ("A", "B1" … "F") in words; every state a
+/// station can report has words, anything else is named as unknown.
+[[nodiscard]] std::string mode3_words(std::string_view mode3);
+/// What the station itself does to a socket, in words, when it is not what emsgw asked: a fault
+/// (E, F: "station fault (F): …"), a pause of its own while it holds emsgw's set-point (an
+/// over-current pause, "paused by the station: …"), a lower limit of its own, or emsgw's set-point
+/// not used (1214 = 0). Empty when the station does what emsgw asked.
+[[nodiscard]] std::string station_state_words(const SocketSample& s);
 /// The state shown for a socket given the reason of its set-point and its newest sample.
 [[nodiscard]] ems::SocketState state_for(ems::Reason r, const SocketSample* s, int current_a);
 

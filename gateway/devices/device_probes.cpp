@@ -3,7 +3,10 @@
 #include <cstdio>
 
 #include "drivers/meters/meter_reading.hpp"
+#include "gateway/control/status_builder.hpp"
 #include "gateway/devices/device_kinds.hpp"
+#include "gateway/devices/meter_findings.hpp"
+#include "gateway/devices/station_findings.hpp"
 
 namespace emsgw::gateway {
 
@@ -37,6 +40,13 @@ std::string_view state_words(ems::ConnectorState s) {
     case C::Unknown: break;
   }
   return ems::describe(S::Unknown);
+}
+
+/// One line of the device test for people: ok or a problem, its words and, for a problem, the fix.
+json finding_json(bool ok, const std::string& text, const std::string& fix = {}) {
+  json f = {{"ok", ok}, {"text", text}};
+  if (!fix.empty()) f["fix"] = fix;
+  return f;
 }
 
 /// Meters that a second connection would disturb (a serial port has one owner, and most P1
@@ -84,12 +94,31 @@ webui::ProbeResult DeviceProbes::probe_meter(const Config& config, const std::st
     details["current_a"] = {optional_json(g.current_a[0]), optional_json(g.current_a[1]),
                             optional_json(g.current_a[2])};
     details["age_s"] = optional_json(g.age_s);
-    if (g.stale || !g.current_a[0])
+    json findings = json::array();
+    if (g.stale || !g.current_a[0]) {
+      findings.push_back(finding_json(false, "no recent reading", "check the cable and the serial settings"));
+      details["findings"] = findings;
       return {false, "grid meter (" + where + "): no recent reading — check the cable and the serial settings",
               details};
+    }
     std::string summary = "grid meter (" + where + ") reads";
-    for (std::size_t p = 0; p < 3; ++p)
-      if (g.current_a[p]) summary += " L" + std::to_string(p + 1) + " " + amps(*g.current_a[p]);
+    std::string per_phase = "current per phase:";
+    int phases = 0;
+    for (std::size_t p = 0; p < 3; ++p) {
+      per_phase += " L" + std::to_string(p + 1) + " " + (g.current_a[p] ? finding_amps(*g.current_a[p]) : "-");
+      if (!g.current_a[p]) continue;
+      ++phases;
+      summary += " L" + std::to_string(p + 1) + " " + amps(*g.current_a[p]);
+    }
+    findings.push_back(finding_json(true, per_phase + " (import +, export -)"));
+    findings.push_back(
+        finding_json(true, "current on " + std::to_string(phases) + (phases == 1 ? " phase" : " phases")));
+    if (g.age_s) {
+      char age[48];
+      std::snprintf(age, sizeof age, "newest reading %.1f s old", *g.age_s);
+      findings.push_back(finding_json(true, age));
+    }
+    details["findings"] = findings;
     return {true, summary, details};
   }
 
@@ -121,6 +150,10 @@ webui::ProbeResult DeviceProbes::probe_meter(const Config& config, const std::st
   details["energy_import_wh"] = measurement_json(r->energy_import_wh);
   details["energy_export_wh"] = measurement_json(r->energy_export_wh);
   details["rejected_values"] = r->rejected;
+  json findings = json::array();
+  findings.push_back(finding_json(true, "answers: " + meter->describe()));
+  for (const auto& f : meter_findings(*r)) findings.push_back(finding_json(f.ok, f.text, f.fix));
+  details["findings"] = findings;
   if (!any && r->power_total_w.valid()) {
     summary += " " + std::to_string(static_cast<int>(*r->power_total_w.value())) + " W";
     any = true;
@@ -145,7 +178,29 @@ webui::ProbeResult DeviceProbes::probe_station(const Config& config, const std::
   json details = {{"station", name}, {"address", where}};
   auto device = stations_(config, index, clock_);
   const auto s = device->poll();
-  if (!s.ok) return {false, "station " + name + " (" + where + ") did not answer: " + s.error, details};
+  json findings = json::array();
+  if (!s.ok) {
+    findings.push_back(finding_json(false, "no answer: " + s.error,
+                                    "check the address and that the station's Modbus TCP slave is on (ACE Service "
+                                    "Installer: Active Load Balancing, data source Energy Management System)"));
+    details["findings"] = findings;
+    return {false, "station " + name + " (" + where + ") did not answer: " + s.error, details};
+  }
+  findings.push_back(finding_json(
+      true, "answers: " + s.platform + " firmware " + s.firmware + (s.serial.empty() ? "" : ", serial " + s.serial)));
+  // The station's settings against the file: the same findings as check-site.
+  bool settings_match = true;
+  for (const auto& f : station_findings(config.site, index, s)) {
+    const auto subject = finding_subject(f);
+    const auto prefix = subject.empty() ? std::string() : subject + ": ";
+    if (f.matches) {
+      findings.push_back(finding_json(true, prefix + match_words(f)));
+      continue;
+    }
+    settings_match = false;
+    findings.push_back(finding_json(false, prefix + mismatch_words(f),
+                                    f.fix + (f.meanwhile.empty() ? "" : " (" + f.meanwhile + " meanwhile)")));
+  }
   details["platform"] = s.platform;
   details["firmware"] = s.firmware;
   details["serial"] = s.serial;
@@ -167,12 +222,22 @@ webui::ProbeResult DeviceProbes::probe_station(const Config& config, const std::
          {"phases", so.phases}});
     summary += "; socket " + std::to_string(so.unit) + ": " + std::string(state_words(so.state));
     if (so.applied_a) summary += ", limit " + amps(*so.applied_a);
+    if (!so.valid) continue;
+    std::string line = "socket unit " + std::to_string(so.unit) + ": " +
+                       (so.mode3.empty() ? std::string() : "Mode 3 state " + so.mode3 + ", ") + mode3_words(so.mode3);
+    if (so.applied_a) line += "; the station applies " + finding_amps(*so.applied_a);
+    findings.push_back(finding_json(true, line));
+    if (const auto words = station_state_words(so); !words.empty())
+      findings.push_back(finding_json(false, "socket unit " + std::to_string(so.unit) + ": " + words,
+                                      "see the station's display or log (ACE Service Installer)"));
   }
   details["sockets"] = sockets;
+  details["findings"] = findings;
   for (const auto& so : s.sockets)
     if (!so.valid)
       return {false, summary + " — socket " + std::to_string(so.unit) + " could not be read (is it configured?)",
               details};
+  if (!settings_match) return {false, summary + " — its settings differ from the file (see below)", details};
   return {true, summary, details};
 }
 

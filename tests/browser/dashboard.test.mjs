@@ -202,8 +202,24 @@ try {
   await page.click('button:has-text("Test station garage")');
   await page.waitForFunction(() => [...document.querySelectorAll('.probe.ok')].some((e) => e.textContent.includes('station garage')), null, { timeout: 10000 });
   check(true, 'Test station reads the simulated Alfen station');
-  check(await page.locator('.socket-row').count() === 2 && await page.locator('.socket-row .hint:has-text("recommended")').count() === 2,
-    "phase mapping picker marks the guide's rotation (L1L2L3, L3L1L2) as recommended");
+  // The device tests read as lists of findings in words, never as raw JSON.
+  const meterProbe = await page.locator('.probe', { hasText: 'grid meter' }).first().innerText();
+  check(/current per phase: L1 [\d.]+ A L2 [\d.]+ A L3 [\d.]+ A \(import \+, export -\)/.test(meterProbe) && meterProbe.includes('current on 3 phases'),
+    `Test meter lists the phases and the sign convention in words (${JSON.stringify(meterProbe)})`);
+  const stationProbe = await page.locator('.probe', { hasText: 'station garage' }).first().innerText();
+  check(stationProbe.includes('answers: NG920 firmware') && stationProbe.includes('socket id 1 (unit 1): safe current 6 A as in the file') &&
+    stationProbe.includes('maximum 32 A as in the file') && stationProbe.includes('socket unit 1: Mode 3 state'),
+    `Test station lists reachability, model and firmware and each setting against the file in words (${JSON.stringify(stationProbe)})`);
+  check(!/[{}]/.test(meterProbe) && !/[{}]/.test(stationProbe) && await page.locator('.probe pre').count() === 0,
+    'no raw JSON brace in the device tests');
+  // Guide 6.3/6.4: both sockets of a Double share one feeder and so one phase order (rotation is
+  // from station to station): the first socket's L1L2L3 is recommended, the second socket's L3L1L2
+  // is offered the station's L1L2L3.
+  const rows = page.locator('.socket-row');
+  const sameFeeder = await rows.count() === 2 && await rows.nth(0).locator('.hint:has-text("recommended")').count() === 1 &&
+    await rows.nth(1).locator('button:has-text("Use L1L2L3")').count() === 1;
+  check(sameFeeder, 'phase mapping picker recommends the same mapping for both sockets of one Double (L1L2L3, L1L2L3)' +
+    (sameFeeder ? '' : `: ${JSON.stringify(await rows.allInnerTexts())}`));
   await page.waitForSelector('#overrides tr[data-override="site.grid_max_current_a"]');
   check(true, 'the override is listed under "Changed at runtime"');
   await page.screenshot({ path: join(shots, '05-settings.png'), fullPage: true });

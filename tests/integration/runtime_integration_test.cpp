@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
+#include <optional>
 #include <thread>
 
 #include "drivers/modbus/libmodbus_transport.hpp"
@@ -110,6 +111,32 @@ TEST(RuntimeIntegration, ScnModeWritesAndRefreshesThePerPhaseBudgetOnUnit200) {
   }
   // 25 A − 1 A margin − 10 A household = 14 A per phase for the SCN.
   EXPECT_DOUBLE_EQ(budget[0], 14);
+}
+
+// SCN mode needs the SCN budget enabled on the station that speaks for it (1431); while it is not,
+// the station ignores the budget emsgw writes, and a named fault says so and how to fix it.
+TEST(RuntimeIntegration, ScnModeOnAStationWithoutItsScnEnabledIsANamedFaultUntilEnabled) {
+  auto o = three_car_site();
+  o.control = "scn";
+  SiteRig rig(o);
+  auto scn_fault = [&]() -> std::optional<ems::Fault> {
+    const auto st = rig.runtime->loop().status();
+    if (!st) return std::nullopt;
+    for (const auto& f : st->faults)
+      if (f.code == "scn_disabled:carport") return f;
+    return std::nullopt;
+  };
+  ASSERT_GE(
+      rig.wait_for([&] { return rig.runtime->loop().status() && rig.runtime->loop().status()->scn_budget_a; }, 10), 0);
+  EXPECT_FALSE(scn_fault()) << "the simulated station starts with its SCN enabled";
+  ASSERT_EQ(rig.site->station(0).command("mode socket").rfind("ok", 0), 0u);
+  ASSERT_GE(rig.wait_for([&] { return scn_fault().has_value(); }, 10), 0) << rig.describe();
+  const auto f = *scn_fault();
+  EXPECT_NE(f.text.find("station carport: Smart Charging Network is not enabled (1431 = 0)"), std::string::npos)
+      << f.text;
+  EXPECT_NE(f.text.find("ACE Service Installer"), std::string::npos) << f.text;
+  ASSERT_EQ(rig.site->station(0).command("mode scn").rfind("ok", 0), 0u);
+  EXPECT_GE(rig.wait_for([&] { return !scn_fault().has_value(); }, 10), 0) << "the fault stays after SCN was enabled";
 }
 
 TEST(RuntimeIntegration, SixtyFourDoubleStationsAreRefreshedWithoutAMissedValidityWindow) {

@@ -144,3 +144,91 @@ TEST(StatusBuilder, ATimedReasonSaysHowLongItLasts) {
 
 }  // namespace
 }  // namespace emsgw::gateway
+
+namespace emsgw::gateway {
+namespace {
+
+TEST(StatusBuilder, EveryModeThreeStateAStationCanReportHasWords) {
+  const std::pair<const char*, const char*> expected[] = {
+      {"A", "no vehicle connected"},
+      {"B1", "vehicle connected, no current offered"},
+      {"B2", "vehicle connected, current offered, the vehicle does not take it (full or waiting)"},
+      {"C1", "vehicle asks to charge, no current offered"},
+      {"C2", "charging"},
+      {"D1", "vehicle asks to charge (with ventilation), no current offered"},
+      {"D2", "charging (with ventilation)"},
+      {"E", "station fault (E): no control pilot, the cable or the station is faulty"},
+      {"F", "station fault (F): the station reports itself not available (error state)"},
+  };
+  for (const auto& [code, words] : expected) EXPECT_EQ(mode3_words(code), words) << code;
+  EXPECT_EQ(mode3_words("X9"), "unknown Mode 3 state \"X9\"");
+  EXPECT_EQ(mode3_words(""), "Mode 3 state not reported");
+}
+
+SocketSample held_sample(const char* mode3, double setpoint_a, double applied_a) {
+  SocketSample s;
+  s.unit = 1;
+  s.valid = true;
+  s.mode3 = mode3;
+  s.setpoint_a = setpoint_a;
+  s.applied_a = applied_a;
+  s.validity_s = 45;
+  s.accounted = true;
+  return s;
+}
+
+TEST(StatusBuilder, TheStationsOwnFaultsPausesAndLimitsAreInWords) {
+  EXPECT_EQ(station_state_words(held_sample("F", 16, 0)),
+            "station fault (F): the station reports itself not available (error state)");
+  EXPECT_EQ(station_state_words(held_sample("E", 16, 0)),
+            "station fault (E): no control pilot, the cable or the station is faulty");
+  EXPECT_EQ(station_state_words(held_sample("C1", 16, 0))
+                .rfind("paused by the station: it applies 0 A although "
+                       "emsgw allows 16 A (an over-current pause",
+                       0),
+            0u);
+  EXPECT_EQ(station_state_words(held_sample("B1", 10, 0)).rfind("paused by the station", 0), 0u);
+  EXPECT_EQ(station_state_words(held_sample("C2", 16, 10)), "limited by the station to 10 A (emsgw allows 16 A)");
+  auto ignored = held_sample("C2", 16, 16);
+  ignored.accounted = false;
+  EXPECT_EQ(station_state_words(ignored).rfind("the station does not use emsgw's set-point (1214 = 0)", 0), 0u);
+  // Doing what emsgw asked: no words.
+  EXPECT_EQ(station_state_words(held_sample("C2", 16, 16)), "");
+  EXPECT_EQ(station_state_words(held_sample("B2", 16, 16)), "") << "offered, the vehicle does not take it";
+  EXPECT_EQ(station_state_words(held_sample("B1", 0, 0)), "") << "emsgw's own pause";
+  auto lapsed = held_sample("C1", 16, 6);
+  lapsed.validity_s = 0;
+  EXPECT_EQ(station_state_words(lapsed), "") << "on its safe current: not the station's own pause";
+}
+
+TEST(StatusBuilder, ASocketInStateFShowsTheStationFaultInWordsInsteadOfItsCode) {
+  StatusRig rig;
+  rig.station_answers(0, 5000);
+  auto& so = rig.in.stations[0].last_ok->sockets[0];
+  so.mode3 = "F";
+  so.state = ems::ConnectorState::Fault;
+  rig.allocation.sockets[0].current_a = 0;
+  rig.allocation.sockets[0].reason = ems::Reason::Fault;
+  const auto st = rig.build();
+  EXPECT_EQ(st->sockets[0].state, ems::SocketState::Fault);
+  EXPECT_EQ(st->sockets[0].reason_text, "station fault (F): the station reports itself not available (error state)");
+}
+
+TEST(StatusBuilder, AnOverCurrentPauseOfTheStationIsShownAsAFaultInWords) {
+  StatusRig rig;
+  rig.station_answers(0, 5000);
+  auto& so = rig.in.stations[0].last_ok->sockets[0];
+  so.mode3 = "C1";
+  so.state = ems::ConnectorState::Connected;
+  so.setpoint_a = 12;
+  so.validity_s = 50;
+  so.applied_a = 0;
+  so.accounted = true;
+  const auto st = rig.build();
+  EXPECT_EQ(st->sockets[0].state, ems::SocketState::Fault);
+  EXPECT_EQ(st->sockets[0].reason_text.rfind("limited by grid phase L2; paused by the station: it applies 0 A", 0), 0u)
+      << st->sockets[0].reason_text;
+}
+
+}  // namespace
+}  // namespace emsgw::gateway

@@ -465,7 +465,13 @@ async function probe(kind, target, out) {
   const r = await api('POST', `/api/probe/${kind}`, { target });
   if (!r.ok) { out.className = 'probe bad'; out.textContent = (r.data && r.data.error) || `refused (HTTP ${r.status})`; return; }
   out.className = r.data.ok ? 'probe ok' : 'probe bad';
-  out.replaceChildren(h('b', { text: (r.data.ok ? '✔ ' : '✘ ') + r.data.summary }), h('pre', { text: JSON.stringify(r.data.details, null, 2) }));
+  // What the test found, line by line (the same findings as `emsgw check-site`): each mismatch with
+  // the file carries its fix.
+  const findings = (r.data.details && Array.isArray(r.data.details.findings)) ? r.data.details.findings : [];
+  out.replaceChildren(h('b', { text: (r.data.ok ? '✔ ' : '✘ ') + r.data.summary }),
+    findings.length ? h('ul', { class: 'findings' }, findings.map((f) => h('li', { class: f.ok ? 'ok' : 'bad' },
+      h('span', { text: `${f.ok ? '✔' : '✘'} ${f.text}` }),
+      f.fix ? h('div', { class: 'fix', text: `${t('Fix')}: ${f.fix}` }) : null))) : null);
 }
 async function loadSettings() {
   const r = await api('GET', '/api/config');
@@ -474,7 +480,7 @@ async function loadSettings() {
   const cfg = state.config = r.data;
   if (!state.schema) { const sr = await api('GET', '/api/config/schema'); if (sr.ok) state.schema = sr.data.fields; }
   const schema = state.schema;
-  const pm = await api('GET', '/api/phase_mappings?sockets=16');
+  const pm = await api('GET', `/api/phase_mappings?sockets=${Math.max(16, (cfg.stations || []).length)}`);
   const mappings = pm.ok ? pm.data : { names: ['L1L2L3'], recommended_three_phase: [], recommended_single_phase: [] };
   const site = cfg.site;
   const parts = [];
@@ -530,8 +536,6 @@ async function loadSettings() {
   const stations = cfg.stations || [];
   parts.push(section('Stations and sockets', (rerender) => h('div', {}, stations.map((st, si) => {
     const out = h('div', { class: 'probe', hidden: true });
-    let n = 0;
-    for (let k = 0; k < si; ++k) n += stations[k].sockets.length;
     return h('div', { class: 'card' },
       h('div', { class: 'form' },
         field('Station name', st, 'name', { path: `station[${si}].name` }),
@@ -541,9 +545,10 @@ async function loadSettings() {
         field('1/3-phase switching allowed', st, 'phase_switching', { path: `station[${si}].phase_switching` })),
       h('h3', { text: t('Sockets') }),
       st.sockets.map((so, j) => {
-        const idx = n + j;
+        // The guide (6.3/6.4) rotates from station to station: both sockets of a Double share one
+        // feeder and so one phase order; the next station is rotated.
         const three = so.phase_mapping.length > 2;
-        const rec = (three ? mappings.recommended_three_phase : mappings.recommended_single_phase)[idx];
+        const rec = (three ? mappings.recommended_three_phase : mappings.recommended_single_phase)[si];
         return h('div', { class: 'socket-row' },
           field('Id', so, 'id', { path: `station[${si}].socket[${j}].id` }),
           field('Unit', so, 'unit', { choices: [1, 2], path: `station[${si}].socket[${j}].unit` }),
@@ -551,7 +556,7 @@ async function loadSettings() {
           field('Safe current', so, 'safe_current_a', { unit: 'A', path: `station[${si}].socket[${j}].safe_current_a` }),
           field('Phase mapping', so, 'phase_mapping', { choices: mappings.names, path: `station[${si}].socket[${j}].phase_mapping` }),
           field('Mode', so, 'mode', { choices: MODES.map(([m]) => m), path: `station[${si}].socket[${j}].mode` }),
-          rec && rec !== so.phase_mapping ? h('button', { class: 'btn', title: t('the guide rotates phases from socket to socket so single-phase EVs spread over L1, L2, L3'), onclick: () => { so.phase_mapping = rec; rerender(); } }, t('Use {m}', { m: rec })) : h('span', { class: 'hint', text: rec ? t('recommended ✔') : '' }));
+          rec && rec !== so.phase_mapping ? h('button', { class: 'btn', title: t('the guide rotates phases from station to station (both sockets of a Double share one feeder) so single-phase EVs spread over L1, L2, L3'), onclick: () => { so.phase_mapping = rec; rerender(); } }, t('Use {m}', { m: rec })) : h('span', { class: 'hint', text: rec ? t('recommended ✔') : '' }));
       }),
       h('div', { class: 'actions' }, h('button', { class: 'btn', 'data-needs-login': true, disabled: !state.session.logged_in, onclick: () => { out.hidden = false; probe('station', st.name, out); } }, t('Test station {name}', { name: st.name }))), out);
   })), () => ({ stations })));
