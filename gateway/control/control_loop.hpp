@@ -23,6 +23,7 @@
 #include <variant>
 #include <vector>
 
+#include "drivers/charger/station_device.hpp"
 #include "drivers/meters/meter_reading.hpp"
 #include "ems/allocator.hpp"
 #include "ems/command.hpp"
@@ -35,7 +36,6 @@
 #include "gateway/control/site_inputs.hpp"
 #include "gateway/control/status_builder.hpp"
 #include "gateway/control/step_report.hpp"
-#include "drivers/charger/station_device.hpp"
 #include "gateway/devices/station_worker.hpp"
 
 namespace emsgw::gateway {

@@ -12,10 +12,10 @@
 #include <utility>
 #include <vector>
 
+#include "drivers/charger/station_device.hpp"
 #include "drivers/meters/meter_reading.hpp"
 #include "ems/time.hpp"
 #include "gateway/config/config.hpp"
-#include "drivers/charger/station_device.hpp"
 
 namespace emsgw::gateway {
 
