@@ -15,7 +15,7 @@ struct ReasonName {
   std::string_view words;
 };
 
-constexpr std::array<ReasonName, 22> kReasons{{
+constexpr std::array<ReasonName, 28> kReasons{{
     {"not-connected", Reason::NotConnected, "no vehicle"},
     {"mode-off", Reason::ModeOff, "mode off"},
     {"suspended", Reason::Suspended, "suspended by the grid operator"},
@@ -38,15 +38,22 @@ constexpr std::array<ReasonName, 22> kReasons{{
     {"alternating", Reason::Alternating, "alternating: paused for its turn"},
     {"probing", Reason::Probing, "probing the vehicle's minimum current"},
     {"phase-switching", Reason::PhaseSwitching, "switching between 1 and 3 phases"},
+    {"circuit-l1", Reason::CircuitL1, "limited by a circuit on phase L1"},
+    {"circuit-l2", Reason::CircuitL2, "limited by a circuit on phase L2"},
+    {"circuit-l3", Reason::CircuitL3, "limited by a circuit on phase L3"},
+    {"circuit-power", Reason::CircuitPower, "limited by a circuit's power limit"},
+    {"peak-limit", Reason::PeakLimit, "limited by the quarter-hour peak"},
+    {"dimming", Reason::Dimming, "dimmed by the grid operator"},
 }};
 
-constexpr std::array<std::pair<std::string_view, Degradation>, 6> kDegradations{{
+constexpr std::array<std::pair<std::string_view, Degradation>, 7> kDegradations{{
     {"meter-stale", Degradation::MeterStale},
     {"meter-implausible", Degradation::MeterImplausible},
     {"pv-stale", Degradation::PvStale},
     {"station-stale", Degradation::StationStale},
     {"socket-state-unknown", Degradation::SocketStateUnknown},
     {"suspended", Degradation::Suspended},
+    {"circuit-meter-stale", Degradation::CircuitMeterStale},
 }};
 
 }  // namespace

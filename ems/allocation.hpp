@@ -7,6 +7,7 @@
 #include <array>
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -41,6 +42,12 @@ enum class Reason : std::uint8_t {
   Alternating,     ///< Paused for the alternating period (until = end of the period).
   Probing,         ///< Probing current for a newly connected EV (until = end of probing).
   PhaseSwitching,  ///< Pausing/settling for a 1/3-phase switch (until = end of the stage).
+  CircuitL1,       ///< A circuit's current limit on grid phase L1 (detail names the circuit).
+  CircuitL2,       ///< … on L2.
+  CircuitL3,       ///< … on L3.
+  CircuitPower,    ///< A circuit's power limit (detail names the circuit).
+  PeakLimit,       ///< The quarter-hour capacity peak's power budget for the flexible loads.
+  Dimming,         ///< The grid operator's dimming of the controllable consumers.
 };
 /// Machine form: "grid-l2", "pv-surplus", … (status, MQTT, stored decisions, dashboard i18n keys).
 [[nodiscard]] std::string_view to_string(Reason r);
@@ -59,6 +66,9 @@ struct SocketAllocation {
   bool wait_for_confirmation = false;
   /// A raise smaller than raise_deadband_a was held back; current_a is the previous set-point.
   bool held_by_deadband = false;
+  /// The bound in words where the reason alone does not say which one: "circuit garage-board L2",
+  /// "quarter-hour peak 4.0 kW". Empty otherwise.
+  std::string detail;
 };
 
 /// Per grid phase arithmetic of one step (all per phase, amperes).
@@ -78,6 +88,7 @@ enum class Degradation : std::uint8_t {
   StationStale,      ///< At least one station stale or unreachable.
   SocketStateUnknown,
   Suspended,
+  CircuitMeterStale,  ///< A circuit's meter is stale: its sockets share the safe currents below it.
 };
 [[nodiscard]] std::string_view to_string(Degradation d);
 
@@ -90,6 +101,18 @@ struct ScnBudget {
   Reason reason = Reason::GridL1;
 };
 
+/// One circuit of the tree in one step: per grid phase what its sockets may share, and its power.
+struct CircuitBudget {
+  std::string name;
+  bool metered = false;
+  bool meter_ok = false;                        ///< Metered and its reading fresh.
+  std::array<Amps, kPhaseCount> limit{};        ///< max_current_a − margin_a (0 without a current limit).
+  std::array<Amps, kPhaseCount> non_ev_load{};  ///< Its meter − the EVs below it (metered), else 0.
+  std::array<Amps, kPhaseCount> reserved{};     ///< Held for stale or unknown sockets below it.
+  std::array<Amps, kPhaseCount> available{};    ///< What the sockets below may share (+inf: no current limit).
+  Watts power_available{};                      ///< Under max_power_w (+inf: no power limit).
+};
+
 struct Allocation {
   MonoTime at{};
   ControlMode control = ControlMode::Sockets;
@@ -99,6 +122,7 @@ struct Allocation {
   Watts surplus{};  ///< Surplus available to EVs in surplus modes (≥ 0).
   SgReadyState heatpump = SgReadyState::Normal;
   std::vector<Degradation> degraded;
+  std::vector<CircuitBudget> circuits;  ///< One per configured circuit, config order.
 
   [[nodiscard]] const SocketAllocation* find(int id) const {
     for (const auto& s : sockets)

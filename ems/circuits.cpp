@@ -135,6 +135,12 @@ std::vector<ConfigIssue> validate_circuits(const std::vector<CircuitConfig>& cir
   if (station_circuit.size() != site.stations.size()) return issues;
   const auto tree = build(circuits, station_circuit, issues);
   if (!tree || !issues.empty()) return issues;
+  for (std::size_t i = 0; i < circuits.size(); ++i)
+    if (tree->path(static_cast<int>(i) + 1).size() > kMaxCircuitDepth)
+      issues.push_back({circuit_key(i) + ".parent", circuits[i].parent,
+                        "circuit " + circuits[i].name + " is more than " + std::to_string(kMaxCircuitDepth) +
+                            " circuits deep below the grid connection"});
+  if (!issues.empty()) return issues;
   // Safe currents alone must fit every node (what the stations draw when emsgw is gone).
   for (std::size_t i = 0; i < circuits.size(); ++i) {
     const auto& c = circuits[i];

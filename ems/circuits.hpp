@@ -14,17 +14,6 @@
 
 namespace emsgw::ems {
 
-struct CircuitConfig {
-  std::string name;
-  std::string parent;        ///< "" = directly under the grid connection
-  double max_current_a = 0;  ///< per phase; 0 = no current limit
-  double max_power_w = 0;    ///< all phases together; 0 = no power limit
-  double margin_a = 0.5;     ///< kept below max_current_a
-  /// Name of the meter measuring everything below this node; "" = unmetered (a dedicated charger
-  /// board: only the EVs below count).
-  std::string meter;
-};
-
 /// The circuits resolved into indices. Node 0 is the grid connection; node i + 1 is circuits[i].
 struct CircuitTree {
   std::vector<int> parent;        ///< per node; -1 for the grid connection
@@ -52,5 +41,8 @@ struct CircuitTree {
                                                                      const std::vector<std::size_t>& stations);
 
 [[nodiscard]] std::string circuit_key(std::size_t circuit);
+
+/// How many circuits deep a station may hang (each level adds groups to every socket below it).
+inline constexpr std::size_t kMaxCircuitDepth = 4;
 
 }  // namespace emsgw::ems

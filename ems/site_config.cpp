@@ -8,6 +8,8 @@
 #include <set>
 #include <utility>
 
+#include "ems/circuits.hpp"
+
 namespace emsgw::ems {
 
 namespace {
@@ -231,7 +233,15 @@ std::vector<ConfigIssue> validate(const SiteConfig& site) {
   check_scn(site, c);
   check_stations(site, c);
   check_safe_currents(site, c);
-  return c.take();
+  auto issues = c.take();
+  std::vector<std::string> station_circuit;
+  station_circuit.reserve(site.stations.size());
+  for (const auto& st : site.stations) station_circuit.push_back(st.circuit);
+  for (auto& i : validate_circuits(site.circuits, station_circuit, site)) issues.push_back(std::move(i));
+  if (site.control == ControlMode::Scn && !site.circuits.empty())
+    issues.push_back({"circuit", std::to_string(site.circuits.size()) + " circuits",
+                      "circuits need site.control = \"sockets\": an Alfen SCN shares one budget for the whole site"});
+  return issues;
 }
 
 }  // namespace emsgw::ems

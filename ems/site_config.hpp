@@ -42,9 +42,23 @@ struct SocketConfig {
 
 struct StationConfig {
   std::string name;
+  std::string circuit;           ///< The [[circuit]] it hangs from; "" = directly under the grid connection.
   double max_current_a = 0;      ///< Station-MaxCurrent: both sockets together, per phase.
   bool phase_switching = false;  ///< "Allow 1- and 3-phases charging" is ticked on the station.
   std::vector<SocketConfig> sockets;
+};
+
+/// A node of the tree of limits below the grid connection: a sub-circuit or a charger board with a
+/// per-phase current limit and/or a power limit, optionally metered (ems/circuits.hpp).
+struct CircuitConfig {
+  std::string name;
+  std::string parent;        ///< "" = directly under the grid connection
+  double max_current_a = 0;  ///< per phase; 0 = no current limit
+  double max_power_w = 0;    ///< all phases together; 0 = no power limit
+  double margin_a = 0.5;     ///< kept below max_current_a
+  /// Name of the meter measuring everything below this node; "" = unmetered (a dedicated charger
+  /// board: only the EVs below count).
+  std::string meter;
 };
 
 /// Surplus (PV) charging policy for modes `pv` and `minpv`.
@@ -79,6 +93,9 @@ struct SiteConfig {
   double grid_max_current_a = 0;  ///< Per phase at the point of interconnection.
   int grid_phases = 3;
   bool meter_includes_chargers = true;
+  /// false: no grid meter (a static budget): the grid limit bounds the chargers alone, only the EVs
+  /// count, and there is no meter to go stale.
+  bool grid_metered = true;
   double safety_margin_a = 1.0;
   ControlMode control = ControlMode::Sockets;
   int alternating_period_s = 900;
@@ -93,6 +110,7 @@ struct SiteConfig {
   std::string scn_name;           ///< Alfen SCN-NetworkName (control = "scn").
   std::string scn_station;        ///< Station that speaks for the SCN (control = "scn").
   std::vector<StationConfig> stations;
+  std::vector<CircuitConfig> circuits;  ///< The tree of limits below the grid connection.
   SurplusConfig surplus;
   PhaseSwitchConfig phase_switch;
   HeatPumpPolicy heatpump;

@@ -6,8 +6,10 @@
 #include <array>
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <vector>
 
+#include "ems/allocation.hpp"
 #include "ems/phase.hpp"
 #include "ems/site_config.hpp"
 #include "ems/time.hpp"
@@ -75,6 +77,14 @@ struct SocketSnapshot {
   Schedule schedule;
 };
 
+/// A limit on the power of the flexible loads (the EVs) from outside the fuse tree: the
+/// quarter-hour capacity peak's budget or the grid operator's dimming. All sockets share it.
+struct FlexLimit {
+  Watts power{};
+  Reason reason = Reason::PeakLimit;  ///< PeakLimit or Dimming.
+  std::string text;                   ///< Names the limit: "quarter-hour peak 4.0 kW".
+};
+
 struct SiteSnapshot {
   MonoTime now{};
   GridReading grid;
@@ -91,6 +101,12 @@ struct SiteSnapshot {
   std::optional<std::array<Amps, kPhaseCount>> site_limit;
   /// External schedule on the total EV current per grid phase.
   Schedule site_schedule;
+  /// Per configured circuit (SiteConfig::circuits, same order): its meter's current per grid phase,
+  /// for metered circuits. Missing or stale for a metered circuit: its sockets share only the safe
+  /// currents below it.
+  std::vector<GridReading> circuits;
+  /// Power limit on all EVs together (quarter-hour peak, grid operator dimming), if any.
+  std::optional<FlexLimit> flex_limit;
   /// Grid operator suspend command: every socket pauses until it is cleared.
   bool suspended = false;
 };

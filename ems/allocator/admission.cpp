@@ -6,22 +6,46 @@ namespace emsgw::ems::allocator {
 
 namespace {
 
-/// What the admitted minimums take so far, per grid phase and per station.
+/// What the admitted minimums take so far, per grid phase, per station, per circuit and of the
+/// flexible-power limit.
 class Room {
  public:
-  Room(const StepInputs& in, const Capacity& cap) : in_(in), cap_(cap), station_used_(cap.station_reserved) {}
+  Room(const StepInputs& in, const Capacity& cap)
+      : in_(in),
+        cap_(cap),
+        station_used_(cap.station_reserved),
+        circuit_used_(cap.circuits.size()),
+        circuit_used_w_(cap.circuits.size(), 0.0) {}
 
   [[nodiscard]] bool fits(const SocketWork& w, std::size_t k, double m) const {
     for (int i = 0; i < w.load_count; ++i)
       if (used_[w.loads[static_cast<std::size_t>(i)]] + m > cap_.phase[w.loads[static_cast<std::size_t>(i)]] + kEps)
         return false;
-    const auto st = in_.index.sockets[k].station;
-    return station_used_[st] + m <= in_.site.stations[st].max_current_a + kEps;
+    const auto& ref = in_.index.sockets[k];
+    const double watts = m * w.load_count * in_.volts;
+    if (flex_used_w_ + watts > cap_.flex_w + kEps) return false;
+    for (std::size_t d = 0; d < ref.circuit_count && !cap_.circuits.empty(); ++d) {
+      const auto c = ref.circuits[d];
+      for (int i = 0; i < w.load_count; ++i) {
+        const auto p = w.loads[static_cast<std::size_t>(i)];
+        if (circuit_used_[c][p] + m > cap_.circuits[c].phase[p] + kEps) return false;
+      }
+      if (circuit_used_w_[c] + watts > cap_.circuits[c].power_w + kEps) return false;
+    }
+    return station_used_[ref.station] + m <= in_.site.stations[ref.station].max_current_a + kEps;
   }
 
   void take(SocketWork& w, std::size_t k, double m) {
     for (int i = 0; i < w.load_count; ++i) used_[w.loads[static_cast<std::size_t>(i)]] += m;
-    station_used_[in_.index.sockets[k].station] += m;
+    const auto& ref = in_.index.sockets[k];
+    const double watts = m * w.load_count * in_.volts;
+    flex_used_w_ += watts;
+    for (std::size_t d = 0; d < ref.circuit_count && !cap_.circuits.empty(); ++d) {
+      const auto c = ref.circuits[d];
+      for (int i = 0; i < w.load_count; ++i) circuit_used_[c][w.loads[static_cast<std::size_t>(i)]] += m;
+      circuit_used_w_[c] += watts;
+    }
+    station_used_[ref.station] += m;
     w.admitted = true;
   }
 
@@ -42,6 +66,9 @@ class Room {
   const Capacity& cap_;
   std::array<double, kPhaseCount> used_{};
   std::vector<double> station_used_;
+  std::vector<std::array<double, kPhaseCount>> circuit_used_;
+  std::vector<double> circuit_used_w_;
+  double flex_used_w_ = 0;
 };
 
 /// The order in which the rotation admits: probing first (earliest end of probing); at the end of
@@ -96,19 +123,41 @@ std::vector<std::size_t> rotation_order(const StepInputs& in, const std::vector<
 }
 
 /// Why a socket left out waits: Alternating when it would fit alone (next to the reserved
-/// sockets), otherwise the limit it does not fit.
-Reason waiting_reason(const StepInputs& in, const Capacity& cap, const std::array<PhaseBudget, kPhaseCount>& phases,
-                      const SocketWork& w, std::size_t k) {
+/// sockets), otherwise the limit it does not fit (a circuit's named in w.detail).
+void waiting_reason(const StepInputs& in, const Capacity& cap, const std::array<PhaseBudget, kPhaseCount>& phases,
+                    SocketWork& w, std::size_t k) {
   Reason why = Reason::Alternating;
+  const std::string* detail = nullptr;
+  const double m = w.probing_fallback_min;
   for (int i = 0; i < w.load_count; ++i) {
     const auto p = w.loads[static_cast<std::size_t>(i)];
-    if (w.probing_fallback_min > cap.phase[p] + kEps) why = phases[p].bound_by;
+    if (m > cap.phase[p] + kEps) why = phases[p].bound_by;
   }
-  const auto st = in.index.sockets[k].station;
+  const auto& ref = in.index.sockets[k];
   if (why == Reason::Alternating &&
-      cap.station_reserved[st] + w.probing_fallback_min > in.site.stations[st].max_current_a + kEps)
+      cap.station_reserved[ref.station] + m > in.site.stations[ref.station].max_current_a + kEps)
     why = Reason::StationMax;
-  return why;
+  const double watts = m * w.load_count * in.volts;
+  for (std::size_t d = 0; d < ref.circuit_count && why == Reason::Alternating && !cap.circuits.empty(); ++d) {
+    const auto c = ref.circuits[d];
+    for (int i = 0; i < w.load_count && why == Reason::Alternating; ++i) {
+      const auto p = w.loads[static_cast<std::size_t>(i)];
+      if (m > cap.circuits[c].phase[p] + kEps) {
+        why = circuit_reason(p);
+        detail = &in.index.circuits[c].phase_words[p];
+      }
+    }
+    if (why == Reason::Alternating && watts > cap.circuits[c].power_w + kEps) {
+      why = Reason::CircuitPower;
+      detail = &in.index.circuits[c].power_words;
+    }
+  }
+  if (why == Reason::Alternating && watts > cap.flex_w + kEps) {
+    why = cap.flex_reason;
+    detail = cap.flex_words;
+  }
+  w.reason = why;
+  w.detail = detail;
 }
 
 }  // namespace
@@ -147,7 +196,7 @@ void admit(const StepInputs& in, const Capacity& cap, const std::array<PhaseBudg
       ses.rotation_since = now;
     }
     if (w.admitted) continue;
-    w.reason = waiting_reason(in, cap, phases, w, k);
+    waiting_reason(in, cap, phases, w, k);
     if (w.reason == Reason::Alternating) w.until = rotation_until;
   }
 }

@@ -13,13 +13,25 @@
 
 namespace emsgw::ems::allocator {
 
+/// What the sockets below one circuit may share.
+struct CircuitCapacity {
+  std::array<double, kPhaseCount> phase{kInf, kInf, kInf};  ///< Per grid phase (A, ≥ 0; +inf: no limit).
+  double power_w = kInf;                                    ///< All phases together (W, ≥ 0; +inf: no limit).
+};
+
 /// The capacities the later stages share out.
 struct Capacity {
   std::array<double, kPhaseCount> phase{};  ///< Available per grid phase (A, ≥ 0).
   std::vector<double> station_reserved;     ///< Held per station for its silent sockets (A).
+  std::vector<CircuitCapacity> circuits;    ///< Parallel to SiteConfig::circuits.
+  /// The flexible-power limit on all EVs (quarter-hour peak, dimming) less what the silent sockets
+  /// hold (W, ≥ 0; +inf: none), its reason and its words.
+  double flex_w = kInf;
+  Reason flex_reason = Reason::PeakLimit;
+  const std::string* flex_words = nullptr;
 };
 
-/// Fills out.phases (limit, non-EV load, reserved, available, bound_by) and gives the silent or
+/// Fills out.phases (limit, non-EV load, reserved, available, bound_by) and out.circuits, and gives the silent or
 /// unknown sockets their safe current (value, reason StationLost / StateUnknown).
 [[nodiscard]] Capacity phase_budget(const StepInputs& in, const std::vector<Session>& sessions,
                                     std::vector<SocketWork>& work, Allocation& out);

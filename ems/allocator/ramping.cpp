@@ -16,6 +16,7 @@ std::vector<SocketAllocation> ramp(const StepInputs& in, const std::vector<Socke
     a.id = ref.id;
     a.phases = ref.phase_switching ? ses.phases_set : in.config(k).phase_mapping.count;
     a.reason = w.reason;
+    if (w.detail) a.detail = *w.detail;
     a.until = w.until;
     a.current_a = w.value;
     if (!w.fresh || !w.known) continue;  // keep reserving what it was last told

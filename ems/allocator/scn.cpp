@@ -45,7 +45,9 @@ void scn_budget(const StepInputs& in, bool grid_ok, Allocation& out) {
     const bool on_grid = p < static_cast<std::size_t>(site.grid_phases);
     const double grid_limit = on_grid ? site.grid_max_current_a - site.safety_margin_a : 0;
     const double non_ev =
-        std::max(0.0, snap.grid.current[p].value() - (site.meter_includes_chargers ? scn_load[p] : 0.0));
+        site.grid_metered
+            ? std::max(0.0, snap.grid.current[p].value() - (site.meter_includes_chargers ? scn_load[p] : 0.0))
+            : 0.0;
     double avail = grid_limit - non_ev;
     Reason why = grid_reason(p);
     if (snap.site_limit && (*snap.site_limit)[p].value() < avail) {

@@ -1,6 +1,42 @@
 #include "ems/allocator/state.hpp"
 
+#include <cstdio>
+
 namespace emsgw::ems::allocator {
+
+namespace {
+
+void index_circuits(const SiteConfig& site, SocketIndex& ix) {
+  if (site.circuits.empty()) return;
+  std::vector<std::string> station_circuit;
+  for (const auto& st : site.stations) station_circuit.push_back(st.circuit);
+  const auto tree = resolve_circuits(site.circuits, station_circuit);
+  if (!tree) return;  // an invalid configuration never reaches the allocator (validate() refuses it)
+  ix.circuits.resize(site.circuits.size());
+  for (std::size_t c = 0; c < site.circuits.size(); ++c) {
+    auto& ref = ix.circuits[c];
+    const auto& name = site.circuits[c].name;
+    for (std::size_t p = 0; p < kPhaseCount; ++p)
+      ref.phase_words[p] = "circuit " + name + " " + std::string(to_string(static_cast<Phase>(p)));
+    char watts[32];
+    std::snprintf(watts, sizeof watts, "%.0f W", site.circuits[c].max_power_w);
+    ref.power_words = "circuit " + name + " " + watts;
+  }
+  for (std::size_t k = 0; k < ix.sockets.size(); ++k) {
+    auto& sref = ix.sockets[k];
+    const auto& cfg = site.stations[sref.station].sockets[sref.socket];
+    for (int node : tree->path(tree->station_node[sref.station])) {
+      if (sref.circuit_count >= kMaxCircuitDepth) break;
+      const auto c = static_cast<std::size_t>(node - 1);
+      sref.circuits[sref.circuit_count++] = c;
+      ix.circuits[c].sockets.push_back(k);
+      for (std::size_t j = 0; j < cfg.phase_mapping.count; ++j)
+        ix.circuits[c].safe_current[index(cfg.phase_mapping.grid[j])] += cfg.safe_current_a;
+    }
+  }
+}
+
+}  // namespace
 
 SocketIndex index_sockets(const SiteConfig& site) {
   SocketIndex ix;
@@ -18,6 +54,7 @@ SocketIndex index_sockets(const SiteConfig& site) {
       ix.sockets.push_back(ref);
     }
   }
+  index_circuits(site, ix);
   return ix;
 }
 

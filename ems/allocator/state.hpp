@@ -8,9 +8,11 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "ems/allocation.hpp"
+#include "ems/circuits.hpp"
 #include "ems/site_config.hpp"
 #include "ems/time.hpp"
 
@@ -22,12 +24,24 @@ struct SocketRef {
   std::size_t station = 0;
   std::size_t socket = 0;        ///< Index in its station's sockets.
   bool phase_switching = false;  ///< Station allows it, policy enabled, 3-phase mapping.
+  /// The circuits it hangs below (indices into SiteConfig::circuits), innermost first.
+  std::array<std::size_t, kMaxCircuitDepth> circuits{};
+  std::size_t circuit_count = 0;
+};
+
+/// One configured circuit, resolved once: the sockets below it and the words naming its limits.
+struct CircuitRef {
+  std::vector<std::size_t> sockets;                  ///< Positions in SocketIndex::sockets.
+  std::array<double, kPhaseCount> safe_current{};    ///< Σ safe currents below it per grid phase.
+  std::array<std::string, kPhaseCount> phase_words;  ///< "circuit garage-board L2"
+  std::string power_words;                           ///< "circuit garage-board 11000 W"
 };
 
 /// The configured sockets in configuration order, and socket id → position.
 struct SocketIndex {
   std::vector<SocketRef> sockets;
   std::array<int, kMaxSocketId + 1> index_of_id{};
+  std::vector<CircuitRef> circuits;  ///< Parallel to SiteConfig::circuits.
 
   /// Position of the socket with this id, or -1.
   [[nodiscard]] int find(int id) const {

@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <limits>
 #include <optional>
+#include <string>
 
 #include "ems/allocation.hpp"
 #include "ems/allocator/state.hpp"
@@ -41,6 +42,9 @@ inline int floor_a(double a) {
 }
 inline Reason grid_reason(std::size_t p) {
   return p == 0 ? Reason::GridL1 : (p == 1 ? Reason::GridL2 : Reason::GridL3);
+}
+inline Reason circuit_reason(std::size_t p) {
+  return p == 0 ? Reason::CircuitL1 : (p == 1 ? Reason::CircuitL2 : Reason::CircuitL3);
 }
 inline void add_degraded(Allocation& out, Degradation d) {
   if (!out.is_degraded(d)) out.degraded.push_back(d);
@@ -83,6 +87,7 @@ struct SocketWork {
   ChargeMode mode = ChargeMode::Now;
   int value = 0;  ///< Set-point decided this step.
   Reason reason = Reason::NotConnected;
+  const std::string* detail = nullptr;  ///< Names the bound where the reason alone does not.
   std::optional<MonoTime> until;
   bool candidate = false;
   bool admitted = false;

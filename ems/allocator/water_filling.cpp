@@ -49,6 +49,15 @@ double solve_level(const Group& g, const std::vector<Item>& items, std::vector<s
 void water_fill(std::vector<Item>& items, std::vector<Group>& groups) {
   std::vector<std::pair<double, double>> events;
   events.reserve(2 * items.size());
+  // A group's level depends on its members alone: only the groups of items frozen since the last
+  // round need solving again (a deep tree has many groups, few of which change per round).
+  std::vector<char> dirty(groups.size(), 1);
+  const auto freeze = [&](Item& it, Reason why, const std::string* detail) {
+    it.frozen = true;
+    it.reason = why;
+    it.detail = detail;
+    for (std::size_t g = 0; g < it.group_count; ++g) dirty[it.groups[g]] = 1;
+  };
   for (auto& it : items) {
     it.c = it.min;
     it.frozen = it.max <= it.min + kEps;
@@ -59,16 +68,18 @@ void water_fill(std::vector<Item>& items, std::vector<Group>& groups) {
     for (const auto& it : items) any = any || !it.frozen;
     if (!any) return;
     double level = kInf;
-    for (auto& g : groups) {
-      g.level = solve_level(g, items, events);
-      level = std::min(level, g.level);
+    for (std::size_t g = 0; g < groups.size(); ++g) {
+      if (dirty[g]) {
+        groups[g].level = solve_level(groups[g], items, events);
+        dirty[g] = 0;
+      }
+      level = std::min(level, groups[g].level);
     }
     if (level == kInf) {
       for (auto& it : items)
         if (!it.frozen) {
           it.c = it.max;
-          it.reason = it.own;
-          it.frozen = true;
+          freeze(it, it.own, nullptr);
         }
       return;
     }
@@ -76,17 +87,12 @@ void water_fill(std::vector<Item>& items, std::vector<Group>& groups) {
       if (!it.frozen) it.c = std::clamp(level, it.min, it.max);
     // An item at its own maximum is bound by it, even where a group fills at the same level.
     for (auto& it : items)
-      if (!it.frozen && it.max <= level + kEps) {
-        it.frozen = true;
-        it.reason = it.own;
-      }
+      if (!it.frozen && it.max <= level + kEps) freeze(it, it.own, nullptr);
     for (const auto& g : groups) {
       if (g.level > level + 1e-7) continue;
       for (const auto& [k, w] : g.members) {
         auto& it = items[k];
-        if (it.frozen) continue;
-        it.frozen = true;
-        it.reason = g.reason;
+        if (!it.frozen) freeze(it, g.reason, g.detail);
       }
     }
   }
@@ -142,6 +148,28 @@ void share(const StepInputs& in, const Capacity& cap, const std::array<PhaseBudg
   const std::size_t surplus_group = groups.size() - 1;
   groups[surplus_group].capacity = std::max(0.0, surplus.ev_w);
   groups[surplus_group].reason = Reason::PvSurplus;
+  groups.reserve(groups.size() + 1 + cap.circuits.size() * (kPhaseCount + 1));
+  const bool flexible = cap.flex_w < kInf;
+  const std::size_t flex_group = groups.size();
+  if (flexible) {
+    groups.push_back(Group{cap.flex_w, cap.flex_reason, cap.flex_words, {}, kInf});
+  }
+  // Per circuit: a group per grid phase it limits and one for its power, where finite.
+  constexpr std::size_t kNoGroup = static_cast<std::size_t>(-1);
+  std::vector<std::array<std::size_t, kPhaseCount + 1>> circuit_group(cap.circuits.size());
+  for (std::size_t c = 0; c < cap.circuits.size(); ++c) {
+    const auto& ref = in.index.circuits[c];
+    const auto add = [&](double capacity, Reason why, const std::string* words) {
+      if (!(capacity < kInf)) return kNoGroup;
+      groups.push_back(Group{capacity, why, words, {}, kInf});
+      groups.back().members.reserve(ref.sockets.size());
+      return groups.size() - 1;
+    };
+    for (std::size_t p = 0; p < kPhaseCount; ++p)
+      circuit_group[c][p] = add(cap.circuits[c].phase[p], circuit_reason(p), &ref.phase_words[p]);
+    circuit_group[c][kPhaseCount] = add(cap.circuits[c].power_w, Reason::CircuitPower, &ref.power_words);
+  }
+  items.reserve(work.size());
   for (std::size_t k = 0; k < work.size(); ++k) {
     const auto& w = work[k];
     if (!w.admitted) continue;
@@ -157,6 +185,14 @@ void share(const StepInputs& in, const Capacity& cap, const std::array<PhaseBudg
     for (int j = 0; j < w.load_count; ++j) join(items, groups, i, w.loads[static_cast<std::size_t>(j)], 1.0);
     join(items, groups, i, kPhaseCount + in.index.sockets[k].station, 1.0);
     if (w.surplus_member) join(items, groups, i, surplus_group, w.load_count * in.volts);
+    if (flexible) join(items, groups, i, flex_group, w.load_count * in.volts);
+    const auto& ref = in.index.sockets[k];
+    for (std::size_t d = 0; d < ref.circuit_count && !cap.circuits.empty(); ++d) {
+      const auto& cg = circuit_group[ref.circuits[d]];
+      for (int j = 0; j < w.load_count; ++j)
+        if (const auto g = cg[w.loads[static_cast<std::size_t>(j)]]; g != kNoGroup) join(items, groups, i, g, 1.0);
+      if (cg[kPhaseCount] != kNoGroup) join(items, groups, i, cg[kPhaseCount], w.load_count * in.volts);
+    }
   }
   water_fill(items, groups);
   const auto whole = whole_amperes(items, groups);
@@ -164,6 +200,7 @@ void share(const StepInputs& in, const Capacity& cap, const std::array<PhaseBudg
     auto& w = work[items[i].socket];
     w.value = whole[i];
     w.reason = items[i].reason;
+    w.detail = items[i].detail;
     if (w.reason == Reason::PvSurplus && !surplus.pv_ok) w.reason = Reason::PvStale;  // minpv held at its minimum
     if (w.probing) {
       w.reason = Reason::Probing;

@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cstddef>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -16,6 +17,10 @@
 
 namespace emsgw::ems::allocator {
 
+/// Groups one item may join: its grid phases (3), its station, the surplus, the flexible-power
+/// limit, and per circuit above it its phases (3) and its power.
+inline constexpr std::size_t kMaxItemGroups = kPhaseCount + 3 + kMaxCircuitDepth * (kPhaseCount + 1);
+
 /// One socket in the water-filling: current c between min and max, loading some groups.
 struct Item {
   std::size_t socket = 0;  ///< Index into the configured sockets.
@@ -25,9 +30,10 @@ struct Item {
   double c = 0;
   Reason own = Reason::SocketMax;  ///< The socket-level bound that max comes from.
   Reason reason = Reason::SocketMax;
+  const std::string* detail = nullptr;  ///< The binding group's words, if it has any.
   bool frozen = false;
-  std::array<std::size_t, 5> groups{};
-  std::array<double, 5> weights{};
+  std::array<std::size_t, kMaxItemGroups> groups{};
+  std::array<double, kMaxItemGroups> weights{};
   std::size_t group_count = 0;
 };
 
@@ -35,6 +41,7 @@ struct Item {
 struct Group {
   double capacity = 0;
   Reason reason = Reason::GridL1;
+  const std::string* detail = nullptr;                  ///< Names the limit where the reason does not.
   std::vector<std::pair<std::size_t, double>> members;  ///< (item, weight)
   double level = kInf;
 };
@@ -57,7 +64,8 @@ void water_fill(std::vector<Item>& items, std::vector<Group>& groups);
 /// first, then lowest id) wherever the item's max and every group still allow it.
 [[nodiscard]] std::vector<int> whole_amperes(const std::vector<Item>& items, const std::vector<Group>& groups);
 
-/// The stage: water-fills the admitted sockets over the phase, station and surplus groups and
+/// The stage: water-fills the admitted sockets over the phase, station, surplus, flexible-power and
+/// circuit groups and
 /// writes w.value, w.reason and w.until (Probing, PvStale for minpv held without a PV reading).
 void share(const StepInputs& in, const Capacity& cap, const std::array<PhaseBudget, kPhaseCount>& phases,
            const Surplus& surplus, const std::vector<Session>& sessions, std::vector<SocketWork>& work);

@@ -44,6 +44,33 @@ struct ControlSettings {
   int lease_ms = 10000;         ///< set-points stop being refreshed this long after the loop stops
 };
 
+/// [peak]: the quarter-hour capacity peak (Flanders' capacity tariff, monthly kW maxima). On when
+/// the section is present, unless it says enabled = false.
+struct PeakConfig {
+  bool enabled = false;
+  double target_kw = 2.5;         ///< quarter-hour average import target (Flanders bills at least 2.5 kW)
+  bool follow_month_peak = true;  ///< a peak already set this month becomes the target
+  double margin_kw = 0.2;         ///< kept below the target
+};
+
+/// [grid_operator]: the grid operator's dimming of the controllable consumers (§14a EnWG): a relay
+/// contact read from a Modbus discrete input or a GPIO line, and the failsafe of the API limit.
+struct GridOperatorConfig {
+  std::string input = "none";  ///< none, modbus-di, gpio
+  std::string host;            ///< modbus-di: the I/O module
+  int port = 502;
+  int unit = 1;
+  int discrete_input = 0;  ///< modbus-di: the input the relay contact is wired to
+  std::string gpio_chip = "/dev/gpiochip0";
+  int gpio_line = 0;
+  bool active_low = false;  ///< the contact dims when the input reads 0
+  int controllable_devices = 1;
+  double relay_limit_w = 0;       ///< 0: the guaranteed floor
+  double failsafe_limit_w = 0;    ///< 0: the guaranteed floor
+  double failsafe_after_s = 120;  ///< heartbeat missing this long: failsafe
+  double failsafe_duration_s = 7200;
+};
+
 struct LogSettings {
   std::string level = "info";  ///< trace, debug, info, warn, error
 };
@@ -51,7 +78,9 @@ struct LogSettings {
 struct Config {
   std::string source;  ///< file it came from, for messages
   ems::SiteConfig site;
-  std::map<std::string, drivers::MeterSettings> meters;  ///< by role: "grid" (required), "pv", "heatpump"
+  /// By role: "grid" (required unless [meter.grid] kind = "none"), "pv", "heatpump", and the meters
+  /// that [[circuit]] entries name.
+  std::map<std::string, drivers::MeterSettings> meters;
   std::vector<StationLink> station_links;
   std::optional<drivers::SgReadySettings> sg_ready;
   ControlSettings control;
@@ -61,6 +90,8 @@ struct Config {
   mqtt::MqttSettings mqtt;           ///< [mqtt]; mqtt.enabled is false without the section
   webui::WebSettings web;            ///< [web]; listen defaults to 127.0.0.1:8080
   storage::Tariff tariff;            ///< [tariff]; tariff.configured is false without the section
+  PeakConfig peak;                   ///< [peak]
+  GridOperatorConfig grid_operator;  ///< [grid_operator]
 };
 
 /// One reported problem: where (file:line), which key, what value, which rule.

@@ -42,6 +42,7 @@ Config load_config_text(std::string_view text, const std::string& source) {
   {
     TableReader root(doc, "", diag);
     parse_site_sections(root, cfg);
+    parse_limits_sections(root, cfg);
     parse_meter_section(root, cfg);
     parse_station_section(root, cfg);
     parse_log_section(root, cfg);

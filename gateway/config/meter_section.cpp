@@ -75,13 +75,35 @@ void parse_meter(TableReader& r, drivers::MeterSettings& m) {
 }
 }  // namespace
 
+/// [meter.grid] kind = "none": no grid meter, a static budget (the grid limit bounds the chargers
+/// alone). The table holds nothing else.
+bool grid_meter_is_none(TableReader& r, Config& cfg) {
+  const auto* t = r.table("grid");
+  if (t == nullptr) return false;
+  const auto* kind = t->get("kind");
+  if (kind == nullptr || kind->value<std::string>() != std::string("none")) return false;
+  TableReader mr(*t, "meter.grid", r.diag());
+  std::string text;
+  mr.read("kind", text);
+  cfg.site.grid_metered = false;
+  return true;
+}
+
 void parse_meter_section(TableReader& root, Config& cfg) {
   const auto* meters = root.table("meter", Need::Required);
   if (!meters) return;
   TableReader r(*meters, "meter", root.diag());
+  const auto is_circuit_meter = [&](const std::string& role) {
+    for (const auto& c : cfg.site.circuits)
+      if (c.meter == role) return true;
+    return false;
+  };
+  const bool no_grid_meter = grid_meter_is_none(r, cfg);
   for (auto&& [k, v] : *meters) {
     const std::string role(k.str());
-    if (role != "grid" && role != "pv" && role != "heatpump") continue;  // reported as unknown
+    if (role == "grid" && no_grid_meter) continue;
+    if (role != "grid" && role != "pv" && role != "heatpump" && !is_circuit_meter(role))
+      continue;  // reported as unknown
     if (const auto* t = r.table(role)) {
       TableReader mr(*t, "meter." + role, root.diag());
       auto& m = cfg.meters[role];

@@ -28,6 +28,7 @@ void parse_station(TableReader& r, std::size_t index, ems::StationConfig& st, St
   r.read("port", link.port);
   r.read("max_current_a", st.max_current_a, Need::Required);
   r.read("phase_switching", st.phase_switching);
+  r.read("circuit", st.circuit);
   r.read("connect_timeout_ms", link.connect_timeout_ms);
   r.read("response_timeout_ms", link.response_timeout_ms);
   r.read("poll_interval_ms", link.poll_interval_ms);

@@ -117,6 +117,7 @@ void read_fields(TableReader& r, std::string_view section, Config& cfg);
 
 // Section parsers (one file each, gateway/config/*_section.cpp).
 void parse_site_sections(TableReader& root, Config& cfg);
+void parse_limits_sections(TableReader& root, Config& cfg);  // before the meters: circuits name meters
 void parse_meter_section(TableReader& root, Config& cfg);
 void parse_station_section(TableReader& root, Config& cfg);
 void parse_log_section(TableReader& root, Config& cfg);

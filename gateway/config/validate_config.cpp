@@ -6,10 +6,12 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <optional>
 #include <set>
 
+#include "ems/circuits.hpp"
 #include "gateway/config/config.hpp"
 #include "gateway/config/config_schema.hpp"
 #include "gateway/devices/device_kinds.hpp"
@@ -18,6 +20,12 @@ namespace emsgw::gateway {
 
 namespace {
 using Issues = std::vector<ems::ConfigIssue>;
+
+std::string number_text(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", v);
+  return buf;
+}
 
 void range(Issues& out, const std::string& key, int v, int lo, int hi, std::string_view unit = "") {
   if (v >= lo && v <= hi) return;
@@ -168,11 +176,49 @@ void check_influx(Issues& out, const Config& c) {
   check_schema_ranges(c, "influx", out);
   range(out, "influx.retry_max_s", s.retry_max_s, s.retry_min_s, 86400, "s");
 }
+/// The meters the circuits name exist and are meters of their own; a site without a grid meter has
+/// no surplus and no import to measure.
+void check_limits(Issues& out, const Config& c) {
+  for (std::size_t i = 0; i < c.site.circuits.size(); ++i) {
+    const auto& m = c.site.circuits[i].meter;
+    if (m.empty()) continue;
+    const auto key = ems::circuit_key(i) + ".meter";
+    if (m == "grid" || m == "pv" || m == "heatpump")
+      out.push_back({key, "\"" + m + "\"", "must name a [meter.<name>] of its own: grid, pv and heatpump are taken"});
+    else if (!c.meters.contains(m))
+      out.push_back({key, "\"" + m + "\"", "names no [meter." + m + "] section (empty: an unmetered circuit)"});
+  }
+  if (!c.site.grid_metered) {
+    if (c.peak.enabled)
+      out.push_back({"peak.enabled", "true",
+                     "needs a grid meter: the quarter-hour peak is measured at the grid connection "
+                     "([meter.grid] kind = \"none\")"});
+    for (std::size_t i = 0; i < c.site.stations.size(); ++i)
+      for (std::size_t j = 0; j < c.site.stations[i].sockets.size(); ++j) {
+        const auto mode = c.site.stations[i].sockets[j].mode;
+        if (mode == ems::ChargeMode::Pv || mode == ems::ChargeMode::MinPv)
+          out.push_back({ems::socket_key(i, j) + ".mode", "\"" + std::string(ems::to_string(mode)) + "\"",
+                         "needs a grid meter: the surplus is the export at the grid connection "
+                         "([meter.grid] kind = \"none\")"});
+      }
+  }
+  check_schema_ranges(c, "peak", out);
+  if (c.peak.enabled && c.peak.target_kw > 0 && c.peak.margin_kw >= c.peak.target_kw)
+    out.push_back({"peak.margin_kw", number_text(c.peak.margin_kw),
+                   "must be below peak.target_kw (" + number_text(c.peak.target_kw) + " kW)"});
+  check_schema_ranges(c, "grid_operator", out);
+  const auto& g = c.grid_operator;
+  if (g.input == "modbus-di") check_host(out, "grid_operator.host", g.host);
+  if (g.input == "gpio" && !g.gpio_chip.starts_with("/dev/"))
+    out.push_back({"grid_operator.gpio_chip", "\"" + g.gpio_chip + "\"",
+                   "must be a GPIO character device such as /dev/gpiochip0"});
+}
 }  // namespace
 
 std::vector<ems::ConfigIssue> validate_config(const Config& c) {
   Issues out = ems::validate(c.site);
-  if (!c.meters.contains("grid")) out.push_back({"meter.grid", "(missing)", "is required"});
+  if (c.site.grid_metered && !c.meters.contains("grid")) out.push_back({"meter.grid", "(missing)", "is required"});
+  check_limits(out, c);
   for (const auto& [role, m] : c.meters) check_meter(out, role, m);
   for (std::size_t i = 0; i < c.station_links.size(); ++i) {
     const auto& l = c.station_links[i];

@@ -6,7 +6,9 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <ctime>
 
+#include "ems/flex_limit.hpp"
 #include "gateway/control/snapshot_builder.hpp"
 #include "gateway/devices/station_findings.hpp"
 
@@ -42,6 +44,18 @@ std::string format_amps(double a) {
 }
 }  // namespace
 
+namespace {
+ems::PeakSettings peak_settings(const PeakConfig& p) {
+  return {p.target_kw * 1000, p.follow_month_peak, p.margin_kw * 1000};
+}
+int local_month(ems::WallTime t) {
+  const std::time_t tt = std::chrono::system_clock::to_time_t(t);
+  std::tm lt{};
+  localtime_r(&tt, &lt);
+  return lt.tm_year * 12 + lt.tm_mon;
+}
+}  // namespace
+
 ControlLoop::ControlLoop(Config config, const ems::Clock& clock, Actuator& actuator)
     : config_(std::move(config)),
       clock_(clock),
@@ -50,6 +64,28 @@ ControlLoop::ControlLoop(Config config, const ems::Clock& clock, Actuator& actua
       faults_([this](Decision d) { decide(std::move(d)); }) {
   inputs_.sockets = SiteInputs::index_sockets(config_.site);
   inputs_.stations.resize(config_.site.stations.size());
+  if (config_.peak.enabled && config_.site.grid_metered) peak_.emplace(peak_settings(config_.peak));
+}
+
+void ControlLoop::feed_peak(const drivers::MeterReading& r) {
+  double net = 0;
+  if (const auto w = r.power_total_w.value()) {
+    net = *w;
+  } else {
+    for (int p = 0; p < config_.site.grid_phases; ++p)
+      net += r.current_a[static_cast<std::size_t>(p)].value().value_or(0) * config_.site.surplus.nominal_voltage_v;
+  }
+  grid_net_w_ = net;
+  if (!peak_) return;
+  peak_->observe(r.wall, net);
+  // A new month (local time): the month's peak starts again (the quarter that closed the last
+  // month counted in it).
+  const int month = local_month(r.wall);
+  if (peak_month_ >= 0 && month != peak_month_) peak_->set_month_peak(0);
+  peak_month_ = month;
+  if (const auto a = r.demand_quarter_hour_w.value()) peak_->observe_meter_average(r.wall, *a);
+  if (const auto m = r.demand_month_peak_w.value()) peak_->observe_meter_month_peak(*m);
+  (void)peak_->take_closed();
 }
 
 void ControlLoop::add_observer(StepObserver* observer) {
@@ -164,6 +200,7 @@ void ControlLoop::on_meter(MeterEvent& e, const Turn& now) {
     pending_grid_sample_ = std::chrono::steady_clock::now();
     follow_meter_interval(r);
     inputs_.grid_history.push_back(r);
+    feed_peak(r);
     // Enough to cover the slowest station poll the alignment looks back to.
     constexpr auto kGridHistory = std::chrono::seconds(10);
     while (inputs_.grid_history.size() > 256 ||
@@ -357,7 +394,14 @@ void ControlLoop::on_reload(ReloadEvent& e, const Turn& now) {
   {
     std::lock_guard lock(state_mutex_);
     config_.site = e.config.site;
+    config_.peak = e.config.peak;
   }
+  if (!config_.peak.enabled || !config_.site.grid_metered)
+    peak_.reset();
+  else if (peak_)
+    peak_->set_settings(peak_settings(config_.peak));
+  else
+    peak_.emplace(peak_settings(config_.peak));
   decide({now.wall, -1, 0, 0, "config", "configuration reloaded from " + e.config.source});
   if (e.done) e.done({});
 }
@@ -371,6 +415,14 @@ void ControlLoop::step(std::string_view trigger, const Turn& now) {
   auto report = std::make_shared<StepReport>();
   report->trigger = std::string(trigger);
   report->snapshot = build_snapshot(config_, inputs_, sessions_, now.mono);
+  if (peak_ && grid_net_w_) {
+    // The quarter's budget for the EVs: the import still allowed less the other loads' import.
+    const auto ev = ev_per_phase(config_.site, inputs_);
+    const double ev_w = (ev[0] + ev[1] + ev[2]) * config_.site.surplus.nominal_voltage_v;
+    const double site_net_w = config_.site.meter_includes_chargers ? *grid_net_w_ : *grid_net_w_ + ev_w;
+    report->snapshot.flex_limit =
+        ems::tighter(report->snapshot.flex_limit, ems::peak_flex_limit(peak_->budget(now.wall), site_net_w, ev_w));
+  }
   report->allocation = allocator_.step(report->snapshot);
   const auto& alloc = report->allocation;
   policy_.actuate(config_.site, inputs_.sockets, alloc, actuator_, now.wall,

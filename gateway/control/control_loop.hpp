@@ -27,6 +27,7 @@
 #include "drivers/meters/meter_reading.hpp"
 #include "ems/allocator.hpp"
 #include "ems/command.hpp"
+#include "ems/quarter_peak.hpp"
 #include "ems/site_status.hpp"
 #include "ems/wiring_check.hpp"
 #include "gateway/config/config.hpp"
@@ -159,6 +160,9 @@ class ControlLoop {
   void follow_sessions(const ems::Allocation& a, const Turn& now, std::vector<SessionEvent>& events);
   /// Queues a decision for the next step report (and the journal).
   void decide(Decision d);
+  /// Feeds an accepted grid sample to the quarter-hour peak ([peak]): its net power, and the
+  /// meter's demand registers (DSMR 1-0:1.4.0, 1-0:1.6.0) where it sends them.
+  void feed_peak(const drivers::MeterReading& r);
 
   Config config_;
   const ems::Clock& clock_;
@@ -175,7 +179,10 @@ class ControlLoop {
   std::optional<std::vector<double>> station_settings_applied_;
   /// When an unserved grid sample was taken in (a stopwatch for the reaction figure only).
   std::optional<std::chrono::steady_clock::time_point> pending_grid_sample_;
-  std::vector<Decision> pending_;  ///< decisions for the next step report
+  std::vector<Decision> pending_;         ///< decisions for the next step report
+  std::optional<ems::QuarterPeak> peak_;  ///< [peak] on a metered site
+  std::optional<double> grid_net_w_;      ///< the last accepted grid sample's net power (W, + import)
+  int peak_month_ = -1;                   ///< local year × 12 + month of the last grid sample
   bool keep_journal_ = true;
   std::uint64_t sequence_ = 0;
 

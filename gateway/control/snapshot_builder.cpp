@@ -45,18 +45,25 @@ ems::SiteSnapshot build_snapshot(const Config& config, const SiteInputs& in, con
   s.now = now;
   s.suspended = in.suspended;
   s.pv_configured = config.meters.contains("pv");
-  if (const auto it = in.meters.find("grid"); it != in.meters.end()) {
+  // The grid meter, and the meters of the circuits (current per grid phase, + = import).
+  const auto currents = [&](const std::string& role, ems::GridReading& out) {
+    const auto it = in.meters.find(role);
+    if (it == in.meters.end()) return;
     const auto& r = it->second;
-    s.grid.measured_at = r.mono;
-    s.grid.valid = true;
+    out.measured_at = r.mono;
+    out.valid = true;
     for (std::size_t p = 0; p < ems::kPhaseCount; ++p) {
       const auto v = r.current_a[p].value();
       if (p < static_cast<std::size_t>(site.grid_phases)) {
-        if (!v) s.grid.valid = false;
-        s.grid.current[p] = ems::Amps(v.value_or(0));
+        if (!v) out.valid = false;
+        out.current[p] = ems::Amps(v.value_or(0));
       }
     }
-  }
+  };
+  currents("grid", s.grid);
+  s.circuits.resize(site.circuits.size());
+  for (std::size_t c = 0; c < site.circuits.size(); ++c)
+    if (!site.circuits[c].meter.empty()) currents(site.circuits[c].meter, s.circuits[c]);
   auto power = [&](const std::string& role, ems::PowerReading& out, bool production) {
     const auto it = in.meters.find(role);
     if (it == in.meters.end()) return;

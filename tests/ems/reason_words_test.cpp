@@ -41,6 +41,12 @@ constexpr Expected kAll[] = {
     {Reason::Alternating, "alternating", "alternating: paused for its turn"},
     {Reason::Probing, "probing", "probing the vehicle's minimum current"},
     {Reason::PhaseSwitching, "phase-switching", "switching between 1 and 3 phases"},
+    {Reason::CircuitL1, "circuit-l1", "limited by a circuit on phase L1"},
+    {Reason::CircuitL2, "circuit-l2", "limited by a circuit on phase L2"},
+    {Reason::CircuitL3, "circuit-l3", "limited by a circuit on phase L3"},
+    {Reason::CircuitPower, "circuit-power", "limited by a circuit's power limit"},
+    {Reason::PeakLimit, "peak-limit", "limited by the quarter-hour peak"},
+    {Reason::Dimming, "dimming", "dimmed by the grid operator"},
 };
 
 TEST(ReasonWords, EveryReasonHasItsKeyAndItsWords) {
@@ -52,8 +58,8 @@ TEST(ReasonWords, EveryReasonHasItsKeyAndItsWords) {
 }
 
 TEST(ReasonWords, TheTableCoversTheWholeEnumWithDistinctWords) {
-  // The enum is dense from NotConnected to PhaseSwitching; every value is in the table above.
-  const auto last = static_cast<int>(Reason::PhaseSwitching);
+  // The enum is dense from NotConnected to Dimming; every value is in the table above.
+  const auto last = static_cast<int>(Reason::Dimming);
   EXPECT_EQ(static_cast<int>(std::size(kAll)), last + 1);
   std::set<std::string_view> words;
   for (int i = 0; i <= last; ++i) {

@@ -9,6 +9,10 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "ems/circuits.hpp"
+#include "ems/flex_limit.hpp"
+#include "ems/quarter_peak.hpp"
+
 namespace emsgw::ems::test {
 
 using nlohmann::json;
@@ -86,6 +90,18 @@ SiteConfig site_from_json(const json& j) {
   get(site, "raise_deadband_a", s.raise_deadband_a);
   get(site, "scn_name", s.scn_name);
   get(site, "scn_station", s.scn_station);
+  get(site, "grid_metered", s.grid_metered);
+  if (j.contains("circuits"))
+    for (const auto& c : j.at("circuits")) {
+      CircuitConfig cc;
+      cc.name = c.at("name").get<std::string>();
+      get(c, "parent", cc.parent);
+      get(c, "max_current_a", cc.max_current_a);
+      get(c, "max_power_w", cc.max_power_w);
+      get(c, "margin_a", cc.margin_a);
+      get(c, "meter", cc.meter);
+      s.circuits.push_back(cc);
+    }
   if (j.contains("surplus")) {
     const auto& x = j.at("surplus");
     get(x, "start_surplus_w", s.surplus.start_surplus_w);
@@ -117,6 +133,7 @@ SiteConfig site_from_json(const json& j) {
     sc.name = st.at("name").get<std::string>();
     get(st, "max_current_a", sc.max_current_a);
     get(st, "phase_switching", sc.phase_switching);
+    get(st, "circuit", sc.circuit);
     int unit = 1;
     for (const auto& so : st.at("sockets")) {
       SocketConfig c;
@@ -163,11 +180,44 @@ ScenarioReport run_scenario(const json& scenario) {
   std::optional<std::array<Amps, kPhaseCount>> site_limit;
   Schedule site_schedule;
   std::map<int, SocketAllocation> last;  // previous allocation per socket, drives the EV models
+  // Circuit meters: the non-EV load below each circuit plus the EVs below it, and the reading's age.
+  std::vector<std::array<double, kPhaseCount>> circuit_household(site.circuits.size());
+  std::vector<double> circuit_age_s(site.circuits.size(), 0.0);
+  std::map<int, std::vector<std::size_t>> circuits_above;  // socket id → circuits it hangs below
+  {
+    std::vector<std::string> station_circuit;
+    for (const auto& st : site.stations) station_circuit.push_back(st.circuit);
+    if (const auto tree = resolve_circuits(site.circuits, station_circuit))
+      for (std::size_t st = 0; st < site.stations.size(); ++st)
+        for (const auto& so : site.stations[st].sockets)
+          for (int node : tree->path(tree->station_node[st]))
+            circuits_above[so.id].push_back(static_cast<std::size_t>(node - 1));
+  }
+  const auto circuit_index = [&](const std::string& name) {
+    for (std::size_t c = 0; c < site.circuits.size(); ++c)
+      if (site.circuits[c].name == name) return c;
+    throw std::invalid_argument("scenario names no circuit " + name);
+  };
+  std::optional<FlexLimit> flex_limit;
+  // The quarter-hour peak, fed with the simulated meter (wall time = scenario seconds from a quarter
+  // start), and the grid operator's dimming limit: both become the snapshot's flexible-power limit.
+  std::optional<QuarterPeak> peak;
+  if (scenario.contains("peak")) {
+    const auto& x = scenario.at("peak");
+    PeakSettings ps;
+    ps.target_w = x.at("target_kw").get<double>() * 1000;
+    ps.margin_w = x.value("margin_kw", 0.2) * 1000;
+    ps.follow_month_peak = x.value("follow_month_peak", false);
+    peak.emplace(ps);
+    peak->set_month_peak(x.value("month_peak_kw", 0.0) * 1000);
+  }
+  std::optional<double> dimming_w;
 
   const auto run_one = [&](double t) {
     SiteSnapshot snap;
     snap.now = at_s(t);
     std::array<double, kPhaseCount> ev_grid{};
+    std::vector<std::array<double, kPhaseCount>> circuit_ev(site.circuits.size());
     for (auto& [id, s] : sockets) {
       if (s.ev) {
         const auto it = last.find(id);
@@ -179,8 +229,10 @@ ScenarioReport run_scenario(const json& scenario) {
         for (std::size_t j = 0; j < kPhaseCount; ++j) s.snap.current[j] = Amps(j < used ? draw : 0.0);
       }
       s.snap.measured_at = snap.now - std::chrono::milliseconds(static_cast<std::int64_t>(s.age_s * 1000));
-      for (std::size_t j = 0; j < mapping[id].count; ++j)
+      for (std::size_t j = 0; j < mapping[id].count; ++j) {
         ev_grid[index(mapping[id].grid[j])] += s.snap.current[j].value();
+        for (auto c : circuits_above[id]) circuit_ev[c][index(mapping[id].grid[j])] += s.snap.current[j].value();
+      }
       snap.sockets.push_back(s.snap);
     }
     for (std::size_t p = 0; p < kPhaseCount; ++p) {
@@ -195,6 +247,35 @@ ScenarioReport run_scenario(const json& scenario) {
     snap.suspended = suspended;
     snap.site_limit = site_limit;
     snap.site_schedule = site_schedule;
+    snap.flex_limit = flex_limit;
+    if (peak || dimming_w) {
+      double net_w = 0, ev_w = 0;
+      for (std::size_t p = 0; p < kPhaseCount; ++p) {
+        net_w += snap.grid.current[p].value() * volts;
+        ev_w += ev_grid[p] * volts;
+      }
+      const auto wall = WallTime{} + std::chrono::milliseconds(static_cast<std::int64_t>(std::llround(t * 1000)));
+      std::optional<FlexLimit> from_peak;
+      if (peak) {
+        peak->observe(wall, net_w);
+        from_peak = peak_flex_limit(peak->budget(wall), net_w, ev_w);
+      }
+      std::optional<FlexLimit> from_dimming;
+      if (dimming_w) {
+        DimmingLimit d;
+        d.state = DimmingState::Limited;
+        d.limit_w = *dimming_w;
+        from_dimming = dimming_flex_limit(d, pv_w);
+      }
+      snap.flex_limit = tighter(tighter(flex_limit, from_peak), from_dimming);
+    }
+    for (std::size_t c = 0; c < site.circuits.size(); ++c) {
+      GridReading r;
+      for (std::size_t p = 0; p < kPhaseCount; ++p) r.current[p] = Amps(circuit_household[c][p] + circuit_ev[c][p]);
+      r.valid = true;
+      r.measured_at = snap.now - std::chrono::milliseconds(static_cast<std::int64_t>(circuit_age_s[c] * 1000));
+      snap.circuits.push_back(r);
+    }
     auto alloc = allocator.step(snap);
     for (const auto& a : alloc.sockets) last[a.id] = a;
     return alloc;
@@ -221,6 +302,30 @@ ScenarioReport run_scenario(const json& scenario) {
         const auto v = step.at("site_limit_a").get<std::array<double, kPhaseCount>>();
         site_limit = std::array<Amps, kPhaseCount>{Amps(v[0]), Amps(v[1]), Amps(v[2])};
       }
+    }
+    if (step.contains("circuit_household_a"))
+      for (const auto& [name, v] : step.at("circuit_household_a").items())
+        circuit_household[circuit_index(name)] = v.get<std::array<double, kPhaseCount>>();
+    if (step.contains("circuit_age_s"))
+      for (const auto& [name, v] : step.at("circuit_age_s").items())
+        circuit_age_s[circuit_index(name)] = v.get<double>();
+    if (step.contains("flex_limit")) {
+      const auto& f = step.at("flex_limit");
+      if (f.is_null()) {
+        flex_limit.reset();
+      } else {
+        FlexLimit fl;
+        fl.power = Watts(f.at("w").get<double>());
+        fl.reason = parse_reason(f.at("reason").get<std::string>()).value();
+        fl.text = f.value("text", "");
+        flex_limit = fl;
+      }
+    }
+    if (step.contains("dimming_w")) {
+      if (step.at("dimming_w").is_null())
+        dimming_w.reset();
+      else
+        dimming_w = step.at("dimming_w").get<double>();
     }
     if (step.contains("site_schedule")) site_schedule = schedule_from(step.at("site_schedule"));
     if (step.contains("sockets")) {
@@ -311,6 +416,7 @@ ScenarioReport run_scenario(const json& scenario) {
           }
           diff(who + " until", e, fmt_until(a->until));
         }
+        if (ex.contains("detail")) diff(who + " detail", ex.at("detail").get<std::string>(), a->detail);
         if (ex.contains("phases"))
           diff(who + " phases", std::to_string(ex.at("phases").get<int>()), std::to_string(a->phases));
         if (ex.contains("wait"))

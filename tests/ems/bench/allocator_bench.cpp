@@ -1,5 +1,6 @@
 // One allocator step with 128 sockets: 64 double stations, mixed 1/3-phase EVs, rotated phase
-// mappings (guide §3.7), an external site limit and a site schedule (design.md §4 target: ≤ 50 µs).
+// mappings (guide §3.7), an external site limit and a site schedule (design.md §4 target: ≤ 50 µs);
+// and the same sites below a 3-level tree of circuits (2 metered wings, 8 boards, 16 rows).
 //   build-dir/tests/ems/ems_allocator_bench
 #include <benchmark/benchmark.h>
 
@@ -40,6 +41,27 @@ SiteConfig site_128(double grid_max_a) {
   return s;
 }
 
+/// The same site below a 3-level tree: 2 metered wings (300 A), each with 4 boards (100 A), each
+/// with 2 rows (50 A, 30 kW) of 4 stations.
+SiteConfig site_128_tree(double grid_max_a) {
+  SiteConfig s = site_128(grid_max_a);
+  for (int w = 0; w < 2; ++w) {
+    const std::string wing = "wing" + std::to_string(w);
+    s.circuits.push_back({wing, "", 300, 0, 1, wing + "-meter"});
+    for (int b = 0; b < 4; ++b) {
+      const std::string board = wing + "-board" + std::to_string(b);
+      s.circuits.push_back({board, wing, 100, 0, 1, ""});
+      for (int r = 0; r < 2; ++r) s.circuits.push_back({board + "-row" + std::to_string(r), board, 50, 30000, 0.5, ""});
+    }
+  }
+  // Four stations to a row, in order.
+  std::vector<std::string> rows;
+  for (const auto& c : s.circuits)
+    if (c.name.find("-row") != std::string::npos) rows.push_back(c.name);
+  for (std::size_t st = 0; st < s.stations.size(); ++st) s.stations[st].circuit = rows[st / 4];
+  return s;
+}
+
 SiteSnapshot snapshot_128(const SiteConfig& site) {
   SiteSnapshot snap;
   snap.grid.valid = true;
@@ -64,6 +86,25 @@ SiteSnapshot snapshot_128(const SiteConfig& site) {
   for (std::size_t p = 0; p < kPhaseCount; ++p) snap.grid.current[p] = Amps(grid[p]);
   snap.site_limit = std::array<Amps, kPhaseCount>{Amps(640), Amps(600), Amps(630)};
   snap.site_schedule.blocks.push_back({MonoTime{}, MonoTime{} + std::chrono::hours(1000), Amps(620)});
+  // Metered wings: a little non-EV load on top of the EVs below them.
+  for (const auto& c : site.circuits) {
+    GridReading r;
+    r.valid = !c.meter.empty();
+    if (r.valid) {
+      std::array<double, kPhaseCount> load{8, 5, 3};
+      for (std::size_t st = 0; st < site.stations.size(); ++st) {
+        if (site.stations[st].circuit.rfind(c.name, 0) != 0) continue;
+        for (std::size_t j = 0; j < site.stations[st].sockets.size(); ++j) {
+          const auto& so = site.stations[st].sockets[j];
+          const auto& ss = snap.sockets[st * 2 + j];
+          for (std::size_t k = 0; k < so.phase_mapping.count; ++k)
+            load[index(so.phase_mapping.grid[k])] += ss.current[k].value();
+        }
+      }
+      for (std::size_t p = 0; p < kPhaseCount; ++p) r.current[p] = Amps(load[p]);
+    }
+    snap.circuits.push_back(r);
+  }
   return snap;
 }
 
@@ -72,10 +113,11 @@ void move_clock(SiteSnapshot& snap, std::chrono::milliseconds dt) {
   snap.grid.measured_at = snap.now;
   snap.pv.measured_at = snap.now;
   for (auto& s : snap.sockets) s.measured_at = snap.now;
+  for (auto& c : snap.circuits) c.measured_at = snap.now;
 }
 
-void run(benchmark::State& state, double grid_max_a) {
-  const auto site = site_128(grid_max_a);
+void run(benchmark::State& state, double grid_max_a, bool tree = false) {
+  const auto site = tree ? site_128_tree(grid_max_a) : site_128(grid_max_a);
   Allocator alloc(site);
   auto snap = snapshot_128(site);
   move_clock(snap, std::chrono::milliseconds(0));
@@ -104,7 +146,17 @@ void BM_Step128SocketsAlternating(benchmark::State& state) {
   run(state, 300);
 }
 
+// The same below a 3-level tree of circuits: the rows' and boards' limits bind.
+void BM_Step128Sockets3LevelTree(benchmark::State& state) {
+  run(state, 700, true);
+}
+void BM_Step128Sockets3LevelTreeAlternating(benchmark::State& state) {
+  run(state, 300, true);
+}
+
 BENCHMARK(BM_Step128Sockets)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_Step128Sockets3LevelTree)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_Step128Sockets3LevelTreeAlternating)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_Step128SocketsAlternating)->Unit(benchmark::kMicrosecond);
 
 }  // namespace
