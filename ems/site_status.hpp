@@ -83,7 +83,11 @@ struct SocketStatus {
   std::optional<double> validity_s;  ///< 1208: remaining validity of the set-point
   double max_current_a = 0;
   std::string reason;  ///< machine form of the binding constraint ("grid-l2", "pv-surplus", …; ems::to_string(Reason))
-  std::string reason_text;  ///< the same in words, with its until-time where it has one
+  std::string reason_text;    ///< the same in words, with its detail, until-time and the station's own words
+  std::string reason_words;   ///< the reason alone in words (ems::to_words), a key for translations
+  std::string reason_detail;  ///< which bound, where the reason alone does not say: "circuit garage-board L2"
+  std::optional<double> reason_until_s;  ///< seconds until a timed reason ends (alternating, probing, …)
+  std::string station_text;              ///< what the station does of its own accord, in words; empty if nothing
   std::optional<double> session_energy_wh;
   std::optional<double> total_energy_wh;
   bool online = false;

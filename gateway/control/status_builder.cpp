@@ -90,6 +90,7 @@ SocketState state_for(Reason r, const SocketSample* s, int current_a) {
     case Reason::StationMax:
     case Reason::SocketLimit:
     case Reason::PvSurplus: return SocketState::ChargingReduced;
+    case Reason::SurplusMinimum: return SocketState::ChargingReduced;
     default: return SocketState::Charging;
   }
 }
@@ -187,15 +188,20 @@ ems::SocketStatus socket_status(const StatusInputs& in, const SocketRef& ref) {
     const auto d = in.desired.find(cfg.id);
     so.setpoint_a = d != in.desired.end() ? d->second : sa->current_a;
     so.reason = std::string(ems::to_string(sa->reason));
-    so.reason_text = reason_words(sa->reason);
+    so.reason_words = reason_words(sa->reason);
+    so.reason_detail = sa->detail;
+    so.reason_text = so.reason_words;
+    if (!sa->detail.empty()) so.reason_text += ": " + sa->detail;
     if (sa->until) {
-      const auto left = std::chrono::duration_cast<std::chrono::seconds>(*sa->until - in.now).count();
-      so.reason_text += " (" + std::to_string(std::max<long long>(0, left)) + " s left)";
+      const auto left =
+          std::max<long long>(0, std::chrono::duration_cast<std::chrono::seconds>(*sa->until - in.now).count());
+      so.reason_until_s = static_cast<double>(left);
+      so.reason_text += " (" + std::to_string(left) + " s left)";
     }
     so.state = state_for(sa->reason, sample, static_cast<int>(so.setpoint_a));
   } else if (a.scn) {
     so.reason = "scn";
-    so.reason_text = "shared by the Smart Charging Network";
+    so.reason_words = so.reason_text = "shared by the Smart Charging Network";
     so.state = sample ? (sample->state == ems::ConnectorState::Charging
                              ? SocketState::Charging
                              : (so.ev_connected ? SocketState::Connected : SocketState::Available))
@@ -205,6 +211,7 @@ ems::SocketStatus socket_status(const StatusInputs& in, const SocketRef& ref) {
   if (sample) {
     if (auto words = station_state_words(*sample); !words.empty()) {
       const bool paused = words.rfind("paused by the station", 0) == 0;
+      so.station_text = words;
       if (so.reason == std::string(ems::to_string(Reason::Fault)) || so.reason_text.empty())
         so.reason_text = std::move(words);
       else

@@ -264,6 +264,17 @@ function gridPhaseCurrents(so) {
   so.current_a.forEach((a, i) => { if (map[i]) out[Number(map[i][1]) - 1] = a; });
   return out;
 }
+/// Why a socket has its set-point, in the interface's language: the reason's words, which bound
+/// (a circuit's or limit's name, as configured), the time left, and what the station does itself.
+function reasonText(so) {
+  if (!so.reason_words) return so.reason_text ? t(so.reason_text) : '';
+  const station = so.station_text ? t(so.station_text) : '';
+  if (so.reason === 'fault' && station) return station;
+  let out = t(so.reason_words);
+  if (so.reason_detail) out += `: ${so.reason_detail}`;
+  if (so.reason_until_s !== null && so.reason_until_s !== undefined) out += ` ${t('({n} s left)', { n: Math.round(so.reason_until_s) })}`;
+  return station ? `${out}; ${station}` : out;
+}
 function renderSockets(s) {
   const box = $('#sockets');
   if (box.dataset.lang !== LANG) { box.dataset.lang = LANG; socketCards.clear(); box.replaceChildren(); }
@@ -274,7 +285,7 @@ function renderSockets(s) {
     card.querySelector('.title').textContent = socketName(so, s.sockets);
     card.querySelector('.sub').textContent = `${t('unit')} ${so.unit} · ${so.phase_mapping}${so.online ? '' : ' · ' + t('offline')}`;
     card.querySelector('.state').textContent = stateWords(so);
-    card.querySelector('.reason').textContent = so.reason_text ? t(so.reason_text) : '';
+    card.querySelector('.reason').textContent = reasonText(so);
     card.querySelector('.mode3').textContent = so.mode3 ? `${so.mode3}: ${mode3Words(so.mode3)}` : '';
     card.querySelector('[data-f=setpoint]').textContent = fmt(so.setpoint_a, 1, ' A');
     card.querySelector('[data-f=applied]').textContent = fmt(so.applied_a, 1, ' A');
