@@ -1,8 +1,8 @@
 // The dashboard's words in Dutch, German and French (webui/frontend/src/i18n.js, keyed by the
-// English text): every label and help text of the configuration schema and every literal app.js
-// shows through t() has an entry in each language, and no entry changes the {placeholders} of its
-// key. The checks read the files as the browser gets them; the first tests prove on small texts
-// that the reader and the checks find what they must.
+// English text): every label, help text and unit in words of the configuration schema and every
+// literal app.js shows through t() has an entry in each language, and no entry changes the
+// {placeholders} of its key. The checks read the files as the browser gets them; the first tests
+// prove on small texts that the reader and the checks find what they must.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -232,6 +232,25 @@ TEST(Translations, EverySchemaLabelAndHelpHasDutchGermanAndFrench) {
   ASSERT_GT(keys.size(), 100u);
   const auto missing = missing_entries(dashboard_table().table, keys);
   EXPECT_TRUE(missing.empty()) << missing.size() << " schema texts without a translation:" << joined(missing);
+}
+
+/// Units that are words ("days", "per kWh") are shown through t(); symbols (A, ms, kW) are not.
+bool unit_is_word(std::string_view unit) {
+  static const std::regex word(R"re([a-z]{3,})re");
+  return std::regex_search(unit.begin(), unit.end(), word);
+}
+
+TEST(Translations, EverySchemaUnitInWordsHasDutchGermanAndFrench) {
+  std::vector<std::pair<std::string, std::string>> keys;
+  for (const auto& f : gateway::config_schema())
+    if (unit_is_word(f.unit)) keys.emplace_back("unit of " + f.path(), std::string(f.unit));
+  ASSERT_FALSE(keys.empty()) << "no unit in words in the schema: the check would check nothing";
+  EXPECT_FALSE(unit_is_word("kW"));
+  EXPECT_FALSE(unit_is_word("ms"));
+  const auto missing = missing_entries(dashboard_table().table, keys);
+  EXPECT_TRUE(missing.empty()) << missing.size() << " units without a translation:" << joined(missing);
+  const auto app = source("webui/frontend/src/app.js");
+  EXPECT_NE(app.find("t(f.unit)"), std::string::npos) << "the settings form shows the schema's unit through t()";
 }
 
 TEST(Translations, EveryLiteralAppJsShowsThroughTHasDutchGermanAndFrench) {

@@ -465,6 +465,15 @@ const I18N = {
     "Grid energy, outside every time window.": "Netenergie, buiten elk tijdvenster.",
     "Export price": "Terugleverprijs",
     "Solar energy an EV took is valued at what exporting it would earn.": "Zonne-energie die een auto nam, wordt gewaardeerd tegen wat teruglevering zou opbrengen.",
+    // Units of the settings in words.
+    "days": "dagen",
+    "lines": "regels",
+    "points": "punten",
+    "messages": "berichten",
+    "threads": "threads",
+    "connections": "verbindingen",
+    "bytes": "bytes",
+    "per kWh": "per kWh",
   },
   de: {
     "limited by a circuit on phase L1": "begrenzt durch einen Stromkreis auf Phase L1",
@@ -928,6 +937,15 @@ const I18N = {
     "Grid energy, outside every time window.": "Netzenergie außerhalb aller Zeitfenster.",
     "Export price": "Einspeisevergütung",
     "Solar energy an EV took is valued at what exporting it would earn.": "PV-Energie, die ein Fahrzeug geladen hat, wird mit dem bewertet, was ihre Einspeisung eingebracht hätte.",
+    // Units of the settings in words.
+    "days": "Tage",
+    "lines": "Zeilen",
+    "points": "Punkte",
+    "messages": "Nachrichten",
+    "threads": "Threads",
+    "connections": "Verbindungen",
+    "bytes": "Byte",
+    "per kWh": "je kWh",
   },
   fr: {
     "limited by a circuit on phase L1": "limité par un circuit sur la phase L1",
@@ -1391,6 +1409,15 @@ const I18N = {
     "Grid energy, outside every time window.": "Énergie du réseau, hors de toute plage horaire.",
     "Export price": "Prix de l’injection",
     "Solar energy an EV took is valued at what exporting it would earn.": "L’énergie solaire prise par un véhicule est valorisée à ce que son injection aurait rapporté.",
+    // Units of the settings in words.
+    "days": "jours",
+    "lines": "lignes",
+    "points": "points",
+    "messages": "messages",
+    "threads": "threads",
+    "connections": "connexions",
+    "bytes": "octets",
+    "per kWh": "par kWh",
   },
 };
 window.I18N = I18N;
