@@ -419,7 +419,7 @@ function schemaField(f, obj) {
     input = h('input', { type: 'text', 'data-key': f.key, value: v ?? '' });
     input.addEventListener('change', () => set(input.value));
   }
-  const unit = f.unit ? h('span', { class: 'unit', text: ` (${f.unit})` }) : null;
+  const unit = f.unit ? h('span', { class: 'unit', text: ` (${t(f.unit)})` }) : null;
   return h('label', { 'data-issue-key': f.section === 'site' ? f.key : f.path, 'data-setting': f.path },
     h('span', { class: 'name' }, t(f.label), unit), input,
     f.help ? h('small', { class: 'help', text: t(f.help) }) : null, h('span', { class: 'issue' }));
