@@ -4,6 +4,8 @@
 #include <chrono>
 #include <cstdio>
 
+#include "ems/circuits.hpp"
+
 namespace emsgw::gateway {
 
 using ems::Reason;
@@ -224,6 +226,57 @@ ems::SocketStatus socket_status(const StatusInputs& in, const SocketRef& ref) {
 
 }  // namespace
 
+ems::PeakStatus peak_status(const ems::QuarterBudget& b) {
+  ems::PeakStatus p;
+  p.quarter_start = b.quarter_start;
+  p.quarter_energy_wh = b.energy_wh;
+  p.energy_from_meter = b.energy_from_meter;
+  p.projected_average_w = b.projected_average_w;
+  p.target_w = b.target_w;
+  p.month_peak_w = b.month_peak_w;
+  p.allowed_import_w = b.allowed_import_w;
+  return p;
+}
+
+std::vector<ems::CircuitStatus> circuit_status(const Config& config, const SiteInputs& in,
+                                               const ems::Allocation& allocation) {
+  const auto& site = config.site;
+  std::vector<ems::CircuitStatus> out;
+  if (site.circuits.empty()) return out;
+  std::vector<std::string> station_circuit;
+  for (const auto& st : site.stations) station_circuit.push_back(st.circuit);
+  const auto tree = ems::resolve_circuits(site.circuits, station_circuit);
+  for (std::size_t c = 0; c < site.circuits.size(); ++c) {
+    const auto& cfg = site.circuits[c];
+    ems::CircuitStatus cs;
+    cs.name = cfg.name;
+    cs.parent = cfg.parent;
+    cs.metered = !cfg.meter.empty();
+    cs.max_current_a = cfg.max_current_a;
+    cs.margin_a = cfg.margin_a;
+    cs.max_power_w = cfg.max_power_w;
+    if (c < allocation.circuits.size()) cs.meter_ok = allocation.circuits[c].meter_ok;
+    const auto meter = cs.metered ? in.meters.find(cfg.meter) : in.meters.end();
+    if (meter != in.meters.end()) {
+      for (std::size_t p = 0; p < ems::kPhaseCount; ++p) cs.load_a[p] = meter->second.current_a[p].value().value_or(0);
+    } else if (tree) {
+      // Unmetered (or its meter not read yet): the EVs below it, each on the grid phases it loads.
+      const int node = static_cast<int>(c) + 1;
+      for (const auto& ref : in.sockets) {
+        if (!tree->below(tree->station_node[ref.station], node)) continue;
+        const auto* so = in.sample(ref);
+        if (!so) continue;
+        const auto& mapping = site.stations[ref.station].sockets[ref.index].phase_mapping;
+        for (std::size_t j = 0; j < mapping.count; ++j)
+          cs.load_a[ems::index(mapping.grid[j])] += std::max(0.0, so->current_a[j].value_or(0));
+      }
+    }
+    for (const double a : cs.load_a) cs.load_w += a * site.surplus.nominal_voltage_v;
+    out.push_back(std::move(cs));
+  }
+  return out;
+}
+
 std::shared_ptr<ems::SiteStatus> build_status(const StatusInputs& in) {
   auto st = std::make_shared<ems::SiteStatus>();
   const auto& site = in.config.site;
@@ -248,6 +301,7 @@ std::shared_ptr<ems::SiteStatus> build_status(const StatusInputs& in) {
     for (std::size_t p = 0; p < 3; ++p) b[p] = a.scn->current_a[p];
     st->scn_budget_a = b;
   }
+  st->circuits = circuit_status(in.config, in.site, a);
   st->faults = in.faults;
   // A station that does not answer degrades the site.
   for (const auto& f : st->faults)

@@ -138,6 +138,30 @@ TEST_F(WebServerTest, UnauthenticatedWritesAreRefusedAndNeverReachTheLoop) {
   EXPECT_EQ(site_.config().site.grid_max_current_a, 25.0);
 }
 
+TEST_F(WebServerTest, TheGridOperatorsLimitAndHeartbeatAreAuthenticatedValidatedCommands) {
+  auto r = post("/api/grid_operator/limit", {{"limit_w", 4200}, {"duration_s", 900}});
+  EXPECT_EQ(r->status, 401);
+  r = post("/api/grid_operator/heartbeat", json::object());
+  EXPECT_EQ(r->status, 401);
+  EXPECT_EQ(site_.commands_seen(), 0);
+  login();
+  r = post("/api/grid_operator/limit", {{"limit_w", 4200}, {"duration_s", 900}});
+  ASSERT_EQ(r->status, 200) << r->body;
+  EXPECT_NE(body(r)["message"].get<std::string>().find("grid operator limit 4200 W for 900 s"), std::string::npos);
+  r = post("/api/grid_operator/limit", {{"limit_w", -5}});
+  ASSERT_EQ(r->status, 422) << r->body;
+  EXPECT_EQ(body(r)["issues"][0]["key"], "grid_operator.limit_w");
+  EXPECT_EQ(body(r)["issues"][0]["value"], "-5");
+  r = post("/api/grid_operator/limit", {{"limit_w", "4200"}});
+  EXPECT_EQ(r->status, 400);
+  EXPECT_NE(body(r)["error"].get<std::string>().find("limit_w"), std::string::npos);
+  r = post("/api/grid_operator/limit", {{"limit_w", nullptr}});
+  EXPECT_EQ(r->status, 200) << r->body;
+  r = post("/api/grid_operator/heartbeat", json::object());
+  EXPECT_EQ(r->status, 200) << r->body;
+  EXPECT_EQ(site_.commands_seen(), 4);
+}
+
 TEST_F(WebServerTest, LoginSetsAnHttpOnlySameSiteCookie) {
   auto r = post("/api/login", {{"password", "wrong password"}});
   EXPECT_EQ(r->status, 401);

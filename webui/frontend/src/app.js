@@ -238,6 +238,13 @@ function renderFlow(s) {
     h('div', { class: 'tile ev' }, h('div', { class: 'k', text: t('Electric vehicles') }), h('div', { class: 'v', text: `≈ ${kw(evW)}` }), h('div', { class: 's', text: t('{n} of {m} sockets charging', { n: s.sockets.filter((x) => x.charging).length, m: s.sockets.length }) })),
     h('div', { class: 'tile hp' }, h('div', { class: 'k', text: t('Heat pump') }), h('div', { class: 'v', text: s.heatpump.configured ? kw(s.heatpump.power_w) : t('not fitted') }), h('div', { class: 's', text: s.heatpump.configured ? `SG-Ready ${s.heatpump.sg_ready_state}${s.heatpump.reason ? ' · ' + s.heatpump.reason : ''}` : '' })),
   ];
+  // The limits beyond the fuse: the quarter-hour peak, the grid operator's dimming, each circuit's load.
+  if (s.peak) tiles.push(h('div', { class: 'tile', 'data-test': 'peak' }, h('div', { class: 'k', text: t('Quarter hour') }), h('div', { class: 'v', text: `≈ ${kw(s.peak.projected_average_w)}` }), h('div', { class: 's', text: `${kwh(s.peak.quarter_energy_wh)} · ${t('target')} ${kw(s.peak.target_w)} · ${t('month peak')} ${kw(s.peak.month_peak_w)}` })));
+  if (s.dimming && s.dimming.state !== 'unlimited') tiles.push(h('div', { class: 'tile', 'data-test': 'dimming' }, h('div', { class: 'k', text: t('Grid operator') }), h('div', { class: 'v', text: kw(s.dimming.limit_w) }), h('div', { class: 's', text: `${t(s.dimming.state === 'failsafe' ? 'failsafe' : 'dimmed')} · ${s.dimming.source}` })));
+  for (const c of s.circuits || []) {
+    const limits = [c.max_current_a ? `${t('max')} ${fmt(c.max_current_a, 0, ' A')}` : '', c.max_power_w ? `${t('max')} ${kw(c.max_power_w)}` : ''].filter(Boolean).join(' · ');
+    tiles.push(h('div', { class: 'tile', 'data-circuit': c.name }, h('div', { class: 'k', text: `${t('Circuit')} ${c.name}` }), h('div', { class: 'v', text: kw(c.load_w) }), h('div', { class: 's', text: `${c.load_a.map((a) => fmt(a, 1)).join(' / ')} A${limits ? ' · ' + limits : ''}` })));
+  }
   $('#flow').replaceChildren(...tiles);
 }
 
