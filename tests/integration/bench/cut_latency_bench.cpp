@@ -90,7 +90,28 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "not every car charges\n%s", rig.describe().c_str());
     return 1;
   }
-  std::this_thread::sleep_for(10s);  // settled
+  // Settled: every set-point unchanged for 10 s (after a cut, raises come back in steps; a trial
+  // that starts while they do would take a raise for the state before the step).
+  const auto settle = [&] {
+    std::vector<double> last(kStations, -1);
+    auto since = Clock::now();
+    const auto deadline = Clock::now() + 180s;
+    while (Clock::now() < deadline) {
+      bool same = true;
+      for (std::size_t i = 0; i < kStations; ++i) {
+        const double v = rig.socket(i, 1).setpoint_a;
+        if (v != last[i]) {
+          same = false;
+          last[i] = v;
+        }
+      }
+      if (!same) since = Clock::now();
+      if (Clock::now() - since >= 10s) return true;
+      std::this_thread::sleep_for(200ms);
+    }
+    return false;
+  };
+  if (!settle()) std::fprintf(stderr, "the set-points did not settle before the first trial\n");
 
   std::vector<double> fast_ms, slow_ms;
   int missing = 0;
@@ -117,14 +138,7 @@ int main(int argc, char** argv) {
     }
     missing += static_cast<int>(kStations - count);
     rig.site->set_household({0, 0, 0});
-    rig.wait_for(
-        [&] {
-          std::size_t back = 0;
-          for (std::size_t i = 0; i < kStations; ++i) back += rig.socket(i, 1).setpoint_a >= before[i] - 0.5 ? 1u : 0u;
-          return back == kStations;
-        },
-        120);
-    std::this_thread::sleep_for(5s);
+    if (!settle()) std::fprintf(stderr, "trial %d: the set-points did not settle again\n", t);
   }
   std::uint64_t during_poll = 0;
   for (const auto& s : rig.runtime->station_stats()) during_poll += s.cuts_during_poll;
