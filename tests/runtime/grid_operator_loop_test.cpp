@@ -10,17 +10,13 @@
 
 #include "gateway/config/config.hpp"
 #include "gateway/control/control_loop.hpp"
+#include "tests/support/loop_doubles.hpp"
 #include "tests/support/process.hpp"
 
 namespace emsgw::gateway {
 namespace {
 
-class NullActuator : public Actuator {
- public:
-  void set_desired(std::size_t, int, double, int) override {}
-  void set_desired_scn(std::size_t, const std::array<double, 3>&) override {}
-  void affirm() override {}
-};
+using test::NullActuator;
 
 class ReportLog : public StepObserver {
  public:

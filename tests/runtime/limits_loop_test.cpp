@@ -5,23 +5,14 @@
 
 #include "gateway/config/config.hpp"
 #include "gateway/control/control_loop.hpp"
+#include "tests/support/loop_doubles.hpp"
 #include "tests/support/process.hpp"
 
 namespace emsgw::gateway {
 namespace {
 
-class NullActuator : public Actuator {
- public:
-  void set_desired(std::size_t, int, double, int) override {}
-  void set_desired_scn(std::size_t, const std::array<double, 3>&) override {}
-  void affirm() override {}
-};
-
-class ReportLog : public StepObserver {
- public:
-  void on_step(const std::shared_ptr<const StepReport>& r) override { last = r; }
-  std::shared_ptr<const StepReport> last;
-};
+using test::NullActuator;
+using test::ReportLog;
 
 std::string example() {
   return test::read_file(std::string(EMSGW_SOURCE_DIR) + "/tests/config/data/issue-example.toml");
