@@ -290,7 +290,8 @@ function circuitNode(c, s, depth) {
   return h('li', { class: `node${binds.length ? ' binding' : ''}`, 'data-node': c.name },
     h('div', { class: 'node-head' }, h('b', { text: `${t('Circuit')} ${c.name}` }), h('small', { text: limits }), bindsMark(binds, s)),
     note ? h('p', { class: 'hint node-note', text: note }) : null,
-    nodeBars(c.load_a, null, c.max_current_a, budget),
+    // Unmetered, its load is the EVs below it alone (drawn as EVs); metered, the meter's total.
+    nodeBars(c.load_a, c.metered ? null : c.load_a, c.max_current_a, budget),
     h('ul', { class: 'tree-kids' }, [...children.map((x) => circuitNode(x, s, depth + 1)), ...stationLeaves(s, c.name)]));
 }
 function renderTree(s) {
