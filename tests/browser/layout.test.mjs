@@ -111,6 +111,20 @@ async function checkTree(browserSession, url) {
     check(tree.inside, `${vp.width} px, tree: every node within the window`);
     await page.screenshot({ path: join(shots, `layout-${vp.width}-tree.png`), fullPage: true });
   }
+  // German words are long: the tree at 360 px in German.
+  await page.setViewportSize({ width: 360, height: 740 });
+  await page.selectOption('#lang', 'de');
+  await page.waitForFunction(() => document.querySelector('#tree-card h2').textContent === 'Baum der Grenzen');
+  await page.waitForTimeout(300);
+  const de = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, inner: window.innerWidth,
+    note: (document.querySelector('#tree .node[data-node="house"] > .node-note') || {}).textContent,
+    binds: (document.querySelector('#tree .node.binding [data-test="binds"]') || {}).textContent }));
+  check(de.scroll <= de.inner, `360 px, tree in German: no horizontal scrolling (page ${de.scroll} px wide in a ${de.inner} px window)`);
+  const offDe = await page.evaluate(offenders);
+  check(offDe.length === 0, `360 px, tree in German: nothing reaches past the right edge${offDe.length ? ': ' + offDe.join(', ') : ''}`);
+  check(de.note === 'kein Zähler: nur die Ladestationen darunter zählen' && /^begrenzt gerade Ladepunkt 1/.test(de.binds || ''), `360 px, tree in German: "${de.note}", "${de.binds}"`);
+  await page.screenshot({ path: join(shots, 'layout-360-tree-de.png'), fullPage: true });
+  await page.selectOption('#lang', 'en');
   check(errors.length === 0, `tree: no page errors or outside requests${errors.length ? ': ' + errors.join('; ') : ''}`);
   await page.close();
 }
