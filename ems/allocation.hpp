@@ -49,6 +49,10 @@ enum class Reason : std::uint8_t {
   PeakLimit,       ///< The quarter-hour capacity peak's power budget for the flexible loads.
   Dimming,         ///< The grid operator's dimming of the controllable consumers.
   SurplusMinimum,  ///< A surplus mode (`minpv`, or `pv` counting down its stop delay) held at its minimum.
+  /// A shared limit filled while another socket below it was held at a minimum above the fair share
+  /// (the probing current, or the minimum its EV needs): that minimum took the current this one
+  /// lacks (detail and other_socket name it).
+  OtherMinimum,
 };
 /// Machine form: "grid-l2", "pv-surplus", … (status, MQTT, stored decisions, dashboard i18n keys).
 [[nodiscard]] std::string_view to_string(Reason r);
@@ -70,6 +74,9 @@ struct SocketAllocation {
   /// The bound in words where the reason alone does not say which one: "circuit garage-board L2",
   /// "quarter-hour peak 4.0 kW". Empty otherwise.
   std::string detail;
+  /// Reason::OtherMinimum: the socket whose minimum took the current, and that minimum (A).
+  std::optional<int> other_socket;
+  int other_minimum_a = 0;
 };
 
 /// Per grid phase arithmetic of one step (all per phase, amperes).

@@ -80,6 +80,7 @@ struct CircuitStatus {
   double margin_a = 0;
   double load_w = 0;       ///< Σ load_a × nominal voltage
   double max_power_w = 0;  ///< 0: no power limit
+  std::vector<int> binds;  ///< ids of the sockets whose set-point this circuit bounds now
 };
 
 /// What a person should read on a socket card (alfen-smart-charging.md §4).
@@ -121,8 +122,11 @@ struct SocketStatus {
   std::string reason_text;    ///< the same in words, with its detail, until-time and the station's own words
   std::string reason_words;   ///< the reason alone in words (ems::to_words), a key for translations
   std::string reason_detail;  ///< which bound, where the reason alone does not say: "circuit garage-board L2"
-  std::optional<double> reason_until_s;  ///< seconds until a timed reason ends (alternating, probing, …)
-  std::string station_text;              ///< what the station does of its own accord, in words; empty if nothing
+  std::optional<double> reason_until_s;    ///< seconds until a timed reason ends (alternating, probing, …)
+  std::string station_text;                ///< what the station does of its own accord, in words; empty if nothing
+  std::optional<int> reason_socket;        ///< other-minimum: the socket whose minimum took the current
+  std::optional<double> reason_minimum_a;  ///< other-minimum: that socket's minimum (A)
+  std::string circuit;                     ///< the [[circuit]] its station hangs from; "" = the grid connection
   std::optional<double> session_energy_wh;
   std::optional<double> total_energy_wh;
   bool online = false;
@@ -136,6 +140,7 @@ struct StationStatus {
   std::string serial;
   std::optional<double> max_current_a;  ///< 1100
   std::string fault;                    ///< empty when fine
+  std::string circuit;                  ///< the [[circuit]] it hangs from; "" = the grid connection
   /// Set-points found changed by another Modbus master or a station override, and rewritten.
   std::uint64_t foreign_setpoints = 0;
 };

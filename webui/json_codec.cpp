@@ -59,6 +59,9 @@ json to_json(const ems::SocketStatus& s) {
       {"reason_detail", s.reason_detail},
       {"reason_until_s", opt(s.reason_until_s)},
       {"station_text", s.station_text},
+      {"reason_socket", s.reason_socket ? json(*s.reason_socket) : json(nullptr)},
+      {"reason_minimum_a", opt(s.reason_minimum_a)},
+      {"circuit", s.circuit},
       {"session_energy_wh", opt(s.session_energy_wh)},
       {"total_energy_wh", opt(s.total_energy_wh)},
       {"online", s.online},
@@ -75,6 +78,7 @@ json to_json(const ems::SiteStatus& s) {
                         {"serial", st.serial},
                         {"max_current_a", opt(st.max_current_a)},
                         {"fault", st.fault},
+                        {"circuit", st.circuit},
                         {"foreign_setpoints", st.foreign_setpoints}});
   json sockets = json::array();
   for (const auto& so : s.sockets) sockets.push_back(to_json(so));
@@ -103,7 +107,8 @@ json to_json(const ems::SiteStatus& s) {
                         {"max_current_a", c.max_current_a},
                         {"margin_a", c.margin_a},
                         {"load_w", c.load_w},
-                        {"max_power_w", c.max_power_w}});
+                        {"max_power_w", c.max_power_w},
+                        {"binds", c.binds}});
   return {
       {"sequence", s.sequence},
       {"time", iso8601(s.time)},

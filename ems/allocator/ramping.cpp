@@ -17,6 +17,8 @@ std::vector<SocketAllocation> ramp(const StepInputs& in, const std::vector<Socke
     a.phases = ref.phase_switching ? ses.phases_set : in.config(k).phase_mapping.count;
     a.reason = w.reason;
     if (w.detail) a.detail = *w.detail;
+    a.other_socket = w.other_socket;
+    a.other_minimum_a = w.other_minimum_a;
     a.until = w.until;
     a.current_a = w.value;
     if (!w.fresh || !w.known) continue;  // keep reserving what it was last told

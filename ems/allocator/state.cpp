@@ -1,6 +1,7 @@
 #include "ems/allocator/state.hpp"
 
 #include <cstdio>
+#include <string>
 
 namespace emsgw::ems::allocator {
 
@@ -50,6 +51,8 @@ SocketIndex index_sockets(const SiteConfig& site) {
       ref.station = st;
       ref.socket = so;
       ref.phase_switching = station.phase_switching && site.phase_switch.enabled && sc.phase_mapping.count == 3;
+      const char* side = station.sockets.size() > 1 ? (sc.unit == 2 ? " right" : " left") : "";
+      ref.words = "socket " + std::to_string(sc.id) + " (" + station.name + side + ")";
       ix.index_of_id[static_cast<std::size_t>(sc.id)] = static_cast<int>(ix.sockets.size());
       ix.sockets.push_back(ref);
     }

@@ -27,6 +27,8 @@ struct SocketRef {
   /// The circuits it hangs below (indices into SiteConfig::circuits), innermost first.
   std::array<std::size_t, kMaxCircuitDepth> circuits{};
   std::size_t circuit_count = 0;
+  /// "socket 2 (garage left)": its id and station, and the side on a station with two sockets.
+  std::string words;
 };
 
 /// One configured circuit, resolved once: the sockets below it and the words naming its limits.

@@ -88,6 +88,9 @@ struct SocketWork {
   int value = 0;  ///< Set-point decided this step.
   Reason reason = Reason::NotConnected;
   const std::string* detail = nullptr;  ///< Names the bound where the reason alone does not.
+  std::string detail_text;              ///< Words made for this step (detail points here then).
+  std::optional<int> other_socket;      ///< Reason::OtherMinimum: whose minimum took the current.
+  int other_minimum_a = 0;
   std::optional<MonoTime> until;
   bool candidate = false;
   bool admitted = false;

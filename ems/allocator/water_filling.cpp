@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <string>
 
 namespace emsgw::ems::allocator {
 
@@ -45,6 +46,27 @@ double solve_level(const Group& g, const std::vector<Item>& items, std::vector<s
   }
   return level;
 }
+
+namespace {
+
+/// Levels closer than this are the same level.
+constexpr double kLevelGap = 1e-6;
+
+/// The member of g held at its minimum above this level (the highest; lowest id among equals), or
+/// kNoItem.
+std::size_t minimum_above(const Group& g, const std::vector<Item>& items, double level) {
+  std::size_t best = kNoItem;
+  for (const auto& [k, w] : g.members) {
+    const auto& y = items[k];
+    if (y.c <= level + kLevelGap || y.c > y.min + kEps) continue;
+    if (best == kNoItem || y.c > items[best].c + kEps ||
+        (std::fabs(y.c - items[best].c) <= kEps && y.id < items[best].id))
+      best = k;
+  }
+  return best;
+}
+
+}  // namespace
 
 void water_fill(std::vector<Item>& items, std::vector<Group>& groups) {
   std::vector<std::pair<double, double>> events;
@@ -90,9 +112,12 @@ void water_fill(std::vector<Item>& items, std::vector<Group>& groups) {
       if (!it.frozen && it.max <= level + kEps) freeze(it, it.own, nullptr);
     for (const auto& g : groups) {
       if (g.level > level + 1e-7) continue;
+      const std::size_t taker = g.reason == Reason::PvSurplus ? kNoItem : minimum_above(g, items, level);
       for (const auto& [k, w] : g.members) {
         auto& it = items[k];
-        if (!it.frozen) freeze(it, g.reason, g.detail);
+        if (it.frozen) continue;
+        freeze(it, g.reason, g.detail);
+        if (taker != k && it.c <= level + kLevelGap) it.taken_by = taker;
       }
     }
   }
@@ -201,6 +226,16 @@ void share(const StepInputs& in, const Capacity& cap, const std::array<PhaseBudg
     w.value = whole[i];
     w.reason = items[i].reason;
     w.detail = items[i].detail;
+    if (const auto t = items[i].taken_by; t != kNoItem) {
+      // What this socket lacks went to another socket's minimum: name it and that minimum.
+      const auto& other = items[t];
+      w.reason = Reason::OtherMinimum;
+      w.other_socket = other.id;
+      w.other_minimum_a = floor_a(other.c);
+      w.detail_text =
+          in.index.sockets[other.socket].words + " at its " + std::to_string(w.other_minimum_a) + " A minimum";
+      w.detail = &w.detail_text;
+    }
     if (w.reason == Reason::PvSurplus && !surplus.pv_ok) {
       w.reason = Reason::PvStale;  // minpv held at its minimum
     } else if (w.reason == Reason::PvSurplus && w.value <= w.min) {

@@ -21,6 +21,9 @@ namespace emsgw::ems::allocator {
 /// limit, and per circuit above it its phases (3) and its power.
 inline constexpr std::size_t kMaxItemGroups = kPhaseCount + 3 + kMaxCircuitDepth * (kPhaseCount + 1);
 
+/// No item (Item::taken_by).
+inline constexpr std::size_t kNoItem = static_cast<std::size_t>(-1);
+
 /// One socket in the water-filling: current c between min and max, loading some groups.
 struct Item {
   std::size_t socket = 0;  ///< Index into the configured sockets.
@@ -31,6 +34,9 @@ struct Item {
   Reason own = Reason::SocketMax;  ///< The socket-level bound that max comes from.
   Reason reason = Reason::SocketMax;
   const std::string* detail = nullptr;  ///< The binding group's words, if it has any.
+  /// Another member of the binding group held at a minimum above the level this item stopped at
+  /// (the one holding most): its minimum took what this item lacks. kNoItem otherwise.
+  std::size_t taken_by = kNoItem;
   bool frozen = false;
   std::array<std::size_t, kMaxItemGroups> groups{};
   std::array<double, kMaxItemGroups> weights{};
@@ -57,7 +63,8 @@ void join(std::vector<Item>& items, std::vector<Group>& groups, std::size_t i, s
 
 /// Max-min fair water-filling: raises every unfrozen item together, freezing the members of a
 /// group when it fills (reason = the group's) and an item when it reaches its own maximum
-/// (reason = own).
+/// (reason = own). A member stopped at the group's level while another member sits at a higher
+/// minimum names that member in taken_by (not for the surplus: a minimum there is the mode's).
 void water_fill(std::vector<Item>& items, std::vector<Group>& groups);
 
 /// Whole amperes: each item's c rounded down, then one more ampere at a time (largest fraction

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <string_view>
 
 #include "ems/circuits.hpp"
 
@@ -92,7 +93,8 @@ SocketState state_for(Reason r, const SocketSample* s, int current_a) {
     case Reason::StationMax:
     case Reason::SocketLimit:
     case Reason::PvSurplus: return SocketState::ChargingReduced;
-    case Reason::SurplusMinimum: return SocketState::ChargingReduced;
+    case Reason::SurplusMinimum:
+    case Reason::OtherMinimum: return SocketState::ChargingReduced;
     default: return SocketState::Charging;
   }
 }
@@ -145,6 +147,7 @@ void add_stations(const StatusInputs& in, ems::SiteStatus& st) {
     const auto& state = in.site.stations[i];
     ems::StationStatus ss;
     ss.name = site.stations[i].name;
+    ss.circuit = site.stations[i].circuit;
     ss.online = state.online;
     if (const auto& last = state.last_ok) {
       ss.platform = last->platform;
@@ -165,6 +168,7 @@ ems::SocketStatus socket_status(const StatusInputs& in, const SocketRef& ref) {
   ems::SocketStatus so;
   so.id = cfg.id;
   so.station = site.stations[ref.station].name;
+  so.circuit = site.stations[ref.station].circuit;
   so.unit = cfg.unit;
   so.mode = cfg.mode;
   so.phase_mapping = cfg.phase_mapping;
@@ -192,6 +196,10 @@ ems::SocketStatus socket_status(const StatusInputs& in, const SocketRef& ref) {
     so.reason = std::string(ems::to_string(sa->reason));
     so.reason_words = reason_words(sa->reason);
     so.reason_detail = sa->detail;
+    if (sa->reason == Reason::OtherMinimum && sa->other_socket) {
+      so.reason_socket = *sa->other_socket;
+      so.reason_minimum_a = sa->other_minimum_a;
+    }
     so.reason_text = so.reason_words;
     if (!sa->detail.empty()) so.reason_text += ": " + sa->detail;
     if (sa->until) {
@@ -222,6 +230,30 @@ ems::SocketStatus socket_status(const StatusInputs& in, const SocketRef& ref) {
     }
   }
   return so;
+}
+
+}  // namespace
+
+namespace {
+
+/// The sockets whose reason is this circuit's limit: a circuit reason whose words name it
+/// ("circuit garage-board L2", "circuit garage-board 11000 W").
+std::vector<int> bound_by_circuit(const ems::CircuitConfig& cfg, const ems::Allocation& allocation) {
+  std::vector<int> ids;
+  const std::string prefix = "circuit " + cfg.name + " ";
+  for (const auto& sa : allocation.sockets) {
+    const bool circuit_reason = sa.reason == Reason::CircuitL1 || sa.reason == Reason::CircuitL2 ||
+                                sa.reason == Reason::CircuitL3 || sa.reason == Reason::CircuitPower;
+    if (!circuit_reason || sa.detail.rfind(prefix, 0) != 0) continue;
+    // The rest is one word: a phase ("L2") or the power limit ("11000 W").
+    const auto rest = std::string_view(sa.detail).substr(prefix.size());
+    const auto watts =
+        rest.size() > 2 && rest.substr(rest.size() - 2) == " W" ? rest.substr(0, rest.size() - 2) : std::string_view{};
+    const bool power =
+        !watts.empty() && std::all_of(watts.begin(), watts.end(), [](char ch) { return ch >= '0' && ch <= '9'; });
+    if (rest == "L1" || rest == "L2" || rest == "L3" || power) ids.push_back(sa.id);
+  }
+  return ids;
 }
 
 }  // namespace
@@ -272,6 +304,7 @@ std::vector<ems::CircuitStatus> circuit_status(const Config& config, const SiteI
       }
     }
     for (const double a : cs.load_a) cs.load_w += a * site.surplus.nominal_voltage_v;
+    cs.binds = bound_by_circuit(cfg, allocation);
     out.push_back(std::move(cs));
   }
   return out;

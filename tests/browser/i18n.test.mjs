@@ -1,7 +1,9 @@
 // The dashboard in the browser's language: a German browser (locale de-DE) gets German pages,
 // German state words and German dates; the switch in the header changes to French and the choice
 // stays after a reload; a Dutch browser gets Dutch. Every page in German at 390 px wide (German
-// words are long) must not scroll sideways. Runs on runtime_harness in headless Chromium.
+// words are long) must not scroll sideways. A socket cut because another socket's 14 A probing
+// current took the rest names that socket in German. Runs on runtime_harness in headless Chromium.
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { login, makeChecker, startBrowser, startHarness, watchErrors } from './harness.mjs';
 
@@ -10,6 +12,17 @@ const checker = makeChecker();
 const { check } = checker;
 const navTexts = (page) => page.evaluate(() => [...document.querySelectorAll('#nav a')].map((a) => a.textContent.trim()));
 const pageText = (page) => page.evaluate(() => document.querySelector('.page:not([hidden])').innerText);
+
+// One command line to the Alfen simulator's control port ("plug 2 phases=1"); resolves with its answer.
+function simCommand(port, line) {
+  return new Promise((resolve, reject) => {
+    const sock = connect(port, '127.0.0.1', () => sock.write(line + '\n'));
+    let buf = '';
+    sock.setTimeout(3000, () => { sock.destroy(); reject(new Error('simulator control port: no answer')); });
+    sock.on('data', (d) => { buf += d; if (buf.includes('\n')) { sock.end(); resolve(buf.split('\n')[0]); } });
+    sock.on('error', reject);
+  });
+}
 
 let harness;
 const sessions = [];
@@ -35,6 +48,17 @@ try {
   const mode3 = (await page.textContent('.socket[data-socket="1"] .mode3')).trim();
   check(mode3 === '' || /^[A-F]\d?: \S/.test(mode3) && !/charging|connected/.test(mode3), `Mode 3 code explained in German: "${mode3}"`);
   check((await page.textContent('.socket[data-socket="1"] .title')).startsWith('Ladepunkt 1 · garage'), 'socket named from the configuration, in German');
+  // Socket 2's car is plugged in again: it probes at 14 A on L3, and socket 1 gets what is left of
+  // L3; its reason names socket 2 and its minimum, in German.
+  check((await simCommand(harness.control, 'unplug 2')).startsWith('ok'), 'simulator: socket 2 unplugged');
+  await page.waitForFunction(() => /frei/i.test(document.querySelector('.socket[data-socket="2"] .state').textContent), null, { timeout: 15000 });
+  check((await simCommand(harness.control, 'plug 2 phases=1')).startsWith('ok'), 'simulator: socket 2 plugged in again');
+  const other = await page.waitForFunction(() => {
+    const r = document.querySelector('.socket[data-socket="1"] .reason').textContent;
+    return r.includes('Mindeststrom eines anderen Ladepunkts') ? r : null;
+  }, null, { timeout: 30000 }).then((h) => h.jsonValue()).catch(() => page.textContent('.socket[data-socket="1"] .reason'));
+  check(other.startsWith('begrenzt durch den Mindeststrom eines anderen Ladepunkts: Ladepunkt 2 · garage rechts auf seinem Minimum von 14 A'),
+    `socket 1 cut for socket 2's probing current, in German: "${other}"`);
   await login(page);
   for (const p of ['dashboard', 'sessions', 'history', 'events', 'settings']) {
     await page.evaluate((name) => { location.hash = '#' + name; }, p);

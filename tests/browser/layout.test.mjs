@@ -4,7 +4,10 @@
 // outside a scrolling box, that the header's links and login button are on screen, that no card's
 // content overflows the card, and that each page shows its key texts. Screenshots go to
 // $EMSGW_SCREENSHOTS/layout-<width>-<page>.png. At phone width the settings form also shows labels
-// with units and help from the configuration schema, and a password field for MQTT.
+// with units and help from the configuration schema, and a password field for MQTT. Without circuits
+// the dashboard has no tree of limits; a second site (runtime_harness --circuits) hangs the station
+// from nested circuits: the dashboard then shows the tree, each node's bars per phase, the unmetered
+// nodes' note and a mark on the node that bounds the sockets, without overflow at either width.
 import { join } from 'node:path';
 import { login, makeChecker, startBrowser, startHarness, watchErrors } from './harness.mjs';
 
@@ -64,6 +67,68 @@ async function checkSettingsForm(page) {
   check(pw && pw.type === 'password' && pw.value === '', `390 px, settings: MQTT password is a password field and shows nothing (${JSON.stringify(pw)})`);
 }
 
+// The tree of limits on a site with nested circuits, at both widths.
+async function checkTree(browserSession, url) {
+  const page = await browserSession.browser.newPage();
+  const errors = watchErrors(page, url);
+  await page.goto(url + '/');
+  await page.waitForSelector('#live.pill-ok', { timeout: 10000 });
+  // The EVs draw, and the garage board (16 A, 9 kW) bounds both sockets.
+  await page.waitForSelector('#tree .node.binding [data-test="binds"]', { timeout: 20000 });
+  for (const vp of [{ width: 360, height: 740 }, ...viewports]) {
+    await page.setViewportSize(vp);
+    await page.waitForTimeout(300);
+    const m = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, inner: window.innerWidth }));
+    check(m.scroll <= m.inner, `${vp.width} px, tree: no horizontal scrolling (page ${m.scroll} px wide in a ${m.inner} px window)`);
+    const off = await page.evaluate(offenders);
+    check(off.length === 0, `${vp.width} px, tree: nothing reaches past the right edge${off.length ? ': ' + off.join(', ') : ''}`);
+    const cards = await page.evaluate(() => [...document.querySelectorAll('.page:not([hidden]) .card')].filter((c) => c.scrollWidth > c.clientWidth + 1).map((c) => (c.querySelector('h2, .title') || c).textContent.trim().slice(0, 40)));
+    check(cards.length === 0, `${vp.width} px, tree: no card's content overflows it${cards.length ? ': ' + cards.join(', ') : ''}`);
+    const tree = await page.evaluate(() => {
+      const node = (n) => document.querySelector(`#tree .node[data-node="${n}"]`);
+      const text = (n) => (node(n) ? node(n).querySelector(':scope > .node-head').innerText + ' | ' + ((node(n).querySelector(':scope > .node-note') || {}).innerText || '') : null);
+      const bars = (n) => (node(n) ? node(n).querySelectorAll(':scope > .node-bars .node-phase .bar').length : 0);
+      const binding = [...document.querySelectorAll('#tree .node.binding')].map((x) => x.dataset.node);
+      const reasons = [...document.querySelectorAll('.socket .reason')].map((x) => x.innerText);
+      return {
+        visible: !document.querySelector('#tree-card').hidden,
+        house: text('house'), board: text('garage-board'), workshop: text('workshop'), root: text(''),
+        nested: !!document.querySelector('#tree .node[data-node=""] .node[data-node="house"] .node[data-node="garage-board"] .leaf[data-station="garage"]'),
+        workshopUnderRoot: node('workshop') && node('workshop').parentElement.closest('.node').dataset.node === '',
+        bars: ['', 'house', 'garage-board', 'workshop'].map(bars),
+        binding, reasons,
+        inside: [...document.querySelectorAll('#tree .node')].every((n) => n.getBoundingClientRect().right <= document.documentElement.clientWidth),
+      };
+    });
+    check(tree.visible && tree.nested && tree.workshopUnderRoot, `${vp.width} px, tree: garage-board under house under the grid connection, the station under garage-board, workshop beside house (${JSON.stringify({ nested: tree.nested, workshop: tree.workshopUnderRoot })})`);
+    check(tree.bars.every((n) => n === 3), `${vp.width} px, tree: every node has a bar per phase (${tree.bars.join(', ')})`);
+    check(tree.root && tree.root.includes('Grid connection') && tree.root.includes('25 A per phase'), `${vp.width} px, tree: the root is the grid connection with its fuse limit (${tree.root})`);
+    check(tree.board && tree.board.includes('16 A per phase') && tree.board.includes('margin 0.5 A') && tree.board.includes('of 9.00 kW'), `${vp.width} px, tree: garage-board shows its current and power limits (${tree.board})`);
+    check([tree.house, tree.board, tree.workshop].every((x) => x && x.includes('no meter: only the chargers below count')), `${vp.width} px, tree: unmetered nodes say only the chargers below count`);
+    check(tree.binding.length === 1 && tree.binding[0] === 'garage-board' && tree.board.includes('bounds Socket 1') && tree.board.includes('Socket 2'),
+      `${vp.width} px, tree: the node that bounds the sockets is marked and names them (${JSON.stringify(tree.binding)}: ${tree.board})`);
+    check(tree.reasons.every((r) => r.includes('circuit garage-board')), `${vp.width} px, tree: the sockets' reasons name the marked node (${tree.reasons.join(' / ')})`);
+    check(tree.inside, `${vp.width} px, tree: every node within the window`);
+    await page.screenshot({ path: join(shots, `layout-${vp.width}-tree.png`), fullPage: true });
+  }
+  // German words are long: the tree at 360 px in German.
+  await page.setViewportSize({ width: 360, height: 740 });
+  await page.selectOption('#lang', 'de');
+  await page.waitForFunction(() => document.querySelector('#tree-card h2').textContent === 'Baum der Grenzen');
+  await page.waitForTimeout(300);
+  const de = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, inner: window.innerWidth,
+    note: (document.querySelector('#tree .node[data-node="house"] > .node-note') || {}).textContent,
+    binds: (document.querySelector('#tree .node.binding [data-test="binds"]') || {}).textContent }));
+  check(de.scroll <= de.inner, `360 px, tree in German: no horizontal scrolling (page ${de.scroll} px wide in a ${de.inner} px window)`);
+  const offDe = await page.evaluate(offenders);
+  check(offDe.length === 0, `360 px, tree in German: nothing reaches past the right edge${offDe.length ? ': ' + offDe.join(', ') : ''}`);
+  check(de.note === 'kein Zähler: nur die Ladestationen darunter zählen' && /^begrenzt gerade Ladepunkt 1/.test(de.binds || ''), `360 px, tree in German: "${de.note}", "${de.binds}"`);
+  await page.screenshot({ path: join(shots, 'layout-360-tree-de.png'), fullPage: true });
+  await page.selectOption('#lang', 'en');
+  check(errors.length === 0, `tree: no page errors or outside requests${errors.length ? ': ' + errors.join('; ') : ''}`);
+  await page.close();
+}
+
 let harness;
 let session;
 try {
@@ -99,10 +164,17 @@ try {
       const missing = p.texts.filter((t) => !text.toLowerCase().includes(t.toLowerCase()));
       check(missing.length === 0, `${vp.width} px, ${p.name}: shows ${p.texts.join(', ')}${missing.length ? ' — missing: ' + missing.join(', ') : ''}`);
       if (p.name === 'settings' && vp.width === 390) await checkSettingsForm(page);
+      if (p.name === 'dashboard') {
+        const tree = await page.evaluate(() => ({ hidden: document.querySelector('#tree-card').hidden, nodes: document.querySelectorAll('#tree .node').length }));
+        check(tree.hidden && tree.nodes === 0, `${vp.width} px, dashboard without circuits: no tree of limits (${JSON.stringify(tree)})`);
+      }
       await page.screenshot({ path: join(shots, `layout-${vp.width}-${p.name}.png`), fullPage: true });
     }
   }
   check(errors.length === 0, `no page errors or outside requests${errors.length ? ': ' + errors.join('; ') : ''}`);
+  harness.child.kill('SIGTERM');
+  harness = await startHarness(['--circuits']);
+  await checkTree(session, harness.url);
 } catch (e) {
   console.log(`FAIL ${e.stack || e}`);
   checker.failures += 1;

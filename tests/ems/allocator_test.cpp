@@ -390,6 +390,40 @@ TEST(AllocatorPolicy, ProbingPausesOthersOnlyWhenNeeded) {
   EXPECT_EQ(*out.find(2)->until, at_s(1 + site.probing_time_s));
 }
 
+TEST(AllocatorPolicy, ACarCutForAnotherSocketsMinimumSaysWhoTookTheCurrent) {
+  // 21 A on one phase (20 A after the margin): socket 2 (garage, left) probes at 14 A, socket 1
+  // (Now) gets the 6 A left. Its reason is socket 2's minimum, not the grid phase alone.
+  auto site = site_cfg(21, 1, {station_cfg("garage", 32, {socket_cfg(2, 32, "L1"), socket_cfg(1, 32, "L1")})});
+  Allocator alloc(site);
+  (void)alloc.step(snapshot_at(0, {0, 0, 0}, {ev(1, {0, 0, 0}, 1), socket_in(2, CS::Available)}));
+  auto out = alloc.step(snapshot_at(1, {6, 0, 0}, {ev(1, {6, 0, 0}, 1), socket_in(2, CS::Connected)}));
+  EXPECT_EQ(reason_of(out, 2), Reason::Probing);
+  EXPECT_EQ(current_of(out, 2), 14);
+  EXPECT_EQ(current_of(out, 1), 6);
+  EXPECT_EQ(reason_of(out, 1), Reason::OtherMinimum);
+  EXPECT_EQ(out.find(1)->detail, "socket 2 (garage left) at its 14 A minimum");
+  ASSERT_TRUE(out.find(1)->other_socket.has_value());
+  EXPECT_EQ(*out.find(1)->other_socket, 2);
+  EXPECT_EQ(out.find(1)->other_minimum_a, 14);
+  // Once probing ends, both share by the grid phase again and nobody's minimum is named.
+  out = alloc.step(snapshot_at(1 + site.probing_time_s, {20, 0, 0}, {ev(1, {6, 0, 0}, 1), ev(2, {14, 0, 0}, 1)}));
+  EXPECT_EQ(current_of(out, 1), 10);
+  EXPECT_EQ(reason_of(out, 1), Reason::GridL1);
+  EXPECT_TRUE(out.find(1)->detail.empty());
+  EXPECT_FALSE(out.find(1)->other_socket.has_value());
+}
+
+TEST(AllocatorPolicy, AStationWithOneSocketIsNamedWithoutASide) {
+  auto site = site_cfg(
+      21, 1,
+      {station_cfg("carport", 32, {socket_cfg(1, 32, "L1")}), station_cfg("drive", 32, {socket_cfg(3, 32, "L1")})});
+  Allocator alloc(site);
+  (void)alloc.step(snapshot_at(0, {0, 0, 0}, {ev(1, {0, 0, 0}, 1), socket_in(3, CS::Available)}));
+  const auto out = alloc.step(snapshot_at(1, {6, 0, 0}, {ev(1, {6, 0, 0}, 1), socket_in(3, CS::Connected)}));
+  EXPECT_EQ(reason_of(out, 1), Reason::OtherMinimum);
+  EXPECT_EQ(out.find(1)->detail, "socket 3 (drive) at its 14 A minimum");
+}
+
 TEST(AllocatorPolicy, HeatPumpBoostsOnSurplusAndRespectsItsSwitchInterval) {
   auto site = site_cfg(32, 1, {station_cfg("a", 32, {socket_cfg(1, 32, "L1")})});
   site.heatpump.enabled = true;

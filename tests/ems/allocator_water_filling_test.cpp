@@ -52,6 +52,45 @@ TEST(AllocatorWaterFilling, ASocketAtItsOwnMaximumLeavesTheRestToTheOthers) {
   EXPECT_EQ(items[1].reason, Reason::GridL2);
 }
 
+TEST(AllocatorWaterFilling, AnotherMembersMinimumAboveTheLevelIsNamedAsTheTaker) {
+  // Socket 2 is held at a 14 A minimum (the probing current); socket 1 gets only what is left.
+  std::vector<Item> items{item(1, 6, 32), item(2, 14, 14, Reason::Probing)};
+  std::vector<Group> groups{group(20, Reason::GridL1)};
+  for (std::size_t i = 0; i < items.size(); ++i) allocator::join(items, groups, i, 0, 1.0);
+  allocator::water_fill(items, groups);
+  EXPECT_NEAR(items[0].c, 6, 1e-9);
+  EXPECT_EQ(items[0].reason, Reason::GridL1);
+  EXPECT_EQ(items[0].taken_by, 1u);
+  EXPECT_EQ(items[1].taken_by, allocator::kNoItem);
+}
+
+TEST(AllocatorWaterFilling, EqualMinimumsNameNoTaker) {
+  std::vector<Item> items{item(1, 6, 32), item(2, 6, 32), item(3, 14, 32)};
+  std::vector<Group> groups{group(40, Reason::GridL1)};
+  for (std::size_t i = 0; i < items.size(); ++i) allocator::join(items, groups, i, 0, 1.0);
+  allocator::water_fill(items, groups);
+  // Level 13 for all three: socket 3's 14 A minimum is above it and takes from 1 and 2.
+  EXPECT_NEAR(items[0].c, 13, 1e-9);
+  EXPECT_EQ(items[0].taken_by, 2u);
+  EXPECT_EQ(items[1].taken_by, 2u);
+  EXPECT_EQ(items[2].taken_by, allocator::kNoItem);
+  // With room for more than every minimum, nobody's minimum takes anything.
+  std::vector<Item> roomy{item(1, 6, 32), item(2, 6, 32), item(3, 14, 32)};
+  std::vector<Group> big{group(60, Reason::GridL1)};
+  for (std::size_t i = 0; i < roomy.size(); ++i) allocator::join(roomy, big, i, 0, 1.0);
+  allocator::water_fill(roomy, big);
+  for (const auto& it : roomy) EXPECT_EQ(it.taken_by, allocator::kNoItem) << it.id;
+}
+
+TEST(AllocatorWaterFilling, TheSurplusIsNotTakenBySomeonesMinimum) {
+  std::vector<Item> items{item(1, 6, 32), item(2, 14, 32)};
+  std::vector<Group> groups{group(20, Reason::PvSurplus)};
+  for (std::size_t i = 0; i < items.size(); ++i) allocator::join(items, groups, i, 0, 1.0);
+  allocator::water_fill(items, groups);
+  EXPECT_EQ(items[0].reason, Reason::PvSurplus);
+  EXPECT_EQ(items[0].taken_by, allocator::kNoItem);
+}
+
 TEST(AllocatorWaterFilling, SplitsHeadroomByWholeAmperesLowestIdFirstOnATie) {
   std::vector<Item> items{item(2, 6, 32), item(1, 6, 32)};
   std::vector<Group> groups{group(25, Reason::GridL1)};

@@ -48,6 +48,7 @@ constexpr Expected kAll[] = {
     {Reason::PeakLimit, "peak-limit", "limited by the quarter-hour peak"},
     {Reason::Dimming, "dimming", "dimmed by the grid operator"},
     {Reason::SurplusMinimum, "surplus-minimum", "at its minimum current: the solar surplus is not more"},
+    {Reason::OtherMinimum, "other-minimum", "limited by another socket's minimum current"},
 };
 
 TEST(ReasonWords, EveryReasonHasItsKeyAndItsWords) {
@@ -59,8 +60,8 @@ TEST(ReasonWords, EveryReasonHasItsKeyAndItsWords) {
 }
 
 TEST(ReasonWords, TheTableCoversTheWholeEnumWithDistinctWords) {
-  // The enum is dense from NotConnected to SurplusMinimum; every value is in the table above.
-  const auto last = static_cast<int>(Reason::SurplusMinimum);
+  // The enum is dense from NotConnected to OtherMinimum; every value is in the table above.
+  const auto last = static_cast<int>(Reason::OtherMinimum);
   EXPECT_EQ(static_cast<int>(std::size(kAll)), last + 1);
   std::set<std::string_view> words;
   for (int i = 0; i <= last; ++i) {

@@ -157,6 +157,64 @@ TEST(StatusBuilder, ALimitThatIsNotInTheReasonAloneIsNamed) {
   EXPECT_TRUE(so.station_text.empty());
 }
 
+TEST(StatusBuilder, ACarCutForAnotherSocketsMinimumNamesThatSocketAndItsMinimum) {
+  StatusRig rig;
+  rig.station_answers(6, 5000);
+  rig.allocation.sockets[0].current_a = 6;
+  rig.allocation.sockets[0].reason = ems::Reason::OtherMinimum;
+  rig.allocation.sockets[0].detail = "socket 1 (carport right) at its 14 A minimum";
+  rig.allocation.sockets[0].other_socket = 1;
+  rig.allocation.sockets[0].other_minimum_a = 14;
+  const auto st = rig.build();
+  const auto& so = st->sockets[0];
+  EXPECT_EQ(so.reason, "other-minimum");
+  EXPECT_EQ(so.reason_words, "limited by another socket's minimum current");
+  EXPECT_EQ(so.reason_text,
+            "limited by another socket's minimum current: socket 1 (carport right) at its 14 A minimum");
+  EXPECT_EQ(so.reason_detail, "socket 1 (carport right) at its 14 A minimum");
+  ASSERT_TRUE(so.reason_socket);
+  EXPECT_EQ(*so.reason_socket, 1);
+  ASSERT_TRUE(so.reason_minimum_a);
+  EXPECT_DOUBLE_EQ(*so.reason_minimum_a, 14);
+  EXPECT_EQ(so.state, ems::SocketState::ChargingReduced);
+  // Any other reason names no socket.
+  EXPECT_FALSE(st->sockets[1].reason_socket);
+  EXPECT_FALSE(st->sockets[1].reason_minimum_a);
+}
+
+TEST(StatusBuilder, StationsAndSocketsNameTheCircuitTheyHangFrom) {
+  StatusRig rig;
+  rig.station_answers(12, 5000);
+  auto st = rig.build();
+  EXPECT_EQ(st->stations[0].circuit, "");
+  EXPECT_EQ(st->sockets[0].circuit, "");
+  ems::CircuitConfig board;
+  board.name = "garage-board";
+  board.max_current_a = 16;
+  rig.config.site.circuits.push_back(board);
+  rig.config.site.stations[0].circuit = "garage-board";
+  st = rig.build();
+  EXPECT_EQ(st->stations[0].circuit, "garage-board");
+  ASSERT_EQ(st->sockets.size(), 2u);
+  EXPECT_EQ(st->sockets[0].circuit, "garage-board");
+  EXPECT_EQ(st->sockets[1].circuit, "garage-board");
+  ASSERT_EQ(st->circuits.size(), 1u);
+  EXPECT_TRUE(st->circuits[0].binds.empty());
+  // Socket 0 bound by the board's L2: the board marks it; a circuit of a longer name does not.
+  rig.allocation.sockets[0].reason = ems::Reason::CircuitL2;
+  rig.allocation.sockets[0].detail = "circuit garage-board L2";
+  board.name = "garage";
+  rig.config.site.circuits.push_back(board);
+  st = rig.build();
+  ASSERT_EQ(st->circuits.size(), 2u);
+  EXPECT_EQ(st->circuits[0].binds, std::vector<int>{0});
+  EXPECT_TRUE(st->circuits[1].binds.empty());
+  rig.allocation.sockets[0].reason = ems::Reason::CircuitPower;
+  rig.allocation.sockets[0].detail = "circuit garage-board 11000 W";
+  st = rig.build();
+  EXPECT_EQ(st->circuits[0].binds, std::vector<int>{0});
+}
+
 TEST(StatusBuilder, TheReasonInPartsCarriesItsTimeLeft) {
   StatusRig rig;
   rig.station_answers(12, 5000);

@@ -4,6 +4,8 @@
 // inverter. The browser tests drive the dashboard of this process and check the effect of their
 // clicks in the Alfen simulator through its control port. Try it by hand:
 //   runtime_harness --listen 127.0.0.1:8080 --password 'secret pass'
+// With --circuits the station hangs from a tree of two unmetered circuits: "garage-board"
+// (16 A per phase, 9 kW) below "house" (20 A per phase), and an empty "workshop" (10 A) beside it.
 // Prints "listening on http://HOST:PORT" and "station garage control 127.0.0.1:PORT" once ready;
 // stops on SIGINT/SIGTERM (writing the safe currents, as emsgw does).
 #include <CLI/CLI.hpp>
@@ -37,10 +39,12 @@ int main(int argc, char** argv) {
   std::string password;
   std::string state_dir;
   std::string log_level = "warn";
+  bool circuits = false;
   app.add_option("--listen", listen, "HOST:PORT of the dashboard (port 0: any free port)");
   app.add_option("--password", password, "Dashboard password (stored as an Argon2 hash in the state directory)");
   app.add_option("--state-dir", state_dir, "Where the configuration, database and password go (default: a temp dir)");
   app.add_option("--log-level", log_level, "emsgw log level (default warn)");
+  app.add_flag("--circuits", circuits, "Hang the station from nested [[circuit]] nodes");
   CLI11_PARSE(app, argc, argv);
   spdlog::set_level(spdlog::level::from_str(log_level));
 
@@ -81,9 +85,20 @@ int main(int argc, char** argv) {
                             "\n[tariff]\ncurrency = \"EUR\"\nimport_price_per_kwh = 0.30\nexport_price_per_kwh = 0.08\n"
                             "\n[[tariff.window]]\nname = \"off-peak\"\nstart = \"23:00\"\nend = \"07:00\"\n"
                             "import_price_per_kwh = 0.22\n";
+  std::string toml = site.config_toml(extra);
+  if (circuits) {
+    const std::string station = "[[station]]\nname = \"garage\"\n";
+    if (const auto at = toml.find(station); at != std::string::npos)
+      toml.insert(at + station.size(), "circuit = \"garage-board\"\n");
+    toml +=
+        "\n[[circuit]]\nname = \"house\"\nmax_current_a = 20\nmargin_a = 0.5\n"
+        "\n[[circuit]]\nname = \"garage-board\"\nparent = \"house\"\nmax_current_a = 16\nmax_power_w = 9000\n"
+        "margin_a = 0.5\n"
+        "\n[[circuit]]\nname = \"workshop\"\nmax_current_a = 10\nmargin_a = 0.5\n";
+  }
   gateway::Config config;
   try {
-    config = gateway::load_config_text(site.config_toml(extra), (dir / "emsgw.toml").string());
+    config = gateway::load_config_text(toml, (dir / "emsgw.toml").string());
   } catch (const gateway::ConfigLoadError& e) {
     for (const auto& err : e.errors()) std::cerr << err.format() << "\n";
     return 1;

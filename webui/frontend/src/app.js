@@ -146,7 +146,7 @@ function renderStatus() {
   if (!s) return;
   $('#site-name').textContent = s.site_name || 'emsgw';
   document.title = `emsgw · ${s.site_name}`;
-  renderBanner(s); renderPhases(s); renderFlow(s); renderSockets(s); renderStations(s);
+  renderBanner(s); renderPhases(s); renderFlow(s); renderTree(s); renderSockets(s); renderStations(s);
 }
 
 function renderBanner(s) {
@@ -238,14 +238,74 @@ function renderFlow(s) {
     h('div', { class: 'tile ev' }, h('div', { class: 'k', text: t('Electric vehicles') }), h('div', { class: 'v', text: `≈ ${kw(evW)}` }), h('div', { class: 's', text: t('{n} of {m} sockets charging', { n: s.sockets.filter((x) => x.charging).length, m: s.sockets.length }) })),
     h('div', { class: 'tile hp' }, h('div', { class: 'k', text: t('Heat pump') }), h('div', { class: 'v', text: s.heatpump.configured ? kw(s.heatpump.power_w) : t('not fitted') }), h('div', { class: 's', text: s.heatpump.configured ? `SG-Ready ${s.heatpump.sg_ready_state}${s.heatpump.reason ? ' · ' + s.heatpump.reason : ''}` : '' })),
   ];
-  // The limits beyond the fuse: the quarter-hour peak, the grid operator's dimming, each circuit's load.
+  // The limits beyond the fuse: the quarter-hour peak and the grid operator's dimming (the circuits
+  // are in the tree of limits).
   if (s.peak) tiles.push(h('div', { class: 'tile', 'data-test': 'peak' }, h('div', { class: 'k', text: t('Quarter hour') }), h('div', { class: 'v', text: `≈ ${kw(s.peak.projected_average_w)}` }), h('div', { class: 's', text: `${kwh(s.peak.quarter_energy_wh)} · ${t('target')} ${kw(s.peak.target_w)} · ${t('month peak')} ${kw(s.peak.month_peak_w)}` })));
   if (s.dimming && s.dimming.state !== 'unlimited') tiles.push(h('div', { class: 'tile', 'data-test': 'dimming' }, h('div', { class: 'k', text: t('Grid operator') }), h('div', { class: 'v', text: kw(s.dimming.limit_w) }), h('div', { class: 's', text: `${t(s.dimming.state === 'failsafe' ? 'failsafe' : 'dimmed')} · ${s.dimming.source}` })));
-  for (const c of s.circuits || []) {
-    const limits = [c.max_current_a ? `${t('max')} ${fmt(c.max_current_a, 0, ' A')}` : '', c.max_power_w ? `${t('max')} ${kw(c.max_power_w)}` : ''].filter(Boolean).join(' · ');
-    tiles.push(h('div', { class: 'tile', 'data-circuit': c.name }, h('div', { class: 'k', text: `${t('Circuit')} ${c.name}` }), h('div', { class: 'v', text: kw(c.load_w) }), h('div', { class: 's', text: `${c.load_a.map((a) => fmt(a, 1)).join(' / ')} A${limits ? ' · ' + limits : ''}` })));
-  }
   $('#flow').replaceChildren(...tiles);
+}
+
+// The tree of limits: the grid connection at the root, each [[circuit]] under its parent, and the
+// stations with their sockets under the node they hang from. Each node shows its load per grid
+// phase against its limit and margin, its power limit where set, and a mark where it bounds a
+// socket now. Without circuits there is no tree (the grid card says it all).
+const GRID_REASONS = ['grid-l1', 'grid-l2', 'grid-l3'];
+function nodeBars(load, ev, limit, budget) {
+  // One bar per grid phase: the load (EVs on top where known), the budget and the limit marks.
+  const top = Math.max(limit || 0, ...load.map((a) => a || 0));
+  const scale = Math.max(top * 1.15, 1);
+  const pct = (v) => `${Math.max(0, Math.min(100, (v / scale) * 100))}%`;
+  return h('div', { class: 'node-bars' }, PHASES.map((p, i) => {
+    const a = load[i];
+    const cls = limit && a !== null && a > limit ? ' bad' : limit && a !== null && a > budget[i] ? ' warn' : '';
+    const evA = ev ? Math.min(Math.max(a || 0, 0), ev[i] || 0) : 0;
+    return h('div', { class: 'node-phase', 'data-ph': i },
+      h('span', { class: `ph ph${i + 1}`, text: p }),
+      h('div', { class: 'bar' },
+        h('div', { class: `fill${cls}`, style: `width:${a === null ? '0%' : pct(Math.max(a, 0))}` }),
+        evA > 0 ? h('div', { class: 'fill ev', style: `left:${pct(Math.max(0, (a || 0) - evA))};width:${pct(evA)}` }) : null,
+        limit ? h('div', { class: 'mark budget', style: `left:${pct(budget[i])}` }) : null,
+        limit ? h('div', { class: 'mark limit', style: `left:${pct(limit)}` }) : null),
+      h('span', { class: 'val', text: `${fmt(a, 1)}${limit ? ' / ' + fmt(limit, 0) : ''} A` }));
+  }));
+}
+function bindsMark(ids, s) {
+  if (!ids.length) return null;
+  const names = ids.map((id) => { const so = s.sockets.find((x) => x.id === id); return so ? socketName(so, s.sockets) : `${t('Socket')} ${id}`; });
+  return h('span', { class: 'binds', 'data-test': 'binds', text: t('bounds {sockets} now', { sockets: names.join(', ') }) });
+}
+function stationLeaves(s, circuit) {
+  return s.stations.filter((st) => (st.circuit || '') === circuit).map((st) => h('li', { class: 'leaf', 'data-station': st.name },
+    h('div', {}, h('span', { class: `dot ${st.online ? (st.fault ? 'warn' : 'ok') : 'bad'}` }), h('b', { text: `${t('Station')} ${st.name}` })),
+    h('ul', { class: 'leaf-sockets' }, s.sockets.filter((so) => so.station === st.name).map((so) => h('li', { 'data-socket': so.id },
+      `${socketName(so, s.sockets)}: ${fmt(so.setpoint_a, 0, ' A')} · ${stateWords(so).toLowerCase()}`)))));
+}
+function circuitNode(c, s, depth) {
+  const budget = [0, 1, 2].map(() => Math.max(0, c.max_current_a - c.margin_a));
+  const limits = [c.max_current_a ? t('limit {limit} per phase · margin {margin}', { limit: fmt(c.max_current_a, 0, ' A'), margin: fmt(c.margin_a, 1, ' A') }) : t('no current limit'),
+    c.max_power_w ? t('power {load} of {max}', { load: kw(c.load_w), max: kw(c.max_power_w) }) : ''].filter(Boolean).join(' · ');
+  const note = !c.metered ? t('no meter: only the chargers below count') : !c.meter_ok ? t('meter not read: the sockets below share their safe currents') : '';
+  const children = (s.circuits || []).filter((x) => (x.parent || '') === c.name);
+  const binds = c.binds || [];
+  return h('li', { class: `node${binds.length ? ' binding' : ''}`, 'data-node': c.name },
+    h('div', { class: 'node-head' }, h('b', { text: `${t('Circuit')} ${c.name}` }), h('small', { text: limits }), bindsMark(binds, s)),
+    note ? h('p', { class: 'hint node-note', text: note }) : null,
+    // Unmetered, its load is the EVs below it alone (drawn as EVs); metered, the meter's total.
+    nodeBars(c.load_a, c.metered ? null : c.load_a, c.max_current_a, budget),
+    h('ul', { class: 'tree-kids' }, [...children.map((x) => circuitNode(x, s, depth + 1)), ...stationLeaves(s, c.name)]));
+}
+function renderTree(s) {
+  const card = $('#tree-card');
+  const circuits = s.circuits || [];
+  card.hidden = circuits.length === 0;
+  if (card.hidden) { $('#tree').replaceChildren(); return; }
+  const binds = s.sockets.filter((so) => GRID_REASONS.includes(so.reason)).map((so) => so.id);
+  const limits = t('limit {limit} per phase · margin {margin}', { limit: fmt(s.grid_max_current_a, 0, ' A'), margin: fmt(s.safety_margin_a, 1, ' A') });
+  const top = circuits.filter((c) => !c.parent || !circuits.some((x) => x.name === c.parent));
+  $('#tree').replaceChildren(h('li', { class: `node root${binds.length ? ' binding' : ''}`, 'data-node': '' },
+    h('div', { class: 'node-head' }, h('b', { text: t('Grid connection') }), h('small', { text: limits }), bindsMark(binds, s)),
+    nodeBars(s.grid.current_a, s.ev_allocated_a, s.grid_max_current_a, s.budget_a),
+    h('ul', { class: 'tree-kids' }, [...top.map((c) => circuitNode(c, s, 1)), ...stationLeaves(s, '')])));
 }
 
 const socketCards = new Map();
@@ -278,7 +338,11 @@ function reasonText(so) {
   const station = so.station_text ? t(so.station_text) : '';
   if (so.reason === 'fault' && station) return station;
   let out = t(so.reason_words);
-  if (so.reason_detail) out += `: ${so.reason_detail}`;
+  const other = so.reason === 'other-minimum' && so.reason_socket !== null && so.reason_socket !== undefined && state.status
+    ? state.status.sockets.find((x) => x.id === so.reason_socket) : null;
+  // Another socket's minimum took the current: name that socket as the dashboard names it.
+  if (other) out += `: ${t('{socket} at its {a} minimum', { socket: socketName(other, state.status.sockets), a: fmt(so.reason_minimum_a, 0, ' A') })}`;
+  else if (so.reason_detail) out += `: ${so.reason_detail}`;
   if (so.reason_until_s !== null && so.reason_until_s !== undefined) out += ` ${t('({n} s left)', { n: Math.round(so.reason_until_s) })}`;
   return station ? `${out}; ${station}` : out;
 }
