@@ -47,6 +47,7 @@ constexpr Expected kAll[] = {
     {Reason::CircuitPower, "circuit-power", "limited by a circuit's power limit"},
     {Reason::PeakLimit, "peak-limit", "limited by the quarter-hour peak"},
     {Reason::Dimming, "dimming", "dimmed by the grid operator"},
+    {Reason::EvNotAsking, "ev-not-asking", "the vehicle is not asking for current: its share goes to the others"},
 };
 
 TEST(ReasonWords, EveryReasonHasItsKeyAndItsWords) {
@@ -58,8 +59,8 @@ TEST(ReasonWords, EveryReasonHasItsKeyAndItsWords) {
 }
 
 TEST(ReasonWords, TheTableCoversTheWholeEnumWithDistinctWords) {
-  // The enum is dense from NotConnected to Dimming; every value is in the table above.
-  const auto last = static_cast<int>(Reason::Dimming);
+  // The enum is dense from NotConnected to EvNotAsking; every value is in the table above.
+  const auto last = static_cast<int>(Reason::EvNotAsking);
   EXPECT_EQ(static_cast<int>(std::size(kAll)), last + 1);
   std::set<std::string_view> words;
   for (int i = 0; i <= last; ++i) {
