@@ -84,7 +84,7 @@ inline constexpr double kSmallRaiseA = 2;
 /// How long a small raise waits after a cut; doubled while raises are undone within
 /// kRaiseUndoneS, up to kMaxRaiseHoldS.
 inline constexpr double kRaiseHoldS = 10;
-inline constexpr double kMaxRaiseHoldS = 160;
+inline constexpr double kMaxRaiseHoldS = 60;
 inline constexpr double kRaiseUndoneS = 60;
 
 }  // namespace emsgw::gateway
