@@ -21,7 +21,7 @@ build_pkgs=(
   libmodbus-dev libpaho-mqttpp-dev libpaho-mqtt-dev libsqlite3-dev libcpp-httplib-dev libssl-dev zlib1g-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libtomlplusplus-dev nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev libsodium-dev libsystemd-dev
-  clang-format
+  clang-format lld
 )
 test_pkgs=(mosquitto influxdb socat chromium iproute2 procps wrk)
 # The browser tests drive Chromium with playwright-core from npm; Debian's nodejs/npm are only

@@ -15,7 +15,7 @@ struct ReasonName {
   std::string_view words;
 };
 
-constexpr std::array<ReasonName, 29> kReasons{{
+constexpr std::array<ReasonName, 30> kReasons{{
     {"not-connected", Reason::NotConnected, "no vehicle"},
     {"mode-off", Reason::ModeOff, "mode off"},
     {"suspended", Reason::Suspended, "suspended by the grid operator"},
@@ -44,6 +44,7 @@ constexpr std::array<ReasonName, 29> kReasons{{
     {"circuit-power", Reason::CircuitPower, "limited by a circuit's power limit"},
     {"peak-limit", Reason::PeakLimit, "limited by the quarter-hour peak"},
     {"dimming", Reason::Dimming, "dimmed by the grid operator"},
+    {"surplus-minimum", Reason::SurplusMinimum, "at its minimum current: the solar surplus is not more"},
     {"ev-not-asking", Reason::EvNotAsking, "the vehicle is not asking for current: its share goes to the others"},
 }};
 

@@ -48,6 +48,7 @@ enum class Reason : std::uint8_t {
   CircuitPower,    ///< A circuit's power limit (detail names the circuit).
   PeakLimit,       ///< The quarter-hour capacity peak's power budget for the flexible loads.
   Dimming,         ///< The grid operator's dimming of the controllable consumers.
+  SurplusMinimum,  ///< A surplus mode (`minpv`, or `pv` counting down its stop delay) held at its minimum.
   EvNotAsking,     ///< Connected but not asking for current (full): 0 A, its share goes to the others.
 };
 /// Machine form: "grid-l2", "pv-surplus", … (status, MQTT, stored decisions, dashboard i18n keys).

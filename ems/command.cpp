@@ -12,6 +12,12 @@ struct Overload : F... {
 template <class... F>
 Overload(F...) -> Overload<F...>;
 
+std::string number(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", v);
+  return buf;
+}
+
 std::string amps(double a) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%g A", a);
@@ -41,6 +47,18 @@ std::string describe(const Command& c) {
           [](const SetSiteLimit& m) { return "set the site limit to " + amps(m.grid_max_current_a) + " per phase"; },
           [](const Suspend&) { return std::string("suspend charging"); },
           [](const Resume&) { return std::string("resume charging"); },
+          [](const GridOperatorLimit& m) {
+            if (!m.limit_w) return std::string("lift the grid operator limit");
+            char buf[64];
+            std::snprintf(buf, sizeof buf, "%g", *m.limit_w);
+            std::string text = "grid operator limit " + std::string(buf) + " W";
+            if (m.duration_s > 0) {
+              std::snprintf(buf, sizeof buf, "%g", m.duration_s);
+              text += " for " + std::string(buf) + " s";
+            }
+            return text;
+          },
+          [](const GridOperatorHeartbeat&) { return std::string("grid operator heartbeat"); },
       },
       c);
 }
@@ -93,6 +111,16 @@ std::vector<ConfigIssue> apply_command(SiteConfig& site, const Command& c) {
                  [&](const SetSiteLimit& m) { copy.grid_max_current_a = m.grid_max_current_a; },
                  [](const Suspend&) {},
                  [](const Resume&) {},
+                 [&](const GridOperatorLimit& m) {
+                   // NaN and infinities fail both tests: refused, never taken as a limit.
+                   if (m.limit_w && !(*m.limit_w >= 0 && *m.limit_w <= 1e9))
+                     issues.push_back({"grid_operator.limit_w", number(*m.limit_w),
+                                       "must be a number of watts from 0 to 1e9 (omit it to lift the limit)"});
+                   if (!(m.duration_s >= 0 && m.duration_s <= 1e7))
+                     issues.push_back({"grid_operator.duration_s", number(m.duration_s),
+                                       "must be a number of seconds from 0 to 1e7 (0: until changed)"});
+                 },
+                 [](const GridOperatorHeartbeat&) {},
              },
              c);
   if (!issues.empty()) return issues;

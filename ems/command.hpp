@@ -28,8 +28,18 @@ struct SetSiteLimit {
 };
 struct Suspend {};
 struct Resume {};
+/// The grid operator's limit for the controllable consumers together (LPC-like, from an EEBus
+/// gateway): a limit in W for `duration_s` (0: until changed), or no limit (lifts it). Counts as a
+/// heartbeat. Changes no configuration; never below the guaranteed floor (ems/grid_operator).
+struct GridOperatorLimit {
+  std::optional<double> limit_w;
+  double duration_s = 0;
+};
+/// The grid operator gateway's heartbeat: without one for failsafe_after_s the failsafe limit holds.
+struct GridOperatorHeartbeat {};
 
-using Command = std::variant<SetSocketMode, SetSocketMaxCurrent, SetSiteLimit, Suspend, Resume>;
+using Command = std::variant<SetSocketMode, SetSocketMaxCurrent, SetSiteLimit, Suspend, Resume, GridOperatorLimit,
+                             GridOperatorHeartbeat>;
 
 [[nodiscard]] std::string describe(const Command& c);
 

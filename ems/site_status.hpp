@@ -47,6 +47,41 @@ struct HeatPumpStatus {
   std::string reason;
 };
 
+/// The quarter-hour capacity peak ([peak]) at this step.
+struct PeakStatus {
+  WallTime quarter_start{};
+  double quarter_energy_wh = 0;    ///< imported so far in this quarter
+  bool energy_from_meter = false;  ///< from the meter's running average (DSMR 1-0:1.4.0)
+  double projected_average_w = 0;  ///< the quarter's average if the present import goes on
+  double target_w = 0;             ///< in force: the setting, or the month's peak when following it
+  double month_peak_w = 0;         ///< highest quarter average of the month (own record or 1-0:1.6.0)
+  double allowed_import_w = 0;     ///< average import still allowed for the rest of the quarter
+};
+
+/// The grid operator's dimming (§14a) at this step.
+struct DimmingStatus {
+  std::string state = "unlimited";  ///< unlimited, limited, failsafe
+  std::optional<double> limit_w;    ///< for the controllable consumers together; empty: not limited
+  std::string source;               ///< relay, api, failsafe
+  std::optional<WallTime> until;    ///< end of an API limit's duration
+  double floor_w = 0;               ///< the guaranteed floor no limit goes below
+  std::optional<bool> relay_dim;    ///< the relay contact as applied (unreadable counts as dim); empty: none
+};
+
+/// One [[circuit]]: its load against its limits at this step.
+struct CircuitStatus {
+  std::string name;
+  std::string parent;  ///< "" = the grid connection
+  bool metered = false;
+  bool meter_ok = false;
+  /// Per grid phase (A): its meter where it has one (everything below it), else the EVs below it.
+  std::array<double, kPhaseCount> load_a{};
+  double max_current_a = 0;  ///< per phase; 0: no current limit
+  double margin_a = 0;
+  double load_w = 0;       ///< Σ load_a × nominal voltage
+  double max_power_w = 0;  ///< 0: no power limit
+};
+
 /// What a person should read on a socket card (alfen-smart-charging.md §4).
 enum class SocketState {
   Unknown,            ///< no data from the station
@@ -83,7 +118,11 @@ struct SocketStatus {
   std::optional<double> validity_s;  ///< 1208: remaining validity of the set-point
   double max_current_a = 0;
   std::string reason;  ///< machine form of the binding constraint ("grid-l2", "pv-surplus", …; ems::to_string(Reason))
-  std::string reason_text;  ///< the same in words, with its until-time where it has one
+  std::string reason_text;    ///< the same in words, with its detail, until-time and the station's own words
+  std::string reason_words;   ///< the reason alone in words (ems::to_words), a key for translations
+  std::string reason_detail;  ///< which bound, where the reason alone does not say: "circuit garage-board L2"
+  std::optional<double> reason_until_s;  ///< seconds until a timed reason ends (alternating, probing, …)
+  std::string station_text;              ///< what the station does of its own accord, in words; empty if nothing
   std::optional<double> session_energy_wh;
   std::optional<double> total_energy_wh;
   bool online = false;
@@ -127,6 +166,9 @@ struct SiteStatus {
   std::vector<Fault> faults;
   /// SCN mode: the per-phase budget written to the SCN.
   std::optional<std::array<double, kPhaseCount>> scn_budget_a;
+  std::optional<PeakStatus> peak;       ///< with [peak] and a grid reading
+  DimmingStatus dimming;                ///< the grid operator's dimming
+  std::vector<CircuitStatus> circuits;  ///< one per [[circuit]], config order
 };
 
 }  // namespace emsgw::ems

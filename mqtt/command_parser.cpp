@@ -48,12 +48,38 @@ std::string_view command_name(const ems::Command& command) {
   if (std::holds_alternative<ems::SetSocketMode>(command)) return "socket_mode";
   if (std::holds_alternative<ems::SetSocketMaxCurrent>(command)) return "socket_max_current";
   if (std::holds_alternative<ems::SetSiteLimit>(command)) return "site_limit";
+  if (std::holds_alternative<ems::GridOperatorLimit>(command) ||
+      std::holds_alternative<ems::GridOperatorHeartbeat>(command))
+    return "grid_operator";
   return "suspend";
 }
 
 bool command_name_known(std::string_view name) {
-  return name == "socket_mode" || name == "socket_max_current" || name == "site_limit" || name == "suspend";
+  return name == "socket_mode" || name == "socket_max_current" || name == "site_limit" || name == "suspend" ||
+         name == "grid_operator";
 }
+
+namespace {
+Result<ems::Command, std::string> parse_grid_operator_limit(std::string_view payload) {
+  // {"limit_w": 4200, "duration_s": 900}; "limit_w": null (or absent) lifts the limit.
+  const auto j = nlohmann::json::parse(payload, nullptr, false);
+  if (j.is_discarded() || !j.is_object())
+    return Unexpected(std::string(R"(must be a JSON object such as {"limit_w": 4200, "duration_s": 900})"));
+  ems::GridOperatorLimit l;
+  if (const auto it = j.find("limit_w"); it != j.end() && !it->is_null()) {
+    if (!it->is_number())
+      return Unexpected(std::string("limit_w must be a number of watts (or null to lift the limit)"));
+    l.limit_w = it->get<double>();
+  }
+  if (const auto it = j.find("duration_s"); it != j.end() && !it->is_null()) {
+    if (!it->is_number()) return Unexpected(std::string("duration_s must be a number of seconds (0: until changed)"));
+    l.duration_s = it->get<double>();
+  }
+  for (const auto& [key, value] : j.items())
+    if (key != "limit_w" && key != "duration_s") return Unexpected("unknown key \"" + key + "\" (limit_w, duration_s)");
+  return ems::Command{l};
+}
+}  // namespace
 
 Result<ems::Command, std::string> parse_command(const Topics& topics, std::string_view topic,
                                                 std::string_view raw_payload) {
@@ -91,6 +117,8 @@ Result<ems::Command, std::string> parse_command(const Topics& topics, std::strin
     if (p == "off" || p == "false" || p == "0") return ems::Command{ems::Resume{}};
     return refuse("\"" + std::string(payload) + "\" must be ON (suspend) or OFF (resume)");
   }
+  if (path == "grid_operator/limit") return parse_grid_operator_limit(payload);
+  if (path == "grid_operator/heartbeat") return ems::Command{ems::GridOperatorHeartbeat{}};
   if (path == "site/suspend") return ems::Command{ems::Suspend{}};
   if (path == "site/resume") return ems::Command{ems::Resume{}};
   return refuse("unknown command topic");

@@ -24,7 +24,7 @@ namespace emsgw::mqtt {
 inline constexpr std::size_t kMaxCommandPayload = 64;
 
 /// The name of a command in mqtt.commands (the enable list): "socket_mode", "socket_max_current",
-/// "site_limit", "suspend" (Suspend and Resume).
+/// "site_limit", "suspend" (Suspend and Resume), "grid_operator" (its limit and heartbeat).
 [[nodiscard]] std::string_view command_name(const ems::Command& command);
 [[nodiscard]] bool command_name_known(std::string_view name);
 

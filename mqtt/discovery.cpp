@@ -162,6 +162,26 @@ DiscoveryMessage gateway_message(const SiteDescription& d, const Topics& t) {
     c.text("heatpump_reason", "Heat pump reason", t.heatpump("reason"));
   }
 
+  if (d.has_peak) {
+    c.sensor("peak_quarter_energy", "Quarter-hour energy", t.peak("quarter_energy"), "energy", "Wh", "total", 0);
+    c.power("peak_projected_average", "Quarter-hour projected average", t.peak("projected_average"));
+    c.power("peak_month_peak", "Month's quarter-hour peak", t.peak("month_peak"));
+    c.power("peak_target", "Quarter-hour target", t.peak("target"));
+    c.power("peak_allowed_import", "Quarter-hour import allowed", t.peak("allowed_import"));
+  }
+  c.enumeration("grid_operator_state", "Grid operator dimming", t.grid_operator("state"),
+                json::array({"unlimited", "limited", "failsafe"}));
+  c.power("grid_operator_limit", "Grid operator limit", t.grid_operator("limit"));
+  c.text("grid_operator_source", "Grid operator limit source", t.grid_operator("source"))["entity_category"] =
+      "diagnostic";
+  for (const auto& ci : site.circuits) {
+    const std::string k = "circuit_" + topic_segment(ci.name) + "_";
+    const std::string n = "Circuit " + ci.name + " ";
+    c.power(k + "load_power", n + "load", t.circuit(ci.name, "load_power"));
+    for (int p = 0; p < phases; ++p)
+      c.current(k + phase_key(p) + "_load", n + "load " + phase_name(p), t.circuit(ci.name, phase_key(p) + "_load"));
+  }
+
   json dev = {{"ids", json::array({id})},
               {"name", "emsgw " + site.name},
               {"mf", "emsgw"},

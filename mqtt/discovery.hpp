@@ -19,6 +19,7 @@ struct SiteDescription {
   ems::SiteConfig site;
   bool has_pv = false;            ///< a PV meter is configured
   bool has_heatpump = false;      ///< a heat-pump meter or SG-Ready output is configured
+  bool has_peak = false;          ///< the quarter-hour peak is controlled ([peak] on a metered site)
   std::string sw_version;         ///< emsgw's version, shown on the device page
   std::string configuration_url;  ///< the web UI, if known (device "cu")
   std::string currency;           ///< the [tariff]'s currency ("" without a tariff: no cost sensor)

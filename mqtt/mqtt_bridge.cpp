@@ -234,7 +234,8 @@ class MqttBridge::Impl : public std::enable_shared_from_this<MqttBridge::Impl> {
         }
         return false;
       }
-      std::vector<std::string> filters{topics_.socket_command_filter(), topics_.site_command_filter()};
+      std::vector<std::string> filters{topics_.socket_command_filter(), topics_.site_command_filter(),
+                                       topics_.grid_operator_command_filter()};
       if (settings_.ha_discovery) filters.push_back(birth_topic_);
       for (const auto& f : filters) client_->subscribe(f, 1);
       return true;

@@ -75,8 +75,8 @@ std::vector<ems::ConfigIssue> validate_settings(const MqttSettings& s) {
   if (s.client_id.size() > 128) out.push_back({"mqtt.client_id", quoted(s.client_id), "must be at most 128 bytes"});
   for (const auto& c : s.commands)
     if (!command_name_known(c))
-      out.push_back(
-          {"mqtt.commands", quoted(c), "must be one of: socket_mode, socket_max_current, site_limit, suspend"});
+      out.push_back({"mqtt.commands", quoted(c),
+                     "must be one of: socket_mode, socket_max_current, site_limit, suspend, grid_operator"});
   range(out, "qos", s.qos, 0, 1, "");
   range(out, "keepalive_s", s.keepalive_s, 5, 3600, "s");
   range(out, "connect_timeout_s", s.connect_timeout_s, 1, 120, "s");

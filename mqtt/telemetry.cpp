@@ -102,6 +102,23 @@ std::vector<TelemetryItem> telemetry_items(const ems::SiteStatus& s, const Topic
     b.state(t.heatpump("reason"), text_or_none(s.heatpump.reason));
   }
 
+  if (s.peak) {
+    b.measure(t.peak("quarter_energy"), s.peak->quarter_energy_wh, 0);
+    b.measure(t.peak("projected_average"), s.peak->projected_average_w, 0);
+    b.measure(t.peak("month_peak"), s.peak->month_peak_w, 0);
+    b.measure(t.peak("target"), s.peak->target_w, 0);
+    b.measure(t.peak("allowed_import"), s.peak->allowed_import_w, 0);
+  }
+  b.state(t.grid_operator("state"), s.dimming.state);
+  // "None": Home Assistant shows the limit as unknown while there is none.
+  b.state(t.grid_operator("limit"), s.dimming.limit_w ? fixed(*s.dimming.limit_w, 0) : std::string("None"));
+  b.state(t.grid_operator("source"), text_or_none(s.dimming.source));
+  for (const auto& c : s.circuits) {
+    b.measure(t.circuit(c.name, "load_power"), c.load_w, 0);
+    for (int p = 0; p < kPhases; ++p)
+      b.measure(t.circuit(c.name, "l" + std::to_string(p + 1) + "_load"), c.load_a[static_cast<std::size_t>(p)], 1);
+  }
+
   for (const auto& st : s.stations) {
     b.flag(t.station(st.name, "online"), st.online);
     b.state(t.station(st.name, "fault"), text_or_none(st.fault));

@@ -62,6 +62,15 @@ std::string Topics::grid_phase(int phase_index, std::string_view leaf) const {
 std::string Topics::pv(std::string_view leaf) const {
   return join(prefix_ + "/pv", leaf);
 }
+std::string Topics::peak(std::string_view leaf) const {
+  return join(prefix_ + "/peak", leaf);
+}
+std::string Topics::grid_operator(std::string_view leaf) const {
+  return join(prefix_ + "/grid_operator", leaf);
+}
+std::string Topics::circuit(std::string_view name, std::string_view leaf) const {
+  return join(prefix_ + "/circuit/" + topic_segment(name), leaf);
+}
 std::string Topics::heatpump(std::string_view leaf) const {
   return join(prefix_ + "/heatpump", leaf);
 }

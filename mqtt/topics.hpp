@@ -9,6 +9,9 @@
 //   <prefix>/pv/<leaf>, <prefix>/heatpump/<leaf>
 //   <prefix>/station/<name>/<leaf>           one station
 //   <prefix>/socket/<id>/<leaf>              one socket (SCN socket id)
+//   <prefix>/peak/<leaf>                     the quarter-hour peak ([peak])
+//   <prefix>/grid_operator/<leaf>            the grid operator's dimming; its limit and heartbeat commands
+//   <prefix>/circuit/<name>/<leaf>           one [[circuit]]
 //   <state topic>/set                        a command; answered on <state topic>/reply
 
 #include <string>
@@ -40,9 +43,13 @@ class Topics {
   [[nodiscard]] std::string station(std::string_view name, std::string_view leaf) const;
   [[nodiscard]] std::string socket(int id, std::string_view leaf) const;
   [[nodiscard]] std::string socket_phase(int id, int phase_index, std::string_view leaf) const;
+  [[nodiscard]] std::string peak(std::string_view leaf) const;
+  [[nodiscard]] std::string grid_operator(std::string_view leaf) const;
+  [[nodiscard]] std::string circuit(std::string_view name, std::string_view leaf) const;
   /// Subscription filters for every command topic.
   [[nodiscard]] std::string socket_command_filter() const { return prefix_ + "/socket/+/+/set"; }
   [[nodiscard]] std::string site_command_filter() const { return prefix_ + "/site/+/set"; }
+  [[nodiscard]] std::string grid_operator_command_filter() const { return prefix_ + "/grid_operator/+/set"; }
 
  private:
   std::string prefix_;

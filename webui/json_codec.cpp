@@ -55,6 +55,10 @@ json to_json(const ems::SocketStatus& s) {
       {"max_current_a", s.max_current_a},
       {"reason", s.reason},
       {"reason_text", s.reason_text},
+      {"reason_words", s.reason_words},
+      {"reason_detail", s.reason_detail},
+      {"reason_until_s", opt(s.reason_until_s)},
+      {"station_text", s.station_text},
       {"session_energy_wh", opt(s.session_energy_wh)},
       {"total_energy_wh", opt(s.total_energy_wh)},
       {"online", s.online},
@@ -76,6 +80,30 @@ json to_json(const ems::SiteStatus& s) {
   for (const auto& so : s.sockets) sockets.push_back(to_json(so));
   json faults = json::array();
   for (const auto& f : s.faults) faults.push_back({{"code", f.code}, {"text", f.text}, {"since", iso8601(f.since)}});
+  json peak = nullptr;
+  if (s.peak)
+    peak = {{"quarter_start", iso8601(s.peak->quarter_start)},
+            {"quarter_energy_wh", s.peak->quarter_energy_wh},
+            {"energy_from_meter", s.peak->energy_from_meter},
+            {"projected_average_w", s.peak->projected_average_w},
+            {"target_w", s.peak->target_w},
+            {"month_peak_w", s.peak->month_peak_w},
+            {"allowed_import_w", s.peak->allowed_import_w}};
+  const auto& d = s.dimming;
+  json dimming = {{"state", d.state},     {"limit_w", opt(d.limit_w)},
+                  {"source", d.source},   {"until", d.until ? json(iso8601(*d.until)) : json(nullptr)},
+                  {"floor_w", d.floor_w}, {"relay_dim", d.relay_dim ? json(*d.relay_dim) : json(nullptr)}};
+  json circuits = json::array();
+  for (const auto& c : s.circuits)
+    circuits.push_back({{"name", c.name},
+                        {"parent", c.parent},
+                        {"metered", c.metered},
+                        {"meter_ok", c.meter_ok},
+                        {"load_a", array3(c.load_a)},
+                        {"max_current_a", c.max_current_a},
+                        {"margin_a", c.margin_a},
+                        {"load_w", c.load_w},
+                        {"max_power_w", c.max_power_w}});
   return {
       {"sequence", s.sequence},
       {"time", iso8601(s.time)},
@@ -115,6 +143,9 @@ json to_json(const ems::SiteStatus& s) {
       {"sockets", std::move(sockets)},
       {"faults", std::move(faults)},
       {"scn_budget_a", s.scn_budget_a ? array3(*s.scn_budget_a) : json(nullptr)},
+      {"peak", std::move(peak)},
+      {"dimming", std::move(dimming)},
+      {"circuits", std::move(circuits)},
   };
 }
 
@@ -200,7 +231,7 @@ CommandResult command_from_json(const json& j) {
   if (!j.contains("command") || !j["command"].is_string())
     return Unexpected(
         std::string("\"command\" must be one of: set_socket_mode, set_socket_max_current, "
-                    "set_site_limit, suspend, resume"));
+                    "set_site_limit, suspend, resume, grid_operator_limit, grid_operator_heartbeat"));
   const auto name = j["command"].get<std::string>();
   if (name == "set_socket_mode") {
     auto id = socket_id(j);
@@ -225,8 +256,25 @@ CommandResult command_from_json(const json& j) {
   }
   if (name == "suspend") return ems::Command{ems::Suspend{}};
   if (name == "resume") return ems::Command{ems::Resume{}};
+  if (name == "grid_operator_limit") {
+    // "limit_w": null or absent lifts the limit; "duration_s" absent: until changed.
+    ems::GridOperatorLimit l;
+    if (j.contains("limit_w") && !j["limit_w"].is_null()) {
+      auto w = number(j, "limit_w");
+      if (!w) return Unexpected(w.error() + " of watts, or null to lift the limit");
+      l.limit_w = *w;
+    }
+    if (j.contains("duration_s") && !j["duration_s"].is_null()) {
+      auto d = number(j, "duration_s");
+      if (!d) return Unexpected(d.error() + " of seconds (0: until changed)");
+      l.duration_s = *d;
+    }
+    return ems::Command{l};
+  }
+  if (name == "grid_operator_heartbeat") return ems::Command{ems::GridOperatorHeartbeat{}};
   return Unexpected("unknown command \"" + name +
-                    "\": must be one of set_socket_mode, set_socket_max_current, set_site_limit, suspend, resume");
+                    "\": must be one of set_socket_mode, set_socket_max_current, set_site_limit, suspend, resume, "
+                    "grid_operator_limit, grid_operator_heartbeat");
 }
 
 }  // namespace emsgw::webui

@@ -447,6 +447,18 @@ struct WebServer::Routes {
     if (!command) return send_error(c.res, 400, command.error());
     run_command(c, *command);
   }
+  /// POST /api/grid_operator/limit: {"limit_w": W or null, "duration_s": s}, a heartbeat too.
+  static void grid_operator_limit(Call& c) {
+    auto body = json_body(c.req, c.res);
+    if (!body) return;
+    if (!body->is_object()) return send_error(c.res, 400, "the request body must be a JSON object");
+    (*body)["command"] = "grid_operator_limit";
+    auto command = command_from_json(*body);
+    if (!command) return send_error(c.res, 400, command.error());
+    run_command(c, *command);
+  }
+  /// POST /api/grid_operator/heartbeat: no body needed.
+  static void grid_operator_heartbeat(Call& c) { run_command(c, ems::GridOperatorHeartbeat{}); }
   static void socket_mode(Call& c) { socket_command(c, "set_socket_mode"); }
   static void socket_max_current(Call& c) { socket_command(c, "set_socket_max_current"); }
 
@@ -616,6 +628,8 @@ struct WebServer::Routes {
     {"POST",   "/api/commands",                   Access::Write, post_command},
     {"POST",   R"(/api/sockets/(\d+)/mode)",      Access::Write, socket_mode},
     {"POST",   R"(/api/sockets/(\d+)/max_current)", Access::Write, socket_max_current},
+    {"POST",   "/api/grid_operator/limit",        Access::Write, grid_operator_limit},
+    {"POST",   "/api/grid_operator/heartbeat",    Access::Write, grid_operator_heartbeat},
     {"GET",    "/api/history",                    Access::Read,  get_history},
     {"GET",    "/api/events",                     Access::Read,  get_events},
     {"GET",    "/api/config",                     Access::Read,  get_config},

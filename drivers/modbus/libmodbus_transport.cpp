@@ -265,6 +265,21 @@ ModbusResult<std::vector<bool>> LibmodbusTransport::read_coils(int unit, int add
   });
 }
 
+ModbusResult<std::vector<bool>> LibmodbusTransport::read_discrete_inputs(int unit, int address, int count) {
+  using R = ModbusResult<std::vector<bool>>;
+  if (count < 1 || count > MODBUS_MAX_READ_BITS || address < 0 || address + count > 0x10000)
+    return Unexpected(invalid("read of " + std::to_string(count) + " discrete inputs at " + std::to_string(address)));
+  return run(unit, [&](modbus_t* ctx) -> R {
+    std::vector<std::uint8_t> bits(static_cast<std::size_t>(count));
+    const int rc = modbus_read_input_bits(ctx, address, count, bits.data());
+    if (rc != count) return Unexpected(error_from_errno_locked(rc < 0 ? errno : EMBBADDATA, "read discrete inputs"));
+    std::vector<bool> out;
+    out.reserve(bits.size());
+    for (const auto b : bits) out.push_back(b != 0);
+    return out;
+  });
+}
+
 ModbusResult<void> LibmodbusTransport::write_coil(int unit, int address, bool value) {
   using R = ModbusResult<void>;
   if (address < 0 || address > 0xFFFF) return Unexpected(invalid("address " + std::to_string(address)));

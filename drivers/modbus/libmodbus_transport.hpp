@@ -88,6 +88,7 @@ class LibmodbusTransport : public ModbusTransport {
   ModbusResult<void> write_multiple(int unit, int address, std::span<const std::uint16_t> values) override;
   ModbusResult<std::vector<bool>> read_coils(int unit, int address, int count) override;
   ModbusResult<void> write_coil(int unit, int address, bool value) override;
+  ModbusResult<std::vector<bool>> read_discrete_inputs(int unit, int address, int count) override;
   [[nodiscard]] std::string endpoint() const override { return endpoint_; }
 
   /// Opens the link now (otherwise the first request does). Honors the back-off window.

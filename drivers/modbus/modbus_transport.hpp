@@ -59,6 +59,14 @@ class ModbusTransport {
   virtual ModbusResult<std::vector<bool>> read_coils(int unit, int address, int count) = 0;
   /// FC5.
   virtual ModbusResult<void> write_coil(int unit, int address, bool value) = 0;
+  /// FC2 (an I/O module's inputs). Transports that do not carry it answer InvalidRequest.
+  virtual ModbusResult<std::vector<bool>> read_discrete_inputs(int unit, int address, int count) {
+    (void)unit;
+    (void)address;
+    (void)count;
+    return Unexpected(
+        ModbusError{ModbusErrorKind::InvalidRequest, 0, "discrete inputs (FC2) not supported by " + endpoint()});
+  }
   /// A human-readable endpoint ("192.0.2.10:502", "/dev/ttyUSB0@9600 8E1") for messages.
   [[nodiscard]] virtual std::string endpoint() const = 0;
 };

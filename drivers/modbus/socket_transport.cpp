@@ -263,9 +263,19 @@ ModbusResult<void> SocketModbusTransport::write_multiple(int unit, int address, 
 }
 
 ModbusResult<std::vector<bool>> SocketModbusTransport::read_coils(int unit, int address, int count) {
+  return read_bits(1, unit, address, count);
+}
+
+ModbusResult<std::vector<bool>> SocketModbusTransport::read_discrete_inputs(int unit, int address, int count) {
+  return read_bits(2, unit, address, count);
+}
+
+ModbusResult<std::vector<bool>> SocketModbusTransport::read_bits(std::uint8_t function, int unit, int address,
+                                                                 int count) {
   if (count < 1 || count > 2000 || address < 0 || address + count > 0x10000)
-    return Unexpected(error(ModbusErrorKind::InvalidRequest, "read of " + std::to_string(count) + " coils"));
-  auto r = transact(unit, {1, hi(address), lo(address), hi(count), lo(count)});
+    return Unexpected(error(ModbusErrorKind::InvalidRequest,
+                            "read of " + std::to_string(count) + (function == 1 ? " coils" : " discrete inputs")));
+  auto r = transact(unit, {function, hi(address), lo(address), hi(count), lo(count)});
   if (!r) return Unexpected(r.error());
   const auto bytes = static_cast<std::size_t>((count + 7) / 8);
   if (r->size() != 2 + bytes || (*r)[1] != bytes)

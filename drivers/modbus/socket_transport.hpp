@@ -36,10 +36,13 @@ class SocketModbusTransport final : public ModbusTransport {
   ModbusResult<void> write_multiple(int unit, int address, std::span<const std::uint16_t> values) override;
   ModbusResult<std::vector<bool>> read_coils(int unit, int address, int count) override;
   ModbusResult<void> write_coil(int unit, int address, bool value) override;
+  ModbusResult<std::vector<bool>> read_discrete_inputs(int unit, int address, int count) override;
   [[nodiscard]] std::string endpoint() const override;
   [[nodiscard]] TransportStats stats() const;
 
  private:
+  /// FC1 or FC2: `count` bits from `address`.
+  ModbusResult<std::vector<bool>> read_bits(std::uint8_t function, int unit, int address, int count);
   /// Sends one request PDU and returns the reply PDU (function code and data), checked.
   ModbusResult<std::vector<std::uint8_t>> transact(int unit, std::vector<std::uint8_t> pdu);
   ModbusResult<std::vector<std::uint8_t>> transact_once_locked(int unit, const std::vector<std::uint8_t>& pdu);

@@ -201,7 +201,16 @@ void share(const StepInputs& in, const Capacity& cap, const std::array<PhaseBudg
     w.value = whole[i];
     w.reason = items[i].reason;
     w.detail = items[i].detail;
-    if (w.reason == Reason::PvSurplus && !surplus.pv_ok) w.reason = Reason::PvStale;  // minpv held at its minimum
+    if (w.reason == Reason::PvSurplus && !surplus.pv_ok) {
+      w.reason = Reason::PvStale;  // minpv held at its minimum
+    } else if (w.reason == Reason::PvSurplus && w.value <= w.min) {
+      // Held at the minimum of its mode, not following the surplus: minpv always; pv while its stop
+      // delay runs (the time it stops is its until).
+      w.reason = Reason::SurplusMinimum;
+      const auto& ses = sessions[items[i].socket];
+      if (w.mode == ChargeMode::Pv && ses.pv_condition_since)
+        w.until = after(*ses.pv_condition_since, site.surplus.stop_delay_s);
+    }
     if (w.probing) {
       w.reason = Reason::Probing;
       w.until = sessions[items[i].socket].probing_until;

@@ -64,6 +64,7 @@ struct GridOperatorConfig {
   std::string gpio_chip = "/dev/gpiochip0";
   int gpio_line = 0;
   bool active_low = false;  ///< the contact dims when the input reads 0
+  int poll_ms = 1000;       ///< modbus-di: the contact is read this often
   int controllable_devices = 1;
   double relay_limit_w = 0;       ///< 0: the guaranteed floor
   double failsafe_limit_w = 0;    ///< 0: the guaranteed floor

@@ -209,9 +209,10 @@ void check_limits(Issues& out, const Config& c) {
   check_schema_ranges(c, "grid_operator", out);
   const auto& g = c.grid_operator;
   if (g.input == "modbus-di") check_host(out, "grid_operator.host", g.host);
-  if (g.input == "gpio" && !g.gpio_chip.starts_with("/dev/"))
-    out.push_back({"grid_operator.gpio_chip", "\"" + g.gpio_chip + "\"",
-                   "must be a GPIO character device such as /dev/gpiochip0"});
+  if (g.input == "gpio")
+    out.push_back({"grid_operator.input", "\"gpio\"",
+                   "a GPIO line is not supported by this build: wire the contact to a Modbus I/O module's "
+                   "discrete input (input = \"modbus-di\")"});
 }
 }  // namespace
 

@@ -48,6 +48,15 @@ namespace {
 ems::PeakSettings peak_settings(const PeakConfig& p) {
   return {p.target_kw * 1000, p.follow_month_peak, p.margin_kw * 1000};
 }
+ems::GridOperatorSettings grid_operator_settings(const GridOperatorConfig& g) {
+  ems::GridOperatorSettings s;
+  s.controllable_devices = g.controllable_devices;
+  s.relay_limit_w = g.relay_limit_w;
+  s.failsafe_limit_w = g.failsafe_limit_w;
+  s.failsafe_after_s = g.failsafe_after_s;
+  s.failsafe_duration_s = g.failsafe_duration_s;
+  return s;
+}
 int local_month(ems::WallTime t) {
   const std::time_t tt = std::chrono::system_clock::to_time_t(t);
   std::tm lt{};
@@ -61,7 +70,8 @@ ControlLoop::ControlLoop(Config config, const ems::Clock& clock, Actuator& actua
       clock_(clock),
       actuator_(actuator),
       allocator_(config_.site),
-      faults_([this](Decision d) { decide(std::move(d)); }) {
+      faults_([this](Decision d) { decide(std::move(d)); }),
+      grid_op_(grid_operator_settings(config_.grid_operator)) {
   inputs_.sockets = SiteInputs::index_sockets(config_.site);
   inputs_.stations.resize(config_.site.stations.size());
   if (config_.peak.enabled && config_.site.grid_metered) peak_.emplace(peak_settings(config_.peak));
@@ -85,7 +95,7 @@ void ControlLoop::feed_peak(const drivers::MeterReading& r) {
   peak_month_ = month;
   if (const auto a = r.demand_quarter_hour_w.value()) peak_->observe_meter_average(r.wall, *a);
   if (const auto m = r.demand_month_peak_w.value()) peak_->observe_meter_month_peak(*m);
-  (void)peak_->take_closed();
+  for (auto& q : peak_->take_closed()) closed_quarters_.push_back(q);
 }
 
 void ControlLoop::add_observer(StepObserver* observer) {
@@ -151,6 +161,9 @@ void ControlLoop::handle(Event event, const Turn& now) {
                    step("reload", now);
                  },
                  [&](ReloadRefusedEvent& e) { on_reload_refused(e, now); },
+                 [&](DimmingInputEvent& e) {
+                   if (on_dimming_input(e, now)) step("dimming input", now);
+                 },
              },
              event);
 }
@@ -318,7 +331,76 @@ void ControlLoop::on_write(const WriteEvent& e, const Turn& now) {
   }
 }
 
+bool ControlLoop::on_dimming_input(const DimmingInputEvent& e, const Turn& now) {
+  bool dim = true;
+  if (e.dim) {
+    dim = *e.dim;
+    faults_.clear("grid_operator_input", now.wall);
+  } else {
+    faults_.raise_or_update("grid_operator_input",
+                            "grid operator relay contact not readable: " + e.error +
+                                "; the EVs are held at the dimming limit until it is read again",
+                            now.wall);
+  }
+  if (relay_dim_ == dim) return false;
+  relay_dim_ = dim;
+  grid_op_.relay(now.wall, dim);
+  return true;
+}
+
+void ControlLoop::on_grid_operator_command(CommandEvent& e, const Turn& now) {
+  ems::CommandReply reply;
+  auto site = config_.site;
+  const auto what = ems::describe(e.command);
+  if (const auto issues = ems::apply_command(site, e.command); !issues.empty()) {
+    reply.issues = issues;
+    reply.message =
+        "refused: " + what + ": " + issues.front().key + " = " + issues.front().value + ": " + issues.front().rule;
+    std::lock_guard lock(state_mutex_);
+    ++stats_.commands_refused;
+  } else {
+    if (const auto* m = std::get_if<ems::GridOperatorLimit>(&e.command)) {
+      std::string why;
+      if (!grid_op_.command(now.wall, m->limit_w, m->duration_s, &why)) {
+        reply.message = "refused: " + what + ": " + why;
+        if (e.reply) e.reply(std::move(reply));
+        return;
+      }
+      spdlog::info("command: {}", what);
+      decide({now.wall, -1, 0, 0, "dimming", "command: " + what});
+    } else {
+      grid_op_.heartbeat(now.wall);
+    }
+    reply.accepted = true;
+    reply.message = "accepted: " + what;
+    std::lock_guard lock(state_mutex_);
+    ++stats_.commands_accepted;
+  }
+  if (e.reply) e.reply(std::move(reply));
+}
+
+std::optional<ems::FlexLimit> ControlLoop::dimming_limit(const ems::SiteSnapshot& snap, const Turn& now) {
+  const auto limit = grid_op_.update(now.wall);
+  dimming_ = limit;
+  for (const auto& ev : grid_op_.take_events()) {
+    spdlog::info("{}", ev.text);
+    decide({ev.time, -1, 0, 0, "dimming", ev.text});
+  }
+  // Own PV production may be added on top of the limit; a stale PV reading adds nothing.
+  double pv_w = 0;
+  if (snap.pv.valid &&
+      now.mono - snap.pv.measured_at <= std::chrono::duration_cast<ems::MonoTime::duration>(
+                                            std::chrono::duration<double>(config_.site.meter_stale_after_s)))
+    pv_w = snap.pv.power.value();
+  return ems::dimming_flex_limit(limit, pv_w);
+}
+
 void ControlLoop::on_command(CommandEvent& e, const Turn& now) {
+  if (std::holds_alternative<ems::GridOperatorLimit>(e.command) ||
+      std::holds_alternative<ems::GridOperatorHeartbeat>(e.command)) {
+    on_grid_operator_command(e, now);
+    return;
+  }
   ems::CommandReply reply;
   auto site = config_.site;
   const auto issues = ems::apply_command(site, e.command);
@@ -423,6 +505,8 @@ void ControlLoop::step(std::string_view trigger, const Turn& now) {
     report->snapshot.flex_limit =
         ems::tighter(report->snapshot.flex_limit, ems::peak_flex_limit(peak_->budget(now.wall), site_net_w, ev_w));
   }
+  // The grid operator's dimming: the lower of it and the peak's budget wins, with its reason.
+  report->snapshot.flex_limit = ems::tighter(report->snapshot.flex_limit, dimming_limit(report->snapshot, now));
   report->allocation = allocator_.step(report->snapshot);
   const auto& alloc = report->allocation;
   policy_.actuate(config_.site, inputs_.sockets, alloc, actuator_, now.wall,
@@ -434,9 +518,18 @@ void ControlLoop::step(std::string_view trigger, const Turn& now) {
   report->faults = faults_.list();
   std::optional<SgReadyApplied> sg_ready;
   if (sg_ready_outputs_) sg_ready = sg_ready_outputs_->applied();
-  report->status = build_status({config_, inputs_, alloc, policy_.desired(), sessions_, report->faults, sg_ready,
-                                 ++sequence_, now.mono, now.wall});
+  auto status = build_status({config_, inputs_, alloc, policy_.desired(), sessions_, report->faults, sg_ready,
+                              ++sequence_, now.mono, now.wall});
+  if (peak_ && grid_net_w_) status->peak = peak_status(peak_->budget(now.wall));
+  status->dimming.state = ems::to_string(dimming_.state);
+  status->dimming.limit_w = dimming_.limit_w;
+  status->dimming.source = dimming_.source;
+  status->dimming.until = dimming_.until;
+  status->dimming.floor_w = grid_op_.floor_w();
+  status->dimming.relay_dim = relay_dim_;
+  report->status = std::move(status);
   report->sessions = sessions_.open();
+  report->closed_quarters.swap(closed_quarters_);
   // Decisions taken before anyone listens (a stored suspend applied at start) reach the first
   // report that has a listener.
   if (observers_.empty())

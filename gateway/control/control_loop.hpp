@@ -27,6 +27,7 @@
 #include "drivers/meters/meter_reading.hpp"
 #include "ems/allocator.hpp"
 #include "ems/command.hpp"
+#include "ems/grid_operator.hpp"
 #include "ems/quarter_peak.hpp"
 #include "ems/site_status.hpp"
 #include "ems/wiring_check.hpp"
@@ -66,7 +67,13 @@ struct ReloadRefusedEvent {
   std::string source;
   std::vector<std::string> problems;  ///< "file:line: key = value: rule"
 };
-using Event = std::variant<MeterEvent, StationEvent, WriteEvent, CommandEvent, ReloadEvent, ReloadRefusedEvent>;
+/// The grid operator's relay contact as read by its worker: dim or not, or why it could not be read.
+struct DimmingInputEvent {
+  std::optional<bool> dim;  ///< nullopt: not read (see error)
+  std::string error;
+};
+using Event = std::variant<MeterEvent, StationEvent, WriteEvent, CommandEvent, ReloadEvent, ReloadRefusedEvent,
+                           DimmingInputEvent>;
 
 /// The heat pump's SG-Ready outputs, read back by their worker.
 class SgReadyOutputs {
@@ -104,6 +111,11 @@ class ControlLoop {
   void resume_session(int socket_id, ems::WallTime start, double start_energy_wh) {
     sessions_.resume(socket_id, start, start_energy_wh);
   }
+  /// The month's peak kept by storage (W), when the meter does not send its own (DSMR 1-0:1.6.0);
+  /// call before start(). Ignored without [peak].
+  void set_month_peak(double peak_w) {
+    if (peak_) peak_->set_month_peak(peak_w);
+  }
   /// The SG-Ready outputs, when the heat pump's are wired (before run()).
   void set_sg_ready_outputs(const SgReadyOutputs* outputs) { sg_ready_outputs_ = outputs; }
   /// Keeps every decision for take_decisions() (on by default; off when the outputs take them
@@ -140,6 +152,14 @@ class ControlLoop {
   bool on_station(StationEvent& e, const Turn& now);
   void on_write(const WriteEvent& e, const Turn& now);
   void on_command(CommandEvent& e, const Turn& now);
+  /// The relay contact: dim or not. A contact that cannot be read is a fault and counts as "dim"
+  /// (the guaranteed floor), as the operator may be asking for it. Returns true when it changed.
+  bool on_dimming_input(const DimmingInputEvent& e, const Turn& now);
+  /// The grid operator's commands (limit, heartbeat): no configuration change, straight to grid_op_.
+  void on_grid_operator_command(CommandEvent& e, const Turn& now);
+  /// Advances the dimming state to `now`, logs its changes as decisions and returns the limit for
+  /// the EVs (plus the PV production), or nullopt when not limited.
+  std::optional<ems::FlexLimit> dimming_limit(const ems::SiteSnapshot& snap, const Turn& now);
   void on_reload(ReloadEvent& e, const Turn& now);
   void on_reload_refused(const ReloadRefusedEvent& e, const Turn& now);
   /// Names the phases and reasons of a rejected grid sample in a fault (design.md §2.2).
@@ -179,10 +199,14 @@ class ControlLoop {
   std::optional<std::vector<double>> station_settings_applied_;
   /// When an unserved grid sample was taken in (a stopwatch for the reaction figure only).
   std::optional<std::chrono::steady_clock::time_point> pending_grid_sample_;
-  std::vector<Decision> pending_;         ///< decisions for the next step report
-  std::optional<ems::QuarterPeak> peak_;  ///< [peak] on a metered site
-  std::optional<double> grid_net_w_;      ///< the last accepted grid sample's net power (W, + import)
-  int peak_month_ = -1;                   ///< local year × 12 + month of the last grid sample
+  std::vector<Decision> pending_;                    ///< decisions for the next step report
+  std::optional<ems::QuarterPeak> peak_;             ///< [peak] on a metered site
+  std::optional<double> grid_net_w_;                 ///< the last accepted grid sample's net power (W, + import)
+  std::vector<ems::ClosedQuarter> closed_quarters_;  ///< for the next step report (storage)
+  int peak_month_ = -1;                              ///< local year × 12 + month of the last grid sample
+  ems::GridOperator grid_op_;                        ///< [grid_operator]: the relay contact and the API limit
+  std::optional<bool> relay_dim_;                    ///< the relay contact as last applied
+  ems::DimmingLimit dimming_;                        ///< in force since the last step
   bool keep_journal_ = true;
   std::uint64_t sequence_ = 0;
 

@@ -4,6 +4,8 @@
 #include <chrono>
 #include <cstdio>
 
+#include "ems/circuits.hpp"
+
 namespace emsgw::gateway {
 
 using ems::Reason;
@@ -91,6 +93,7 @@ SocketState state_for(Reason r, const SocketSample* s, int current_a) {
     case Reason::StationMax:
     case Reason::SocketLimit:
     case Reason::PvSurplus: return SocketState::ChargingReduced;
+    case Reason::SurplusMinimum: return SocketState::ChargingReduced;
     default: return SocketState::Charging;
   }
 }
@@ -188,15 +191,20 @@ ems::SocketStatus socket_status(const StatusInputs& in, const SocketRef& ref) {
     const auto d = in.desired.find(cfg.id);
     so.setpoint_a = d != in.desired.end() ? d->second : sa->current_a;
     so.reason = std::string(ems::to_string(sa->reason));
-    so.reason_text = reason_words(sa->reason);
+    so.reason_words = reason_words(sa->reason);
+    so.reason_detail = sa->detail;
+    so.reason_text = so.reason_words;
+    if (!sa->detail.empty()) so.reason_text += ": " + sa->detail;
     if (sa->until) {
-      const auto left = std::chrono::duration_cast<std::chrono::seconds>(*sa->until - in.now).count();
-      so.reason_text += " (" + std::to_string(std::max<long long>(0, left)) + " s left)";
+      const auto left =
+          std::max<long long>(0, std::chrono::duration_cast<std::chrono::seconds>(*sa->until - in.now).count());
+      so.reason_until_s = static_cast<double>(left);
+      so.reason_text += " (" + std::to_string(left) + " s left)";
     }
     so.state = state_for(sa->reason, sample, static_cast<int>(so.setpoint_a));
   } else if (a.scn) {
     so.reason = "scn";
-    so.reason_text = "shared by the Smart Charging Network";
+    so.reason_words = so.reason_text = "shared by the Smart Charging Network";
     so.state = sample ? (sample->state == ems::ConnectorState::Charging
                              ? SocketState::Charging
                              : (so.ev_connected ? SocketState::Connected : SocketState::Available))
@@ -206,6 +214,7 @@ ems::SocketStatus socket_status(const StatusInputs& in, const SocketRef& ref) {
   if (sample) {
     if (auto words = station_state_words(*sample); !words.empty()) {
       const bool paused = words.rfind("paused by the station", 0) == 0;
+      so.station_text = words;
       if (so.reason == std::string(ems::to_string(Reason::Fault)) || so.reason_text.empty())
         so.reason_text = std::move(words);
       else
@@ -217,6 +226,57 @@ ems::SocketStatus socket_status(const StatusInputs& in, const SocketRef& ref) {
 }
 
 }  // namespace
+
+ems::PeakStatus peak_status(const ems::QuarterBudget& b) {
+  ems::PeakStatus p;
+  p.quarter_start = b.quarter_start;
+  p.quarter_energy_wh = b.energy_wh;
+  p.energy_from_meter = b.energy_from_meter;
+  p.projected_average_w = b.projected_average_w;
+  p.target_w = b.target_w;
+  p.month_peak_w = b.month_peak_w;
+  p.allowed_import_w = b.allowed_import_w;
+  return p;
+}
+
+std::vector<ems::CircuitStatus> circuit_status(const Config& config, const SiteInputs& in,
+                                               const ems::Allocation& allocation) {
+  const auto& site = config.site;
+  std::vector<ems::CircuitStatus> out;
+  if (site.circuits.empty()) return out;
+  std::vector<std::string> station_circuit;
+  for (const auto& st : site.stations) station_circuit.push_back(st.circuit);
+  const auto tree = ems::resolve_circuits(site.circuits, station_circuit);
+  for (std::size_t c = 0; c < site.circuits.size(); ++c) {
+    const auto& cfg = site.circuits[c];
+    ems::CircuitStatus cs;
+    cs.name = cfg.name;
+    cs.parent = cfg.parent;
+    cs.metered = !cfg.meter.empty();
+    cs.max_current_a = cfg.max_current_a;
+    cs.margin_a = cfg.margin_a;
+    cs.max_power_w = cfg.max_power_w;
+    if (c < allocation.circuits.size()) cs.meter_ok = allocation.circuits[c].meter_ok;
+    const auto meter = cs.metered ? in.meters.find(cfg.meter) : in.meters.end();
+    if (meter != in.meters.end()) {
+      for (std::size_t p = 0; p < ems::kPhaseCount; ++p) cs.load_a[p] = meter->second.current_a[p].value().value_or(0);
+    } else if (tree) {
+      // Unmetered (or its meter not read yet): the EVs below it, each on the grid phases it loads.
+      const int node = static_cast<int>(c) + 1;
+      for (const auto& ref : in.sockets) {
+        if (!tree->below(tree->station_node[ref.station], node)) continue;
+        const auto* so = in.sample(ref);
+        if (!so) continue;
+        const auto& mapping = site.stations[ref.station].sockets[ref.index].phase_mapping;
+        for (std::size_t j = 0; j < mapping.count; ++j)
+          cs.load_a[ems::index(mapping.grid[j])] += std::max(0.0, so->current_a[j].value_or(0));
+      }
+    }
+    for (const double a : cs.load_a) cs.load_w += a * site.surplus.nominal_voltage_v;
+    out.push_back(std::move(cs));
+  }
+  return out;
+}
 
 std::shared_ptr<ems::SiteStatus> build_status(const StatusInputs& in) {
   auto st = std::make_shared<ems::SiteStatus>();
@@ -242,6 +302,7 @@ std::shared_ptr<ems::SiteStatus> build_status(const StatusInputs& in) {
     for (std::size_t p = 0; p < 3; ++p) b[p] = a.scn->current_a[p];
     st->scn_budget_a = b;
   }
+  st->circuits = circuit_status(in.config, in.site, a);
   st->faults = in.faults;
   // A station that does not answer degrades the site.
   for (const auto& f : st->faults)

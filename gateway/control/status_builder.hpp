@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "ems/allocation.hpp"
+#include "ems/quarter_peak.hpp"
 #include "ems/site_status.hpp"
 #include "gateway/control/session_tracker.hpp"
 #include "gateway/control/site_inputs.hpp"
@@ -39,6 +40,11 @@ struct StatusInputs {
 };
 
 [[nodiscard]] std::shared_ptr<ems::SiteStatus> build_status(const StatusInputs& in);
+/// The quarter-hour peak's figures for the status.
+[[nodiscard]] ems::PeakStatus peak_status(const ems::QuarterBudget& b);
+/// Each [[circuit]]'s load against its limits: its meter where it has one, else the EVs below it.
+[[nodiscard]] std::vector<ems::CircuitStatus> circuit_status(const Config& config, const SiteInputs& site,
+                                                             const ems::Allocation& allocation);
 
 /// Why a socket has its set-point, in words ("limited by grid phase L1").
 [[nodiscard]] std::string reason_words(ems::Reason r);

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "ems/allocation.hpp"
+#include "ems/quarter_peak.hpp"
 #include "ems/site_snapshot.hpp"
 #include "ems/site_status.hpp"
 #include "ems/time.hpp"
@@ -38,6 +39,8 @@ struct StepReport {
   std::vector<Decision> decisions;
   std::vector<SessionEvent> session_events;  ///< of this step, in order
   std::map<int, Session> sessions;           ///< open after this step, by socket id
+  /// Quarter hours of the quarter-hour peak control ([peak]) that ended since the previous report.
+  std::vector<ems::ClosedQuarter> closed_quarters;
 };
 
 class StepObserver {

@@ -33,6 +33,7 @@ struct SimStationSpec {
   double validity_s = 60;
   bool phase_switching = false;
   std::vector<SimSocketSpec> sockets;  ///< 1 or 2 (unit = position + 1)
+  int modbus_response_delay_ms = 0;    ///< every Modbus answer this much later (a busy station)
 };
 
 struct SimulatedSiteOptions {

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <csignal>
+#include <ctime>
 #include <iostream>
 #include <mutex>
 
@@ -41,6 +42,24 @@ class Runtime::WorkerActuator final : public Actuator {
  private:
   std::vector<std::unique_ptr<StationWorker>>& workers_;
 };
+
+namespace {
+/// The local calendar month around `t`: [first day 00:00, first day of the next month 00:00).
+std::pair<ems::WallTime, ems::WallTime> local_month_bounds(ems::WallTime t) {
+  const std::time_t tt = std::chrono::system_clock::to_time_t(t);
+  std::tm lt{};
+  localtime_r(&tt, &lt);
+  std::tm start{};
+  start.tm_year = lt.tm_year;
+  start.tm_mon = lt.tm_mon;
+  start.tm_mday = 1;
+  start.tm_isdst = -1;
+  std::tm next = start;
+  next.tm_mon += 1;  // mktime carries December into January
+  return {std::chrono::system_clock::from_time_t(std::mktime(&start)),
+          std::chrono::system_clock::from_time_t(std::mktime(&next))};
+}
+}  // namespace
 
 /// The installer's limits (safety rule 8): the configuration file's site, replaced on SIGHUP.
 /// Run-time commands are checked against it and queued under its lock, and a reload replaces it and
@@ -145,6 +164,17 @@ Runtime::Runtime(Config config, const ems::Clock& clock, MeterFactory meters, St
     if (open)
       for (const auto& o : *open) loop_->resume_session(o.socket, o.start, o.start_energy_wh);
     loop_->add_observer(recorder_.get());
+    // The month's quarter-hour peak survives a restart: the highest quarter kept this local month.
+    if (config_.peak.enabled) {
+      const auto [from, to] = local_month_bounds(clock_.wall_now());
+      const auto peak = recorder_->with_store([&](storage::SqliteStore& s) { return s.peak_between(from, to); });
+      if (!peak)
+        spdlog::error("storage: cannot read the month's quarter-hour peak: {}", peak.error().message);
+      else if (*peak > 0) {
+        loop_->set_month_peak(*peak);
+        spdlog::info("quarter-hour peak: this month's peak so far {:.0f} W (from storage)", *peak);
+      }
+    }
     history_ = std::make_unique<StoreHistorySource>(*recorder_);
     charging_sessions_ = std::make_unique<StoreSessionSource>(*recorder_, config_.site);
     energy_ = std::make_unique<StoreEnergySource>(*recorder_, *charging_sessions_);
@@ -180,6 +210,7 @@ Runtime::Runtime(Config config, const ems::Clock& clock, MeterFactory meters, St
       d.site = config_.site;
       d.has_pv = config_.meters.contains("pv");
       d.has_heatpump = config_.meters.contains("heatpump") || config_.site.heatpump.enabled;
+      d.has_peak = config_.peak.enabled && config_.site.grid_metered;
       d.sw_version = emsgw::kVersion;
       d.configuration_url = "http://" + config_.web.listen.host + ":" + std::to_string(config_.web.listen.port) + "/";
       mqtt_commands_ = std::make_unique<QueuedCommands>(*loop_, *ceiling_, recorder_.get(), clock_, "mqtt");
@@ -205,6 +236,16 @@ Runtime::Runtime(Config config, const ems::Clock& clock, MeterFactory meters, St
                                                 clock_, SgReadyWorker::Options{});
     loop_->set_sg_ready_outputs(sg_ready_.get());
     loop_->add_observer(sg_ready_.get());
+  }
+  // The grid operator's relay contact: [grid_operator] input = "modbus-di".
+  if (const auto& g = config_.grid_operator; g.input == "modbus-di") {
+    drivers::TcpLink link{g.host, g.port, {}};
+    dimming_input_ = std::make_unique<DimmingInputWorker>(
+        std::make_unique<drivers::LibmodbusTcpTransport>(link, &clock_),
+        drivers::RelayContactSettings{g.unit, g.discrete_input, g.active_low}, ems::Millis(g.poll_ms),
+        [this](std::optional<bool> dim, std::string error) {
+          loop_->post(DimmingInputEvent{dim, std::move(error)});
+        });
   }
   for (const auto& [role, settings] : config_.meters) {
     const auto* kind = find_meter_kind(settings.kind);
@@ -258,6 +299,7 @@ void Runtime::start() {
   for (auto& s : stations_) s->start();
   for (auto& m : meters_) m->start();
   if (sg_ready_) sg_ready_->start();
+  if (dimming_input_) dimming_input_->start();
   control_thread_ = std::thread([this] { loop_->run(stop_, heartbeat_); });
   if (web_) {
     if (auto r = web_->start(); !r)
@@ -282,6 +324,7 @@ void Runtime::stop() {
   if (recorder_) recorder_->stop();  // writes what is queued and the open history bucket
   if (influx_) influx_->stop();      // after the recorder: its last records go out or wait in the outbox
   for (auto& m : meters_) m->stop();
+  if (dimming_input_) dimming_input_->stop();
   if (sg_ready_) sg_ready_->stop();  // outputs back to normal: no boost without emsgw
   if (config_.control.on_exit == ControlSettings::OnExit::SafeCurrent) {
     const auto site = loop_->config().site;

@@ -13,6 +13,7 @@
 
 #include "gateway/config/config.hpp"
 #include "gateway/devices/device_factories.hpp"
+#include "gateway/devices/dimming_input_worker.hpp"
 #include "gateway/devices/meter_worker.hpp"
 #include "gateway/devices/sg_ready_worker.hpp"
 #include "gateway/devices/station_worker.hpp"
@@ -98,7 +99,8 @@ class Runtime {
   std::unique_ptr<ControlLoop> loop_;
   std::vector<std::unique_ptr<StationWorker>> stations_;
   std::vector<std::unique_ptr<MeterWorker>> meters_;
-  std::unique_ptr<SgReadyWorker> sg_ready_;  ///< the heat pump's SG-Ready outputs, when wired
+  std::unique_ptr<SgReadyWorker> sg_ready_;            ///< the heat pump's SG-Ready outputs, when wired
+  std::unique_ptr<DimmingInputWorker> dimming_input_;  ///< [grid_operator] input = "modbus-di"
   std::unique_ptr<QueuedCommands> commands_;
   std::unique_ptr<QueuedCommands> web_commands_;
   std::unique_ptr<QueuedCommands> mqtt_commands_;

@@ -4,9 +4,11 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <future>
 
 #include "gateway/config/config_json.hpp"
+#include "gateway/config/config_schema.hpp"
 #include "gateway/config/installer_limits.hpp"
 
 namespace emsgw::gateway {
@@ -37,6 +39,35 @@ std::optional<ems::Command> as_command(const Config& after, const std::string& k
 
 bool is_secret(const std::string& key) {
   return std::find(kSecrets.begin(), kSecrets.end(), key) != kSecrets.end();
+}
+
+/// A leaf's value as people read it: text without quotes, numbers and booleans as JSON writes them.
+std::string value_text(const json& v) {
+  if (v.is_string()) return v.get<std::string>();
+  if (v.is_number_float()) {
+    const double d = v.get<double>();
+    if (std::isfinite(d) && d == std::floor(d) && std::fabs(d) < 1e15) return std::to_string(static_cast<long long>(d));
+  }
+  return v.dump();
+}
+
+/// What a change from the dashboard did, in words for the event list: the setting by its label
+/// where the schema has one ("Start delay (surplus.start_delay_s)", or the socket it belongs to),
+/// its old and new value with the unit; a secret only as changed.
+std::string change_text(const Config& after, const std::string& key, const json* old_value, const json* new_value) {
+  std::string what = key;
+  std::string unit;
+  if (const auto* f = schema_field(key); f != nullptr) {
+    if (!f->label.empty()) what = std::string(f->label) + " (" + key + ")";
+    if (!f->unit.empty()) unit = " " + std::string(f->unit);
+  } else if (const auto* so = socket_of(after, key)) {
+    what = "socket " + std::to_string(so->id) + ": " + key.substr(key.rfind('.') + 1);
+    if (key.ends_with("_a")) unit = " A";
+  }
+  if (is_secret(key)) return what + ": changed (set from the dashboard)";
+  const std::string now = new_value ? value_text(*new_value) + unit : "(none)";
+  if (old_value == nullptr) return what + ": set to " + now + " (set from the dashboard)";
+  return what + ": " + value_text(*old_value) + unit + " → " + now + " (set from the dashboard)";
 }
 
 json overrides_json(const std::vector<storage::SettingOverride>& items) {
@@ -216,6 +247,19 @@ std::vector<ems::ConfigIssue> RuntimeConfigService::put_config(const json& patch
   if (!unconfirmed.empty() && !confirmed) return unconfirmed;
   auto changes = overrides_between(before, *after, patch, "web", clock_.wall_now());
   if (changes.empty()) return {};
+  // One event per changed setting, with its old and new value (the overrides keep only the new).
+  std::vector<storage::Event> events;
+  for (const auto& [key, value] : new_leaves) {
+    if (key.starts_with("meter_presets")) continue;
+    const auto was = old_leaves.find(key);
+    if (was != old_leaves.end() && was->second == value) continue;
+    events.push_back({0, changes.front().time, storage::EventKind::ConfigChange, key,
+                      change_text(*after, key, was != old_leaves.end() ? &was->second : nullptr, &value)});
+  }
+  for (const auto& o : changes)
+    if (is_secret(o.key))
+      events.push_back(
+          {0, o.time, storage::EventKind::ConfigChange, o.key, change_text(*after, o.key, nullptr, nullptr)});
   for (auto& o : changes)
     if (confirmed && installer_locked(o.key)) o.source = std::string(kConfirmedWebSource);
   if (auto issues = hand_to_loop(*after); !issues.empty()) return issues;
@@ -232,6 +276,8 @@ std::vector<ems::ConfigIssue> RuntimeConfigService::put_config(const json& patch
     if (const auto s = recorder_->with_store([&](storage::SqliteStore& st) { return st.set_override(o); }); !s)
       spdlog::error("configuration: {} applies now but could not be kept: {}", o.key, s.error().message);
   }
+  if (recorder_)
+    for (auto& e : events) recorder_->record_event(std::move(e));
   return {};
 }
 

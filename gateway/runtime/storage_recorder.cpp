@@ -156,6 +156,15 @@ void StorageRecorder::stop() {
 }
 
 void StorageRecorder::on_step(const std::shared_ptr<const StepReport>& report) {
+  if (!report->closed_quarters.empty()) {
+    // A few a hour and the month's peak depends on them: not bounded, never dropped.
+    {
+      std::lock_guard lock(queue_mutex_);
+      for (const auto& q : report->closed_quarters)
+        queue_.emplace_back(storage::PeakQuarter{q.start, q.average_w, q.energy_wh, q.covered_s});
+    }
+    queue_cv_.notify_one();
+  }
   enqueue({report->status, report->decisions, report->session_events});
 }
 
@@ -243,6 +252,10 @@ void StorageRecorder::handle(Item& item) {
     ++stats_.overrides;
     return;
   }
+  if (auto* q = std::get_if<storage::PeakQuarter>(&item)) {
+    check("peak quarter", store_.record_peak_quarter(*q));
+    return;
+  }
   if (auto* e = std::get_if<storage::Event>(&item)) {
     store_.record_event(*e);
     std::lock_guard slock(queue_mutex_);
@@ -317,6 +330,10 @@ void StorageRecorder::record_decisions(const std::vector<Decision>& ds) {
       const bool up = reason.starts_with(raised);
       store_.record_event({0, d.at, up ? storage::EventKind::FaultRaised : storage::EventKind::FaultCleared,
                            std::string(reason.substr(up ? raised.size() : cleared.size())), d.text});
+      ++events;
+    } else if (d.socket_id < 0 && reason == "dimming") {
+      // The grid operator's commands and the start and end of its dimming.
+      store_.record_event({0, d.at, storage::EventKind::Dimming, "grid_operator", d.text});
       ++events;
     } else if (d.socket_id < 0) {
       // Site level: commands and reloads change the configuration in force.

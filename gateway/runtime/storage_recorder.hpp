@@ -127,7 +127,7 @@ class StorageRecorder final : public StatusObserver {
     std::optional<std::vector<SessionEvent>> session_events;
   };
   void enqueue(StatusItem item);
-  using Item = std::variant<StatusItem, storage::SettingOverride, storage::Event>;
+  using Item = std::variant<StatusItem, storage::SettingOverride, storage::Event, storage::PeakQuarter>;
 
   void run();
   void handle(Item& item);

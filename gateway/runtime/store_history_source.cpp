@@ -22,6 +22,8 @@ std::string_view explanation_of(storage::EventKind k) {
       return "the charging session ended; its energy and cost are listed under Sessions.";
     case storage::EventKind::EvFull:
       return "the station still offers current but the EV no longer asks for it; others may use it.";
+    case storage::EventKind::Dimming:
+      return "the grid operator limits the controllable consumers (§14a); the EVs share what is left.";
   }
   return "";
 }

@@ -6,7 +6,7 @@ namespace emsgw::gateway::storage {
 
 namespace {
 // Times are Unix milliseconds (UTC); currents in A, powers in W, energies in Wh.
-constexpr std::array<Migration, 6> kMigrations{{
+constexpr std::array<Migration, 7> kMigrations{{
     {1, "settings overrides, sessions, decisions, events, counters", R"sql(
 CREATE TABLE settings_override (
   key TEXT PRIMARY KEY,          -- config key path, e.g. "socket[0].mode"
@@ -105,6 +105,14 @@ CREATE TABLE energy_quarter (
   pv_wh REAL,                        -- NULL: no PV reading in this quarter
   heatpump_wh REAL,
   covered_s INTEGER NOT NULL         -- seconds of the quarter with a grid reading
+) WITHOUT ROWID;
+)sql"},
+    {7, "quarter-hour peak record", R"sql(
+CREATE TABLE peak_quarter (
+  t_ms INTEGER PRIMARY KEY,          -- quarter-hour start (UTC, :00/:15/:30/:45)
+  average_w REAL NOT NULL,           -- average import over the quarter (the capacity tariff's figure)
+  energy_wh REAL NOT NULL,           -- imported in the quarter
+  covered_s REAL NOT NULL            -- seconds of the quarter with a grid reading
 ) WITHOUT ROWID;
 )sql"},
 }};

@@ -121,7 +121,7 @@ struct Decision {
   friend bool operator==(const Decision&, const Decision&) = default;
 };
 
-enum class EventKind { FaultRaised, FaultCleared, ConfigChange, PlugIn, Unplug, EvFull };
+enum class EventKind { FaultRaised, FaultCleared, ConfigChange, PlugIn, Unplug, EvFull, Dimming };
 [[nodiscard]] std::string_view to_string(EventKind k);
 [[nodiscard]] std::optional<EventKind> parse_event_kind(std::string_view s);
 
@@ -132,6 +132,16 @@ struct Event {
   std::string subject;  ///< e.g. "meter.grid", "station[1]", "socket[0].mode"
   std::string text;
   friend bool operator==(const Event&, const Event&) = default;
+};
+
+/// One quarter hour of the quarter-hour peak control that ended (ems::QuarterPeak): its average
+/// import, the figure the capacity tariff bills the month's highest of.
+struct PeakQuarter {
+  WallTime start{};
+  double average_w = 0;
+  double energy_wh = 0;
+  double covered_s = 0;
+  friend bool operator==(const PeakQuarter&, const PeakQuarter&) = default;
 };
 
 /// A setting changed at runtime. The config file stays the base; overrides are applied on top at

@@ -29,13 +29,14 @@ std::string_view to_string(EventKind k) {
     case EventKind::PlugIn: return "plug_in";
     case EventKind::Unplug: return "unplug";
     case EventKind::EvFull: return "ev_full";
+    case EventKind::Dimming: return "dimming";
   }
   return "?";
 }
 
 std::optional<EventKind> parse_event_kind(std::string_view s) {
   for (auto k : {EventKind::FaultRaised, EventKind::FaultCleared, EventKind::ConfigChange, EventKind::PlugIn,
-                 EventKind::Unplug, EventKind::EvFull})
+                 EventKind::Unplug, EventKind::EvFull, EventKind::Dimming})
     if (to_string(k) == s) return k;
   return std::nullopt;
 }
@@ -253,6 +254,23 @@ HistoryTier SqliteStore::tier_for(WallTime from, WallTime now) const {
   if (age_ms <= settings_.history_10s_retention_h * kHourMs) return HistoryTier::TenSeconds;
   if (age_ms <= settings_.history_1min_retention_d * kDayMs) return HistoryTier::OneMinute;
   return HistoryTier::FifteenMinutes;
+}
+
+StorageStatus SqliteStore::record_peak_quarter(const PeakQuarter& q) {
+  auto st = db_.prepare("INSERT OR REPLACE INTO peak_quarter (t_ms, average_w, energy_wh, covered_s) VALUES (?,?,?,?)");
+  if (!st) return Unexpected(st.error());
+  st->bind(1, to_unix_ms(q.start)).bind(2, q.average_w).bind(3, q.energy_wh).bind(4, q.covered_s);
+  return st->run();
+}
+
+StorageResult<double> SqliteStore::peak_between(WallTime from, WallTime to) {
+  auto st = db_.prepare("SELECT MAX(average_w) FROM peak_quarter WHERE t_ms >= ? AND t_ms < ?");
+  if (!st) return Unexpected(st.error());
+  st->bind(1, to_unix_ms(from)).bind(2, to_unix_ms(to));
+  auto row = st->step();
+  if (!row) return Unexpected(row.error());
+  if (!*row || st->column_is_null(0)) return 0.0;
+  return st->column_double(0);
 }
 
 StorageStatus SqliteStore::set_override(const SettingOverride& o) {

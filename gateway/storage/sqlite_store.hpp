@@ -44,6 +44,12 @@ class SqliteStore {
   /// deletes what is older than the retention of each tier. Call every minute or so.
   [[nodiscard]] StorageStatus maintain(WallTime now);
 
+  // --- quarter-hour peak ---
+  /// Keeps one quarter that ended (written at once; a quarter written again replaces the row).
+  [[nodiscard]] StorageStatus record_peak_quarter(const PeakQuarter& q);
+  /// The highest quarter average (W) of the quarters starting in from ≤ t < to; 0 when none.
+  [[nodiscard]] StorageResult<double> peak_between(WallTime from, WallTime to);
+
   // --- settings overrides ---
   [[nodiscard]] StorageStatus set_override(const SettingOverride& o);
   /// Removes an override; the config file's value applies again. Not an error if absent.

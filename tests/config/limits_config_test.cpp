@@ -111,6 +111,14 @@ TEST(LimitsConfig, RefusesOutOfRangePeakAndGridOperatorValues) {
   EXPECT_THAT(error_for(errors_of(t), "grid_operator.host").rule, HasSubstr("must name a host"));
 }
 
+TEST(LimitsConfig, AGpioInputIsRefusedWithWhatToUseInstead) {
+  const auto t = replace(with_limits(), "input = \"modbus-di\"", "input = \"gpio\"");
+  const auto e = error_for(errors_of(t), "grid_operator.input");
+  EXPECT_EQ(e.value, "\"gpio\"");
+  EXPECT_THAT(e.rule, HasSubstr("not supported"));
+  EXPECT_THAT(e.rule, HasSubstr("modbus-di"));
+}
+
 /// The example without a grid meter: [meter.grid] kind = "none" and nothing else.
 std::string static_budget() {
   auto t = issue_example();

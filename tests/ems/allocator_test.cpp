@@ -366,8 +366,8 @@ TEST(AllocatorPolicy, ModeOffAndMinPv) {
   auto out = alloc.step(snap);
   EXPECT_EQ(current_of(out, 1), 0);
   EXPECT_EQ(reason_of(out, 1), Reason::ModeOff);
-  EXPECT_EQ(current_of(out, 2), 6);  // minimum at once, no surplus
-  EXPECT_EQ(reason_of(out, 2), Reason::PvSurplus);
+  EXPECT_EQ(current_of(out, 2), 6);                      // minimum at once, no surplus
+  EXPECT_EQ(reason_of(out, 2), Reason::SurplusMinimum);  // held at its minimum, not following a surplus
   snap = snapshot_at(1, {-12, 0, 0}, {ev(1, {0, 0, 0}, 1), ev(2, {6, 0, 0}, 1)});  // 6 A drawn + 12 A export
   snap.pv = {Watts(5000), snap.now, true};
   out = alloc.step(snap);

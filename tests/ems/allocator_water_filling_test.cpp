@@ -157,5 +157,29 @@ TEST(AllocatorWaterFilling, SurplusSocketsShareTheSurplusInWatts) {
   EXPECT_EQ(work[0].reason, Reason::PvStale);
 }
 
+// A Min+PV car held at its minimum with no surplus above it is not "following the surplus": its
+// reason says it is at its minimum, and it follows the surplus again once there is more.
+TEST(AllocatorWaterFilling, AMinPvCarAtItsMinimumSaysSo) {
+  auto site = site_cfg(63, 3, {station_cfg("a", 32, {socket_cfg(1, 32, "L1L2L3", 0, ChargeMode::MinPv)})});
+  StageSite s(site, snapshot_at(0, {0, 0, 0}, {}));
+  std::vector<allocator::SocketWork> work{candidate(6, 32, {0, 1, 2}, true)};
+  work[0].admitted = true;
+  work[0].mode = ChargeMode::MinPv;
+  allocator::Capacity cap;
+  cap.phase = {62, 62, 62};
+  cap.station_reserved = {0};
+  allocator::Surplus surplus;
+  surplus.pv_ok = true;
+  surplus.ev_w = 0;  // no sun
+  allocator::share(s.inputs(), cap, {}, surplus, s.sessions, work);
+  EXPECT_EQ(work[0].value, 6);
+  EXPECT_EQ(work[0].reason, Reason::SurplusMinimum);
+  EXPECT_FALSE(work[0].until) << "minpv has no stop time";
+  surplus.ev_w = 3 * 230 * 8.2;
+  allocator::share(s.inputs(), cap, {}, surplus, s.sessions, work);
+  EXPECT_EQ(work[0].value, 8);
+  EXPECT_EQ(work[0].reason, Reason::PvSurplus);
+}
+
 }  // namespace
 }  // namespace emsgw::ems::test

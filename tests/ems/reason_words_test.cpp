@@ -47,6 +47,7 @@ constexpr Expected kAll[] = {
     {Reason::CircuitPower, "circuit-power", "limited by a circuit's power limit"},
     {Reason::PeakLimit, "peak-limit", "limited by the quarter-hour peak"},
     {Reason::Dimming, "dimming", "dimmed by the grid operator"},
+    {Reason::SurplusMinimum, "surplus-minimum", "at its minimum current: the solar surplus is not more"},
     {Reason::EvNotAsking, "ev-not-asking", "the vehicle is not asking for current: its share goes to the others"},
 };
 

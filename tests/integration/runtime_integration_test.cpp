@@ -29,7 +29,7 @@ TEST(RuntimeIntegration, EverySetPointIsRefreshedBeforeExpiryWithATenSecondValid
   rig.site->station(0).station().plug(1, ev(3, 16, 6));
   rig.site->station(1).station().plug(1, ev(1, 16, 6));
   const char* env = std::getenv("EMSGW_VALIDITY_SOAK_S");
-  const double duration = env ? std::atof(env) : 150;
+  const double duration = env ? std::atof(env) : 90;
   ASSERT_GE(rig.wait_for(
                 [&] {
                   return rig.socket(0, 1).setpoint_valid && rig.socket(0, 2).setpoint_valid &&

@@ -66,5 +66,27 @@ TEST(CommandParser, ReplyTopicAndPayload) {
   EXPECT_TRUE(odd["command"].is_string());
 }
 
+TEST(CommandParser, GridOperatorLimitAndHeartbeat) {
+  auto c = parse_command(kTopics, "emsgw/home/grid_operator/limit/set", R"({"limit_w": 4200, "duration_s": 900})");
+  ASSERT_TRUE(c.has_value()) << c.error();
+  const auto& l = std::get<ems::GridOperatorLimit>(c.value());
+  ASSERT_TRUE(l.limit_w.has_value());
+  EXPECT_EQ(*l.limit_w, 4200);
+  EXPECT_EQ(l.duration_s, 900);
+  EXPECT_EQ(command_name(c.value()), "grid_operator");
+  auto lift = parse_command(kTopics, "emsgw/home/grid_operator/limit/set", R"({"limit_w": null})");
+  ASSERT_TRUE(lift.has_value()) << lift.error();
+  EXPECT_FALSE(std::get<ems::GridOperatorLimit>(lift.value()).limit_w.has_value());
+  for (const char* bad : {"4200", R"({"limit_w": "4200"})", R"({"limit_w": 1, "until": 5})", R"({"duration_s": true})"})
+    EXPECT_FALSE(parse_command(kTopics, "emsgw/home/grid_operator/limit/set", bad).has_value()) << bad;
+  // Out of range is the validator's business (it names the key and the rule).
+  EXPECT_TRUE(parse_command(kTopics, "emsgw/home/grid_operator/limit/set", R"({"limit_w": -5})").has_value());
+  auto hb = parse_command(kTopics, "emsgw/home/grid_operator/heartbeat/set", "");
+  ASSERT_TRUE(hb.has_value());
+  EXPECT_TRUE(std::holds_alternative<ems::GridOperatorHeartbeat>(hb.value()));
+  EXPECT_EQ(command_name(hb.value()), "grid_operator");
+  EXPECT_TRUE(command_name_known("grid_operator"));
+}
+
 }  // namespace
 }  // namespace emsgw::mqtt

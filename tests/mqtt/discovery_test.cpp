@@ -25,6 +25,30 @@ TEST(Discovery, OneDeviceMessagePerGatewayAndStation) {
   EXPECT_EQ(msgs[1].payload["dev"]["via_device"], "emsgw_home_lab");
 }
 
+TEST(Discovery, PeakDimmingAndCircuitSensors) {
+  auto d = test::sample_site();
+  auto msgs = discovery_messages(d, Topics("emsgw/home_lab"), "homeassistant");
+  auto cmps = msgs[0].payload["cmps"];
+  EXPECT_FALSE(cmps.contains("peak_month_peak")) << "no [peak]";
+  ASSERT_TRUE(cmps.contains("grid_operator_state"));
+  EXPECT_EQ(cmps["grid_operator_state"]["state_topic"], "emsgw/home_lab/grid_operator/state");
+  EXPECT_EQ(cmps["grid_operator_limit"]["unit_of_measurement"], "W");
+  d.has_peak = true;
+  ems::CircuitConfig c;
+  c.name = "garage-board";
+  d.site.circuits.push_back(c);
+  msgs = discovery_messages(d, Topics("emsgw/home_lab"), "homeassistant");
+  cmps = msgs[0].payload["cmps"];
+  ASSERT_TRUE(cmps.contains("peak_month_peak"));
+  EXPECT_EQ(cmps["peak_month_peak"]["state_topic"], "emsgw/home_lab/peak/month_peak");
+  EXPECT_EQ(cmps["peak_month_peak"]["device_class"], "power");
+  ASSERT_TRUE(cmps.contains("peak_quarter_energy"));
+  EXPECT_EQ(cmps["peak_quarter_energy"]["unit_of_measurement"], "Wh");
+  ASSERT_TRUE(cmps.contains("peak_projected_average"));
+  ASSERT_TRUE(cmps.contains("circuit_garage-board_load_power"));
+  EXPECT_EQ(cmps["circuit_garage-board_load_power"]["state_topic"], "emsgw/home_lab/circuit/garage-board/load_power");
+}
+
 TEST(Discovery, RootCarriesDeviceOriginAndAvailability) {
   for (const auto& m : sample_messages()) {
     const auto& p = m.payload;

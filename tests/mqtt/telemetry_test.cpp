@@ -19,6 +19,40 @@ std::string payload(const std::vector<TelemetryItem>& items, const std::string& 
   return i ? i->payload : std::string("<absent>");
 }
 
+TEST(TelemetryItems, PeakDimmingAndCircuitsHaveTheirTopics) {
+  const Topics t("emsgw/home_lab");
+  auto st = test::sample_status(0);
+  auto items = telemetry_items(st, t);
+  EXPECT_EQ(find(items, "emsgw/home_lab/peak/month_peak"), nullptr) << "no [peak]: nothing published";
+  EXPECT_EQ(payload(items, "emsgw/home_lab/grid_operator/state"), "unlimited");
+  EXPECT_EQ(payload(items, "emsgw/home_lab/grid_operator/limit"), "None");
+  ems::PeakStatus peak;
+  peak.quarter_energy_wh = 612.4;
+  peak.projected_average_w = 3720;
+  peak.month_peak_w = 4100;
+  peak.target_w = 4100;
+  peak.allowed_import_w = 2950.6;
+  st.peak = peak;
+  st.dimming.state = "limited";
+  st.dimming.limit_w = 4200;
+  st.dimming.source = "relay";
+  ems::CircuitStatus c;
+  c.name = "Garage Board";
+  c.load_a = {10, 11, 12.26};
+  c.load_w = 7647.6;
+  st.circuits.push_back(c);
+  items = telemetry_items(st, t);
+  EXPECT_EQ(payload(items, "emsgw/home_lab/peak/quarter_energy"), "612");
+  EXPECT_EQ(payload(items, "emsgw/home_lab/peak/projected_average"), "3720");
+  EXPECT_EQ(payload(items, "emsgw/home_lab/peak/month_peak"), "4100");
+  EXPECT_EQ(payload(items, "emsgw/home_lab/peak/allowed_import"), "2951");
+  EXPECT_EQ(payload(items, "emsgw/home_lab/grid_operator/state"), "limited");
+  EXPECT_EQ(payload(items, "emsgw/home_lab/grid_operator/limit"), "4200");
+  EXPECT_EQ(payload(items, "emsgw/home_lab/grid_operator/source"), "relay");
+  EXPECT_EQ(payload(items, "emsgw/home_lab/circuit/garage_board/load_power"), "7648");
+  EXPECT_EQ(payload(items, "emsgw/home_lab/circuit/garage_board/l3_load"), "12.3");
+}
+
 TEST(TelemetryItems, MapsGridSocketsAndSiteToTopics) {
   const Topics t("emsgw/home_lab");
   auto st = test::sample_status(0);

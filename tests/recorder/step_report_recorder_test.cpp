@@ -8,23 +8,14 @@
 #include "gateway/config/config.hpp"
 #include "gateway/control/control_loop.hpp"
 #include "gateway/runtime/storage_recorder.hpp"
+#include "tests/support/loop_doubles.hpp"
 #include "tests/support/process.hpp"
 
 namespace emsgw::gateway {
 namespace {
 
-class NullActuator : public Actuator {
- public:
-  void set_desired(std::size_t, int, double, int) override {}
-  void set_desired_scn(std::size_t, const std::array<double, 3>&) override {}
-  void affirm() override {}
-};
-
-class ReportLog : public StepObserver {
- public:
-  void on_step(const std::shared_ptr<const StepReport>& r) override { reports.push_back(r); }
-  std::vector<std::shared_ptr<const StepReport>> reports;
-};
+using test::NullActuator;
+using test::ReportLog;
 
 storage::SqliteStore memory_store() {
   storage::StorageSettings s;

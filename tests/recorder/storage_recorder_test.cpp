@@ -167,6 +167,47 @@ TEST(StorageRecorder, SocketDecisionsAreStoredAndFaultsAndCommandsBecomeEvents) 
   EXPECT_EQ(events->at(2).text, "grid meter silent");
 }
 
+TEST(StorageRecorder, GridOperatorDimmingIsStoredAsDimmingEvents) {
+  Rig rig;
+  const auto t0 = rig.clock.wall_now();
+  rig.pending.push_back({t0, -1, 0, 0, "dimming", "command: grid operator limit 5000 W for 900 s"});
+  rig.pending.push_back({t0 + seconds(1), -1, 0, 0, "dimming", "grid operator dimming 5.0 kW (api)"});
+  rig.pending.push_back({t0 + seconds(900), -1, 0, 0, "dimming", "grid operator dimming ended"});
+  rig.recorder.start();
+  rig.feed(5, false, 1000);
+  rig.recorder.stop();
+  const auto events = rig.recorder.with_store([&](storage::SqliteStore& s) { return s.events(t0 - seconds(1)); });
+  ASSERT_TRUE(events);
+  ASSERT_EQ(events->size(), 3U);  // newest first
+  for (const auto& e : *events) {
+    EXPECT_EQ(e.kind, storage::EventKind::Dimming);
+    EXPECT_EQ(e.subject, "grid_operator");
+  }
+  EXPECT_EQ(events->at(0).text, "grid operator dimming ended");
+  EXPECT_EQ(events->at(2).text, "command: grid operator limit 5000 W for 900 s");
+  EXPECT_EQ(storage::parse_event_kind("dimming"), storage::EventKind::Dimming);
+}
+
+TEST(StorageRecorder, TheQuartersThatEndedAreKeptForTheMonthsPeak) {
+  Rig rig;
+  const auto t0 = rig.clock.wall_now();
+  rig.recorder.start();
+  auto report = std::make_shared<StepReport>();
+  report->status = rig.status(5, false, std::nullopt);
+  ems::ClosedQuarter q;
+  q.start = t0 - std::chrono::minutes(15);
+  q.energy_wh = 1000;
+  q.average_w = 4000;
+  q.covered_s = 900;
+  report->closed_quarters.push_back(q);
+  rig.recorder.on_step(report);
+  rig.recorder.stop();
+  const auto peak = rig.recorder.with_store(
+      [&](storage::SqliteStore& s) { return s.peak_between(t0 - std::chrono::hours(1), t0 + std::chrono::hours(1)); });
+  ASSERT_TRUE(peak);
+  EXPECT_DOUBLE_EQ(*peak, 4000);
+}
+
 TEST(StorageRecorder, AFullQueueDropsSnapshotsButKeepsTheirDecisions) {
   ems::ManualClock clock{ems::MonoTime{}, storage::from_unix_ms(1'700'000'000'000)};
   StorageRecorder recorder(memory_store(), 2);

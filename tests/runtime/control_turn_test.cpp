@@ -7,10 +7,14 @@
 
 #include "gateway/config/config.hpp"
 #include "gateway/control/control_loop.hpp"
+#include "tests/support/loop_doubles.hpp"
 #include "tests/support/process.hpp"
 
 namespace emsgw::gateway {
 namespace {
+
+using test::NullActuator;
+using test::ReportLog;
 
 /// A manual clock that counts how often it is read.
 class CountingClock final : public ems::Clock {
@@ -26,19 +30,6 @@ class CountingClock final : public ems::Clock {
   ems::ManualClock inner{ems::MonoTime{} + std::chrono::hours(1), ems::WallTime{} + std::chrono::hours(500'000)};
   mutable std::atomic<int> mono_reads{0};
   mutable std::atomic<int> wall_reads{0};
-};
-
-class NullActuator : public Actuator {
- public:
-  void set_desired(std::size_t, int, double, int) override {}
-  void set_desired_scn(std::size_t, const std::array<double, 3>&) override {}
-  void affirm() override {}
-};
-
-class ReportLog : public StepObserver {
- public:
-  void on_step(const std::shared_ptr<const StepReport>& r) override { reports.push_back(r); }
-  std::vector<std::shared_ptr<const StepReport>> reports;
 };
 
 Config example_config() {

@@ -5,23 +5,14 @@
 
 #include "gateway/config/config.hpp"
 #include "gateway/control/control_loop.hpp"
+#include "tests/support/loop_doubles.hpp"
 #include "tests/support/process.hpp"
 
 namespace emsgw::gateway {
 namespace {
 
-class NullActuator : public Actuator {
- public:
-  void set_desired(std::size_t, int, double, int) override {}
-  void set_desired_scn(std::size_t, const std::array<double, 3>&) override {}
-  void affirm() override {}
-};
-
-class ReportLog : public StepObserver {
- public:
-  void on_step(const std::shared_ptr<const StepReport>& r) override { last = r; }
-  std::shared_ptr<const StepReport> last;
-};
+using test::NullActuator;
+using test::ReportLog;
 
 std::string example() {
   return test::read_file(std::string(EMSGW_SOURCE_DIR) + "/tests/config/data/issue-example.toml");
@@ -117,6 +108,73 @@ TEST(LimitsLoop, ACircuitMetersReadingReachesTheAllocator) {
   EXPECT_TRUE(alloc.circuits[0].meter_ok);
   EXPECT_DOUBLE_EQ(alloc.circuits[0].non_ev_load[2].value(), 5);  // no station has answered: no EV to subtract
   EXPECT_FALSE(alloc.is_degraded(ems::Degradation::CircuitMeterStale));
+}
+
+TEST(LimitsLoop, TheStoredMonthPeakBecomesTheTargetWhenFollowingIt) {
+  const auto text = example() + "\n[peak]\ntarget_kw = 4.0\nfollow_month_peak = true\nmargin_kw = 0.2\n";
+  ems::ManualClock clock(kMono, kQuarter);
+  NullActuator actuator;
+  ControlLoop loop(load_config_text(text, "peak.toml"), clock, actuator);
+  loop.set_month_peak(6000);  // kept by storage from earlier this month
+  ReportLog log;
+  loop.add_observer(&log);
+  for (int s = 0; s <= 300; s += 10) loop.handle(sample("grid", s, {1.5, 1.5, 1.5}, 1000), at(s));
+  ASSERT_TRUE(log.last && log.last->snapshot.flex_limit);
+  // (5.8 kW × 15 min − 1 kW × 5 min) over the 10 min left = 8200 W; less the household's 1000 W.
+  EXPECT_NEAR(log.last->snapshot.flex_limit->power.value(), 7200, 1e-6);
+  EXPECT_EQ(log.last->snapshot.flex_limit->text, "quarter-hour peak 6.0 kW");
+}
+
+TEST(LimitsLoop, AQuarterThatEndsIsHandedToStorageInTheStepReport) {
+  ems::ManualClock clock(kMono, kQuarter);
+  NullActuator actuator;
+  ControlLoop loop(with_peak(), clock, actuator);
+  ReportLog log;
+  loop.add_observer(&log);
+  std::vector<ems::ClosedQuarter> closed;
+  for (int s = 0; s <= 910; s += 10) {
+    loop.handle(sample("grid", s, {1.5, 1.5, 1.5}, 2000), at(s));
+    closed.insert(closed.end(), log.last->closed_quarters.begin(), log.last->closed_quarters.end());
+  }
+  ASSERT_EQ(closed.size(), 1u);
+  EXPECT_EQ(closed[0].start, kQuarter);
+  EXPECT_NEAR(closed[0].average_w, 2000, 1e-6);
+  EXPECT_NEAR(closed[0].energy_wh, 500, 1e-6);
+}
+
+TEST(LimitsLoop, TheStatusShowsEachCircuitsLoadAndTheQuartersFigures) {
+  auto text = example();
+  text.replace(text.find("[[station]]\n"), 12,
+               "[meter.garage]\nkind = \"modbus-tcp\"\nhost = \"127.0.0.1\"\nport = 1510\nunit = 2\n"
+               "preset = \"eastron-sdm630\"\n\n[[circuit]]\nname = \"garage-board\"\nmax_current_a = 20\n"
+               "meter = \"garage\"\n\n[[circuit]]\nname = \"carport-board\"\nmax_power_w = 11000\n\n"
+               "[[station]]\ncircuit = \"carport-board\"\n");
+  text += "\n[peak]\ntarget_kw = 4.0\nfollow_month_peak = false\nmargin_kw = 0.2\n";
+  ems::ManualClock clock(kMono, kQuarter);
+  NullActuator actuator;
+  ControlLoop loop(load_config_text(text, "circuits.toml"), clock, actuator);
+  ReportLog log;
+  loop.add_observer(&log);
+  loop.handle(sample("garage", 0, {3, 4, 5}, std::nullopt), at(0));
+  for (int s = 0; s <= 300; s += 10) loop.handle(sample("grid", s, {1.5, 1.5, 1.5}, 1000), at(s));
+  ASSERT_TRUE(log.last && log.last->status);
+  const auto& st = *log.last->status;
+  ASSERT_EQ(st.circuits.size(), 2u);
+  EXPECT_EQ(st.circuits[0].name, "garage-board");
+  EXPECT_TRUE(st.circuits[0].metered);
+  EXPECT_DOUBLE_EQ(st.circuits[0].load_a[1], 4);
+  EXPECT_DOUBLE_EQ(st.circuits[0].max_current_a, 20);
+  EXPECT_EQ(st.circuits[1].name, "carport-board");
+  EXPECT_FALSE(st.circuits[1].metered);
+  EXPECT_DOUBLE_EQ(st.circuits[1].load_w, 0) << "no station has answered: no EV below it";
+  EXPECT_DOUBLE_EQ(st.circuits[1].max_power_w, 11000);
+  ASSERT_TRUE(st.peak.has_value());
+  EXPECT_NEAR(st.peak->quarter_energy_wh, 1000.0 * 300 / 3600, 1e-6);
+  EXPECT_NEAR(st.peak->projected_average_w, 1000, 1e-6);
+  EXPECT_DOUBLE_EQ(st.peak->target_w, 4000);
+  EXPECT_NEAR(st.peak->allowed_import_w, 5200, 1e-6);
+  EXPECT_EQ(st.dimming.state, "unlimited");
+  EXPECT_DOUBLE_EQ(st.dimming.floor_w, 4200);
 }
 
 }  // namespace

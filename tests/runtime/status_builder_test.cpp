@@ -142,6 +142,32 @@ TEST(StatusBuilder, ATimedReasonSaysHowLongItLasts) {
   EXPECT_EQ(st->sockets[0].state, ems::SocketState::Alternating);
 }
 
+TEST(StatusBuilder, ALimitThatIsNotInTheReasonAloneIsNamed) {
+  StatusRig rig;
+  rig.station_answers(12, 5000);
+  rig.allocation.sockets[0].reason = ems::Reason::CircuitL2;
+  rig.allocation.sockets[0].detail = "circuit garage-board L2";
+  const auto st = rig.build();
+  const auto& so = st->sockets[0];
+  EXPECT_EQ(so.reason, "circuit-l2");
+  EXPECT_EQ(so.reason_text, "limited by a circuit on phase L2: circuit garage-board L2");
+  EXPECT_EQ(so.reason_words, "limited by a circuit on phase L2");
+  EXPECT_EQ(so.reason_detail, "circuit garage-board L2");
+  EXPECT_FALSE(so.reason_until_s);
+  EXPECT_TRUE(so.station_text.empty());
+}
+
+TEST(StatusBuilder, TheReasonInPartsCarriesItsTimeLeft) {
+  StatusRig rig;
+  rig.station_answers(12, 5000);
+  rig.allocation.sockets[0].reason = ems::Reason::Probing;
+  rig.allocation.sockets[0].until = t0 + seconds(42);
+  const auto st = rig.build();
+  ASSERT_TRUE(st->sockets[0].reason_until_s);
+  EXPECT_DOUBLE_EQ(*st->sockets[0].reason_until_s, 42);
+  EXPECT_TRUE(st->sockets[0].reason_detail.empty());
+}
+
 }  // namespace
 }  // namespace emsgw::gateway
 

@@ -6,19 +6,15 @@
 #include "gateway/config/config.hpp"
 #include "gateway/runtime/control_loop.hpp"
 #include "tests/runtime/fake_station_device.hpp"
+#include "tests/support/loop_doubles.hpp"
 #include "tests/support/process.hpp"
 
 namespace emsgw::gateway {
 namespace {
 
-using ems::Millis;
+using test::NullActuator;
 
-class NullActuator : public Actuator {
- public:
-  void set_desired(std::size_t, int, double, int) override {}
-  void set_desired_scn(std::size_t, const std::array<double, 3>&) override {}
-  void affirm() override {}
-};
+using ems::Millis;
 
 /// The reference example (socket 0 wired L1L2L3: a 1-phase car loads grid L1), a car on socket 0
 /// switching between 0 and 10 A every 15 s, and a grid meter that sees it on `real_phase`.

@@ -114,6 +114,17 @@ TEST(Migrations, Migration6AddsTheQuarterHourEnergyTable) {
       << "one row per quarter hour";
 }
 
+TEST(Migrations, Migration7AddsTheQuarterHourPeakRecord) {
+  auto db = memory_db();
+  ASSERT_TRUE(migrate(db, 6));
+  EXPECT_FALSE(has_table(db, "peak_quarter"));
+  ASSERT_TRUE(migrate(db, 7));
+  EXPECT_EQ(db.user_version(), 7);
+  ASSERT_TRUE(db.exec("INSERT INTO peak_quarter (t_ms, average_w, energy_wh, covered_s) VALUES (0, 4000, 1000, 900)"));
+  EXPECT_FALSE(db.exec("INSERT INTO peak_quarter (t_ms, average_w, energy_wh, covered_s) VALUES (0, 1, 1, 1)"))
+      << "one row per quarter hour";
+}
+
 TEST(Migrations, MigrateIsIdempotent) {
   auto db = memory_db();
   ASSERT_TRUE(migrate(db));

@@ -111,6 +111,33 @@ TEST(SqliteStore, OverridesArePersistedReplacedAndCleared) {
   EXPECT_EQ((*all)[0], mode2);
 }
 
+TEST(SqliteStore, TheQuarterHourPeakRecordSurvivesAReopenAndIsReadPerMonth) {
+  StorageSettings s;
+  s.path = temp_db_path("peak.sqlite");
+  const auto month = kT0 - hours(24 * 40);  // a quarter of an earlier month
+  {
+    auto store = SqliteStore::open(s);
+    ASSERT_TRUE(store);
+    ASSERT_TRUE(store->record_peak_quarter({kT0, 3200, 800, 900}));
+    ASSERT_TRUE(store->record_peak_quarter({kT0 + minutes(15), 4100, 1025, 900}));
+    ASSERT_TRUE(store->record_peak_quarter({month, 9000, 2250, 900}));
+    // The same quarter again (a restart inside it) replaces its row.
+    ASSERT_TRUE(store->record_peak_quarter({kT0, 2000, 500, 400}));
+  }
+  auto store = SqliteStore::open(s);
+  ASSERT_TRUE(store);
+  auto peak = store->peak_between(kT0 - hours(24), kT0 + hours(24));
+  ASSERT_TRUE(peak) << peak.error().message;
+  EXPECT_DOUBLE_EQ(*peak, 4100) << "the earlier month's 9 kW does not count";
+  peak = store->peak_between(kT0 - hours(24 * 45), kT0 - hours(24 * 30));
+  ASSERT_TRUE(peak);
+  EXPECT_DOUBLE_EQ(*peak, 9000);
+  peak = store->peak_between(kT0 + hours(24), kT0 + hours(48));
+  ASSERT_TRUE(peak);
+  EXPECT_DOUBLE_EQ(*peak, 0) << "no quarter: no peak";
+  EXPECT_EQ(*store->database().query_int("SELECT COUNT(*) FROM peak_quarter"), 3);
+}
+
 TEST(SqliteStore, SamplesAreAveragedInto10sBucketsAndWrittenOnlyOnFlush) {
   auto store = memory_store();
   auto with_socket = [](HistorySample h, double a, double sp) {

@@ -47,6 +47,24 @@ TEST(JsonCodec, ParsesEveryCommand) {
   EXPECT_TRUE(command_from_json({{"command", "resume"}}));
 }
 
+TEST(JsonCodec, ParsesTheGridOperatorsLimitAndHeartbeat) {
+  auto c = command_from_json({{"command", "grid_operator_limit"}, {"limit_w", 4200}, {"duration_s", 900}});
+  ASSERT_TRUE(c) << c.error();
+  const auto& l = std::get<ems::GridOperatorLimit>(*c);
+  ASSERT_TRUE(l.limit_w);
+  EXPECT_DOUBLE_EQ(*l.limit_w, 4200);
+  EXPECT_DOUBLE_EQ(l.duration_s, 900);
+  c = command_from_json({{"command", "grid_operator_limit"}, {"limit_w", nullptr}});
+  ASSERT_TRUE(c) << c.error();
+  EXPECT_FALSE(std::get<ems::GridOperatorLimit>(*c).limit_w);
+  c = command_from_json({{"command", "grid_operator_limit"}, {"limit_w", "4200"}});
+  ASSERT_FALSE(c);
+  EXPECT_NE(c.error().find("limit_w"), std::string::npos);
+  c = command_from_json({{"command", "grid_operator_heartbeat"}});
+  ASSERT_TRUE(c);
+  EXPECT_TRUE(std::holds_alternative<ems::GridOperatorHeartbeat>(*c));
+}
+
 TEST(JsonCodec, RefusesMalformedCommandsWithAReason) {
   auto c = command_from_json({{"command", "set_socket_mode"}, {"socket_id", 1}, {"mode", "turbo"}});
   ASSERT_FALSE(c);

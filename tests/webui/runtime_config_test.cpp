@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <map>
 #include <thread>
 
 #include "drivers/system_clock.hpp"
@@ -14,6 +15,7 @@
 #include "gateway/devices/device_probes.hpp"
 #include "gateway/runtime/runtime.hpp"
 #include "gateway/runtime/runtime_config_service.hpp"
+#include "gateway/runtime/storage_recorder.hpp"
 #include "tests/support/process.hpp"
 
 namespace emsgw::test {
@@ -76,6 +78,25 @@ TEST_F(RuntimeConfig, AWebChangeAppliesAtOnceIsKeptAcrossARestartAndClearsBackTo
   }
   EXPECT_EQ(keys,
             (std::set<std::string>{"site.grid_max_current_a", "surplus.start_delay_s", "meter.grid.poll_interval_ms"}));
+
+  // Each changed setting is an event that says what it was and what it is now.
+  const auto file = gateway::load_config_text(toml_, "f");
+  ASSERT_NE(rt.recorder(), nullptr);
+  rt.recorder()->wait_idle();
+  ASSERT_TRUE(rt.recorder()->with_store([](gateway::storage::SqliteStore& st) { return st.flush(); }));
+  const auto events =
+      rt.recorder()->with_store([](gateway::storage::SqliteStore& st) { return st.events(ems::WallTime{}); });
+  ASSERT_TRUE(events);
+  std::map<std::string, std::string> texts;
+  for (const auto& e : *events)
+    if (e.kind == gateway::storage::EventKind::ConfigChange) texts[e.subject] = e.text;
+  EXPECT_EQ(texts["surplus.start_delay_s"], "Start delay (surplus.start_delay_s): " +
+                                                std::to_string(static_cast<int>(file.site.surplus.start_delay_s)) +
+                                                " s → 120 s (set from the dashboard)");
+  EXPECT_EQ(texts["site.grid_max_current_a"],
+            "Grid limit per phase (site.grid_max_current_a): 25 A → 20 A (set from the dashboard)");
+  EXPECT_NE(texts["meter.grid.poll_interval_ms"].find("→ 400"), std::string::npos)
+      << texts["meter.grid.poll_interval_ms"];
 
   // A restart on the same file: the overrides are applied on top of it, devices included.
   auto& again = start();

@@ -19,6 +19,7 @@
 #include <random>
 #include <set>
 
+#include "ems/allocation.hpp"
 #include "tests/support/process.hpp"
 #include "tests/webui/scripted_site.hpp"
 
@@ -135,6 +136,30 @@ TEST_F(WebServerTest, UnauthenticatedWritesAreRefusedAndNeverReachTheLoop) {
   EXPECT_EQ(r->status, 401);
   EXPECT_EQ(site_.commands_seen(), 0);
   EXPECT_EQ(site_.config().site.grid_max_current_a, 25.0);
+}
+
+TEST_F(WebServerTest, TheGridOperatorsLimitAndHeartbeatAreAuthenticatedValidatedCommands) {
+  auto r = post("/api/grid_operator/limit", {{"limit_w", 4200}, {"duration_s", 900}});
+  EXPECT_EQ(r->status, 401);
+  r = post("/api/grid_operator/heartbeat", json::object());
+  EXPECT_EQ(r->status, 401);
+  EXPECT_EQ(site_.commands_seen(), 0);
+  login();
+  r = post("/api/grid_operator/limit", {{"limit_w", 4200}, {"duration_s", 900}});
+  ASSERT_EQ(r->status, 200) << r->body;
+  EXPECT_NE(body(r)["message"].get<std::string>().find("grid operator limit 4200 W for 900 s"), std::string::npos);
+  r = post("/api/grid_operator/limit", {{"limit_w", -5}});
+  ASSERT_EQ(r->status, 422) << r->body;
+  EXPECT_EQ(body(r)["issues"][0]["key"], "grid_operator.limit_w");
+  EXPECT_EQ(body(r)["issues"][0]["value"], "-5");
+  r = post("/api/grid_operator/limit", {{"limit_w", "4200"}});
+  EXPECT_EQ(r->status, 400);
+  EXPECT_NE(body(r)["error"].get<std::string>().find("limit_w"), std::string::npos);
+  r = post("/api/grid_operator/limit", {{"limit_w", nullptr}});
+  EXPECT_EQ(r->status, 200) << r->body;
+  r = post("/api/grid_operator/heartbeat", json::object());
+  EXPECT_EQ(r->status, 200) << r->body;
+  EXPECT_EQ(site_.commands_seen(), 4);
 }
 
 TEST_F(WebServerTest, LoginSetsAnHttpOnlySameSiteCookie) {
@@ -446,6 +471,32 @@ TEST_F(WebServerTest, DashboardIsServedFromItsSourcesAsTheyAre) {
   EXPECT_GE(files, 7) << "index.html, app.js, app.css, i18n.js, favicon.svg and uPlot's two files";
   EXPECT_FALSE(fs::exists(std::string(EMSGW_SOURCE_DIR) + "/webui/frontend/dist/app.js"))
       << "no second copy of the dashboard";
+}
+
+// Every reason a set-point can have is shown in words in each of the dashboard's languages: the
+// dashboard translates `reason_words` through webui/frontend/src/i18n.js, keyed by the English.
+TEST(DashboardTranslations, EveryReasonHasWordsInDutchGermanAndFrench) {
+  std::ifstream in(std::string(EMSGW_SOURCE_DIR) + "/webui/frontend/src/i18n.js");
+  const std::string js((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  ASSERT_FALSE(js.empty());
+  const auto section = [&](const std::string& lang) {
+    const auto from = js.find("\n  " + lang + ": {");
+    EXPECT_NE(from, std::string::npos) << lang;
+    const auto to = js.find("\n  },", from);
+    return from == std::string::npos ? std::string() : js.substr(from, to - from);
+  };
+  int reasons = 0;
+  for (int i = 0; ems::to_string(static_cast<ems::Reason>(i)) != "?"; ++i) {
+    const auto r = static_cast<ems::Reason>(i);
+    const std::string key = "\"" + std::string(ems::to_words(r)) + "\":";
+    for (const char* lang : {"nl", "de", "fr"})
+      EXPECT_NE(section(lang).find(key), std::string::npos)
+          << lang << " has no words for reason " << ems::to_string(r) << " (" << ems::to_words(r) << ")";
+    ++reasons;
+  }
+  EXPECT_GE(reasons, 29);
+  for (const char* lang : {"nl", "de", "fr"})
+    EXPECT_NE(section(lang).find("\"({n} s left)\":"), std::string::npos) << lang;
 }
 
 TEST_F(WebServerTest, PhaseMappingsProposeTheGuidesRotation) {

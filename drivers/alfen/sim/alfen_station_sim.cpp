@@ -279,6 +279,13 @@ AlfenStationSim::Regs AlfenStationSim::block_locked(int unit, int start, int cou
 }
 
 ModbusReply AlfenStationSim::handle(const ModbusRequest& r) {
+  const auto arrived = std::chrono::steady_clock::now();
+  ems::Millis delay{0};
+  {
+    std::lock_guard lock(mu_);
+    delay = cfg_.modbus_response_delay;
+  }
+  if (delay.count() > 0) std::this_thread::sleep_for(delay);
   std::lock_guard lock(mu_);
   update_locked();
   const bool station = r.unit == kStationUnit;
@@ -296,14 +303,14 @@ ModbusReply AlfenStationSim::handle(const ModbusRequest& r) {
     return ModbusReply::exception(kIllegalDataAddress);
   }
   if (r.function == 6 || r.function == 16) {
-    auto reply = write_locked(r);
+    auto reply = write_locked(r, arrived);
     update_locked();
     return reply;
   }
   return ModbusReply::exception(kIllegalFunction);  // §1.1: FC3, FC6, FC16 only
 }
 
-ModbusReply AlfenStationSim::write_locked(const ModbusRequest& r) {
+ModbusReply AlfenStationSim::write_locked(const ModbusRequest& r, std::chrono::steady_clock::time_point arrived) {
   if (!cfg_.ems_data_source) return ModbusReply::exception(kIllegalFunction);  // §4.1.8
   const auto now = now_locked();
   const bool station = r.unit == kStationUnit;
@@ -348,6 +355,7 @@ ModbusReply AlfenStationSim::write_locked(const ModbusRequest& r) {
         s.deadline = now + valid_for;
         s.written = true;
         ++s.writes;
+        s.arrived = arrived;
       } else {
         s.phases_setting = static_cast<int>(v);
       }
@@ -441,6 +449,7 @@ SimSocketState AlfenStationSim::state_locked(int index) {
   st.energy_wh = s.energy_wh;
   st.phases_setting = s.phases_setting;
   st.setpoint_writes = s.writes;
+  st.setpoint_arrived = s.arrived;
   return st;
 }
 

@@ -75,6 +75,9 @@ struct AlfenSimConfig {
   double time_scale = 1.0;  ///< simulated seconds per real second
   int max_masters = 2;      ///< §1
   int idle_timeout_s = 60;  ///< §1
+  /// Every Modbus request is answered this much later (a station whose controller is busy); the
+  /// server answers one request at a time, so a write sent behind a slow read waits for it.
+  ems::Millis modbus_response_delay{0};
 };
 
 /// What a socket is doing now (for tests, status and the demo).
@@ -91,6 +94,8 @@ struct SimSocketState {
   double energy_wh = 0;
   int phases_setting = 3;  ///< 1215
   std::uint64_t setpoint_writes = 0;
+  /// When the last 1210 write arrived at the station (steady clock, before any response delay).
+  std::chrono::steady_clock::time_point setpoint_arrived{};
 };
 
 /// The station model and its Modbus register map. Thread-safe: the server thread calls handle(),
@@ -141,6 +146,7 @@ class AlfenStationSim final : public sim::ModbusRequestHandler {
     ems::MonoTime target_at{};
     double energy_wh = 0;
     std::uint64_t writes = 0;
+    std::chrono::steady_clock::time_point arrived{};
     std::optional<double> override_a;  ///< a station override: applied regardless of 1210
   };
   using Regs = std::vector<std::uint16_t>;
@@ -152,7 +158,7 @@ class AlfenStationSim final : public sim::ModbusRequestHandler {
   int effective_phases_locked(int index) const;
   std::string mode3_locked(int index) const;
   Regs block_locked(int unit, int start, int count);
-  sim::ModbusReply write_locked(const sim::ModbusRequest& r);
+  sim::ModbusReply write_locked(const sim::ModbusRequest& r, std::chrono::steady_clock::time_point arrived);
   std::string command_locked(const std::string& line);
   SimSocketState state_locked(int index);
 

@@ -58,6 +58,8 @@ std::string make_p1_telegram(const P1State& s, ems::WallTime t, P1Flavour flavou
     p[i] = s.current_a[i] * s.voltage_v[i] / 1000.0;  // kW
     (p[i] >= 0 ? imp : exp) += std::fabs(p[i]);
   }
+  if (s.demand_quarter_kw) b += "1-0:1.4.0(" + fixed(*s.demand_quarter_kw, 6, 3) + "*kW)\r\n";
+  if (s.demand_month_peak_kw) b += "1-0:1.6.0(" + tst(t) + ")(" + fixed(*s.demand_month_peak_kw, 6, 3) + "*kW)\r\n";
   b += "1-0:1.7.0(" + fixed(imp, 6, 3) + "*kW)\r\n";
   b += "1-0:2.7.0(" + fixed(exp, 6, 3) + "*kW)\r\n";
   static constexpr std::array<const char*, 3> kV{"32", "52", "72"};

@@ -12,6 +12,7 @@
 #include <array>
 #include <atomic>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -28,6 +29,10 @@ struct P1State {
   double import_t2_kwh = 2000.0;
   double export_t1_kwh = 300.0;
   double export_t2_kwh = 400.0;
+  /// The running quarter-hour average demand (1-0:1.4.0, kW) and the month's peak (1-0:1.6.0, kW)
+  /// a Fluvius meter sends; not sent while empty.
+  std::optional<double> demand_quarter_kw;
+  std::optional<double> demand_month_peak_kw;
 };
 
 enum class P1Flavour { Dsmr5, Fluvius, Dsmr4IntegerAmps };

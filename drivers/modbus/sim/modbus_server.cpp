@@ -36,7 +36,9 @@ struct MappingDeleter {
 using Mapping = std::unique_ptr<modbus_mapping_t, MappingDeleter>;
 
 Mapping make_mapping(int bits_start, int bits, int regs_start, int regs) {
-  return Mapping(modbus_mapping_new_start_address(static_cast<unsigned>(bits_start), static_cast<unsigned>(bits), 0, 0,
+  // Coils and discrete inputs share the same window: a request reads one or the other.
+  return Mapping(modbus_mapping_new_start_address(static_cast<unsigned>(bits_start), static_cast<unsigned>(bits),
+                                                  static_cast<unsigned>(bits_start), static_cast<unsigned>(bits),
                                                   static_cast<unsigned>(regs_start), static_cast<unsigned>(regs),
                                                   static_cast<unsigned>(regs_start), static_cast<unsigned>(regs)));
 }
@@ -65,12 +67,13 @@ bool serve_frame(modbus_t* ctx, const std::uint8_t* req, int len, ModbusRequestH
   }
   switch (r.function) {
     case 1:
+    case 2:
     case 3:
     case 4: {
       if (pdu_len < 4) return reply_exception(kIllegalDataValue);
       r.address = u16_at(pdu);
       r.count = u16_at(pdu + 2);
-      const int max = r.function == 1 ? MODBUS_MAX_READ_BITS : MODBUS_MAX_READ_REGISTERS;
+      const int max = r.function == 1 || r.function == 2 ? MODBUS_MAX_READ_BITS : MODBUS_MAX_READ_REGISTERS;
       if (r.count < 1 || r.count > max) return reply_exception(kIllegalDataValue);
       break;
     }
@@ -114,12 +117,17 @@ bool serve_frame(modbus_t* ctx, const std::uint8_t* req, int len, ModbusRequestH
   Mapping m;
   switch (r.function) {
     case 1:
+    case 2:
     case 5: {
       m = make_mapping(r.address, r.count, 0, 0);
       if (!m) return reply_exception(kServerDeviceFailure);
-      if (r.function == 1) {
+      if (r.function == 1 || r.function == 2) {
         if (reply.registers.size() != static_cast<std::size_t>(r.count)) return reply_exception(kServerDeviceFailure);
-        for (int i = 0; i < r.count; ++i) m->tab_bits[i] = reply.registers[static_cast<std::size_t>(i)] != 0 ? 1 : 0;
+        for (int i = 0; i < r.count; ++i) {
+          const std::uint8_t bit = reply.registers[static_cast<std::size_t>(i)] != 0 ? 1 : 0;
+          m->tab_bits[i] = bit;
+          m->tab_input_bits[i] = bit;
+        }
       }
       break;
     }

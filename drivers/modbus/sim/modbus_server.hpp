@@ -24,8 +24,8 @@
 //   only for state shared with other threads, e.g. a simulator's control interface).
 // - Functions passed to the handler: 3 and 4 (read: count registers wanted), 6 (write single:
 //   values has 1 element), 16 (write multiple: values has count elements), 1 (read coils),
-//   5 (write coil: values[0] is 0 or 1). Other functions are answered with exception 1 without
-//   calling the handler. Malformed frames are dropped by libmodbus.
+//   2 (read discrete inputs), 5 (write coil: values[0] is 0 or 1). Other functions are answered with exception 1
+//   without calling the handler. Malformed frames are dropped by libmodbus.
 // - A read reply must carry exactly `count` registers (coils: count values, non-zero = on);
 //   otherwise the server answers exception 4 (server device failure).
 // - TCP: several clients at once, served from one poll loop. At most max_clients connections are

@@ -238,6 +238,13 @@ function renderFlow(s) {
     h('div', { class: 'tile ev' }, h('div', { class: 'k', text: t('Electric vehicles') }), h('div', { class: 'v', text: `≈ ${kw(evW)}` }), h('div', { class: 's', text: t('{n} of {m} sockets charging', { n: s.sockets.filter((x) => x.charging).length, m: s.sockets.length }) })),
     h('div', { class: 'tile hp' }, h('div', { class: 'k', text: t('Heat pump') }), h('div', { class: 'v', text: s.heatpump.configured ? kw(s.heatpump.power_w) : t('not fitted') }), h('div', { class: 's', text: s.heatpump.configured ? `SG-Ready ${s.heatpump.sg_ready_state}${s.heatpump.reason ? ' · ' + s.heatpump.reason : ''}` : '' })),
   ];
+  // The limits beyond the fuse: the quarter-hour peak, the grid operator's dimming, each circuit's load.
+  if (s.peak) tiles.push(h('div', { class: 'tile', 'data-test': 'peak' }, h('div', { class: 'k', text: t('Quarter hour') }), h('div', { class: 'v', text: `≈ ${kw(s.peak.projected_average_w)}` }), h('div', { class: 's', text: `${kwh(s.peak.quarter_energy_wh)} · ${t('target')} ${kw(s.peak.target_w)} · ${t('month peak')} ${kw(s.peak.month_peak_w)}` })));
+  if (s.dimming && s.dimming.state !== 'unlimited') tiles.push(h('div', { class: 'tile', 'data-test': 'dimming' }, h('div', { class: 'k', text: t('Grid operator') }), h('div', { class: 'v', text: kw(s.dimming.limit_w) }), h('div', { class: 's', text: `${t(s.dimming.state === 'failsafe' ? 'failsafe' : 'dimmed')} · ${s.dimming.source}` })));
+  for (const c of s.circuits || []) {
+    const limits = [c.max_current_a ? `${t('max')} ${fmt(c.max_current_a, 0, ' A')}` : '', c.max_power_w ? `${t('max')} ${kw(c.max_power_w)}` : ''].filter(Boolean).join(' · ');
+    tiles.push(h('div', { class: 'tile', 'data-circuit': c.name }, h('div', { class: 'k', text: `${t('Circuit')} ${c.name}` }), h('div', { class: 'v', text: kw(c.load_w) }), h('div', { class: 's', text: `${c.load_a.map((a) => fmt(a, 1)).join(' / ')} A${limits ? ' · ' + limits : ''}` })));
+  }
   $('#flow').replaceChildren(...tiles);
 }
 
@@ -264,6 +271,17 @@ function gridPhaseCurrents(so) {
   so.current_a.forEach((a, i) => { if (map[i]) out[Number(map[i][1]) - 1] = a; });
   return out;
 }
+/// Why a socket has its set-point, in the interface's language: the reason's words, which bound
+/// (a circuit's or limit's name, as configured), the time left, and what the station does itself.
+function reasonText(so) {
+  if (!so.reason_words) return so.reason_text ? t(so.reason_text) : '';
+  const station = so.station_text ? t(so.station_text) : '';
+  if (so.reason === 'fault' && station) return station;
+  let out = t(so.reason_words);
+  if (so.reason_detail) out += `: ${so.reason_detail}`;
+  if (so.reason_until_s !== null && so.reason_until_s !== undefined) out += ` ${t('({n} s left)', { n: Math.round(so.reason_until_s) })}`;
+  return station ? `${out}; ${station}` : out;
+}
 function renderSockets(s) {
   const box = $('#sockets');
   if (box.dataset.lang !== LANG) { box.dataset.lang = LANG; socketCards.clear(); box.replaceChildren(); }
@@ -274,7 +292,7 @@ function renderSockets(s) {
     card.querySelector('.title').textContent = socketName(so, s.sockets);
     card.querySelector('.sub').textContent = `${t('unit')} ${so.unit} · ${so.phase_mapping}${so.online ? '' : ' · ' + t('offline')}`;
     card.querySelector('.state').textContent = stateWords(so);
-    card.querySelector('.reason').textContent = so.reason_text ? t(so.reason_text) : '';
+    card.querySelector('.reason').textContent = reasonText(so);
     card.querySelector('.mode3').textContent = so.mode3 ? `${so.mode3}: ${mode3Words(so.mode3)}` : '';
     card.querySelector('[data-f=setpoint]').textContent = fmt(so.setpoint_a, 1, ' A');
     card.querySelector('[data-f=applied]').textContent = fmt(so.applied_a, 1, ' A');
@@ -408,7 +426,7 @@ function schemaField(f, obj) {
     input = h('input', { type: 'text', 'data-key': f.key, value: v ?? '' });
     input.addEventListener('change', () => set(input.value));
   }
-  const unit = f.unit ? h('span', { class: 'unit', text: ` (${f.unit})` }) : null;
+  const unit = f.unit ? h('span', { class: 'unit', text: ` (${t(f.unit)})` }) : null;
   return h('label', { 'data-issue-key': f.section === 'site' ? f.key : f.path, 'data-setting': f.path },
     h('span', { class: 'name' }, t(f.label), unit), input,
     f.help ? h('small', { class: 'help', text: t(f.help) }) : null, h('span', { class: 'issue' }));
