@@ -82,6 +82,16 @@ struct CircuitStatus {
   double max_power_w = 0;  ///< 0: no power limit
 };
 
+/// One weekly window ([[schedule]]) at this step.
+struct ScheduleStatus {
+  std::string name;
+  std::string node;  ///< "" = the grid connection, else a circuit's name
+  bool active = false;
+  std::string limit;         ///< in words: "10 A", "3.0 kW"
+  double max_current_a = 0;  ///< per phase while open; 0: none
+  double max_power_w = 0;    ///< all phases together while open; 0: none
+};
+
 /// What a person should read on a socket card (alfen-smart-charging.md §4).
 enum class SocketState {
   Unknown,            ///< no data from the station
@@ -166,9 +176,10 @@ struct SiteStatus {
   std::vector<Fault> faults;
   /// SCN mode: the per-phase budget written to the SCN.
   std::optional<std::array<double, kPhaseCount>> scn_budget_a;
-  std::optional<PeakStatus> peak;       ///< with [peak] and a grid reading
-  DimmingStatus dimming;                ///< the grid operator's dimming
-  std::vector<CircuitStatus> circuits;  ///< one per [[circuit]], config order
+  std::optional<PeakStatus> peak;         ///< with [peak] and a grid reading
+  DimmingStatus dimming;                  ///< the grid operator's dimming
+  std::vector<CircuitStatus> circuits;    ///< one per [[circuit]], config order
+  std::vector<ScheduleStatus> schedules;  ///< one per [[schedule]], config order
 };
 
 }  // namespace emsgw::ems

@@ -104,6 +104,14 @@ json to_json(const ems::SiteStatus& s) {
                         {"margin_a", c.margin_a},
                         {"load_w", c.load_w},
                         {"max_power_w", c.max_power_w}});
+  json schedules = json::array();
+  for (const auto& w : s.schedules)
+    schedules.push_back({{"name", w.name},
+                         {"node", w.node},
+                         {"active", w.active},
+                         {"limit", w.limit},
+                         {"max_current_a", w.max_current_a},
+                         {"max_power_w", w.max_power_w}});
   return {
       {"sequence", s.sequence},
       {"time", iso8601(s.time)},
@@ -146,6 +154,7 @@ json to_json(const ems::SiteStatus& s) {
       {"peak", std::move(peak)},
       {"dimming", std::move(dimming)},
       {"circuits", std::move(circuits)},
+      {"schedules", std::move(schedules)},
   };
 }
 
