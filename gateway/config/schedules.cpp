@@ -3,9 +3,11 @@
 #include <array>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <set>
 #include <string_view>
 
+#include "gateway/config/config_schema.hpp"
 #include "gateway/storage/tariff.hpp"
 
 namespace emsgw::gateway {
@@ -14,12 +16,16 @@ using nlohmann::json;
 
 namespace {
 constexpr std::array<std::string_view, 7> kDays = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
-constexpr double kMaxCurrentA = 1000;
-constexpr double kMaxPowerW = 1e6;
+/// The range of a key of the window from the schema (one place for the form and the rule).
+const FieldSpec& field(std::string_view key) {
+  for (const auto& f : schedule_schema())
+    if (f.key == key) return f;
+  std::abort();  // the table names every key
+}
 
 std::string number_text(double v) {
   char buf[32];
-  std::snprintf(buf, sizeof buf, "%g", v);
+  std::snprintf(buf, sizeof buf, "%.10g", v);
   return buf;
 }
 }  // namespace
@@ -66,12 +72,15 @@ std::vector<ems::ConfigIssue> validate_schedules(const std::vector<ScheduleWindo
     for (const auto& [key, text] : {std::pair{"from", &w.from}, std::pair{"until", &w.until}})
       if (!storage::parse_clock(*text))
         out.push_back({k + "." + key, "\"" + *text + "\"", "must be a local time \"HH:MM\" between 00:00 and 23:59"});
-    if (!std::isfinite(w.max_current_a) || w.max_current_a < 0 || w.max_current_a > kMaxCurrentA)
-      out.push_back({k + ".max_current_a", number_text(w.max_current_a),
-                     "must be between 0 and 1000 A per phase (0: no current limit)"});
-    if (!std::isfinite(w.max_power_w) || w.max_power_w < 0 || w.max_power_w > kMaxPowerW)
-      out.push_back(
-          {k + ".max_power_w", number_text(w.max_power_w), "must be between 0 and 1000000 W (0: no power limit)"});
+    const auto range = [&](std::string_view key, double v, const char* what) {
+      const auto& f = field(key);
+      if (!std::isfinite(v) || v < f.min || v > f.max)
+        out.push_back({k + "." + std::string(key), number_text(v),
+                       "must be between " + number_text(f.min) + " and " + number_text(f.max) + " " +
+                           std::string(f.unit) + what});
+    };
+    range("max_current_a", w.max_current_a, " per phase (0: no current limit)");
+    range("max_power_w", w.max_power_w, " (0: no power limit)");
     if (w.max_current_a == 0 && w.max_power_w == 0)
       out.push_back({k + ".max_current_a", "0",
                      "a window needs max_current_a or max_power_w above 0 (a window without a limit does nothing)"});
