@@ -509,6 +509,12 @@ std::vector<ems::ScheduleStatus> ControlLoop::apply_schedules(ems::SiteSnapshot&
     spdlog::info("{}", text);
     decide({now.wall, -1, 0, 0, "schedule", text});
   }
+  for (const auto& [name, was_open] : windows_open_)
+    if (was_open && !open.contains(name)) {
+      const auto text = "schedule " + name + " removed while open: its node back to its own limit";
+      spdlog::info("{}", text);
+      decide({now.wall, -1, 0, 0, "schedule", text});
+    }
   windows_open_ = std::move(open);
   return status;
 }

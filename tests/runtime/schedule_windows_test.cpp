@@ -146,7 +146,7 @@ MeterEvent grid_sample(const Turn& t) {
 TEST(ScheduleLoop, AnOpenWindowReachesTheAllocatorTheStatusAndTheDecisions) {
   auto config = load_config_text(
       test::read_file(std::string(EMSGW_SOURCE_DIR) + "/tests/config/data/issue-example.toml"), "example.toml");
-  config.schedules = {night({"mon"})};
+  config.schedules = {night({"mon", "tue"})};
   // Monday 1 June 2026, 21:59 UTC; the loop judges the windows in UTC here.
   const auto monday = utc(2026, 6, 1, 21, 59);
   const auto mono = ems::MonoTime{} + hours(1);
@@ -187,6 +187,19 @@ TEST(ScheduleLoop, AnOpenWindowReachesTheAllocatorTheStatusAndTheDecisions) {
   for (const auto& d : log.last->decisions)
     closed = closed || d.text.find("night-contract closed") != std::string::npos;
   EXPECT_TRUE(closed);
+
+  // Removed while open (a reload without it): the limit goes at once, and that is a decision too.
+  step({mono + hours(24), monday + hours(24) + minutes(1)});  // Tuesday 22:00: open again
+  ASSERT_EQ(log.last->snapshot.node_limits.size(), 1u);
+  ReloadEvent reload{config, {}};
+  reload.config.schedules.clear();
+  loop.handle(std::move(reload), {mono + hours(24) + minutes(1), monday + hours(24) + minutes(2)});
+  EXPECT_TRUE(log.last->snapshot.node_limits.empty());
+  EXPECT_TRUE(log.last->status->schedules.empty());
+  bool removed = false;
+  for (const auto& d : log.last->decisions)
+    removed = removed || d.text == "schedule night-contract removed while open: its node back to its own limit";
+  EXPECT_TRUE(removed);
 }
 
 }  // namespace
