@@ -213,6 +213,14 @@ TEST_F(SchedulesApi, AnOpenWindowLowersTheSetPointSurvivesARestartAndItsRemovalR
       << "removing the window did not restore the EV: " << describe();
   EXPECT_NE(socket()->reason, "schedule");
   EXPECT_TRUE(get("/api/status")["schedules"].empty());
+  // The empty list is the dashboard's too (an override); clearing it gives the file's list (none) back.
+  EXPECT_EQ(get("/api/schedules")["source"], "web");
+  auto cleared =
+      client_->Delete("/api/config/overrides?key=schedules", {{"Cookie", session_}, {"X-CSRF-Token", csrf_}});
+  ASSERT_TRUE(cleared);
+  EXPECT_EQ(cleared->status, 200) << cleared->body;
+  EXPECT_EQ(get("/api/schedules")["source"], "file");
+  EXPECT_TRUE(runtime_->loop().config().schedules.empty());
 }
 
 }  // namespace
