@@ -176,10 +176,11 @@ struct SiteStatus {
   std::vector<Fault> faults;
   /// SCN mode: the per-phase budget written to the SCN.
   std::optional<std::array<double, kPhaseCount>> scn_budget_a;
-  std::optional<PeakStatus> peak;         ///< with [peak] and a grid reading
-  DimmingStatus dimming;                  ///< the grid operator's dimming
-  std::vector<CircuitStatus> circuits;    ///< one per [[circuit]], config order
-  std::vector<ScheduleStatus> schedules;  ///< one per [[schedule]], config order
+  std::optional<PeakStatus> peak;       ///< with [peak] and a grid reading
+  DimmingStatus dimming;                ///< the grid operator's dimming
+  std::vector<CircuitStatus> circuits;  ///< one per [[circuit]], config order
+  /// One per [[schedule]], config order.
+  std::vector<ScheduleStatus> schedules;
 };
 
 }  // namespace emsgw::ems

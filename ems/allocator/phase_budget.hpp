@@ -29,15 +29,15 @@ struct CircuitCapacity {
 /// The capacities the later stages share out.
 struct Capacity {
   std::array<double, kPhaseCount> phase{};  ///< Available per grid phase (A, ≥ 0).
-  /// Per grid phase, the words of a window in force that sets the phase's limit (else nullptr).
-  std::array<const std::string*, kPhaseCount> phase_words{};
-  std::vector<double> station_reserved;   ///< Held per station for its silent sockets (A).
-  std::vector<CircuitCapacity> circuits;  ///< Parallel to SiteConfig::circuits.
+  std::vector<double> station_reserved;     ///< Held per station for its silent sockets (A).
+  std::vector<CircuitCapacity> circuits;    ///< Parallel to SiteConfig::circuits.
   /// The flexible-power limit on all EVs (quarter-hour peak, dimming) less what the silent sockets
   /// hold (W, ≥ 0; +inf: none), its reason and its words.
   double flex_w = kInf;
   Reason flex_reason = Reason::PeakLimit;
   const std::string* flex_words = nullptr;
+  /// Per grid phase, the words of a window in force that sets the phase's limit (else nullptr).
+  std::array<const std::string*, kPhaseCount> phase_words{};
 };
 
 /// Fills out.phases (limit, non-EV load, reserved, available, bound_by) and out.circuits, and gives the silent or

@@ -87,14 +87,15 @@ struct Config {
   std::optional<drivers::SgReadySettings> sg_ready;
   ControlSettings control;
   LogSettings log;
-  storage::StorageSettings storage;       ///< [storage]
-  influx::InfluxSettings influx;          ///< [influx]; influx.enabled is false without the section
-  mqtt::MqttSettings mqtt;                ///< [mqtt]; mqtt.enabled is false without the section
-  webui::WebSettings web;                 ///< [web]; listen defaults to 127.0.0.1:8080
-  storage::Tariff tariff;                 ///< [tariff]; tariff.configured is false without the section
-  PeakConfig peak;                        ///< [peak]
-  GridOperatorConfig grid_operator;       ///< [grid_operator]
-  std::vector<ScheduleWindow> schedules;  ///< [[schedule]]: weekly windows that lower a node's limit
+  storage::StorageSettings storage;  ///< [storage]
+  influx::InfluxSettings influx;     ///< [influx]; influx.enabled is false without the section
+  mqtt::MqttSettings mqtt;           ///< [mqtt]; mqtt.enabled is false without the section
+  webui::WebSettings web;            ///< [web]; listen defaults to 127.0.0.1:8080
+  storage::Tariff tariff;            ///< [tariff]; tariff.configured is false without the section
+  PeakConfig peak;                   ///< [peak]
+  GridOperatorConfig grid_operator;  ///< [grid_operator]
+  /// [[schedule]]: weekly windows that lower a node's limit
+  std::vector<ScheduleWindow> schedules;
 };
 
 /// One reported problem: where (file:line), which key, what value, which rule.

@@ -213,8 +213,10 @@ class ControlLoop {
   ems::GridOperator grid_op_;                        ///< [grid_operator]: the relay contact and the API limit
   std::optional<bool> relay_dim_;                    ///< the relay contact as last applied
   ems::DimmingLimit dimming_;                        ///< in force since the last step
-  storage::LocalTimeFn local_time_ = storage::local_minute;  ///< the box's local time for the [[schedule]] windows
-  std::map<std::string, bool> windows_open_;                 ///< per [[schedule]] name, open at the last step
+  /// The box's local time for the [[schedule]] windows.
+  storage::LocalTimeFn local_time_ = storage::local_minute;
+  /// Per [[schedule]] name, open at the last step.
+  std::map<std::string, bool> windows_open_;
   bool keep_journal_ = true;
   std::uint64_t sequence_ = 0;
 
