@@ -55,6 +55,26 @@ struct Schedule {
   [[nodiscard]] std::optional<Amps> limit_at(MonoTime t) const;
 };
 
+/// A limit in force on one node of the tree of limits (a weekly window of the configuration, which
+/// the runtime evaluates at the box's local time). It only ever lowers the node's own limits: the
+/// node's margin stays, and where several are in force on one node the lowest of each kind wins.
+struct NodeLimit {
+  int node = 0;                 ///< 0: the grid connection; i + 1: SiteConfig::circuits[i].
+  std::optional<Amps> current;  ///< Per phase.
+  std::optional<Watts> power;   ///< All phases together.
+  std::string current_text;     ///< Names it in reasons: "schedule night-contract 10 A".
+  std::string power_text;       ///< "schedule night-contract 3.0 kW".
+};
+
+/// The lowest of the limits in force on one node, each with the words that name it.
+struct NodeLimitInForce {
+  std::optional<double> current_a;
+  const std::string* current_text = nullptr;
+  std::optional<double> power_w;
+  const std::string* power_text = nullptr;
+};
+[[nodiscard]] NodeLimitInForce node_limit_in_force(const std::vector<NodeLimit>& limits, int node);
+
 struct SocketSnapshot {
   int id = 0;              ///< SocketConfig::id.
   bool reachable = false;  ///< The station answered its last poll.
@@ -105,6 +125,9 @@ struct SiteSnapshot {
   /// for metered circuits. Missing or stale for a metered circuit: its sockets share only the safe
   /// currents below it.
   std::vector<GridReading> circuits;
+  /// Limits in force on nodes of the tree (weekly windows): they lower the grid connection's or a
+  /// circuit's limits, never raise them.
+  std::vector<NodeLimit> node_limits;
   /// Power limit on all EVs together (quarter-hour peak, grid operator dimming), if any.
   std::optional<FlexLimit> flex_limit;
   /// Grid operator suspend command: every socket pauses until it is cleared.

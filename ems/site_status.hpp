@@ -83,6 +83,16 @@ struct CircuitStatus {
   std::vector<int> binds;  ///< ids of the sockets whose set-point this circuit bounds now
 };
 
+/// One weekly window ([[schedule]]) at this step.
+struct ScheduleStatus {
+  std::string name;
+  std::string node;  ///< "" = the grid connection, else a circuit's name
+  bool active = false;
+  std::string limit;         ///< in words: "10 A", "3.0 kW"
+  double max_current_a = 0;  ///< per phase while open; 0: none
+  double max_power_w = 0;    ///< all phases together while open; 0: none
+};
+
 /// What a person should read on a socket card (alfen-smart-charging.md §4).
 enum class SocketState {
   Unknown,            ///< no data from the station
@@ -174,6 +184,8 @@ struct SiteStatus {
   std::optional<PeakStatus> peak;       ///< with [peak] and a grid reading
   DimmingStatus dimming;                ///< the grid operator's dimming
   std::vector<CircuitStatus> circuits;  ///< one per [[circuit]], config order
+  /// One per [[schedule]], config order.
+  std::vector<ScheduleStatus> schedules;
 };
 
 }  // namespace emsgw::ems

@@ -35,6 +35,16 @@ class ConfigService {
   /// Clears the runtime override `key` (all of them when empty), so the configuration file's value
   /// applies again. Returns why not (e.g. no such override); empty when done.
   [[nodiscard]] virtual std::vector<ems::ConfigIssue> clear_overrides(const std::string& key) = 0;
+  /// The weekly windows that lower a node's limit (webui/API.md "Schedules"): {"schedules": [...]}
+  /// with each window's settings, "active" now and "next_change_ms"; null when this build has none
+  /// (GET answers 503).
+  [[nodiscard]] virtual nlohmann::json get_schedules() const { return nullptr; }
+  /// Replaces every window with `list` (a JSON array), judged by the same rules as the file.
+  /// Returns every issue found; when empty the change is in effect and kept.
+  [[nodiscard]] virtual std::vector<ems::ConfigIssue> put_schedules(const nlohmann::json& list) {
+    (void)list;
+    return {{"schedules", "", "cannot be changed in this build"}};
+  }
 };
 
 }  // namespace emsgw::webui

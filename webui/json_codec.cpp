@@ -109,6 +109,14 @@ json to_json(const ems::SiteStatus& s) {
                         {"load_w", c.load_w},
                         {"max_power_w", c.max_power_w},
                         {"binds", c.binds}});
+  json schedules = json::array();
+  for (const auto& w : s.schedules)
+    schedules.push_back({{"name", w.name},
+                         {"node", w.node},
+                         {"active", w.active},
+                         {"limit", w.limit},
+                         {"max_current_a", w.max_current_a},
+                         {"max_power_w", w.max_power_w}});
   return {
       {"sequence", s.sequence},
       {"time", iso8601(s.time)},
@@ -151,6 +159,7 @@ json to_json(const ems::SiteStatus& s) {
       {"peak", std::move(peak)},
       {"dimming", std::move(dimming)},
       {"circuits", std::move(circuits)},
+      {"schedules", std::move(schedules)},
   };
 }
 

@@ -575,6 +575,30 @@ struct WebServer::Routes {
     if (!issues.empty()) return send_json(c.res, 422, {{"ok", false}, {"issues", to_json(issues)}});
     send_json(c.res, 200, {{"ok", true}, {"config", c.web.services_.config->get_config()}});
   }
+  static void get_schedules(Call& c) {
+    if (!config_available(c)) return;
+    auto list = c.web.services_.config->get_schedules();
+    if (list.is_null()) return send_error(c.res, 503, "schedules are not available in this build");
+    send_json(c.res, 200, list);
+  }
+  /// PUT /api/schedules: {"schedules": [...]} replaces every window; 400 with every issue.
+  static void put_schedules(Call& c) {
+    if (!config_available(c)) return;
+    auto body = json_body(c.req, c.res);
+    if (!body) return;
+    const auto it = body->find("schedules");
+    if (it == body->end())
+      return send_json(
+          c.res, 400,
+          {{"ok", false},
+           {"issues", to_json(std::vector<ems::ConfigIssue>{
+                          {"schedules", "(missing)", "is required: the list of windows ([] for none)"}})}});
+    const auto issues = c.web.services_.config->put_schedules(*it);
+    if (!issues.empty()) return send_json(c.res, 400, {{"ok", false}, {"issues", to_json(issues)}});
+    auto list = c.web.services_.config->get_schedules();
+    list["ok"] = true;
+    send_json(c.res, 200, list);
+  }
   static void get_phase_mappings(Call& c) {
     const auto count = int_param(c.req, "sockets").value_or(8);
     if (count < 0 || count > ems::kMaxSockets) return send_error(c.res, 400, "\"sockets\" must be between 0 and 128");
@@ -636,6 +660,8 @@ struct WebServer::Routes {
     {"GET",    "/api/config/schema",              Access::Read,  get_config_schema},
     {"PUT",    "/api/config",                     Access::Write, put_config},
     {"DELETE", "/api/config/overrides",           Access::Write, clear_overrides},
+    {"GET",    "/api/schedules",                  Access::Read,  get_schedules},
+    {"PUT",    "/api/schedules",                  Access::Write, put_schedules},
     {"GET",    "/api/phase_mappings",             Access::Read,  get_phase_mappings},
     {"POST",   "/api/probe/meter",                Access::Write, probe_meter},
     {"POST",   "/api/probe/station",              Access::Write, probe_station},

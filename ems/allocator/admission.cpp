@@ -137,7 +137,10 @@ void waiting_reason(const StepInputs& in, const Capacity& cap, const std::array<
   const double m = w.probing_fallback_min;
   for (int i = 0; i < w.load_count; ++i) {
     const auto p = w.loads[static_cast<std::size_t>(i)];
-    if (m > cap.phase[p] + kEps) why = phases[p].bound_by;
+    if (m > cap.phase[p] + kEps) {
+      why = phases[p].bound_by;
+      detail = cap.phase_words[p];
+    }
   }
   const auto& ref = in.index.sockets[k];
   if (why == Reason::Alternating &&
@@ -149,13 +152,15 @@ void waiting_reason(const StepInputs& in, const Capacity& cap, const std::array<
     for (int i = 0; i < w.load_count && why == Reason::Alternating; ++i) {
       const auto p = w.loads[static_cast<std::size_t>(i)];
       if (m > cap.circuits[c].phase[p] + kEps) {
-        why = circuit_reason(p);
-        detail = &in.index.circuits[c].phase_words[p];
+        const auto* window = cap.circuits[c].phase_words[p];
+        why = window != nullptr ? Reason::Schedule : circuit_reason(p);
+        detail = window != nullptr ? window : &in.index.circuits[c].phase_words[p];
       }
     }
     if (why == Reason::Alternating && watts > cap.circuits[c].power_w + kEps) {
-      why = Reason::CircuitPower;
-      detail = &in.index.circuits[c].power_words;
+      const auto* window = cap.circuits[c].power_words;
+      why = window != nullptr ? Reason::Schedule : Reason::CircuitPower;
+      detail = window != nullptr ? window : &in.index.circuits[c].power_words;
     }
   }
   if (why == Reason::Alternating && watts > cap.flex_w + kEps) {

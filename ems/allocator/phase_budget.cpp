@@ -54,12 +54,19 @@ void circuit_budget(const StepInputs& in, const std::vector<Session>& sessions, 
     }
     if (budget.metered && !budget.meter_ok) add_degraded(out, Degradation::CircuitMeterStale);
     auto& cc = cap.circuits[c];
+    const auto window = node_limit_in_force(in.snap.node_limits, static_cast<int>(c) + 1);
     double non_ev_w = 0;
     for (std::size_t p = 0; p < kPhaseCount; ++p) {
       non_ev[p] = std::max(0.0, non_ev[p]);
       non_ev_w += (non_ev[p] + reserved[p]) * in.volts;
-      const double limit = cfg.max_current_a > 0 ? cfg.max_current_a - cfg.margin_a : 0;
-      double avail = cfg.max_current_a > 0 ? limit - non_ev[p] - reserved[p] : kInf;
+      double max_a = cfg.max_current_a > 0 ? cfg.max_current_a : kInf;
+      if (window.current_a && *window.current_a < max_a) {
+        max_a = *window.current_a;
+        cc.phase_words[p] = window.current_text;
+      }
+      const bool limited = max_a < kInf;
+      const double limit = limited ? max_a - cfg.margin_a : 0;
+      double avail = limited ? limit - non_ev[p] - reserved[p] : kInf;
       if (budget.metered && !budget.meter_ok) avail = std::min(avail, ref.safe_current[p] - reserved[p]);
       cc.phase[p] = std::max(0.0, avail);
       budget.limit[p] = Amps(limit);
@@ -67,7 +74,12 @@ void circuit_budget(const StepInputs& in, const std::vector<Session>& sessions, 
       budget.reserved[p] = Amps(reserved[p]);
       budget.available[p] = Amps(cc.phase[p]);
     }
-    if (cfg.max_power_w > 0) cc.power_w = std::max(0.0, cfg.max_power_w - non_ev_w);
+    double max_w = cfg.max_power_w > 0 ? cfg.max_power_w : kInf;
+    if (window.power_w && *window.power_w < max_w) {
+      max_w = *window.power_w;
+      cc.power_words = window.power_text;
+    }
+    if (max_w < kInf) cc.power_w = std::max(0.0, max_w - non_ev_w);
     budget.power_available = Watts(cc.power_w);
   }
 }
@@ -104,22 +116,33 @@ Capacity phase_budget(const StepInputs& in, const std::vector<Session>& sessions
     }
   }
   const auto ext_schedule = snap.site_schedule.limit_at(in.now);
+  const auto window = node_limit_in_force(snap.node_limits, 0);
+  double grid_non_ev_w = 0;
   for (std::size_t p = 0; p < kPhaseCount; ++p) {
     auto& pb = out.phases[p];
     const bool on_grid = p < static_cast<std::size_t>(site.grid_phases);
     non_ev[p] = std::max(0.0, non_ev[p]);
-    double limit = on_grid ? site.grid_max_current_a - site.safety_margin_a : 0;
-    double avail = limit - non_ev[p] - reserved[p];
+    if (on_grid) grid_non_ev_w += (non_ev[p] + reserved[p]) * in.volts;
     Reason why = grid_reason(p);
+    double fuse = site.grid_max_current_a;
+    if (on_grid && window.current_a && *window.current_a < fuse) {
+      fuse = *window.current_a;  // lowers the fuse; the margin stays
+      why = Reason::Schedule;
+      cap.phase_words[p] = window.current_text;
+    }
+    double limit = on_grid ? fuse - site.safety_margin_a : 0;
+    double avail = limit - non_ev[p] - reserved[p];
     if (snap.site_limit && (*snap.site_limit)[p].value() - reserved[p] < avail) {
       avail = (*snap.site_limit)[p].value() - reserved[p];
       limit = (*snap.site_limit)[p].value();
       why = Reason::SiteLimit;
+      cap.phase_words[p] = nullptr;
     }
     if (ext_schedule && ext_schedule->value() - reserved[p] < avail) {
       avail = ext_schedule->value() - reserved[p];
       limit = ext_schedule->value();
       why = Reason::Schedule;
+      cap.phase_words[p] = nullptr;
     }
     cap.phase[p] = on_grid ? std::max(0.0, avail) : 0.0;
     pb.limit = Amps(limit);
@@ -133,6 +156,17 @@ Capacity phase_budget(const StepInputs& in, const std::vector<Session>& sessions
     cap.flex_w = std::max(0.0, snap.flex_limit->power.value() - reserved_w);
     cap.flex_reason = snap.flex_limit->reason;
     cap.flex_words = &snap.flex_limit->text;
+  }
+  // A power window on the grid connection: everything at the connection together, so the EVs
+  // share it less the non-EV load and what the silent sockets hold (the flexible-power group's
+  // members and weights: the tighter of the two is the group).
+  if (window.power_w) {
+    const double grid_w = std::max(0.0, *window.power_w - grid_non_ev_w);
+    if (grid_w < cap.flex_w) {
+      cap.flex_w = grid_w;
+      cap.flex_reason = Reason::Schedule;
+      cap.flex_words = window.power_text;
+    }
   }
   return cap;
 }

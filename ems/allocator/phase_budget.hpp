@@ -3,6 +3,9 @@
 // (when the meter includes the chargers), never below 0; silent or unknown sockets keep
 // max(last set-point, safe current) reserved on their phases and station; available =
 // min(grid limit − margin − non-EV load, external site limit, site schedule) − reserved, ≥ 0.
+// A window in force on a node (SiteSnapshot::node_limits) lowers that node's limit: the grid
+// connection's per-phase limit (its margin stays) and, for its power, the flexible-power group
+// (what everything at the connection may draw, less the non-EV load); a circuit's current or power.
 
 #include <array>
 #include <vector>
@@ -17,6 +20,10 @@ namespace emsgw::ems::allocator {
 struct CircuitCapacity {
   std::array<double, kPhaseCount> phase{kInf, kInf, kInf};  ///< Per grid phase (A, ≥ 0; +inf: no limit).
   double power_w = kInf;                                    ///< All phases together (W, ≥ 0; +inf: no limit).
+  /// What binds where a window in force lowers the circuit's limit (Schedule and its words);
+  /// nullptr words: the circuit's own limit (CircuitLx / CircuitPower and the circuit's words).
+  std::array<const std::string*, kPhaseCount> phase_words{};
+  const std::string* power_words = nullptr;
 };
 
 /// The capacities the later stages share out.
@@ -29,6 +36,8 @@ struct Capacity {
   double flex_w = kInf;
   Reason flex_reason = Reason::PeakLimit;
   const std::string* flex_words = nullptr;
+  /// Per grid phase, the words of a window in force that sets the phase's limit (else nullptr).
+  std::array<const std::string*, kPhaseCount> phase_words{};
 };
 
 /// Fills out.phases (limit, non-EV load, reserved, available, bound_by) and out.circuits, and gives the silent or

@@ -40,16 +40,19 @@ void scn_budget(const StepInputs& in, bool grid_ok, Allocation& out) {
   }
   double lowest = kInf;
   const auto ext_schedule = snap.site_schedule.limit_at(snap.now);
+  const auto window = node_limit_in_force(snap.node_limits, 0);
   for (std::size_t p = 0; p < kPhaseCount; ++p) {
     auto& pb = out.phases[p];
     const bool on_grid = p < static_cast<std::size_t>(site.grid_phases);
-    const double grid_limit = on_grid ? site.grid_max_current_a - site.safety_margin_a : 0;
+    const bool windowed = on_grid && window.current_a && *window.current_a < site.grid_max_current_a;
+    const double fuse = windowed ? *window.current_a : site.grid_max_current_a;  // a window only lowers it
+    const double grid_limit = on_grid ? fuse - site.safety_margin_a : 0;
     const double non_ev =
         site.grid_metered
             ? std::max(0.0, snap.grid.current[p].value() - (site.meter_includes_chargers ? scn_load[p] : 0.0))
             : 0.0;
     double avail = grid_limit - non_ev;
-    Reason why = grid_reason(p);
+    Reason why = windowed ? Reason::Schedule : grid_reason(p);
     if (snap.site_limit && (*snap.site_limit)[p].value() < avail) {
       avail = (*snap.site_limit)[p].value();
       why = Reason::SiteLimit;

@@ -165,6 +165,7 @@ void share(const StepInputs& in, const Capacity& cap, const std::array<PhaseBudg
   for (std::size_t p = 0; p < kPhaseCount; ++p) {
     groups[p].capacity = cap.phase[p];
     groups[p].reason = phases[p].bound_by;
+    groups[p].detail = cap.phase_words[p];
   }
   for (std::size_t st = 0; st < site.stations.size(); ++st) {
     groups[kPhaseCount + st].capacity = site.stations[st].max_current_a - cap.station_reserved[st];
@@ -190,9 +191,12 @@ void share(const StepInputs& in, const Capacity& cap, const std::array<PhaseBudg
       groups.back().members.reserve(ref.sockets.size());
       return groups.size() - 1;
     };
+    const auto& cc = cap.circuits[c];
     for (std::size_t p = 0; p < kPhaseCount; ++p)
-      circuit_group[c][p] = add(cap.circuits[c].phase[p], circuit_reason(p), &ref.phase_words[p]);
-    circuit_group[c][kPhaseCount] = add(cap.circuits[c].power_w, Reason::CircuitPower, &ref.power_words);
+      circuit_group[c][p] = cc.phase_words[p] != nullptr ? add(cc.phase[p], Reason::Schedule, cc.phase_words[p])
+                                                         : add(cc.phase[p], circuit_reason(p), &ref.phase_words[p]);
+    circuit_group[c][kPhaseCount] = cc.power_words != nullptr ? add(cc.power_w, Reason::Schedule, cc.power_words)
+                                                              : add(cc.power_w, Reason::CircuitPower, &ref.power_words);
   }
   items.reserve(work.size());
   for (std::size_t k = 0; k < work.size(); ++k) {

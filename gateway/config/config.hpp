@@ -11,6 +11,7 @@
 
 #include "drivers/meters/meter_settings.hpp"
 #include "ems/site_config.hpp"
+#include "gateway/config/schedules.hpp"
 #include "gateway/influx/influx_settings.hpp"
 #include "gateway/storage/storage_settings.hpp"
 #include "gateway/storage/tariff.hpp"
@@ -93,6 +94,8 @@ struct Config {
   storage::Tariff tariff;            ///< [tariff]; tariff.configured is false without the section
   PeakConfig peak;                   ///< [peak]
   GridOperatorConfig grid_operator;  ///< [grid_operator]
+  /// [[schedule]]: weekly windows that lower a node's limit
+  std::vector<ScheduleWindow> schedules;
 };
 
 /// One reported problem: where (file:line), which key, what value, which rule.

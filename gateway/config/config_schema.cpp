@@ -244,6 +244,20 @@ json split_choices(std::string_view list, FieldType type) {
   return out;
 }
 
+// The keys of one [[schedule]] window (an array of tables: read and judged by
+// gateway/config/schedules.cpp, which takes its ranges from here).
+const std::array kScheduleFields = std::to_array<FieldSpec>({
+    // clang-format off
+  {"schedule", "name", T::Text, "", kNone, kNone, "", "Window name", "Unique; names the limit in reasons and events.", true, false, false},
+  {"schedule", "node", T::Text, "", kNone, kNone, "", "Limited node", "A circuit's name; empty: the grid connection.", false, false, false},
+  {"schedule", "days", T::List, "", kNone, kNone, "mon, tue, wed, thu, fri, sat, sun", "Start days", "The days the window starts on (mon … sun).", false, false, false},
+  {"schedule", "from", T::Text, "", kNone, kNone, "", "Opens at", "Local time HH:MM.", true, false, false},
+  {"schedule", "until", T::Text, "", kNone, kNone, "", "Closes at", "Local time HH:MM; at or before the opening time: the next day.", true, false, false},
+  {"schedule", "max_current_a", T::Number, "A", 0, 1000, "", "Current limit while open", "Per phase; 0: none. Only ever lowers the node's limit.", false, false, true},
+  {"schedule", "max_power_w", T::Number, "W", 0, 1000000, "", "Power limit while open", "All phases together; 0: none.", false, false, true},
+    // clang-format on
+});
+
 }  // namespace
 
 std::string FieldSpec::choice_rule() const {
@@ -253,6 +267,10 @@ std::string FieldSpec::choice_rule() const {
 
 std::span<const FieldSpec> config_schema() {
   return kFields;
+}
+
+std::span<const FieldSpec> schedule_schema() {
+  return kScheduleFields;
 }
 
 std::vector<const FieldSpec*> schema_section(std::string_view section) {
@@ -303,7 +321,19 @@ json config_schema_json() {
     j["default"] = f.required || f.type == T::Secret ? json(nullptr) : field_value(f, defaults);
     fields.push_back(std::move(j));
   }
-  return {{"fields", fields}};
+  json schedule = json::array();
+  const ScheduleWindow window;
+  for (const auto& f : kScheduleFields) {
+    json j = {{"section", f.section}, {"key", f.key},   {"path", f.path()},       {"type", type_name(f.type)},
+              {"label", f.label},     {"help", f.help}, {"required", f.required}, {"editable", f.editable}};
+    if (!f.unit.empty()) j["unit"] = f.unit;
+    if (!std::isnan(f.min)) j["min"] = f.min;
+    if (!std::isnan(f.max)) j["max"] = f.max;
+    if (!f.choices.empty()) j["choices"] = split_choices(f.choices, f.type);
+    j["default"] = f.required ? json(nullptr) : schedules_to_json({window})[0][std::string(f.key)];
+    schedule.push_back(std::move(j));
+  }
+  return {{"fields", fields}, {"schedule", schedule}};
 }
 
 void check_schema_ranges(const Config& c, std::string_view section, std::vector<ems::ConfigIssue>& out) {

@@ -71,6 +71,9 @@ struct FieldSpec {
 
 /// Every field, in the order of deploy/emsgw.example.toml.
 [[nodiscard]] std::span<const FieldSpec> config_schema();
+/// The keys of one [[schedule]] window (an array of tables, read by gateway/config/schedules.cpp):
+/// type, unit, range, label and help for the example file, the dashboard and the translations.
+[[nodiscard]] std::span<const FieldSpec> schedule_schema();
 /// The fields of one section, in order.
 [[nodiscard]] std::vector<const FieldSpec*> schema_section(std::string_view section);
 /// The field named by a key path ("mqtt.qos"), or nullptr.
@@ -80,7 +83,8 @@ struct FieldSpec {
 [[nodiscard]] nlohmann::json field_value(const FieldSpec& f, const Config& config);
 
 /// The schema as the dashboard reads it (webui/API.md "Configuration schema"): the fields with
-/// their type, unit, range, choices, default, label, help, and whether they are in the document.
+/// their type, unit, range, choices, default, label, help, and whether they are in the document;
+/// under "schedule" the keys of one [[schedule]] window (GET/PUT /api/schedules).
 [[nodiscard]] nlohmann::json config_schema_json();
 
 /// The range rules the table owns for one section (validate_config calls it per section, in order).

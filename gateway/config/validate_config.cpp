@@ -220,6 +220,7 @@ std::vector<ems::ConfigIssue> validate_config(const Config& c) {
   Issues out = ems::validate(c.site);
   if (c.site.grid_metered && !c.meters.contains("grid")) out.push_back({"meter.grid", "(missing)", "is required"});
   check_limits(out, c);
+  for (auto& issue : validate_schedules(c.schedules, c.site)) out.push_back(std::move(issue));
   for (const auto& [role, m] : c.meters) check_meter(out, role, m);
   for (std::size_t i = 0; i < c.station_links.size(); ++i) {
     const auto& l = c.station_links[i];

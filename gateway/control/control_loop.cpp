@@ -477,6 +477,7 @@ void ControlLoop::on_reload(ReloadEvent& e, const Turn& now) {
     std::lock_guard lock(state_mutex_);
     config_.site = e.config.site;
     config_.peak = e.config.peak;
+    config_.schedules = e.config.schedules;
   }
   if (!config_.peak.enabled || !config_.site.grid_metered)
     peak_.reset();
@@ -486,6 +487,36 @@ void ControlLoop::on_reload(ReloadEvent& e, const Turn& now) {
     peak_.emplace(peak_settings(config_.peak));
   decide({now.wall, -1, 0, 0, "config", "configuration reloaded from " + e.config.source});
   if (e.done) e.done({});
+}
+
+std::vector<ems::ScheduleStatus> ControlLoop::apply_schedules(ems::SiteSnapshot& snap, const Turn& now) {
+  std::vector<ems::ScheduleStatus> status;
+  const auto& windows = config_.schedules;
+  if (windows.empty() && windows_open_.empty()) return status;
+  const auto at = local_time_(now.wall);
+  snap.node_limits = node_limits_at(windows, config_.site, at);
+  std::map<std::string, bool> open;
+  for (const auto& w : windows) {
+    const bool active = window_open(w, at);
+    open[w.name] = active;
+    status.push_back({w.name, w.node, active, window_limit_text(w), w.max_current_a, w.max_power_w});
+    const auto was = windows_open_.find(w.name);
+    if ((was == windows_open_.end() && !active) || (was != windows_open_.end() && was->second == active)) continue;
+    const std::string where = w.node.empty() ? "the grid connection" : "circuit " + w.node;
+    const auto text = "schedule " + w.name +
+                      (active ? " open: " + where + " limited to " + window_limit_text(w)
+                              : " closed: " + where + " back to its own limit");
+    spdlog::info("{}", text);
+    decide({now.wall, -1, 0, 0, "schedule", text});
+  }
+  for (const auto& [name, was_open] : windows_open_)
+    if (was_open && !open.contains(name)) {
+      const auto text = "schedule " + name + " removed while open: its node back to its own limit";
+      spdlog::info("{}", text);
+      decide({now.wall, -1, 0, 0, "schedule", text});
+    }
+  windows_open_ = std::move(open);
+  return status;
 }
 
 void ControlLoop::step(std::string_view trigger) {
@@ -507,6 +538,7 @@ void ControlLoop::step(std::string_view trigger, const Turn& now) {
   }
   // The grid operator's dimming: the lower of it and the peak's budget wins, with its reason.
   report->snapshot.flex_limit = ems::tighter(report->snapshot.flex_limit, dimming_limit(report->snapshot, now));
+  auto schedules = apply_schedules(report->snapshot, now);
   report->allocation = allocator_.step(report->snapshot);
   const auto& alloc = report->allocation;
   policy_.actuate(config_.site, inputs_.sockets, alloc, actuator_, now.wall,
@@ -527,6 +559,7 @@ void ControlLoop::step(std::string_view trigger, const Turn& now) {
   status->dimming.until = dimming_.until;
   status->dimming.floor_w = grid_op_.floor_w();
   status->dimming.relay_dim = relay_dim_;
+  status->schedules = std::move(schedules);
   report->status = std::move(status);
   report->sessions = sessions_.open();
   report->closed_quarters.swap(closed_quarters_);

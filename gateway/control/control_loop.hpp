@@ -34,6 +34,7 @@
 #include "gateway/config/config.hpp"
 #include "gateway/control/actuation_policy.hpp"
 #include "gateway/control/fault_book.hpp"
+#include "gateway/control/schedule_windows.hpp"
 #include "gateway/control/session_tracker.hpp"
 #include "gateway/control/site_inputs.hpp"
 #include "gateway/control/status_builder.hpp"
@@ -118,6 +119,8 @@ class ControlLoop {
   }
   /// The SG-Ready outputs, when the heat pump's are wired (before run()).
   void set_sg_ready_outputs(const SgReadyOutputs* outputs) { sg_ready_outputs_ = outputs; }
+  /// The local time the [[schedule]] windows are judged in (default: the box's time zone); before run().
+  void set_local_time(storage::LocalTimeFn local) { local_time_ = std::move(local); }
   /// Keeps every decision for take_decisions() (on by default; off when the outputs take them
   /// from the step reports).
   void set_decision_journal(bool keep) { keep_journal_ = keep; }
@@ -148,6 +151,9 @@ class ControlLoop {
  private:
   [[nodiscard]] Turn read_clock() const { return {clock_.mono_now(), clock_.wall_now()}; }
   void on_meter(MeterEvent& e, const Turn& now);
+  /// The [[schedule]] windows at this step: their limits into the snapshot, their state into the
+  /// status, and a decision when one opens or closes.
+  [[nodiscard]] std::vector<ems::ScheduleStatus> apply_schedules(ems::SiteSnapshot& snap, const Turn& now);
   void follow_meter_interval(const drivers::MeterReading& r);
   bool on_station(StationEvent& e, const Turn& now);
   void on_write(const WriteEvent& e, const Turn& now);
@@ -207,6 +213,10 @@ class ControlLoop {
   ems::GridOperator grid_op_;                        ///< [grid_operator]: the relay contact and the API limit
   std::optional<bool> relay_dim_;                    ///< the relay contact as last applied
   ems::DimmingLimit dimming_;                        ///< in force since the last step
+  /// The box's local time for the [[schedule]] windows.
+  storage::LocalTimeFn local_time_ = storage::local_minute;
+  /// Per [[schedule]] name, open at the last step.
+  std::map<std::string, bool> windows_open_;
   bool keep_journal_ = true;
   std::uint64_t sequence_ = 0;
 

@@ -10,6 +10,7 @@
 #include "gateway/config/config_json.hpp"
 #include "gateway/config/config_schema.hpp"
 #include "gateway/config/installer_limits.hpp"
+#include "gateway/control/schedule_windows.hpp"
 
 namespace emsgw::gateway {
 
@@ -125,6 +126,22 @@ std::vector<OverrideOutcome> apply_config_overrides(Config& config,
       continue;
     }
     OverrideOutcome r{o, false, {}};
+    if (o.key == kSchedulesOverride) {
+      // The whole list of windows; a window only ever lowers a limit, so no installer limit applies.
+      auto list = schedules_from_json(json::parse(o.value, nullptr, false));
+      std::vector<ems::ConfigIssue> issues = list ? validate_schedules(*list, config.site) : list.error();
+      if (issues.empty()) {
+        config.schedules = std::move(*list);
+        r.applied = true;
+        r.message = o.key + " = " + o.value;
+        spdlog::info("override {} (set by {}) applied on top of the configuration file", r.message, o.source);
+      } else {
+        r.message = "refused: " + issues.front().key + " = " + issues.front().value + ": " + issues.front().rule;
+        spdlog::warn("override {} (set by {}) skipped: {}", o.key, o.source, r.message);
+      }
+      out.push_back(std::move(r));
+      continue;
+    }
     const auto ptr = config_pointer(o.key);
     const auto value = json::parse(o.value, nullptr, false);
     json doc = config_to_json(config);
@@ -185,6 +202,7 @@ Config RuntimeConfigService::saved_config() const {
 Config RuntimeConfigService::live_from(const Config& c) const {
   Config live = started_;
   live.site = c.site;
+  live.schedules = c.schedules;
   live.source = "the dashboard";
   return live;
 }
@@ -301,6 +319,83 @@ std::vector<ems::ConfigIssue> RuntimeConfigService::clear_overrides(const std::s
   (void)apply_config_overrides(c, items);
   if (auto issues = hand_to_loop(c); !issues.empty()) return issues;
   desired_ = c;
+  return {};
+}
+
+json RuntimeConfigService::get_schedules() const {
+  std::lock_guard lock(mutex_);
+  const Config shown = shown_locked();
+  const auto now = clock_.wall_now();
+  const auto at = local_(now);
+  json list = schedules_to_json(shown.schedules);
+  for (std::size_t i = 0; i < shown.schedules.size(); ++i) {
+    const auto& w = shown.schedules[i];
+    auto& item = list[i];
+    item["active"] = window_open(w, at);
+    item["limit"] = window_limit_text(w);
+    const auto next = window_next_change(w, now, local_);
+    item["next_change_ms"] = next ? json(storage::to_unix_ms(*next)) : json(nullptr);
+  }
+  const auto items = stored_overrides();
+  const bool from_web =
+      std::any_of(items.begin(), items.end(), [](const auto& o) { return o.key == kSchedulesOverride; });
+  return {{"schedules", std::move(list)},
+          {"time_ms", storage::to_unix_ms(now)},
+          {"source", from_web ? "web" : "file"},
+          {"storage", {{"keeps_overrides", recorder_ != nullptr}}}};
+}
+
+namespace {
+/// A window in words for the event list: "grid connection mon,tue 22:00–06:00 10 A".
+std::string window_text(const ScheduleWindow& w) {
+  std::string days;
+  for (const auto& d : w.days) days += (days.empty() ? "" : ",") + d;
+  return (w.node.empty() ? std::string("grid connection") : "circuit " + w.node) + " " + days + " " + w.from + "–" +
+         w.until + " " + window_limit_text(w);
+}
+}  // namespace
+
+void RuntimeConfigService::keep_override(const storage::SettingOverride& o) {
+  if (!recorder_) {
+    std::erase_if(memory_overrides_, [&](const auto& m) { return m.key == o.key; });
+    memory_overrides_.push_back(o);
+    return;
+  }
+  recorder_->wait_idle();
+  if (const auto s = recorder_->with_store([&](storage::SqliteStore& st) { return st.set_override(o); }); !s)
+    spdlog::error("configuration: {} applies now but could not be kept: {}", o.key, s.error().message);
+}
+
+std::vector<ems::ConfigIssue> RuntimeConfigService::put_schedules(const json& list) {
+  std::lock_guard lock(mutex_);
+  auto windows = schedules_from_json(list);
+  if (!windows) return std::move(windows).error();
+  Config after = shown_locked();
+  if (auto issues = validate_schedules(*windows, after.site); !issues.empty()) return issues;
+  const auto before = after.schedules;
+  if (before == *windows) return {};
+  after.schedules = *windows;
+  if (auto issues = hand_to_loop(after); !issues.empty()) return issues;
+  desired_.schedules = after.schedules;
+  const auto at = clock_.wall_now();
+  const auto value = schedules_to_json(after.schedules).dump();
+  spdlog::info("configuration: schedules = {} set from the dashboard", value);
+  keep_override({std::string(kSchedulesOverride), value, "web", at});
+  if (!recorder_) return {};
+  // One event per window added, changed or removed, with its old and new form.
+  const auto find = [](const std::vector<ScheduleWindow>& v, const std::string& name) {
+    const auto it = std::find_if(v.begin(), v.end(), [&](const auto& w) { return w.name == name; });
+    return it == v.end() ? nullptr : &*it;
+  };
+  const auto event = [&](const std::string& name, const ScheduleWindow* was, const ScheduleWindow* now) {
+    const std::string text = "schedule " + name + ": " + (was ? window_text(*was) : "(none)") + " → " +
+                             (now ? window_text(*now) : "(none)") + " (set from the dashboard)";
+    recorder_->record_event({0, at, storage::EventKind::ConfigChange, "schedule." + name, text});
+  };
+  for (const auto& w : before)
+    if (const auto* now = find(after.schedules, w.name); now == nullptr || !(*now == w)) event(w.name, &w, now);
+  for (const auto& w : after.schedules)
+    if (find(before, w.name) == nullptr) event(w.name, nullptr, &w);
   return {};
 }
 

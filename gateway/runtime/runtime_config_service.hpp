@@ -47,6 +47,14 @@ class RuntimeConfigService final : public webui::ConfigService {
   [[nodiscard]] nlohmann::json get_schema() const override { return config_schema_json(); }
   [[nodiscard]] std::vector<ems::ConfigIssue> put_config(const nlohmann::json& patch, bool confirmed = false) override;
   [[nodiscard]] std::vector<ems::ConfigIssue> clear_overrides(const std::string& key) override;
+  /// The [[schedule]] windows in force, each with whether it is open now and when it next opens or
+  /// closes (webui/API.md "Schedules").
+  [[nodiscard]] nlohmann::json get_schedules() const override;
+  /// Replaces every window (the same rules as the file); kept as the override "schedules", one
+  /// event per window added, changed or removed; the control loop applies it at its next step.
+  [[nodiscard]] std::vector<ems::ConfigIssue> put_schedules(const nlohmann::json& list) override;
+  /// The local time the windows are judged in (default: the box's time zone).
+  void set_local_time(storage::LocalTimeFn local) { local_ = std::move(local); }
 
   /// The configuration as saved: running site rules plus the device settings saved for the next
   /// start (what the device tests probe).
@@ -70,6 +78,12 @@ class RuntimeConfigService final : public webui::ConfigService {
   StorageRecorder* recorder_;
   const ems::Clock& clock_;
   std::vector<storage::SettingOverride> memory_overrides_;  ///< when storage is off
+  storage::LocalTimeFn local_ = storage::local_minute;
+  /// Keeps an override (SQLite, or memory when storage is off).
+  void keep_override(const storage::SettingOverride& o);
 };
+
+/// The key of the override that holds the [[schedule]] windows set from the dashboard (a JSON list).
+inline constexpr std::string_view kSchedulesOverride = "schedules";
 
 }  // namespace emsgw::gateway

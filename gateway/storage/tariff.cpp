@@ -16,15 +16,17 @@ std::time_t seconds_of(ems::WallTime t) {
   return static_cast<std::time_t>(std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count());
 }
 bool covers(const TariffWindow& w, LocalMinute at) {
-  if (w.start_min == w.end_min) return false;
-  if (w.start_min < w.end_min)
-    return at.minute >= w.start_min && at.minute < w.end_min && ((w.days >> at.weekday) & 1) != 0;
-  // Past midnight: the part after midnight belongs to the window that started the day before.
-  if (at.minute >= w.start_min) return ((w.days >> at.weekday) & 1) != 0;
-  if (at.minute < w.end_min) return ((w.days >> ((at.weekday + 6) % 7)) & 1) != 0;
-  return false;
+  return w.start_min != w.end_min && weekly_window_covers(w.start_min, w.end_min, w.days, at);
 }
 }  // namespace
+
+bool weekly_window_covers(int start_min, int end_min, std::uint8_t days, LocalMinute at) {
+  if (start_min < end_min) return at.minute >= start_min && at.minute < end_min && ((days >> at.weekday) & 1) != 0;
+  // Past midnight: the part after midnight belongs to the window that started the day before.
+  if (at.minute >= start_min) return ((days >> at.weekday) & 1) != 0;
+  if (at.minute < end_min) return ((days >> ((at.weekday + 6) % 7)) & 1) != 0;
+  return false;
+}
 
 LocalMinute local_minute(ems::WallTime t) {
   const std::time_t s = seconds_of(t);

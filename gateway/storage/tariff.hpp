@@ -48,6 +48,11 @@ using LocalTimeFn = std::function<LocalMinute(ems::WallTime)>;
 /// UTC (for tests and for boxes that keep UTC).
 [[nodiscard]] LocalMinute utc_minute(ems::WallTime t);
 
+/// Whether a weekly window covers `at`: from start_min to end_min (minutes after local midnight) on
+/// the days of `days` (bit 0 = Monday … bit 6 = Sunday); end ≤ start runs past midnight, and the
+/// part after midnight belongs to the day the window started on (end = start: a whole day).
+[[nodiscard]] bool weekly_window_covers(int start_min, int end_min, std::uint8_t days, LocalMinute at);
+
 struct AppliedPrice {
   double import_per_kwh = 0;
   double export_per_kwh = 0;

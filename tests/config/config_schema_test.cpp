@@ -65,6 +65,27 @@ TEST(ConfigSchema, ExampleFileListsEveryKeyOfTheSchema) {
   EXPECT_TRUE(missing.empty()) << "deploy/emsgw.example.toml lacks " << testing::PrintToString(missing);
 }
 
+TEST(ConfigSchema, ExampleFileListsEveryKeyOfAScheduleWindow) {
+  const auto listed = example_keys();
+  ASSERT_TRUE(listed.contains("schedule"));
+  for (const auto& f : gateway::schedule_schema()) {
+    EXPECT_EQ(f.section, "schedule");
+    EXPECT_FALSE(f.label.empty()) << f.path();
+    EXPECT_TRUE(listed.at("schedule").contains(std::string(f.key))) << "deploy/emsgw.example.toml lacks " << f.path();
+  }
+  // The dashboard's schema carries them, with their units and defaults.
+  const auto schema = gateway::config_schema_json();
+  ASSERT_EQ(schema["schedule"].size(), gateway::schedule_schema().size());
+  for (const auto& f : schema["schedule"])
+    if (f["key"] == "max_current_a") {
+      EXPECT_EQ(f["unit"], "A");
+      EXPECT_EQ(f["default"], 0);
+      EXPECT_EQ(f["max"], 1000);
+    } else if (f["key"] == "days") {
+      EXPECT_EQ(f["default"].size(), 7u);
+    }
+}
+
 TEST(ConfigSchema, EveryFieldHasALabelATypeAndOnePlace) {
   std::set<std::string> paths;
   for (const auto& f : gateway::config_schema()) {

@@ -2,6 +2,8 @@
 // the file into the site model, and refused with key, value and rule when they break one.
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "tests/config/config_test_util.hpp"
 
 namespace emsgw::test {
@@ -154,6 +156,95 @@ TEST(LimitsConfig, AStaticBudgetKeepsTheSafeCurrentRule) {
   bool found = false;
   for (const auto& e : errors) found = found || e.rule.find("safe currents alone could overload") != std::string::npos;
   EXPECT_TRUE(found);
+}
+
+/// The example with the garage board and two [[schedule]] windows: one on the grid connection on
+/// weekday nights, one on the board all week.
+std::string with_schedules(const std::string& extra = "") {
+  return replace(with_limits(), "[peak]\n",
+                 "[[schedule]]\nname = \"night-contract\"\nnode = \"\"\ndays = [\"mon\", \"tue\", \"wed\", \"thu\", "
+                 "\"fri\"]\nfrom = \"22:00\"\nuntil = \"06:00\"\nmax_current_a = 10\nmax_power_w = 0\n\n"
+                 "[[schedule]]\nname = \"board-evening\"\nnode = \"garage-board\"\nfrom = \"17:30\"\n"
+                 "until = \"21:00\"\nmax_power_w = 3000\n" +
+                     extra + "\n[peak]\n");
+}
+
+TEST(ScheduleConfig, ReadsTheWindowsWithTheirDefaults) {
+  const auto c = gateway::load_config_text(with_schedules(), "site.toml");
+  ASSERT_EQ(c.schedules.size(), 2u);
+  const auto& night = c.schedules[0];
+  EXPECT_EQ(night.name, "night-contract");
+  EXPECT_EQ(night.node, "");
+  EXPECT_EQ(night.days, (std::vector<std::string>{"mon", "tue", "wed", "thu", "fri"}));
+  EXPECT_EQ(night.from, "22:00");
+  EXPECT_EQ(night.until, "06:00");
+  EXPECT_DOUBLE_EQ(night.max_current_a, 10);
+  EXPECT_DOUBLE_EQ(night.max_power_w, 0);
+  const auto& board = c.schedules[1];
+  EXPECT_EQ(board.node, "garage-board");
+  EXPECT_EQ(board.days.size(), 7u) << "all seven days unless it says";
+  EXPECT_DOUBLE_EQ(board.max_current_a, 0);
+  EXPECT_DOUBLE_EQ(board.max_power_w, 3000);
+}
+
+TEST(ScheduleConfig, EveryMistakeIsNamedAtOnceWithKeyValueAndRule) {
+  auto t = with_schedules();
+  t = replace(t, "node = \"garage-board\"", "node = \"shed\"");
+  t = replace(t, "\"fri\"]", "\"friday\"]");
+  t = replace(t, "from = \"22:00\"", "from = \"24:00\"");
+  t = replace(t, "until = \"21:00\"", "until = \"9pm\"");
+  t = replace(t, "max_current_a = 10\nmax_power_w = 0", "max_current_a = -3\nmax_power_w = 0");
+  t = replace(t, "max_power_w = 3000", "max_power_w = 0");
+  t = replace(t, "name = \"board-evening\"", "name = \"night-contract\"");
+  const auto errors = errors_of(t);
+  const auto node = error_for(errors, "schedule[1].node");
+  EXPECT_EQ(node.value, "\"shed\"");
+  EXPECT_THAT(node.rule, HasSubstr("names no [[circuit]]"));
+  const auto day = error_for(errors, "schedule[0].days");
+  EXPECT_EQ(day.value, "\"friday\"");
+  EXPECT_THAT(day.rule, HasSubstr("mon, tue, wed, thu, fri, sat, sun"));
+  const auto from = error_for(errors, "schedule[0].from");
+  EXPECT_EQ(from.value, "\"24:00\"");
+  EXPECT_THAT(from.rule, HasSubstr("HH:MM"));
+  EXPECT_EQ(error_for(errors, "schedule[1].until").value, "\"9pm\"");
+  const auto negative = error_for(errors, "schedule[0].max_current_a");
+  EXPECT_EQ(negative.value, "-3");
+  EXPECT_THAT(negative.rule, HasSubstr("between 0 and 1000 A"));
+  const auto no_limit = error_for(errors, "schedule[1].max_current_a");
+  EXPECT_THAT(no_limit.rule, HasSubstr("needs max_current_a or max_power_w above 0"));
+  const auto name = error_for(errors, "schedule[1].name");
+  EXPECT_THAT(name.rule, HasSubstr("must be unique"));
+  for (const auto& e : errors) EXPECT_GT(e.line, 0) << e.format();
+}
+
+TEST(ScheduleConfig, AWindowAboveTheFuseIsValidItCannotRaiseAnything) {
+  auto t = replace(with_schedules(), "max_current_a = 10\nmax_power_w = 0", "max_current_a = 400\nmax_power_w = 0");
+  const auto c = gateway::load_config_text(t, "site.toml");
+  EXPECT_DOUBLE_EQ(c.schedules[0].max_current_a, 400);
+}
+
+TEST(ScheduleConfig, TheSameRulesJudgeTheJsonList) {
+  const auto site = gateway::load_config_text(with_limits(), "site.toml").site;
+  const auto list = nlohmann::json::parse(R"([{"name": "a", "from": "22:00", "until": "06:00", "max_current_a": 10},
+      {"name": "b", "node": "garage-board", "days": ["sat", "sun"], "from": "08:00", "until": "12:00",
+       "max_power_w": 4000}])");
+  const auto windows = gateway::schedules_from_json(list);
+  ASSERT_TRUE(windows);
+  EXPECT_TRUE(gateway::validate_schedules(*windows, site).empty());
+  EXPECT_EQ(gateway::schedules_to_json(*windows)[1]["days"], nlohmann::json::array({"sat", "sun"}));
+  // A round trip gives the same windows.
+  const auto again = gateway::schedules_from_json(gateway::schedules_to_json(*windows));
+  ASSERT_TRUE(again);
+  EXPECT_EQ(*again, *windows);
+  // Shape: every problem at once.
+  const auto bad = gateway::schedules_from_json(
+      nlohmann::json::parse(R"([{"name": 3, "from": "22:00", "colour": "red"}, {"until": "06:00", "days": "mon"}])"));
+  ASSERT_FALSE(bad);
+  std::set<std::string> keys;
+  for (const auto& i : bad.error()) keys.insert(i.key);
+  EXPECT_EQ(keys, (std::set<std::string>{"schedule[0].name", "schedule[0].colour", "schedule[0].until",
+                                         "schedule[1].name", "schedule[1].from", "schedule[1].days"}));
+  EXPECT_FALSE(gateway::schedules_from_json(nlohmann::json::object()));
 }
 
 }  // namespace

@@ -229,6 +229,10 @@ TEST(Translations, EverySchemaLabelAndHelpHasDutchGermanAndFrench) {
     keys.emplace_back("label of " + f.path(), std::string(f.label));
     keys.emplace_back("help of " + f.path(), std::string(f.help));
   }
+  for (const auto& f : gateway::schedule_schema()) {
+    keys.emplace_back("label of " + f.path(), std::string(f.label));
+    keys.emplace_back("help of " + f.path(), std::string(f.help));
+  }
   ASSERT_GT(keys.size(), 100u);
   const auto missing = missing_entries(dashboard_table().table, keys);
   EXPECT_TRUE(missing.empty()) << missing.size() << " schema texts without a translation:" << joined(missing);
@@ -243,6 +247,8 @@ bool unit_is_word(std::string_view unit) {
 TEST(Translations, EverySchemaUnitInWordsHasDutchGermanAndFrench) {
   std::vector<std::pair<std::string, std::string>> keys;
   for (const auto& f : gateway::config_schema())
+    if (unit_is_word(f.unit)) keys.emplace_back("unit of " + f.path(), std::string(f.unit));
+  for (const auto& f : gateway::schedule_schema())
     if (unit_is_word(f.unit)) keys.emplace_back("unit of " + f.path(), std::string(f.unit));
   ASSERT_FALSE(keys.empty()) << "no unit in words in the schema: the check would check nothing";
   EXPECT_FALSE(unit_is_word("kW"));

@@ -116,10 +116,20 @@ void move_clock(SiteSnapshot& snap, std::chrono::milliseconds dt) {
   for (auto& c : snap.circuits) c.measured_at = snap.now;
 }
 
-void run(benchmark::State& state, double grid_max_a, bool tree = false) {
+/// Weekly windows in force: on the grid connection (current and power) and on every board.
+void add_windows(const SiteConfig& site, SiteSnapshot& snap) {
+  NodeLimit grid{0, Amps(560), Watts(380000), "schedule grid 560 A", "schedule grid 380.0 kW"};
+  snap.node_limits.push_back(grid);
+  for (std::size_t c = 0; c < site.circuits.size(); ++c)
+    if (site.circuits[c].name.find("-row") == std::string::npos && site.circuits[c].meter.empty())
+      snap.node_limits.push_back({static_cast<int>(c) + 1, Amps(80), std::nullopt, "schedule board 80 A", ""});
+}
+
+void run(benchmark::State& state, double grid_max_a, bool tree = false, bool windows = false) {
   const auto site = tree ? site_128_tree(grid_max_a) : site_128(grid_max_a);
   Allocator alloc(site);
   auto snap = snapshot_128(site);
+  if (windows) add_windows(site, snap);
   move_clock(snap, std::chrono::milliseconds(0));
   for (int i = 0; i < 100; ++i) {  // past probing and phase detection: the steady state
     move_clock(snap, std::chrono::seconds(1));
@@ -154,7 +164,13 @@ void BM_Step128Sockets3LevelTreeAlternating(benchmark::State& state) {
   run(state, 300, true);
 }
 
+// The same with weekly windows lowering the grid connection's current and power and every board.
+void BM_Step128Sockets3LevelTreeWindows(benchmark::State& state) {
+  run(state, 700, true, true);
+}
+
 BENCHMARK(BM_Step128Sockets)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_Step128Sockets3LevelTreeWindows)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_Step128Sockets3LevelTree)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_Step128Sockets3LevelTreeAlternating)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_Step128SocketsAlternating)->Unit(benchmark::kMicrosecond);
