@@ -22,7 +22,7 @@ ems::SiteStatus big_status(std::uint64_t step) {
     st.grid.voltage_v[static_cast<std::size_t>(i)] = 230.0;
   }
   for (int s = 0; s < 64; ++s) {
-    st.stations.push_back({"station" + std::to_string(s), true, "NG920", "", "", 32.0, ""});
+    st.stations.push_back({"station" + std::to_string(s), true, "NG920", "", "", 32.0, "", "", 0});
     for (int u = 1; u <= 2; ++u) {
       ems::SocketStatus so;
       so.id = s * 2 + u - 1;
