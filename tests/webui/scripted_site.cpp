@@ -161,7 +161,7 @@ void ScriptedSite::step(ems::WallTime now, double t_s) {
   for (std::size_t i = 0; i < site.stations.size(); ++i) {
     const auto& st = site.stations[i];
     s->stations.push_back(
-        {st.name, true, "NG910", "6.4.0-4186", "ACE00" + std::to_string(1234 + i), st.max_current_a, ""});
+        {st.name, true, "NG910", "6.4.0-4186", "ACE00" + std::to_string(1234 + i), st.max_current_a, "", "", 0});
     for (const auto& so : st.sockets) {
       const auto& plan = m.sockets[k++];
       ems::SocketStatus out;
