@@ -303,6 +303,21 @@ json field_value(const FieldSpec& f, const Config& config) {
   return nullptr;
 }
 
+namespace {
+
+/// A field as the schema lists it: where it lives, its type, label, help, unit, range and choices.
+json field_json(const FieldSpec& f) {
+  json j = {{"section", f.section}, {"key", f.key},   {"path", f.path()},       {"type", type_name(f.type)},
+            {"label", f.label},     {"help", f.help}, {"required", f.required}, {"editable", f.editable}};
+  if (!f.unit.empty()) j["unit"] = f.unit;
+  if (!std::isnan(f.min)) j["min"] = f.min;
+  if (!std::isnan(f.max)) j["max"] = f.max;
+  if (!f.choices.empty()) j["choices"] = split_choices(f.choices, f.type);
+  return j;
+}
+
+}  // namespace
+
 json config_schema_json() {
   // Defaults: a configuration with every optional section present.
   Config defaults;
@@ -312,25 +327,15 @@ json config_schema_json() {
   defaults.influx.enabled = true;
   json fields = json::array();
   for (const auto& f : kFields) {
-    json j = {{"section", f.section}, {"key", f.key},   {"path", f.path()},       {"type", type_name(f.type)},
-              {"label", f.label},     {"help", f.help}, {"required", f.required}, {"editable", f.editable}};
-    if (!f.unit.empty()) j["unit"] = f.unit;
-    if (!std::isnan(f.min)) j["min"] = f.min;
-    if (!std::isnan(f.max)) j["max"] = f.max;
-    if (!f.choices.empty()) j["choices"] = split_choices(f.choices, f.type);
+    json j = field_json(f);
     j["default"] = f.required || f.type == T::Secret ? json(nullptr) : field_value(f, defaults);
     fields.push_back(std::move(j));
   }
   json schedule = json::array();
-  const ScheduleWindow window;
+  const json window = schedules_to_json({ScheduleWindow{}})[0];
   for (const auto& f : kScheduleFields) {
-    json j = {{"section", f.section}, {"key", f.key},   {"path", f.path()},       {"type", type_name(f.type)},
-              {"label", f.label},     {"help", f.help}, {"required", f.required}, {"editable", f.editable}};
-    if (!f.unit.empty()) j["unit"] = f.unit;
-    if (!std::isnan(f.min)) j["min"] = f.min;
-    if (!std::isnan(f.max)) j["max"] = f.max;
-    if (!f.choices.empty()) j["choices"] = split_choices(f.choices, f.type);
-    j["default"] = f.required ? json(nullptr) : schedules_to_json({window})[0][std::string(f.key)];
+    json j = field_json(f);
+    j["default"] = f.required ? json(nullptr) : window.value(std::string(f.key), json(nullptr));
     schedule.push_back(std::move(j));
   }
   return {{"fields", fields}, {"schedule", schedule}};
