@@ -78,6 +78,10 @@ struct SocketAllocation {
   /// Reason::OtherMinimum: the socket whose minimum took the current, and that minimum (A).
   std::optional<int> other_socket;
   int other_minimum_a = 0;
+  /// Reason::OtherMinimum: the bound both sockets share, whose room that minimum took (GridLx,
+  /// CircuitLx, …), and its words where the reason alone does not name it ("circuit garage-board L2").
+  Reason shared_bound = Reason::NotConnected;
+  std::string shared_detail;
 };
 
 /// Per grid phase arithmetic of one step (all per phase, amperes).

@@ -19,6 +19,8 @@ std::vector<SocketAllocation> ramp(const StepInputs& in, const std::vector<Socke
     if (w.detail) a.detail = *w.detail;
     a.other_socket = w.other_socket;
     a.other_minimum_a = w.other_minimum_a;
+    a.shared_bound = w.shared_bound;
+    a.shared_detail = w.shared_detail;
     a.until = w.until;
     a.current_a = w.value;
     if (!w.fresh || !w.known) continue;  // keep reserving what it was last told

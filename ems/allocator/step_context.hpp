@@ -103,6 +103,8 @@ struct SocketWork {
   std::string detail_text;              ///< Words made for this step (detail points here then).
   std::optional<int> other_socket;      ///< Reason::OtherMinimum: whose minimum took the current.
   int other_minimum_a = 0;
+  Reason shared_bound = Reason::NotConnected;  ///< Reason::OtherMinimum: the bound both share.
+  std::string shared_detail;
   std::optional<MonoTime> until;
   bool candidate = false;
   bool admitted = false;

@@ -234,6 +234,8 @@ void share(const StepInputs& in, const Capacity& cap, const std::array<PhaseBudg
       // What this socket lacks went to another socket's minimum: name it and that minimum.
       const auto& other = items[t];
       w.reason = Reason::OtherMinimum;
+      w.shared_bound = items[i].reason;
+      w.shared_detail = items[i].detail ? *items[i].detail : std::string{};
       w.other_socket = other.id;
       w.other_minimum_a = floor_a(other.c);
       w.detail_text =

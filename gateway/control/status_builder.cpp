@@ -243,11 +243,15 @@ std::vector<int> bound_by_circuit(const ems::CircuitConfig& cfg, const ems::Allo
   std::vector<int> ids;
   const std::string prefix = "circuit " + cfg.name + " ";
   for (const auto& sa : allocation.sockets) {
-    const bool circuit_reason = sa.reason == Reason::CircuitL1 || sa.reason == Reason::CircuitL2 ||
-                                sa.reason == Reason::CircuitL3 || sa.reason == Reason::CircuitPower;
-    if (!circuit_reason || sa.detail.rfind(prefix, 0) != 0) continue;
+    // A socket cut for another's minimum is bound by the limit the two share.
+    const bool other = sa.reason == Reason::OtherMinimum;
+    const Reason reason = other ? sa.shared_bound : sa.reason;
+    const std::string& detail = other ? sa.shared_detail : sa.detail;
+    const bool circuit_reason = reason == Reason::CircuitL1 || reason == Reason::CircuitL2 ||
+                                reason == Reason::CircuitL3 || reason == Reason::CircuitPower;
+    if (!circuit_reason || detail.rfind(prefix, 0) != 0) continue;
     // The rest is one word: a phase ("L2") or the power limit ("11000 W").
-    const auto rest = std::string_view(sa.detail).substr(prefix.size());
+    const auto rest = std::string_view(detail).substr(prefix.size());
     const auto watts =
         rest.size() > 2 && rest.substr(rest.size() - 2) == " W" ? rest.substr(0, rest.size() - 2) : std::string_view{};
     const bool power =

@@ -405,6 +405,7 @@ TEST(AllocatorPolicy, ACarCutForAnotherSocketsMinimumSaysWhoTookTheCurrent) {
   ASSERT_TRUE(out.find(1)->other_socket.has_value());
   EXPECT_EQ(*out.find(1)->other_socket, 2);
   EXPECT_EQ(out.find(1)->other_minimum_a, 14);
+  EXPECT_EQ(out.find(1)->shared_bound, Reason::GridL1) << "the two share grid phase L1";
   // Once probing ends, both share by the grid phase again and nobody's minimum is named.
   out = alloc.step(snapshot_at(1 + site.probing_time_s, {20, 0, 0}, {ev(1, {6, 0, 0}, 1), ev(2, {14, 0, 0}, 1)}));
   EXPECT_EQ(current_of(out, 1), 10);

@@ -213,6 +213,18 @@ TEST(StatusBuilder, StationsAndSocketsNameTheCircuitTheyHangFrom) {
   rig.allocation.sockets[0].detail = "circuit garage-board 11000 W";
   st = rig.build();
   EXPECT_EQ(st->circuits[0].binds, std::vector<int>{0});
+  // Cut for socket 1's minimum within the board's L2: the board binds it too; within the grid, not.
+  auto& cut = rig.allocation.sockets[0];
+  cut.reason = ems::Reason::OtherMinimum;
+  cut.detail = "socket 1 (garage right) at its 14 A minimum";
+  cut.shared_bound = ems::Reason::CircuitL2;
+  cut.shared_detail = "circuit garage-board L2";
+  st = rig.build();
+  EXPECT_EQ(st->circuits[0].binds, std::vector<int>{0});
+  cut.shared_bound = ems::Reason::GridL2;
+  cut.shared_detail.clear();
+  st = rig.build();
+  EXPECT_TRUE(st->circuits[0].binds.empty());
 }
 
 TEST(StatusBuilder, TheReasonInPartsCarriesItsTimeLeft) {
