@@ -102,6 +102,12 @@ TEST(Rotation, TheWaitingCarGetsItsTurnAfterTheAlternatingPeriod) {
       },
       60 + 30);
   ASSERT_GE(turned, 0) << "socket " << waiting << " never got its turn\n" << rig.describe();
+  // The turn comes when the wait it was told ends, not before (a car handed its turn early makes
+  // another wait longer than the guide's period); the status is taken every step, the EV follows
+  // within its 2 s response delay.
+  EXPECT_GE(turned, *first.reason_until_s - 3.0)
+      << "the turn passed " << *first.reason_until_s - turned << " s before the end of the wait\n"
+      << rig.describe();
   EXPECT_EQ(waited.size(), 2u);
   EXPECT_LE(longest_all_off, 4.0) << "every car without current at the hand-over";
   // The EVs follow a cut within ev_response_delay_s (2 s), the meter is read every 250 ms.
