@@ -59,17 +59,23 @@ TEST(Rotation, TheWaitingCarGetsItsTurnAfterTheAlternatingPeriod) {
   const auto reason = [&](std::size_t i) { return rig.runtime->loop().status()->sockets.at(i).reason; };
   FuseWatch fuse{o.grid_max_current_a};
 
-  // Settled: two charge, one waits with the reason alternating and the time left of its wait.
+  // Settled: two charge, one waits with the reason alternating and the time left of its wait, for
+  // 5 s on end (who waits may change while the three cars plugged in together are probing).
   std::size_t waiting = 3;
+  double waiting_since = -1;
   const double settled = rig.wait_for(
       [&] {
         fuse.sample(rig.site->grid_current());
         int on = 0;
         std::size_t off = 3;
         for (std::size_t i = 0; i < 3; ++i) (charging(i) ? ++on : (off = i, 0));
-        if (on != 2 || reason(off) != "alternating") return false;
+        if (on != 2 || reason(off) != "alternating") {
+          waiting_since = -1;
+          return false;
+        }
+        if (off != waiting || waiting_since < 0) waiting_since = now_s();
         waiting = off;
-        return true;
+        return now_s() - waiting_since >= 5;
       },
       40);
   ASSERT_GE(settled, 0) << "never two cars charging and one waiting its turn\n" << rig.describe();
