@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "ems/site_config.hpp"
@@ -155,10 +156,20 @@ struct StationStatus {
   std::uint64_t foreign_setpoints = 0;
 };
 
+/// A text for people in a form an interface can translate: a stable message code and named
+/// parameters (numbers as formatted strings, their unit left to the template). The English text
+/// goes beside it unchanged. An empty code: nothing but the English text is known.
+struct Message {
+  std::string code;                                         ///< e.g. "station_offline"; "" = none
+  std::vector<std::pair<std::string, std::string>> params;  ///< name → value, e.g. {"station", "carport"}
+  friend bool operator==(const Message&, const Message&) = default;
+};
+
 struct Fault {
   std::string code;  ///< stable identifier, e.g. "meter_stale", "station_offline:carport"
   std::string text;  ///< for people
   WallTime since{};
+  Message message{};  ///< the text as code and parameters, for translation
 };
 
 struct SiteStatus {
