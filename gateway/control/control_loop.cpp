@@ -43,6 +43,24 @@ std::string format_number(double v) {
 std::string format_amps(double a) {
   return format_number(a) + " A";
 }
+
+/// A command's words (ems::describe) as a message.
+ems::Message command_message(const ems::Command& c) {
+  if (const auto* m = std::get_if<ems::SetSocketMode>(&c))
+    return msg::command_socket_mode(std::to_string(m->socket_id), std::string(ems::to_string(m->mode)));
+  if (const auto* x = std::get_if<ems::SetSocketMaxCurrent>(&c))
+    return msg::command_socket_max(std::to_string(x->socket_id), format_number(x->max_current_a));
+  if (const auto* s = std::get_if<ems::SetSiteLimit>(&c))
+    return msg::command_site_limit(format_number(s->grid_max_current_a));
+  if (std::holds_alternative<ems::Suspend>(c)) return msg::command_suspend();
+  if (std::holds_alternative<ems::Resume>(c)) return msg::command_resume();
+  if (const auto* g = std::get_if<ems::GridOperatorLimit>(&c)) {
+    if (!g->limit_w) return msg::command_grid_lift();
+    if (g->duration_s > 0) return msg::command_grid_limit_for(format_number(*g->limit_w), format_number(g->duration_s));
+    return msg::command_grid_limit(format_number(*g->limit_w));
+  }
+  return {};
+}
 }  // namespace
 
 namespace {
@@ -377,7 +395,7 @@ void ControlLoop::on_grid_operator_command(CommandEvent& e, const Turn& now) {
         return;
       }
       spdlog::info("command: {}", what);
-      decide({now.wall, -1, 0, 0, "dimming", "command: " + what});
+      decide({now.wall, -1, 0, 0, "dimming", "command: " + what, command_message(e.command)});
     } else {
       grid_op_.heartbeat(now.wall);
     }
@@ -439,7 +457,7 @@ void ControlLoop::on_command(CommandEvent& e, const Turn& now) {
       reply.message = "accepted: " + what;
       spdlog::info("command: {}", what);
       station_settings_applied_.reset();
-      decide({now.wall, -1, 0, 0, "command", what});
+      decide({now.wall, -1, 0, 0, "command", what, command_message(e.command)});
     }
   }
   if (e.reply) e.reply(std::move(reply));
@@ -514,17 +532,22 @@ std::vector<ems::ScheduleStatus> ControlLoop::apply_schedules(ems::SiteSnapshot&
     const auto was = windows_open_.find(w.name);
     if ((was == windows_open_.end() && !active) || (was != windows_open_.end() && was->second == active)) continue;
     const std::string where = w.node.empty() ? "the grid connection" : "circuit " + w.node;
-    const auto text = "schedule " + w.name +
-                      (active ? " open: " + where + " limited to " + window_limit_text(w)
-                              : " closed: " + where + " back to its own limit");
+    const auto limit = window_limit_text(w);
+    const auto text =
+        "schedule " + w.name +
+        (active ? " open: " + where + " limited to " + limit : " closed: " + where + " back to its own limit");
+    auto message = w.node.empty()
+                       ? (active ? msg::schedule_open_grid(w.name, limit) : msg::schedule_closed_grid(w.name))
+                       : (active ? msg::schedule_open_circuit(w.name, w.node, limit)
+                                 : msg::schedule_closed_circuit(w.name, w.node));
     spdlog::info("{}", text);
-    decide({now.wall, -1, 0, 0, "schedule", text});
+    decide({now.wall, -1, 0, 0, "schedule", text, std::move(message)});
   }
   for (const auto& [name, was_open] : windows_open_)
     if (was_open && !open.contains(name)) {
       const auto text = "schedule " + name + " removed while open: its node back to its own limit";
       spdlog::info("{}", text);
-      decide({now.wall, -1, 0, 0, "schedule", text});
+      decide({now.wall, -1, 0, 0, "schedule", text, msg::schedule_removed(name)});
     }
   windows_open_ = std::move(open);
   return status;

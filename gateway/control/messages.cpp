@@ -54,6 +54,19 @@ const std::vector<MessageInfo>& message_codes() {
       info(msg::dashboard_secret_changed),
       info(msg::schedule_changed),
       info(msg::config_reloaded),
+      info(msg::command_socket_mode),
+      info(msg::command_socket_max),
+      info(msg::command_site_limit),
+      info(msg::command_suspend),
+      info(msg::command_resume),
+      info(msg::command_grid_limit),
+      info(msg::command_grid_limit_for),
+      info(msg::command_grid_lift),
+      info(msg::schedule_open_grid),
+      info(msg::schedule_open_circuit),
+      info(msg::schedule_closed_grid),
+      info(msg::schedule_closed_circuit),
+      info(msg::schedule_removed),
   };
   return codes;
 }

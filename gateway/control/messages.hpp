@@ -87,6 +87,19 @@ inline constexpr MessageCode<4> dashboard_setting_changed{"dashboard_setting_cha
 inline constexpr MessageCode<2> dashboard_secret_changed{"dashboard_secret_changed", {"setting", "key"}};
 inline constexpr MessageCode<3> schedule_changed{"schedule_changed", {"name", "old", "new"}};
 inline constexpr MessageCode<1> config_reloaded{"config_reloaded", {"source"}};
+inline constexpr MessageCode<2> command_socket_mode{"command_socket_mode", {"socket", "mode"}};
+inline constexpr MessageCode<2> command_socket_max{"command_socket_max", {"socket", "current"}};
+inline constexpr MessageCode<1> command_site_limit{"command_site_limit", {"current"}};
+inline constexpr MessageCode<0> command_suspend{"command_suspend", {}};
+inline constexpr MessageCode<0> command_resume{"command_resume", {}};
+inline constexpr MessageCode<1> command_grid_limit{"command_grid_limit", {"limit"}};
+inline constexpr MessageCode<2> command_grid_limit_for{"command_grid_limit_for", {"limit", "seconds"}};
+inline constexpr MessageCode<0> command_grid_lift{"command_grid_lift", {}};
+inline constexpr MessageCode<2> schedule_open_grid{"schedule_open_grid", {"name", "limit"}};
+inline constexpr MessageCode<3> schedule_open_circuit{"schedule_open_circuit", {"name", "circuit", "limit"}};
+inline constexpr MessageCode<1> schedule_closed_grid{"schedule_closed_grid", {"name"}};
+inline constexpr MessageCode<2> schedule_closed_circuit{"schedule_closed_circuit", {"name", "circuit"}};
+inline constexpr MessageCode<1> schedule_removed{"schedule_removed", {"name"}};
 }  // namespace msg
 
 /// Every code above with its parameters' names.
