@@ -10,15 +10,13 @@
 
 #include <filesystem>
 #include <map>
-#include <regex>
-#include <sstream>
 #include <utility>
 
 #include "gateway/control/fault_book.hpp"
 #include "gateway/control/messages.hpp"
 #include "gateway/runtime/storage_recorder.hpp"
 #include "gateway/runtime/store_history_source.hpp"
-#include "tests/support/process.hpp"
+#include "tests/support/message_templates.hpp"
 #include "webui/web_server.hpp"
 
 namespace emsgw::webui {
@@ -28,36 +26,11 @@ using nlohmann::json;
 
 const ems::WallTime kStart = gateway::storage::from_unix_ms(1'700'001'900'000);
 
-/// MESSAGES of i18n.js: code → English template (`  "code": "template",` lines; no escapes used).
-std::map<std::string, std::string> english_templates() {
-  const auto text = test::read_file(std::string(EMSGW_SOURCE_DIR) + "/webui/frontend/src/i18n.js");
-  static const std::regex entry(R"re(^  "([a-z0-9_]+)": "([^"\\]*)",\s*$)re");
-  std::map<std::string, std::string> out;
-  std::istringstream in(text.substr(std::min(text.size(), text.find("const MESSAGES = {"))));
-  std::string line;
-  std::smatch m;
-  while (std::getline(in, line) && line != "};")
-    if (std::regex_match(line, m, entry)) out[m[1].str()] = m[2].str();
-  return out;
-}
-
-/// The template of `message` filled with its params, as the dashboard's t() does.
+/// The template of the item's `message` filled with its `params`, as the dashboard's t() does.
 std::string render(const json& item) {
-  static const auto templates = english_templates();
-  const auto it = templates.find(item.at("message").get<std::string>());
-  if (it == templates.end()) return "(no template for " + item.at("message").get<std::string>() + ")";
-  std::string out;
-  static const std::regex braces(R"re(\{(\w+)\})re");
-  std::size_t last = 0;
-  const auto& t = it->second;
-  for (auto m = std::sregex_iterator(t.begin(), t.end(), braces); m != std::sregex_iterator(); ++m) {
-    out += t.substr(last, static_cast<std::size_t>(m->position()) - last);
-    const auto& params = item.at("params");
-    const auto name = (*m)[1].str();
-    out += params.contains(name) ? params[name].get<std::string>() : "{" + name + "?}";
-    last = static_cast<std::size_t>(m->position() + m->length());
-  }
-  return out + t.substr(last);
+  std::map<std::string, std::string> params;
+  for (const auto& [name, value] : item.at("params").items()) params[name] = value.get<std::string>();
+  return test::render_english(item.at("message").get<std::string>(), params);
 }
 
 class MessagesApi : public ::testing::Test {
