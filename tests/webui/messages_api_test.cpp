@@ -147,6 +147,29 @@ TEST_F(MessagesApi, AFaultCarriesItsMessageInTheStatusAndInItsEvents) {
   EXPECT_EQ(events[1]["level"], "warning");
 }
 
+TEST_F(MessagesApi, SettingsChangedByCommandsCarryTheirMessage) {
+  step(false, 10'000);
+  recorder_->record_command(ems::SetSocketMode{1, ems::ChargeMode::Off}, "web", clock_.wall_now());
+  recorder_->record_command(ems::SetSiteLimit{20}, "mqtt", clock_.wall_now());
+  recorder_->record_command(ems::Suspend{}, "web", clock_.wall_now());
+  step(false, 10'000);
+  const auto events = get_json("/api/events?range=week");
+  std::map<std::string, json> by_message;
+  for (const auto& e : events) by_message[e.at("message").get<std::string>()] = e;
+  ASSERT_TRUE(by_message.contains("socket_mode_changed")) << events.dump(2);
+  EXPECT_EQ(by_message["socket_mode_changed"]["params"],
+            (json{{"socket", "1"}, {"station", "carport"}, {"old", "now"}, {"new", "off"}, {"source", "web"}}));
+  ASSERT_TRUE(by_message.contains("grid_limit_changed")) << events.dump(2);
+  EXPECT_EQ(by_message["grid_limit_changed"]["params"]["new"], "20");
+  EXPECT_EQ(by_message["grid_limit_changed"]["params"]["source"], "mqtt");
+  ASSERT_TRUE(by_message.contains("setting_set")) << events.dump(2);
+  EXPECT_EQ(by_message["setting_set"]["params"]["key"], "site.suspended");
+  for (const auto& e : events) {
+    EXPECT_FALSE(e["message"].get<std::string>().empty()) << e.dump();
+    EXPECT_EQ(render(e), e["text"]) << e.dump();
+  }
+}
+
 TEST_F(MessagesApi, AnEventWithoutACodeHasAnEmptyMessageAndItsText) {
   recorder_->record_event({0, clock_.wall_now(), gateway::storage::EventKind::ConfigChange, "influx", "export paused"});
   clock_.advance(ems::Millis(1000));
