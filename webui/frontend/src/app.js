@@ -31,13 +31,16 @@ function t(s, vars) {
   return out;
 }
 /// A text of the server (a fault, an event) in the interface's language: the template of its message
-/// code (MESSAGES in i18n.js) with its parameters, a setting's label translated; the server's own
-/// English text for a code the dashboard does not know.
+/// code (MESSAGES in i18n.js) with its parameters, a setting's label and a charging mode in words;
+/// the server's own English text for a code the dashboard does not know.
 function serverText(x) {
   const tpl = x && x.message && window.MESSAGES ? MESSAGES[x.message] : undefined;
   if (!tpl) return (x && x.text) || '';
   const params = Object.assign({}, x.params || {});
+  const modeWords = (v) => { const m = MODES.find(([k]) => k === v); return m ? t(m[1]) : v; };
   if (params.setting) params.setting = t(params.setting);
+  if (params.mode) params.mode = modeWords(params.mode);
+  if (x.message.startsWith('socket_mode_')) for (const k of ['old', 'new']) if (params[k]) params[k] = modeWords(params[k]);
   return t(tpl, params);
 }
 const fmtDate = (ms) => new Date(ms).toLocaleString(locale(), { dateStyle: 'medium', timeStyle: 'short' });
