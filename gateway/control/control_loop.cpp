@@ -44,6 +44,19 @@ std::string format_amps(double a) {
   return format_number(a) + " A";
 }
 
+/// A change of the grid operator's dimming (its words from ems::GridOperator) as a message.
+ems::Message dimming_message(const ems::DimmingEvent& ev, double failsafe_after_s) {
+  char kw[32];
+  std::snprintf(kw, sizeof kw, "%.1f", ev.limit_w.value_or(0) / 1000.0);
+  switch (ev.state) {
+    case ems::DimmingState::Unlimited: return msg::dimming_ended();
+    case ems::DimmingState::Failsafe:
+      return msg::dimming_failsafe(std::to_string(static_cast<int>(failsafe_after_s)), kw);
+    case ems::DimmingState::Limited: break;
+  }
+  return msg::dimming_limited(kw, ev.source);
+}
+
 /// A command's words (ems::describe) as a message.
 ems::Message command_message(const ems::Command& c) {
   if (const auto* m = std::get_if<ems::SetSocketMode>(&c))
@@ -412,7 +425,7 @@ std::optional<ems::FlexLimit> ControlLoop::dimming_limit(const ems::SiteSnapshot
   dimming_ = limit;
   for (const auto& ev : grid_op_.take_events()) {
     spdlog::info("{}", ev.text);
-    decide({ev.time, -1, 0, 0, "dimming", ev.text});
+    decide({ev.time, -1, 0, 0, "dimming", ev.text, dimming_message(ev, config_.grid_operator.failsafe_after_s)});
   }
   // Own PV production may be added on top of the limit; a stale PV reading adds nothing.
   double pv_w = 0;

@@ -67,6 +67,9 @@ const std::vector<MessageInfo>& message_codes() {
       info(msg::schedule_closed_grid),
       info(msg::schedule_closed_circuit),
       info(msg::schedule_removed),
+      info(msg::dimming_ended),
+      info(msg::dimming_limited),
+      info(msg::dimming_failsafe),
   };
   return codes;
 }

@@ -100,6 +100,9 @@ inline constexpr MessageCode<3> schedule_open_circuit{"schedule_open_circuit", {
 inline constexpr MessageCode<1> schedule_closed_grid{"schedule_closed_grid", {"name"}};
 inline constexpr MessageCode<2> schedule_closed_circuit{"schedule_closed_circuit", {"name", "circuit"}};
 inline constexpr MessageCode<1> schedule_removed{"schedule_removed", {"name"}};
+inline constexpr MessageCode<0> dimming_ended{"dimming_ended", {}};
+inline constexpr MessageCode<2> dimming_limited{"dimming_limited", {"limit", "source"}};
+inline constexpr MessageCode<2> dimming_failsafe{"dimming_failsafe", {"seconds", "limit"}};
 }  // namespace msg
 
 /// Every code above with its parameters' names.

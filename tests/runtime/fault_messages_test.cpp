@@ -86,6 +86,15 @@ TEST(FaultMessages, EveryFaultAndEventOfTheLoopHasAMessageWhoseEnglishTemplateGi
   rig.loop->handle(CommandEvent{ems::Suspend{}, nullptr});
   rig.loop->handle(CommandEvent{ems::Resume{}, nullptr});
   rig.loop->handle(ReloadRefusedEvent{"site.toml", {"site.toml:3: a = -1: must be > 0", "site.toml:4: b: unknown"}});
+  rig.loop->handle(DimmingInputEvent{true, ""});  // the grid operator's relay: dim
+  rig.advance(1, true);
+  rig.loop->handle(DimmingInputEvent{std::nullopt, "relay module does not answer"});
+  rig.advance(1, true);
+  rig.loop->handle(CommandEvent{ems::GridOperatorLimit{6000, 60}, nullptr});
+  rig.advance(1, true);
+  rig.loop->handle(CommandEvent{ems::GridOperatorLimit{std::nullopt, 0}, nullptr});
+  rig.loop->handle(DimmingInputEvent{false, ""});
+  rig.advance(1, true);
   rig.station.set_online(false);
   rig.advance(12, true);
 

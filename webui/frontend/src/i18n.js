@@ -563,6 +563,9 @@ const I18N = {
     "schedule {name} closed: the grid connection back to its own limit": "tijdvenster {name} dicht: de netaansluiting terug op haar eigen grens",
     "schedule {name} closed: circuit {circuit} back to its own limit": "tijdvenster {name} dicht: groep {circuit} terug op zijn eigen grens",
     "schedule {name} removed while open: its node back to its own limit": "tijdvenster {name} verwijderd terwijl het open was: zijn knooppunt terug op zijn eigen grens",
+    "grid operator dimming ended": "dimmen door de netbeheerder beëindigd",
+    "grid operator dimming {limit} kW ({source})": "gedimd door de netbeheerder tot {limit} kW ({source})",
+    "grid operator gateway silent for more than {seconds} s: failsafe limit {limit} kW": "gateway van de netbeheerder al meer dan {seconds} s stil: noodgrens {limit} kW",
   },
   de: {
     "limited by another socket's minimum current": "begrenzt durch den Mindeststrom eines anderen Ladepunkts",
@@ -1124,6 +1127,9 @@ const I18N = {
     "schedule {name} closed: the grid connection back to its own limit": "Zeitfenster {name} geschlossen: der Netzanschluss wieder auf seiner eigenen Grenze",
     "schedule {name} closed: circuit {circuit} back to its own limit": "Zeitfenster {name} geschlossen: Stromkreis {circuit} wieder auf seiner eigenen Grenze",
     "schedule {name} removed while open: its node back to its own limit": "Zeitfenster {name} entfernt, während es offen war: sein Knoten wieder auf seiner eigenen Grenze",
+    "grid operator dimming ended": "Dimmen durch den Netzbetreiber beendet",
+    "grid operator dimming {limit} kW ({source})": "vom Netzbetreiber gedimmt auf {limit} kW ({source})",
+    "grid operator gateway silent for more than {seconds} s: failsafe limit {limit} kW": "Gateway des Netzbetreibers seit mehr als {seconds} s still: Ausfallgrenze {limit} kW",
   },
   fr: {
     "limited by another socket's minimum current": "limité par le courant minimal d’une autre prise",
@@ -1644,7 +1650,7 @@ const I18N = {
     "station {station}: {error}": "borne {station} : {error}",
     "station {station} refuses set-points: {error} (is the data source set to Energy Management System, and the licence present?)": "la borne {station} refuse les consignes : {error} (la source de données est-elle réglée sur Energy Management System, et la licence présente ?)",
     "station {station} does not take emsgw's set-points (1214/1208 unchanged after a write)": "la borne {station} ne prend pas les consignes d’emsgw (1214/1208 inchangés après écriture)",
-    "grid operator relay contact not readable: {error}; the EVs are held at the dimming limit until it is read again": "contact du relais du gestionnaire de réseau illisible : {error} ; les véhicules restent à la limite de gradation jusqu’à une nouvelle lecture",
+    "grid operator relay contact not readable: {error}; the EVs are held at the dimming limit until it is read again": "contact du relais du gestionnaire de réseau illisible : {error} ; les véhicules restent à la limite de réduction jusqu’à une nouvelle lecture",
     "the configuration file changes devices; restart emsgw to apply it": "le fichier de configuration modifie des appareils ; redémarrez emsgw pour l’appliquer",
     "configuration reload from {source} refused, the running configuration stays: {key} = {value}: {rule}": "rechargement de la configuration depuis {source} refusé, la configuration en cours reste : {key} = {value} : {rule}",
     "configuration reload from {source} refused, the running configuration stays": "rechargement de la configuration depuis {source} refusé, la configuration en cours reste",
@@ -1685,6 +1691,9 @@ const I18N = {
     "schedule {name} closed: the grid connection back to its own limit": "plage horaire {name} fermée : le raccordement au réseau revient à sa propre limite",
     "schedule {name} closed: circuit {circuit} back to its own limit": "plage horaire {name} fermée : circuit {circuit} revient à sa propre limite",
     "schedule {name} removed while open: its node back to its own limit": "plage horaire {name} supprimée pendant qu’elle était ouverte : son nœud revient à sa propre limite",
+    "grid operator dimming ended": "réduction par le gestionnaire de réseau terminée",
+    "grid operator dimming {limit} kW ({source})": "réduit par le gestionnaire de réseau à {limit} kW ({source})",
+    "grid operator gateway silent for more than {seconds} s: failsafe limit {limit} kW": "passerelle du gestionnaire de réseau muette depuis plus de {seconds} s : limite de secours {limit} kW",
   },
 };
 // The messages the server sends as a code and named parameters (faults in the status, events),
@@ -1747,6 +1756,9 @@ const MESSAGES = {
   "schedule_closed_grid": "schedule {name} closed: the grid connection back to its own limit",
   "schedule_closed_circuit": "schedule {name} closed: circuit {circuit} back to its own limit",
   "schedule_removed": "schedule {name} removed while open: its node back to its own limit",
+  "dimming_ended": "grid operator dimming ended",
+  "dimming_limited": "grid operator dimming {limit} kW ({source})",
+  "dimming_failsafe": "grid operator gateway silent for more than {seconds} s: failsafe limit {limit} kW",
 };
 window.I18N = I18N;
 window.MESSAGES = MESSAGES;
