@@ -17,6 +17,15 @@ namespace emsgw::ems {
 
 using PhaseTriple = std::array<std::optional<double>, kPhaseCount>;
 
+/// A text for people in a form an interface can translate: a stable message code and named
+/// parameters (numbers as formatted strings, their unit left to the template). The English text
+/// goes beside it unchanged. An empty code: nothing but the English text is known.
+struct Message {
+  std::string code;                                         ///< e.g. "station_offline"; "" = none
+  std::vector<std::pair<std::string, std::string>> params;  ///< name → value, e.g. {"station", "carport"}
+  friend bool operator==(const Message&, const Message&) = default;
+};
+
 struct GridStatus {
   PhaseTriple current_a;  ///< per grid phase, signed: + import, − export
   PhaseTriple power_w;    ///< per grid phase, signed
@@ -135,6 +144,7 @@ struct SocketStatus {
   std::string reason_detail;  ///< which bound, where the reason alone does not say: "circuit garage-board L2"
   std::optional<double> reason_until_s;    ///< seconds until a timed reason ends (alternating, probing, …)
   std::string station_text;                ///< what the station does of its own accord, in words; empty if nothing
+  Message station_message{};               ///< station_text as a message code with parameters
   std::optional<int> reason_socket;        ///< other-minimum: the socket whose minimum took the current
   std::optional<double> reason_minimum_a;  ///< other-minimum: that socket's minimum (A)
   std::string circuit;                     ///< the [[circuit]] its station hangs from; "" = the grid connection
@@ -154,15 +164,6 @@ struct StationStatus {
   std::string circuit;                  ///< the [[circuit]] it hangs from; "" = the grid connection
   /// Set-points found changed by another Modbus master or a station override, and rewritten.
   std::uint64_t foreign_setpoints = 0;
-};
-
-/// A text for people in a form an interface can translate: a stable message code and named
-/// parameters (numbers as formatted strings, their unit left to the template). The English text
-/// goes beside it unchanged. An empty code: nothing but the English text is known.
-struct Message {
-  std::string code;                                         ///< e.g. "station_offline"; "" = none
-  std::vector<std::pair<std::string, std::string>> params;  ///< name → value, e.g. {"station", "carport"}
-  friend bool operator==(const Message&, const Message&) = default;
 };
 
 struct Fault {

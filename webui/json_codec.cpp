@@ -65,6 +65,8 @@ json to_json(const ems::SocketStatus& s) {
       {"reason_detail", s.reason_detail},
       {"reason_until_s", opt(s.reason_until_s)},
       {"station_text", s.station_text},
+      {"station_message", s.station_message.code},
+      {"station_params", params_json(s.station_message)},
       {"reason_socket", s.reason_socket ? json(*s.reason_socket) : json(nullptr)},
       {"reason_minimum_a", opt(s.reason_minimum_a)},
       {"circuit", s.circuit},

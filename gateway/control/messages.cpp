@@ -70,6 +70,11 @@ const std::vector<MessageInfo>& message_codes() {
       info(msg::dimming_ended),
       info(msg::dimming_limited),
       info(msg::dimming_failsafe),
+      info(msg::station_fault_e),
+      info(msg::station_fault_f),
+      info(msg::station_ignores_setpoint),
+      info(msg::station_paused),
+      info(msg::station_limited),
   };
   return codes;
 }

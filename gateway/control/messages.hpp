@@ -103,6 +103,12 @@ inline constexpr MessageCode<1> schedule_removed{"schedule_removed", {"name"}};
 inline constexpr MessageCode<0> dimming_ended{"dimming_ended", {}};
 inline constexpr MessageCode<2> dimming_limited{"dimming_limited", {"limit", "source"}};
 inline constexpr MessageCode<2> dimming_failsafe{"dimming_failsafe", {"seconds", "limit"}};
+// What a station does of its own accord (SocketStatus::station_text, gateway/control/status_builder.cpp).
+inline constexpr MessageCode<0> station_fault_e{"station_fault_e", {}};
+inline constexpr MessageCode<0> station_fault_f{"station_fault_f", {}};
+inline constexpr MessageCode<0> station_ignores_setpoint{"station_ignores_setpoint", {}};
+inline constexpr MessageCode<2> station_paused{"station_paused", {"applied", "allowed"}};
+inline constexpr MessageCode<2> station_limited{"station_limited", {"applied", "allowed"}};
 }  // namespace msg
 
 /// Every code above with its parameters' names.

@@ -17,14 +17,20 @@ namespace emsgw::test {
 inline const std::map<std::string, std::string>& english_templates() {
   static const std::map<std::string, std::string> table = [] {
     const auto text = read_file(std::string(EMSGW_SOURCE_DIR) + "/webui/frontend/src/i18n.js");
-    static const std::regex entry(R"re(^  "([a-z0-9_]+)": "([^"\\]*)",\s*$)re");
+    static const std::regex entry(R"re(^  "([a-z0-9_]+)": "((?:[^"\\]|\\.)*)",\s*$)re");
     std::map<std::string, std::string> out;
     const auto start = text.find("const MESSAGES = {");
     std::istringstream in(start == std::string::npos ? std::string() : text.substr(start));
     std::string line;
     std::smatch m;
     while (std::getline(in, line) && line != "};")
-      if (std::regex_match(line, m, entry)) out[m[1].str()] = m[2].str();
+      if (std::regex_match(line, m, entry)) {
+        // The templates use no escape but \" and \\.
+        std::string t;
+        const auto raw = m[2].str();
+        for (std::size_t i = 0; i < raw.size(); ++i) t += raw[i] == '\\' && i + 1 < raw.size() ? raw[++i] : raw[i];
+        out[m[1].str()] = t;
+      }
     return out;
   }();
   return table;

@@ -72,6 +72,8 @@ class MessagesApi : public ::testing::Test {
     so.online = true;
     so.ev_connected = ev;
     so.total_energy_wh = counter_wh;
+    so.station_text = "limited by the station to 10 A (emsgw allows 16 A)";
+    so.station_message = gateway::msg::station_limited("10", "16");
     st->sockets.push_back(so);
     st->faults = faults_.list();
     board_.publish(st);
@@ -132,6 +134,11 @@ TEST_F(MessagesApi, AFaultCarriesItsMessageInTheStatusAndInItsEvents) {
   EXPECT_EQ(f["message"], "station_offline");
   EXPECT_EQ(f["params"], (json{{"station", "carport"}, {"error", "connection refused"}}));
   EXPECT_EQ(render(f), text);
+  // A socket's words of what its station does of its own accord, the same way.
+  const auto& so = status["sockets"][0];
+  EXPECT_EQ(so["station_message"], "station_limited");
+  EXPECT_EQ(so["station_params"], (json{{"applied", "10"}, {"allowed", "16"}}));
+  EXPECT_EQ(render({{"message", so["station_message"]}, {"params", so["station_params"]}}), so["station_text"]);
 
   faults_.clear("station_offline:carport", clock_.wall_now());
   step(false, 10'000);

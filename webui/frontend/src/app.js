@@ -348,7 +348,7 @@ function gridPhaseCurrents(so) {
 /// (a circuit's or limit's name, as configured), the time left, and what the station does itself.
 function reasonText(so) {
   if (!so.reason_words) return so.reason_text ? t(so.reason_text) : '';
-  const station = so.station_text ? t(so.station_text) : '';
+  const station = so.station_text ? serverText({ message: so.station_message, params: so.station_params, text: t(so.station_text) }) : '';
   if (so.reason === 'fault' && station) return station;
   let out = t(so.reason_words);
   const other = so.reason === 'other-minimum' && so.reason_socket !== null && so.reason_socket !== undefined && state.status

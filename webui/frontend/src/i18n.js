@@ -566,6 +566,11 @@ const I18N = {
     "grid operator dimming ended": "dimmen door de netbeheerder beëindigd",
     "grid operator dimming {limit} kW ({source})": "gedimd door de netbeheerder tot {limit} kW ({source})",
     "grid operator gateway silent for more than {seconds} s: failsafe limit {limit} kW": "gateway van de netbeheerder al meer dan {seconds} s stil: noodgrens {limit} kW",
+    "station fault (E): no control pilot, the cable or the station is faulty": "storing van de laadpaal (E): geen control pilot, de kabel of de laadpaal is defect",
+    "station fault (F): the station reports itself not available (error state)": "storing van de laadpaal (F): de laadpaal meldt zich niet beschikbaar (foutstatus)",
+    "the station does not use emsgw's set-point (1214 = 0): check its Modbus mode (Socket, not SCN) and that its sockets are enabled for EMS control": "de laadpaal gebruikt de instelwaarde van emsgw niet (1214 = 0): controleer haar Modbus-modus (Socket, niet SCN) en of haar laadpunten voor EMS-sturing zijn vrijgegeven",
+    "paused by the station: it applies {applied} A although emsgw allows {allowed} A (an over-current pause lasts 5 minutes, the station's log names it: error 302 \"Over current detected\")": "gepauzeerd door de laadpaal: ze past {applied} A toe hoewel emsgw {allowed} A toestaat (een pauze wegens overstroom duurt 5 minuten, het logboek van de laadpaal noemt ze: fout 302 \"Over current detected\")",
+    "limited by the station to {applied} A (emsgw allows {allowed} A)": "begrensd door de laadpaal tot {applied} A (emsgw staat {allowed} A toe)",
   },
   de: {
     "limited by another socket's minimum current": "begrenzt durch den Mindeststrom eines anderen Ladepunkts",
@@ -1130,6 +1135,11 @@ const I18N = {
     "grid operator dimming ended": "Dimmen durch den Netzbetreiber beendet",
     "grid operator dimming {limit} kW ({source})": "vom Netzbetreiber gedimmt auf {limit} kW ({source})",
     "grid operator gateway silent for more than {seconds} s: failsafe limit {limit} kW": "Gateway des Netzbetreibers seit mehr als {seconds} s still: Ausfallgrenze {limit} kW",
+    "station fault (E): no control pilot, the cable or the station is faulty": "Störung der Ladestation (E): kein Control Pilot, das Kabel oder die Station ist defekt",
+    "station fault (F): the station reports itself not available (error state)": "Störung der Ladestation (F): die Station meldet sich nicht verfügbar (Fehlerzustand)",
+    "the station does not use emsgw's set-point (1214 = 0): check its Modbus mode (Socket, not SCN) and that its sockets are enabled for EMS control": "die Ladestation verwendet den Sollwert von emsgw nicht (1214 = 0): prüfen Sie ihren Modbus-Modus (Socket, nicht SCN) und ob ihre Ladepunkte für die EMS-Steuerung freigegeben sind",
+    "paused by the station: it applies {applied} A although emsgw allows {allowed} A (an over-current pause lasts 5 minutes, the station's log names it: error 302 \"Over current detected\")": "von der Ladestation pausiert: sie wendet {applied} A an, obwohl emsgw {allowed} A erlaubt (eine Überstrompause dauert 5 Minuten, das Protokoll der Station nennt sie: Fehler 302 \"Over current detected\")",
+    "limited by the station to {applied} A (emsgw allows {allowed} A)": "von der Ladestation auf {applied} A begrenzt (emsgw erlaubt {allowed} A)",
   },
   fr: {
     "limited by another socket's minimum current": "limité par le courant minimal d’une autre prise",
@@ -1694,6 +1704,11 @@ const I18N = {
     "grid operator dimming ended": "réduction par le gestionnaire de réseau terminée",
     "grid operator dimming {limit} kW ({source})": "réduit par le gestionnaire de réseau à {limit} kW ({source})",
     "grid operator gateway silent for more than {seconds} s: failsafe limit {limit} kW": "passerelle du gestionnaire de réseau muette depuis plus de {seconds} s : limite de secours {limit} kW",
+    "station fault (E): no control pilot, the cable or the station is faulty": "défaut de la borne (E) : pas de control pilot, le câble ou la borne est défectueux",
+    "station fault (F): the station reports itself not available (error state)": "défaut de la borne (F) : la borne se déclare indisponible (état d’erreur)",
+    "the station does not use emsgw's set-point (1214 = 0): check its Modbus mode (Socket, not SCN) and that its sockets are enabled for EMS control": "la borne n’utilise pas la consigne d’emsgw (1214 = 0) : vérifiez son mode Modbus (Socket, pas SCN) et que ses prises sont activées pour le pilotage EMS",
+    "paused by the station: it applies {applied} A although emsgw allows {allowed} A (an over-current pause lasts 5 minutes, the station's log names it: error 302 \"Over current detected\")": "mise en pause par la borne : elle applique {applied} A alors qu’emsgw autorise {allowed} A (une pause pour surintensité dure 5 minutes, le journal de la borne l’indique : erreur 302 « Over current detected »)",
+    "limited by the station to {applied} A (emsgw allows {allowed} A)": "limitée par la borne à {applied} A (emsgw autorise {allowed} A)",
   },
 };
 // The messages the server sends as a code and named parameters (faults in the status, events),
@@ -1759,6 +1774,11 @@ const MESSAGES = {
   "dimming_ended": "grid operator dimming ended",
   "dimming_limited": "grid operator dimming {limit} kW ({source})",
   "dimming_failsafe": "grid operator gateway silent for more than {seconds} s: failsafe limit {limit} kW",
+  "station_fault_e": "station fault (E): no control pilot, the cable or the station is faulty",
+  "station_fault_f": "station fault (F): the station reports itself not available (error state)",
+  "station_ignores_setpoint": "the station does not use emsgw's set-point (1214 = 0): check its Modbus mode (Socket, not SCN) and that its sockets are enabled for EMS control",
+  "station_paused": "paused by the station: it applies {applied} A although emsgw allows {allowed} A (an over-current pause lasts 5 minutes, the station's log names it: error 302 \"Over current detected\")",
+  "station_limited": "limited by the station to {applied} A (emsgw allows {allowed} A)",
 };
 window.I18N = I18N;
 window.MESSAGES = MESSAGES;
