@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "ems/site_config.hpp"
@@ -15,6 +16,15 @@
 namespace emsgw::ems {
 
 using PhaseTriple = std::array<std::optional<double>, kPhaseCount>;
+
+/// A text for people in a form an interface can translate: a stable message code and named
+/// parameters (numbers as formatted strings, their unit left to the template). The English text
+/// goes beside it unchanged. An empty code: nothing but the English text is known.
+struct Message {
+  std::string code;                                         ///< e.g. "station_offline"; "" = none
+  std::vector<std::pair<std::string, std::string>> params;  ///< name → value, e.g. {"station", "carport"}
+  friend bool operator==(const Message&, const Message&) = default;
+};
 
 struct GridStatus {
   PhaseTriple current_a;  ///< per grid phase, signed: + import, − export
@@ -134,6 +144,7 @@ struct SocketStatus {
   std::string reason_detail;  ///< which bound, where the reason alone does not say: "circuit garage-board L2"
   std::optional<double> reason_until_s;    ///< seconds until a timed reason ends (alternating, probing, …)
   std::string station_text;                ///< what the station does of its own accord, in words; empty if nothing
+  Message station_message{};               ///< station_text as a message code with parameters
   std::optional<int> reason_socket;        ///< other-minimum: the socket whose minimum took the current
   std::optional<double> reason_minimum_a;  ///< other-minimum: that socket's minimum (A)
   std::string circuit;                     ///< the [[circuit]] its station hangs from; "" = the grid connection
@@ -159,6 +170,7 @@ struct Fault {
   std::string code;  ///< stable identifier, e.g. "meter_stale", "station_offline:carport"
   std::string text;  ///< for people
   WallTime since{};
+  Message message{};  ///< the text as code and parameters, for translation
 };
 
 struct SiteStatus {

@@ -41,6 +41,7 @@ struct Event {
   std::string code;         ///< stable identifier: "meter_stale", "socket_mode", "login_failed"…
   std::string text;         ///< what happened
   std::string explanation;  ///< why it matters / what to do, for people
+  ems::Message message{};   ///< the text as message code and parameters ("" = text only)
 };
 
 class HistorySource {

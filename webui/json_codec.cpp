@@ -19,6 +19,12 @@ json array3(const std::array<double, ems::kPhaseCount>& a) {
 }
 }  // namespace
 
+/// A message's parameters as a JSON object of strings ({} without any).
+json params_json(const ems::Message& m) {
+  json out = json::object();
+  for (const auto& [name, value] : m.params) out[name] = value;
+  return out;
+}
 std::string iso8601(ems::WallTime t) {
   const auto ms = unix_ms(t);
   const std::time_t secs = static_cast<std::time_t>(ms / 1000 - (ms % 1000 < 0 ? 1 : 0));
@@ -59,6 +65,8 @@ json to_json(const ems::SocketStatus& s) {
       {"reason_detail", s.reason_detail},
       {"reason_until_s", opt(s.reason_until_s)},
       {"station_text", s.station_text},
+      {"station_message", s.station_message.code},
+      {"station_params", params_json(s.station_message)},
       {"reason_socket", s.reason_socket ? json(*s.reason_socket) : json(nullptr)},
       {"reason_minimum_a", opt(s.reason_minimum_a)},
       {"circuit", s.circuit},
@@ -83,7 +91,12 @@ json to_json(const ems::SiteStatus& s) {
   json sockets = json::array();
   for (const auto& so : s.sockets) sockets.push_back(to_json(so));
   json faults = json::array();
-  for (const auto& f : s.faults) faults.push_back({{"code", f.code}, {"text", f.text}, {"since", iso8601(f.since)}});
+  for (const auto& f : s.faults)
+    faults.push_back({{"code", f.code},
+                      {"text", f.text},
+                      {"since", iso8601(f.since)},
+                      {"message", f.message.code},
+                      {"params", params_json(f.message)}});
   json peak = nullptr;
   if (s.peak)
     peak = {{"quarter_start", iso8601(s.peak->quarter_start)},
@@ -213,7 +226,9 @@ json to_json(const std::vector<Event>& events) {
                    {"level", to_string(e.level)},
                    {"code", e.code},
                    {"text", e.text},
-                   {"explanation", e.explanation}});
+                   {"explanation", e.explanation},
+                   {"message", e.message.code},
+                   {"params", params_json(e.message)}});
   return out;
 }
 

@@ -9,6 +9,7 @@
 #include <ctime>
 
 #include "ems/flex_limit.hpp"
+#include "gateway/control/messages.hpp"
 #include "gateway/control/snapshot_builder.hpp"
 #include "gateway/devices/station_findings.hpp"
 
@@ -41,6 +42,37 @@ std::string format_number(double v) {
 }
 std::string format_amps(double a) {
   return format_number(a) + " A";
+}
+
+/// A change of the grid operator's dimming (its words from ems::GridOperator) as a message.
+ems::Message dimming_message(const ems::DimmingEvent& ev, double failsafe_after_s) {
+  char kw[32];
+  std::snprintf(kw, sizeof kw, "%.1f", ev.limit_w.value_or(0) / 1000.0);
+  switch (ev.state) {
+    case ems::DimmingState::Unlimited: return msg::dimming_ended();
+    case ems::DimmingState::Failsafe:
+      return msg::dimming_failsafe(std::to_string(static_cast<int>(failsafe_after_s)), kw);
+    case ems::DimmingState::Limited: break;
+  }
+  return msg::dimming_limited(kw, ev.source);
+}
+
+/// A command's words (ems::describe) as a message.
+ems::Message command_message(const ems::Command& c) {
+  if (const auto* m = std::get_if<ems::SetSocketMode>(&c))
+    return msg::command_socket_mode(std::to_string(m->socket_id), std::string(ems::to_string(m->mode)));
+  if (const auto* x = std::get_if<ems::SetSocketMaxCurrent>(&c))
+    return msg::command_socket_max(std::to_string(x->socket_id), format_number(x->max_current_a));
+  if (const auto* s = std::get_if<ems::SetSiteLimit>(&c))
+    return msg::command_site_limit(format_number(s->grid_max_current_a));
+  if (std::holds_alternative<ems::Suspend>(c)) return msg::command_suspend();
+  if (std::holds_alternative<ems::Resume>(c)) return msg::command_resume();
+  if (const auto* g = std::get_if<ems::GridOperatorLimit>(&c)) {
+    if (!g->limit_w) return msg::command_grid_lift();
+    if (g->duration_s > 0) return msg::command_grid_limit_for(format_number(*g->limit_w), format_number(g->duration_s));
+    return msg::command_grid_limit(format_number(*g->limit_w));
+  }
+  return {};
 }
 }  // namespace
 
@@ -171,7 +203,9 @@ void ControlLoop::handle(Event event, const Turn& now) {
 void ControlLoop::on_meter(MeterEvent& e, const Turn& now) {
   if (!e.reading) {
     const auto code = "meter_error:" + e.role;
-    if (!faults_.contains(code)) faults_.raise(code, "meter " + e.role + ": " + e.reading.error().message, now.wall);
+    if (!faults_.contains(code))
+      faults_.raise(code, "meter " + e.role + ": " + e.reading.error().message, now.wall,
+                    msg::meter_error(e.role, e.reading.error().message));
     return;
   }
   faults_.clear("meter_error:" + e.role, now.wall);
@@ -205,7 +239,10 @@ void ControlLoop::on_meter(MeterEvent& e, const Turn& now) {
                                     " connection; sample rejected (every socket goes to its safe current if this "
                                     "lasts " +
                                     format_number(config_.site.meter_stale_after_s) + " s)",
-                                now.wall);
+                                now.wall,
+                                msg::meter_implausible(format_number(a), std::to_string(p + 1),
+                                                       format_number(config_.site.grid_max_current_a),
+                                                       format_number(config_.site.meter_stale_after_s)));
         return;
       }
     }
@@ -268,7 +305,7 @@ bool ControlLoop::on_station(StationEvent& e, const Turn& now) {
         faults_.raise(code,
                       "station " + name + " socket " + std::to_string(c.socket_id) +
                           ": set-point expired before it was refreshed (station on its safe current)",
-                      now.wall);
+                      now.wall, msg::missed_refresh(name, std::to_string(c.socket_id)));
       else
         faults_.clear(code, now.wall);
     }
@@ -282,7 +319,9 @@ bool ControlLoop::on_station(StationEvent& e, const Turn& now) {
       const auto text = "station " + name + " " + where + ": " + seen + " where emsgw wrote " + format_amps(f.ours_a) +
                         ": another Modbus master or a station override; " +
                         (f.rewritten ? "emsgw's value rewritten" : "it persists after a rewrite");
-      faults_.raise_lingering(code, text, now.mono, now.wall);
+      faults_.raise_lingering(code, text, now.mono, now.wall,
+                              (f.rewritten ? msg::foreign_setpoint : msg::foreign_setpoint_persists)(
+                                  name, where, seen, format_number(f.ours_a)));
     }
     check_station_settings(e.station, e.sample, now);
     st.last_ok = e.sample;
@@ -294,7 +333,8 @@ bool ControlLoop::on_station(StationEvent& e, const Turn& now) {
   } else {
     if (st.online) {
       spdlog::warn("station {}: offline ({}); counted at its safe current until it answers", name, e.sample.error);
-      faults_.raise("station_offline:" + name, "station " + name + " does not answer: " + e.sample.error, now.wall);
+      faults_.raise("station_offline:" + name, "station " + name + " does not answer: " + e.sample.error, now.wall,
+                    msg::station_offline(name, e.sample.error));
       changed = true;
     }
     st.online = false;
@@ -311,21 +351,22 @@ void ControlLoop::on_write(const WriteEvent& e, const Turn& now) {
   const auto code = "not_accepting:" + name;
   if (!r.outcome.ok) {
     if (r.kind == WriteKind::Phases && r.outcome.permanent)
-      faults_.raise("phase_switch_refused:" + name, "station " + name + ": " + r.outcome.error, now.wall);
+      faults_.raise("phase_switch_refused:" + name, "station " + name + ": " + r.outcome.error, now.wall,
+                    msg::phase_switch_refused(name, r.outcome.error));
     else
       spdlog::debug("station {}: write to unit {} failed: {}", name, r.unit, r.outcome.error);
     if (r.outcome.permanent && r.kind != WriteKind::Phases)
       faults_.raise(code,
                     "station " + name + " refuses set-points: " + r.outcome.error +
                         " (is the data source set to Energy Management System, and the licence present?)",
-                    now.wall);
+                    now.wall, msg::station_refuses(name, r.outcome.error));
     return;
   }
   if (r.kind == WriteKind::Phases) return;
   if (!r.outcome.accepted) {
     ++st.not_accepted;
     faults_.raise(code, "station " + name + " does not take emsgw's set-points (1214/1208 unchanged after a write)",
-                  now.wall);
+                  now.wall, msg::station_not_accepting(name));
   } else {
     faults_.clear(code, now.wall);
   }
@@ -340,7 +381,7 @@ bool ControlLoop::on_dimming_input(const DimmingInputEvent& e, const Turn& now) 
     faults_.raise_or_update("grid_operator_input",
                             "grid operator relay contact not readable: " + e.error +
                                 "; the EVs are held at the dimming limit until it is read again",
-                            now.wall);
+                            now.wall, msg::grid_operator_input(e.error));
   }
   if (relay_dim_ == dim) return false;
   relay_dim_ = dim;
@@ -367,7 +408,7 @@ void ControlLoop::on_grid_operator_command(CommandEvent& e, const Turn& now) {
         return;
       }
       spdlog::info("command: {}", what);
-      decide({now.wall, -1, 0, 0, "dimming", "command: " + what});
+      decide({now.wall, -1, 0, 0, "dimming", "command: " + what, command_message(e.command)});
     } else {
       grid_op_.heartbeat(now.wall);
     }
@@ -384,7 +425,7 @@ std::optional<ems::FlexLimit> ControlLoop::dimming_limit(const ems::SiteSnapshot
   dimming_ = limit;
   for (const auto& ev : grid_op_.take_events()) {
     spdlog::info("{}", ev.text);
-    decide({ev.time, -1, 0, 0, "dimming", ev.text});
+    decide({ev.time, -1, 0, 0, "dimming", ev.text, dimming_message(ev, config_.grid_operator.failsafe_after_s)});
   }
   // Own PV production may be added on top of the limit; a stale PV reading adds nothing.
   double pv_w = 0;
@@ -429,7 +470,7 @@ void ControlLoop::on_command(CommandEvent& e, const Turn& now) {
       reply.message = "accepted: " + what;
       spdlog::info("command: {}", what);
       station_settings_applied_.reset();
-      decide({now.wall, -1, 0, 0, "command", what});
+      decide({now.wall, -1, 0, 0, "command", what, command_message(e.command)});
     }
   }
   if (e.reply) e.reply(std::move(reply));
@@ -454,18 +495,18 @@ void ControlLoop::on_reload(ReloadEvent& e, const Turn& now) {
   if (!same_devices()) {
     spdlog::error(
         "reload: stations, sockets or meters changed; those changes need a restart. Running configuration kept.");
-    faults_.raise("reload_needs_restart", "the configuration file changes devices; restart emsgw to apply it",
-                  now.wall);
+    faults_.raise("reload_needs_restart", "the configuration file changes devices; restart emsgw to apply it", now.wall,
+                  msg::reload_needs_restart());
     if (e.done) e.done({{"stations", "(changed)", "stations, sockets or meters changed: restart emsgw to apply them"}});
     return;
   }
   if (const auto issues = allocator_.update_config(conservative(e.config.site)); !issues.empty()) {
     spdlog::error("reload: refused ({}: {}); running configuration kept", issues.front().key, issues.front().rule);
-    faults_.raise_or_update("reload_refused",
-                            "configuration reload from " + e.config.source +
-                                " refused, the running configuration stays: " + issues.front().key + " = " +
-                                issues.front().value + ": " + issues.front().rule,
-                            now.wall);
+    faults_.raise_or_update(
+        "reload_refused",
+        "configuration reload from " + e.config.source + " refused, the running configuration stays: " +
+            issues.front().key + " = " + issues.front().value + ": " + issues.front().rule,
+        now.wall, msg::reload_refused(e.config.source, issues.front().key, issues.front().value, issues.front().rule));
     if (e.done) e.done(issues);
     return;
   }
@@ -485,7 +526,8 @@ void ControlLoop::on_reload(ReloadEvent& e, const Turn& now) {
     peak_->set_settings(peak_settings(config_.peak));
   else
     peak_.emplace(peak_settings(config_.peak));
-  decide({now.wall, -1, 0, 0, "config", "configuration reloaded from " + e.config.source});
+  decide({now.wall, -1, 0, 0, "config", "configuration reloaded from " + e.config.source,
+          msg::config_reloaded(e.config.source)});
   if (e.done) e.done({});
 }
 
@@ -503,17 +545,22 @@ std::vector<ems::ScheduleStatus> ControlLoop::apply_schedules(ems::SiteSnapshot&
     const auto was = windows_open_.find(w.name);
     if ((was == windows_open_.end() && !active) || (was != windows_open_.end() && was->second == active)) continue;
     const std::string where = w.node.empty() ? "the grid connection" : "circuit " + w.node;
-    const auto text = "schedule " + w.name +
-                      (active ? " open: " + where + " limited to " + window_limit_text(w)
-                              : " closed: " + where + " back to its own limit");
+    const auto limit = window_limit_text(w);
+    const auto text =
+        "schedule " + w.name +
+        (active ? " open: " + where + " limited to " + limit : " closed: " + where + " back to its own limit");
+    auto message = w.node.empty()
+                       ? (active ? msg::schedule_open_grid(w.name, limit) : msg::schedule_closed_grid(w.name))
+                       : (active ? msg::schedule_open_circuit(w.name, w.node, limit)
+                                 : msg::schedule_closed_circuit(w.name, w.node));
     spdlog::info("{}", text);
-    decide({now.wall, -1, 0, 0, "schedule", text});
+    decide({now.wall, -1, 0, 0, "schedule", text, std::move(message)});
   }
   for (const auto& [name, was_open] : windows_open_)
     if (was_open && !open.contains(name)) {
       const auto text = "schedule " + name + " removed while open: its node back to its own limit";
       spdlog::info("{}", text);
-      decide({now.wall, -1, 0, 0, "schedule", text});
+      decide({now.wall, -1, 0, 0, "schedule", text, msg::schedule_removed(name)});
     }
   windows_open_ = std::move(open);
   return status;
@@ -633,29 +680,34 @@ void ControlLoop::allocation_faults(const ems::Allocation& a, const Turn& now) {
   if (a.is_degraded(ems::Degradation::MeterStale) || a.is_degraded(ems::Degradation::MeterImplausible)) {
     if (!faults_.contains("meter_stale")) {
       const bool never = !inputs_.meters.contains("grid");
-      std::string text = never ? std::string("no grid meter reading yet: every socket on its safe current")
-                               : "grid meter silent or rejected for more than " +
-                                     format_number(config_.site.meter_stale_after_s) +
-                                     " s: every socket on its safe current";
+      const auto limit = format_number(config_.site.meter_stale_after_s);
+      std::string text =
+          never ? std::string("no grid meter reading yet: every socket on its safe current")
+                : "grid meter silent or rejected for more than " + limit + " s: every socket on its safe current";
+      auto message = never ? msg::meter_never_read() : msg::meter_stale(limit);
       const auto grid = inputs_.meters.find("grid");
       if (grid != inputs_.meters.end() && grid->second.send_interval) {
         const auto every = *grid->second.send_interval;
         const double need = drivers::stale_limit_for_interval_s(every, 0.0);
-        text += "; the meter sends every " + format_number(static_cast<double>(every.count()) / 1000.0) + " s";
-        if (config_.site.meter_stale_after_s < need)
+        const auto every_s = format_number(static_cast<double>(every.count()) / 1000.0);
+        text += "; the meter sends every " + every_s + " s";
+        message = msg::meter_stale_interval(limit, every_s);
+        if (config_.site.meter_stale_after_s < need) {
           text += ": set site.meter_stale_after_s to at least " + format_number(need) +
                   ", or remove it to follow the meter";
+          message = msg::meter_stale_too_short(limit, every_s, format_number(need));
+        }
       } else if (!never) {
         text += "; check the meter link with emsgw probe-meter --config FILE";
       }
-      faults_.raise("meter_stale", text, now.wall);
+      faults_.raise("meter_stale", text, now.wall, std::move(message));
     }
   } else {
     faults_.clear("meter_stale", now.wall);
   }
   if (a.is_degraded(ems::Degradation::PvStale)) {
     if (!faults_.contains("pv_stale"))
-      faults_.raise("pv_stale", "PV reading stale: surplus-only charging stopped", now.wall);
+      faults_.raise("pv_stale", "PV reading stale: surplus-only charging stopped", now.wall, msg::pv_stale());
   } else {
     faults_.clear("pv_stale", now.wall);
   }
@@ -684,7 +736,7 @@ void ControlLoop::check_wiring(const ems::SiteSnapshot& snap, const Turn& now) {
     const auto f = std::find_if(findings.begin(), findings.end(),
                                 [&](const ems::WiringFinding& x) { return x.socket_id == ref.id; });
     if (f != findings.end())
-      faults_.raise("wiring:" + std::to_string(ref.id), f->text, now.wall);
+      faults_.raise("wiring:" + std::to_string(ref.id), f->text, now.wall, msg::wiring(f->text));
     else
       faults_.clear("wiring:" + std::to_string(ref.id), now.wall);
   }
@@ -709,14 +761,18 @@ void ControlLoop::grid_sample_rejected(const drivers::MeterReading& r, const Tur
                               ": sample rejected (every socket goes to its safe current if "
                               "this lasts " +
                               format_number(config_.site.meter_stale_after_s) + " s)",
-                          now.wall);
+                          now.wall, msg::meter_rejected(what, format_number(config_.site.meter_stale_after_s)));
 }
 
 void ControlLoop::on_reload_refused(const ReloadRefusedEvent& e, const Turn& now) {
   std::string text = "configuration reload from " + e.source + " refused, the running configuration stays";
-  if (!e.problems.empty()) text += ": " + e.problems.front();
-  if (e.problems.size() > 1) text += " (and " + std::to_string(e.problems.size() - 1) + " more)";
-  faults_.raise_or_update("reload_refused", text, now.wall);
+  std::string detail;
+  if (!e.problems.empty()) detail = e.problems.front();
+  if (e.problems.size() > 1) detail += " (and " + std::to_string(e.problems.size() - 1) + " more)";
+  if (!detail.empty()) text += ": " + detail;
+  faults_.raise_or_update(
+      "reload_refused", text, now.wall,
+      detail.empty() ? msg::reload_file_refused(e.source) : msg::reload_file_refused_because(e.source, detail));
 }
 
 void ControlLoop::check_station_settings(std::size_t station, const StationSample& sample, const Turn& now) {
@@ -747,11 +803,14 @@ void ControlLoop::check_station_settings(std::size_t station, const StationSampl
       faults_.clear(code, now.wall);
       continue;
     }
-    std::string text = "station " + cfg.name + (f.socket_id ? " socket " + std::to_string(*f.socket_id) : "") + ": " +
-                       mismatch_words(f, true);
-    if (!f.meanwhile.empty()) text += "; " + f.meanwhile;
-    if (!f.fix.empty()) text += "; " + f.fix;
-    faults_.raise_or_update(code, text, now.wall);
+    std::string detail = mismatch_words(f, true);
+    if (!f.meanwhile.empty()) detail += "; " + f.meanwhile;
+    if (!f.fix.empty()) detail += "; " + f.fix;
+    const std::string text =
+        "station " + cfg.name + (f.socket_id ? " socket " + std::to_string(*f.socket_id) : "") + ": " + detail;
+    faults_.raise_or_update(code, text, now.wall,
+                            f.socket_id ? msg::socket_settings(cfg.name, std::to_string(*f.socket_id), detail)
+                                        : msg::station_settings(cfg.name, detail));
   }
   if (changed) apply_station_settings(now);
 }
@@ -785,11 +844,12 @@ void ControlLoop::apply_station_settings(const Turn& now) {
   if (station_settings_applied_ == signature) return;
   station_settings_applied_ = signature;
   if (const auto issues = allocator_.update_config(site); !issues.empty()) {
-    faults_.raise_or_update("station_settings_unsafe",
-                            "the stations' own settings break the configuration's rules: " + issues.front().key +
-                                " = " + issues.front().value + ": " + issues.front().rule +
-                                "; emsgw keeps the configured values, correct the station or the file",
-                            now.wall);
+    faults_.raise_or_update(
+        "station_settings_unsafe",
+        "the stations' own settings break the configuration's rules: " + issues.front().key + " = " +
+            issues.front().value + ": " + issues.front().rule +
+            "; emsgw keeps the configured values, correct the station or the file",
+        now.wall, msg::station_settings_unsafe(issues.front().key, issues.front().value, issues.front().rule));
     return;
   }
   faults_.clear("station_settings_unsafe", now.wall);

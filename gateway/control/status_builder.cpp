@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "ems/circuits.hpp"
+#include "gateway/control/messages.hpp"
 
 namespace emsgw::gateway {
 
@@ -37,33 +38,54 @@ std::string mode3_words(std::string_view mode3) {
 }
 
 namespace {
-std::string amps_words(double a) {
+/// "16": whole amperes, without the unit.
+std::string amps_number(double a) {
   char b[32];
-  std::snprintf(b, sizeof b, "%.0f A", a);
+  std::snprintf(b, sizeof b, "%.0f", a);
   return b;
 }
 }  // namespace
 
-std::string station_state_words(const SocketSample& s) {
+namespace {
+struct StationWords {
+  std::string text;
+  ems::Message message{};
+};
+
+StationWords station_state(const SocketSample& s) {
   if (!s.valid) return {};
-  if (s.mode3 == "E" || s.mode3 == "F") return mode3_words(s.mode3);
+  if (s.mode3 == "E") return {mode3_words(s.mode3), msg::station_fault_e()};
+  if (s.mode3 == "F") return {mode3_words(s.mode3), msg::station_fault_f()};
   // The station holds a set-point of at least the IEC minimum within its validity…
   const bool holds = s.setpoint_a && *s.setpoint_a >= ems::kIecMinimumCurrentA && s.validity_s && *s.validity_s > 0;
   if (s.accounted && !*s.accounted && s.setpoint_a && s.validity_s && *s.validity_s > 0)
-    return "the station does not use emsgw's set-point (1214 = 0): check its Modbus mode (Socket, not SCN) and "
-           "that its sockets are enabled for EMS control";
+    return {
+        "the station does not use emsgw's set-point (1214 = 0): check its Modbus mode (Socket, not SCN) and "
+        "that its sockets are enabled for EMS control",
+        msg::station_ignores_setpoint()};
   if (!holds || !s.applied_a) return {};
   // …but offers the vehicle that asks for current none (no PWM): a pause of its own.
   const bool asks = s.mode3 == "B1" || s.mode3 == "C1" || s.mode3 == "D1";
+  const auto applied = amps_number(*s.applied_a);
+  const auto allowed = amps_number(*s.setpoint_a);
   if (asks && *s.applied_a < ems::kIecMinimumCurrentA)
-    return "paused by the station: it applies " + amps_words(*s.applied_a) + " although emsgw allows " +
-           amps_words(*s.setpoint_a) +
-           " (an over-current pause lasts 5 minutes, the station's log names it: error 302 \"Over current "
-           "detected\")";
+    return {"paused by the station: it applies " + applied + " A although emsgw allows " + allowed +
+                " A (an over-current pause lasts 5 minutes, the station's log names it: error 302 \"Over current "
+                "detected\")",
+            msg::station_paused(applied, allowed)};
   if (*s.applied_a + 0.5 < *s.setpoint_a)
-    return "limited by the station to " + amps_words(*s.applied_a) + " (emsgw allows " + amps_words(*s.setpoint_a) +
-           ")";
+    return {"limited by the station to " + applied + " A (emsgw allows " + allowed + " A)",
+            msg::station_limited(applied, allowed)};
   return {};
+}
+}  // namespace
+
+std::string station_state_words(const SocketSample& s) {
+  return station_state(s).text;
+}
+
+ems::Message station_state_message(const SocketSample& s) {
+  return station_state(s).message;
 }
 
 SocketState state_for(Reason r, const SocketSample* s, int current_a) {
@@ -220,9 +242,10 @@ ems::SocketStatus socket_status(const StatusInputs& in, const SocketRef& ref) {
   }
   // What the station does of its own accord, in words: its faults and its own pauses and limits.
   if (sample) {
-    if (auto words = station_state_words(*sample); !words.empty()) {
+    if (auto [words, message] = station_state(*sample); !words.empty()) {
       const bool paused = words.rfind("paused by the station", 0) == 0;
       so.station_text = words;
+      so.station_message = std::move(message);
       if (so.reason == std::string(ems::to_string(Reason::Fault)) || so.reason_text.empty())
         so.reason_text = std::move(words);
       else

@@ -56,6 +56,8 @@ struct StatusInputs {
 /// over-current pause, "paused by the station: …"), a lower limit of its own, or emsgw's set-point
 /// not used (1214 = 0). Empty when the station does what emsgw asked.
 [[nodiscard]] std::string station_state_words(const SocketSample& s);
+/// The same as a message code with parameters (empty code when the words are empty).
+[[nodiscard]] ems::Message station_state_message(const SocketSample& s);
 /// The state shown for a socket given the reason of its set-point and its newest sample.
 [[nodiscard]] ems::SocketState state_for(ems::Reason r, const SocketSample* s, int current_a);
 

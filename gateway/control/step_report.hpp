@@ -27,6 +27,7 @@ struct Decision {
   double new_a = 0;
   std::string reason;
   std::string text;
+  ems::Message message{};  ///< the text as code and parameters (faults, configuration), if it has one
 };
 
 struct StepReport {

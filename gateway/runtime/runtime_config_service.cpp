@@ -10,6 +10,7 @@
 #include "gateway/config/config_json.hpp"
 #include "gateway/config/config_schema.hpp"
 #include "gateway/config/installer_limits.hpp"
+#include "gateway/control/messages.hpp"
 #include "gateway/control/schedule_windows.hpp"
 
 namespace emsgw::gateway {
@@ -54,21 +55,37 @@ std::string value_text(const json& v) {
 
 /// What a change from the dashboard did, in words for the event list: the setting by its label
 /// where the schema has one ("Start delay (surplus.start_delay_s)", or the socket it belongs to),
-/// its old and new value with the unit; a secret only as changed.
-std::string change_text(const Config& after, const std::string& key, const json* old_value, const json* new_value) {
+/// its old and new value with the unit; a secret only as changed. A setting with a label has the
+/// text as a message too (the values with their unit as parameters).
+storage::Event change_event(const Config& after, const std::string& key, const json* old_value, const json* new_value,
+                            ems::WallTime at) {
   std::string what = key;
   std::string unit;
+  std::string label;
   if (const auto* f = schema_field(key); f != nullptr) {
-    if (!f->label.empty()) what = std::string(f->label) + " (" + key + ")";
+    label = std::string(f->label);
+    if (!f->label.empty()) what = label + " (" + key + ")";
     if (!f->unit.empty()) unit = " " + std::string(f->unit);
   } else if (const auto* so = socket_of(after, key)) {
     what = "socket " + std::to_string(so->id) + ": " + key.substr(key.rfind('.') + 1);
     if (key.ends_with("_a")) unit = " A";
   }
-  if (is_secret(key)) return what + ": changed (set from the dashboard)";
+  storage::Event e{0, at, storage::EventKind::ConfigChange, key, {}, {}};
+  if (is_secret(key)) {
+    e.text = what + ": changed (set from the dashboard)";
+    if (!label.empty()) e.message = msg::dashboard_secret_changed(label, key);
+    return e;
+  }
   const std::string now = new_value ? value_text(*new_value) + unit : "(none)";
-  if (old_value == nullptr) return what + ": set to " + now + " (set from the dashboard)";
-  return what + ": " + value_text(*old_value) + unit + " → " + now + " (set from the dashboard)";
+  if (old_value == nullptr) {
+    e.text = what + ": set to " + now + " (set from the dashboard)";
+    if (!label.empty()) e.message = msg::dashboard_setting_set(label, key, now);
+    return e;
+  }
+  const std::string old = value_text(*old_value) + unit;
+  e.text = what + ": " + old + " → " + now + " (set from the dashboard)";
+  if (!label.empty()) e.message = msg::dashboard_setting_changed(label, key, old, now);
+  return e;
 }
 
 json overrides_json(const std::vector<storage::SettingOverride>& items) {
@@ -271,13 +288,11 @@ std::vector<ems::ConfigIssue> RuntimeConfigService::put_config(const json& patch
     if (key.starts_with("meter_presets")) continue;
     const auto was = old_leaves.find(key);
     if (was != old_leaves.end() && was->second == value) continue;
-    events.push_back({0, changes.front().time, storage::EventKind::ConfigChange, key,
-                      change_text(*after, key, was != old_leaves.end() ? &was->second : nullptr, &value)});
+    events.push_back(
+        change_event(*after, key, was != old_leaves.end() ? &was->second : nullptr, &value, changes.front().time));
   }
   for (const auto& o : changes)
-    if (is_secret(o.key))
-      events.push_back(
-          {0, o.time, storage::EventKind::ConfigChange, o.key, change_text(*after, o.key, nullptr, nullptr)});
+    if (is_secret(o.key)) events.push_back(change_event(*after, o.key, nullptr, nullptr, o.time));
   for (auto& o : changes)
     if (confirmed && installer_locked(o.key)) o.source = std::string(kConfirmedWebSource);
   if (auto issues = hand_to_loop(*after); !issues.empty()) return issues;
@@ -388,9 +403,11 @@ std::vector<ems::ConfigIssue> RuntimeConfigService::put_schedules(const json& li
     return it == v.end() ? nullptr : &*it;
   };
   const auto event = [&](const std::string& name, const ScheduleWindow* was, const ScheduleWindow* now) {
-    const std::string text = "schedule " + name + ": " + (was ? window_text(*was) : "(none)") + " → " +
-                             (now ? window_text(*now) : "(none)") + " (set from the dashboard)";
-    recorder_->record_event({0, at, storage::EventKind::ConfigChange, "schedule." + name, text});
+    const auto old_text = was ? window_text(*was) : "(none)";
+    const auto new_text = now ? window_text(*now) : "(none)";
+    const std::string text = "schedule " + name + ": " + old_text + " → " + new_text + " (set from the dashboard)";
+    recorder_->record_event({0, at, storage::EventKind::ConfigChange, "schedule." + name, text,
+                             msg::schedule_changed(name, old_text, new_text)});
   };
   for (const auto& w : before)
     if (const auto* now = find(after.schedules, w.name); now == nullptr || !(*now == w)) event(w.name, &w, now);

@@ -8,6 +8,8 @@
 #include <cstdio>
 #include <string_view>
 
+#include "gateway/control/messages.hpp"
+
 namespace emsgw::gateway {
 
 namespace {
@@ -329,15 +331,15 @@ void StorageRecorder::record_decisions(const std::vector<Decision>& ds) {
     if (reason.starts_with(raised) || reason.starts_with(cleared)) {
       const bool up = reason.starts_with(raised);
       store_.record_event({0, d.at, up ? storage::EventKind::FaultRaised : storage::EventKind::FaultCleared,
-                           std::string(reason.substr(up ? raised.size() : cleared.size())), d.text});
+                           std::string(reason.substr(up ? raised.size() : cleared.size())), d.text, d.message});
       ++events;
     } else if (d.socket_id < 0 && reason == "dimming") {
       // The grid operator's commands and the start and end of its dimming.
-      store_.record_event({0, d.at, storage::EventKind::Dimming, "grid_operator", d.text});
+      store_.record_event({0, d.at, storage::EventKind::Dimming, "grid_operator", d.text, d.message});
       ++events;
     } else if (d.socket_id < 0) {
       // Site level: commands and reloads change the configuration in force.
-      store_.record_event({0, d.at, storage::EventKind::ConfigChange, d.reason, d.text});
+      store_.record_event({0, d.at, storage::EventKind::ConfigChange, d.reason, d.text, d.message});
       ++events;
     } else {
       store_.record_decision({0, d.at, d.socket_id, d.old_a, d.new_a, d.reason});
@@ -369,16 +371,21 @@ std::string socket_name(const ems::SocketStatus& so) {
   return "socket " + std::to_string(so.id) + " (" + so.station + ")";
 }
 
-std::string kwh_text(double wh) {
+/// "12.34": kWh with two decimals, without the unit.
+std::string kwh_number(double wh) {
   char buf[32];
-  std::snprintf(buf, sizeof buf, "%.2f kWh", wh / 1000);
+  std::snprintf(buf, sizeof buf, "%.2f", wh / 1000);
   return buf;
+}
+
+std::string kwh_text(double wh) {
+  return kwh_number(wh) + " kWh";
 }
 }  // namespace
 
 void StorageRecorder::plug_event(ems::WallTime at, const ems::SocketStatus& so, storage::EventKind kind,
-                                 std::string text) {
-  store_.record_event({0, at, kind, "socket[" + std::to_string(so.id) + "]", std::move(text)});
+                                 std::string text, ems::Message message) {
+  store_.record_event({0, at, kind, "socket[" + std::to_string(so.id) + "]", std::move(text), std::move(message)});
   std::lock_guard slock(queue_mutex_);
   ++stats_.events;
 }
@@ -413,6 +420,7 @@ void StorageRecorder::track_settings(const ems::SiteStatus& st) {
     note(socket_key(so.id, kModeSuffix), std::string(ems::to_string(so.mode)));
     note(socket_key(so.id, kMaxSuffix), number_text(so.max_current_a));
     socket_names_[so.id] = "socket " + std::to_string(so.id) + " (" + so.station + ")";
+    socket_stations_[so.id] = so.station;
   }
 }
 
@@ -421,19 +429,33 @@ void StorageRecorder::log_override(const storage::SettingOverride& o) {
   std::string old;
   if (const auto it = settings_.find(o.key); it != settings_.end())
     old = it->second.now == o.value ? it->second.before : it->second.now;
+  const bool set = old.empty() || old == o.value;
   std::string what = o.key;
+  ems::Message message =
+      set ? msg::setting_set(o.key, o.value, o.source) : msg::setting_changed(o.key, old, o.value, o.source);
+  // A socket's setting: by its name, and as a message only where the station is known.
+  const auto socket_setting = [&](int id, std::string_view words, const auto& set_code, const auto& changed_code) {
+    const auto n = socket_names_.find(id);
+    what = (n != socket_names_.end() ? n->second : "socket " + std::to_string(id)) + std::string(words);
+    const auto station = socket_stations_.find(id);
+    if (station == socket_stations_.end())
+      message = {};
+    else if (set)
+      message = set_code(std::to_string(id), station->second, o.value, o.source);
+    else
+      message = changed_code(std::to_string(id), station->second, old, o.value, o.source);
+  };
   if (o.key == kSiteLimitKey) {
     what = "grid limit per phase (A)";
+    message = set ? msg::grid_limit_set(o.value, o.source) : msg::grid_limit_changed(old, o.value, o.source);
   } else if (const auto id = socket_of(o.key, kModeSuffix)) {
-    const auto n = socket_names_.find(*id);
-    what = (n != socket_names_.end() ? n->second : "socket " + std::to_string(*id)) + ": mode";
+    socket_setting(*id, ": mode", msg::socket_mode_set, msg::socket_mode_changed);
   } else if (const auto mid = socket_of(o.key, kMaxSuffix)) {
-    const auto n = socket_names_.find(*mid);
-    what = (n != socket_names_.end() ? n->second : "socket " + std::to_string(*mid)) + ": maximum current (A)";
+    socket_setting(*mid, ": maximum current (A)", msg::socket_max_set, msg::socket_max_changed);
   }
-  const std::string text = what + ": " + (old.empty() || old == o.value ? "set to " + o.value : old + " → " + o.value) +
-                           " (set by " + o.source + ")";
-  store_.record_event({0, o.time, storage::EventKind::ConfigChange, o.key, text});
+  const std::string text =
+      what + ": " + (set ? "set to " + o.value : old + " → " + o.value) + " (set by " + o.source + ")";
+  store_.record_event({0, o.time, storage::EventKind::ConfigChange, o.key, text, std::move(message)});
   std::lock_guard slock(queue_mutex_);
   ++stats_.events;
 }
@@ -452,9 +474,13 @@ void StorageRecorder::settle_after_restart(ems::WallTime at, const ems::SocketSt
   } else if (auto r = store_.stop_session(
                  {so.id, o.last_seen.value_or(o.start), so.total_energy_wh, std::nullopt, "unplugged_during_restart"});
              r) {
+    const auto energy = (*r) ? (*r)->energy_wh : std::nullopt;
+    const auto id = std::to_string(so.id);
     plug_event(at, so, storage::EventKind::Unplug,
                socket_name(so) + ": the EV left while emsgw was stopped; session ended at the last reading" +
-                   ((*r) && (*r)->energy_wh ? ", " + kwh_text(*(*r)->energy_wh) : ""));
+                   (energy ? ", " + kwh_text(*energy) : ""),
+               energy ? msg::unplug_during_restart_energy(id, so.station, kwh_number(*energy))
+                      : msg::unplug_during_restart(id, so.station));
     if (*r && session_listener_) session_listener_(**r);
     std::lock_guard slock(queue_mutex_);
     ++stats_.sessions_stopped;
@@ -470,7 +496,9 @@ void StorageRecorder::store_event(const ems::SocketStatus& so, const SessionEven
         stored_open_.insert(so.id);
         // An EV already connected when emsgw starts was not seen arriving: its session begins
         // without a plug-in event.
-        if (e.seen_arriving) plug_event(e.at, so, storage::EventKind::PlugIn, socket_name(so) + ": EV plugged in");
+        if (e.seen_arriving)
+          plug_event(e.at, so, storage::EventKind::PlugIn, socket_name(so) + ": EV plugged in",
+                     msg::plug_in(std::to_string(so.id), so.station));
         std::lock_guard slock(queue_mutex_);
         ++stats_.sessions_started;
       } else {
@@ -480,9 +508,11 @@ void StorageRecorder::store_event(const ems::SocketStatus& so, const SessionEven
     }
     case SessionEventKind::Ended: {
       if (auto r = store_.stop_session({so.id, e.at, e.energy_wh, std::nullopt, "unplugged"}); r) {
+        const auto energy = (*r) ? (*r)->energy_wh : std::nullopt;
+        const auto id = std::to_string(so.id);
         plug_event(e.at, so, storage::EventKind::Unplug,
-                   socket_name(so) + ": EV unplugged" +
-                       ((*r) && (*r)->energy_wh ? " after " + kwh_text(*(*r)->energy_wh) : ""));
+                   socket_name(so) + ": EV unplugged" + (energy ? " after " + kwh_text(*energy) : ""),
+                   energy ? msg::unplug_energy(id, so.station, kwh_number(*energy)) : msg::unplug(id, so.station));
         if (*r && session_listener_) session_listener_(**r);
         std::lock_guard slock(queue_mutex_);
         ++stats_.sessions_stopped;
@@ -495,7 +525,8 @@ void StorageRecorder::store_event(const ems::SocketStatus& so, const SessionEven
     }
     case SessionEventKind::EvFull:
       plug_event(e.at, so, storage::EventKind::EvFull,
-                 socket_name(so) + ": the EV stopped charging by itself (full, or its own timer or limit)");
+                 socket_name(so) + ": the EV stopped charging by itself (full, or its own timer or limit)",
+                 msg::ev_full(std::to_string(so.id), so.station));
       break;
   }
 }

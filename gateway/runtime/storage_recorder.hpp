@@ -165,12 +165,14 @@ class StorageRecorder final : public StatusObserver {
   void track_settings(const ems::SiteStatus& st);
   void log_override(const storage::SettingOverride& o);
   std::map<std::string, SettingValue> settings_;
-  std::map<int, std::string> socket_names_;  ///< "socket 1 (garage)" by id
+  std::map<int, std::string> socket_names_;     ///< "socket 1 (garage)" by id
+  std::map<int, std::string> socket_stations_;  ///< "garage" by id
   void close_after_restart(const ems::SiteStatus& st);
   /// A socket seen for the first time since start: a session the file still holds open goes on
   /// with the EV still there, or ends where emsgw last saw it.
   void settle_after_restart(ems::WallTime at, const ems::SocketStatus& so);
-  void plug_event(ems::WallTime at, const ems::SocketStatus& so, storage::EventKind kind, std::string text);
+  void plug_event(ems::WallTime at, const ems::SocketStatus& so, storage::EventKind kind, std::string text,
+                  ems::Message message);
   bool meter_includes_chargers_ = true;
   bool restart_checked_ = false;
   SessionTracker bare_sessions_;  ///< sessions of bare statuses only (no step report)

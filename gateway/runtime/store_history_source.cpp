@@ -68,6 +68,7 @@ std::vector<webui::Event> StoreHistorySource::events(const webui::EventQuery& qu
     w.level = e.kind == storage::EventKind::FaultRaised ? webui::EventLevel::Warning : webui::EventLevel::Info;
     w.code = e.subject;
     w.text = e.text;
+    w.message = e.message;
     w.explanation = std::string(explanation_of(e.kind));
     out.push_back(std::move(w));
   }

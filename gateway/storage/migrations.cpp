@@ -6,7 +6,7 @@ namespace emsgw::gateway::storage {
 
 namespace {
 // Times are Unix milliseconds (UTC); currents in A, powers in W, energies in Wh.
-constexpr std::array<Migration, 7> kMigrations{{
+constexpr std::array<Migration, 8> kMigrations{{
     {1, "settings overrides, sessions, decisions, events, counters", R"sql(
 CREATE TABLE settings_override (
   key TEXT PRIMARY KEY,          -- config key path, e.g. "socket[0].mode"
@@ -114,6 +114,10 @@ CREATE TABLE peak_quarter (
   energy_wh REAL NOT NULL,           -- imported in the quarter
   covered_s REAL NOT NULL            -- seconds of the quarter with a grid reading
 ) WITHOUT ROWID;
+)sql"},
+    {8, "event texts as message code and parameters", R"sql(
+ALTER TABLE event ADD COLUMN code TEXT NOT NULL DEFAULT '';    -- message code, e.g. "plug_in"; '' before migration 8 or without one
+ALTER TABLE event ADD COLUMN params TEXT NOT NULL DEFAULT '';  -- its parameters as a JSON object of strings; '' = none
 )sql"},
 }};
 }  // namespace

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "ems/site_status.hpp"
 #include "ems/time.hpp"
 
 namespace emsgw::gateway::storage {
@@ -130,7 +131,10 @@ struct Event {
   WallTime time{};
   EventKind kind = EventKind::FaultRaised;
   std::string subject;  ///< e.g. "meter.grid", "station[1]", "socket[0].mode"
-  std::string text;
+  std::string text;     ///< in English, as logged
+  /// The text as message code and parameters, for translation; empty code for events stored
+  /// before migration 8 or without a code.
+  ems::Message message{};
   friend bool operator==(const Event&, const Event&) = default;
 };
 

@@ -1,5 +1,7 @@
 #include "gateway/storage/sqlite_store.hpp"
 
+#include <nlohmann/json.hpp>
+
 #include <algorithm>
 
 #include "gateway/storage/migrations.hpp"
@@ -7,6 +9,27 @@
 namespace emsgw::gateway::storage {
 
 namespace {
+
+using Params = std::vector<std::pair<std::string, std::string>>;
+
+/// An event's message parameters as a JSON object of strings, in their order; "" for none.
+std::string encode_params(const Params& params) {
+  if (params.empty()) return {};
+  nlohmann::ordered_json j = nlohmann::ordered_json::object();
+  for (const auto& [name, value] : params) j[name] = value;
+  return j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+}
+
+/// The parameters back; text that is not such an object gives none (the event keeps its text).
+Params decode_params(const std::string& text) {
+  Params out;
+  if (text.empty()) return out;
+  const auto j = nlohmann::ordered_json::parse(text, nullptr, false);
+  if (!j.is_object()) return out;
+  for (const auto& [name, value] : j.items())
+    if (value.is_string()) out.emplace_back(name, value.get<std::string>());
+  return out;
+}
 constexpr int kBaseTierS = static_cast<int>(HistoryTier::TenSeconds);
 constexpr std::int64_t kHourMs = 3'600'000;
 constexpr std::int64_t kDayMs = 24 * kHourMs;
@@ -158,11 +181,16 @@ StorageStatus SqliteStore::flush(bool close_open_bucket) {
     if (auto r = dst->run(); !r) return Unexpected(with_context(r.error(), "flush decisions"));
     d.id = db_.last_insert_id();
   }
-  auto est = db_.prepare("INSERT INTO event (t_ms, kind, subject, text) VALUES (?,?,?,?)");
+  auto est = db_.prepare("INSERT INTO event (t_ms, kind, subject, text, code, params) VALUES (?,?,?,?,?,?)");
   if (!est) return Unexpected(est.error());
   for (auto& e : pending_events_) {
     est->reset();
-    est->bind(1, to_unix_ms(e.time)).bind(2, to_string(e.kind)).bind(3, e.subject).bind(4, e.text);
+    est->bind(1, to_unix_ms(e.time))
+        .bind(2, to_string(e.kind))
+        .bind(3, e.subject)
+        .bind(4, e.text)
+        .bind(5, e.message.code)
+        .bind(6, encode_params(e.message.params));
     if (auto r = est->run(); !r) return Unexpected(with_context(r.error(), "flush events"));
     e.id = db_.last_insert_id();
   }
@@ -618,7 +646,8 @@ StorageResult<std::vector<Decision>> SqliteStore::decisions(WallTime since, std:
 
 StorageResult<std::vector<Event>> SqliteStore::events(WallTime since, std::size_t limit) {
   auto st = db_.prepare(
-      "SELECT id, t_ms, kind, subject, text FROM event WHERE t_ms >= ? ORDER BY t_ms DESC, id DESC LIMIT ?");
+      "SELECT id, t_ms, kind, subject, text, code, params FROM event WHERE t_ms >= ? ORDER BY t_ms DESC, id DESC "
+      "LIMIT ?");
   if (!st) return Unexpected(st.error());
   st->bind(1, to_unix_ms(since)).bind(2, static_cast<std::int64_t>(limit));
   std::vector<Event> out;
@@ -627,8 +656,12 @@ StorageResult<std::vector<Event>> SqliteStore::events(WallTime since, std::size_
     if (!row) return Unexpected(row.error());
     if (!*row) break;
     const auto kind = parse_event_kind(st->column_text(2));
-    out.push_back({st->column_int64(0), from_unix_ms(st->column_int64(1)), kind.value_or(EventKind::FaultRaised),
-                   st->column_text(3), st->column_text(4)});
+    out.push_back({st->column_int64(0),
+                   from_unix_ms(st->column_int64(1)),
+                   kind.value_or(EventKind::FaultRaised),
+                   st->column_text(3),
+                   st->column_text(4),
+                   {st->column_text(5), decode_params(st->column_text(6))}});
   }
   return out;
 }

@@ -2,7 +2,8 @@
 // German state words and German dates; the switch in the header changes to French and the choice
 // stays after a reload; a Dutch browser gets Dutch. Every page in German at 390 px wide (German
 // words are long) must not scroll sideways. A socket cut because another socket's 14 A probing
-// current took the rest names that socket in German. Runs on runtime_harness in headless Chromium.
+// current took the rest names that socket in German; the Dutch browser shows the server's events
+// (the car's plug-in) in Dutch. Runs on runtime_harness in headless Chromium.
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { login, makeChecker, startBrowser, startHarness, watchErrors } from './harness.mjs';
@@ -106,6 +107,24 @@ try {
   const navNl = await navTexts(p2);
   check(navNl.join(',') === 'Overzicht,Sessies,Energie,Geschiedenis,Gebeurtenissen,Instellingen', `Dutch browser: ${navNl.join(', ')}`);
   await p2.screenshot({ path: join(shots, 'i18n-nl-1366-dashboard.png'), fullPage: true });
+  // The server's events in Dutch: socket 2's car plugged in again above, shown from its message
+  // code and parameters, not in the server's English words.
+  await login(p2);
+  await p2.evaluate(() => { location.hash = '#events'; });
+  const eventTexts = () => p2.evaluate(() => [...document.querySelectorAll('#events li > div:nth-child(2)')].map((d) => d.textContent));
+  let texts = [];
+  for (let i = 0; i < 20; ++i) {
+    texts = await eventTexts();
+    if (texts.some((x) => x.includes('auto aangesloten'))) break;
+    await p2.waitForTimeout(500);
+    await p2.evaluate(() => window.dispatchEvent(new HashChangeEvent('hashchange')));
+  }
+  const plugged = texts.find((x) => x.includes('auto aangesloten')) || texts.join(' | ');
+  check(/^laadpunt 2 \([^)]+\): auto aangesloten$/.test(plugged), `Dutch browser: the plug-in event in Dutch: "${plugged}"`);
+  check(texts.includes('laadpunt 1 op modus Min+PV gezet'), `Dutch browser: the German page's command in Dutch: ${texts.join(' | ')}`);
+  check(texts.some((x) => /^laadpunt 1 \([^)]+\): modus: Nu → Min\+PV \(door web\)$/.test(x)), `Dutch browser: the mode change with its modes in words: ${texts.join(' | ')}`);
+  check(!texts.some((x) => /EV plugged in|EV unplugged|^set socket/.test(x)), `Dutch browser: no event in the server's English: ${texts.filter((x) => /EV /.test(x)).join(' | ')}`);
+  await p2.screenshot({ path: join(shots, 'i18n-nl-1366-events.png'), fullPage: true });
   const en = await startBrowser({ locale: 'en-GB' });
   sessions.push(en);
   const p3 = en.browser.pages()[0] || await en.browser.newPage();

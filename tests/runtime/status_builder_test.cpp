@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "gateway/config/config.hpp"
+#include "tests/support/message_templates.hpp"
 #include "tests/support/process.hpp"
 
 namespace emsgw::gateway {
@@ -295,6 +296,24 @@ TEST(StatusBuilder, TheStationsOwnFaultsPausesAndLimitsAreInWords) {
   auto lapsed = held_sample("C1", 16, 6);
   lapsed.validity_s = 0;
   EXPECT_EQ(station_state_words(lapsed), "") << "on its safe current: not the station's own pause";
+}
+
+TEST(StatusBuilder, TheStationsOwnWordsHaveAMessageWhoseEnglishTemplateGivesThem) {
+  auto ignored = held_sample("C2", 16, 16);
+  ignored.accounted = false;
+  const std::vector<std::pair<SocketSample, std::string>> cases = {
+      {held_sample("F", 16, 0), "station_fault_f"}, {held_sample("E", 16, 0), "station_fault_e"},
+      {held_sample("C1", 16, 0), "station_paused"}, {held_sample("C2", 16, 10), "station_limited"},
+      {ignored, "station_ignores_setpoint"},        {held_sample("C2", 16, 16), ""}};
+  for (const auto& [sample, code] : cases) {
+    const auto m = station_state_message(sample);
+    EXPECT_EQ(m.code, code) << station_state_words(sample);
+    if (!code.empty()) {
+      EXPECT_EQ(test::render_english(m), station_state_words(sample)) << code;
+    }
+  }
+  EXPECT_EQ(station_state_message(held_sample("C2", 16, 10)).params,
+            (std::vector<std::pair<std::string, std::string>>{{"applied", "10"}, {"allowed", "16"}}));
 }
 
 TEST(StatusBuilder, ASocketInStateFShowsTheStationFaultInWordsInsteadOfItsCode) {

@@ -125,6 +125,22 @@ TEST(Migrations, Migration7AddsTheQuarterHourPeakRecord) {
       << "one row per quarter hour";
 }
 
+TEST(Migrations, Migration8AddsMessageCodeAndParametersToEventsAndKeepsEarlierEvents) {
+  auto db = memory_db();
+  ASSERT_TRUE(migrate(db, 7));
+  ASSERT_TRUE(db.exec("INSERT INTO event (t_ms, kind, subject, text) VALUES (0, 'plug_in', 'socket[1]', 'EV in')"));
+  EXPECT_FALSE(db.exec("UPDATE event SET code = 'plug_in'"));
+  ASSERT_TRUE(migrate(db, 8));
+  EXPECT_EQ(db.user_version(), 8);
+  // An event stored before migration 8 keeps its text and has no code and no parameters.
+  EXPECT_EQ(*db.query_text("SELECT text FROM event WHERE subject = 'socket[1]'"), "EV in");
+  EXPECT_EQ(*db.query_text("SELECT code || '|' || params FROM event WHERE subject = 'socket[1]'"), "|");
+  ASSERT_TRUE(
+      db.exec("INSERT INTO event (t_ms, kind, subject, text, code, params) "
+              "VALUES (1, 'unplug', 'socket[1]', 'EV out', 'unplug', '{\"socket\":\"1\"}')"));
+  EXPECT_EQ(*db.query_text("SELECT params FROM event WHERE code = 'unplug'"), "{\"socket\":\"1\"}");
+}
+
 TEST(Migrations, MigrateIsIdempotent) {
   auto db = memory_db();
   ASSERT_TRUE(migrate(db));

@@ -439,6 +439,46 @@ TEST(SqliteStore, DecisionsAndEventsAreQueryableNewestFirst) {
   EXPECT_EQ((*e)[2].text, "no reading for 10 s");
 }
 
+TEST(SqliteStore, AnEventKeepsItsMessageCodeAndParameters) {
+  auto store = memory_store();
+  const ems::Message plug{"unplug_energy", {{"socket", "1"}, {"station", "carport \"A\""}, {"kwh", "12.50"}}};
+  store.record_event(
+      {0, kT0, EventKind::Unplug, "socket[1]", "socket 1 (carport \"A\"): EV unplugged after 12.50 kWh", plug});
+  store.record_event({0, kT0 + seconds(1), EventKind::ConfigChange, "site.x", "no code", {}});
+  ASSERT_TRUE(store.flush());
+  const auto e = store.events(kT0);
+  ASSERT_TRUE(e);
+  ASSERT_EQ(e->size(), 2u);
+  EXPECT_EQ((*e)[1].message, plug) << "code and parameters, in their order";
+  EXPECT_EQ((*e)[1].text, "socket 1 (carport \"A\"): EV unplugged after 12.50 kWh");
+  EXPECT_EQ((*e)[0].message, ems::Message{}) << "an event without a code stays without one";
+  EXPECT_EQ((*e)[0].text, "no code");
+}
+
+TEST(SqliteStore, ADatabaseOfTheSchemaBeforeMessageCodesOpensAndKeepsItsEventTexts) {
+  StorageSettings s;
+  s.path = temp_db_path("before-messages.sqlite");
+  {
+    auto db = Database::open(s.path);
+    ASSERT_TRUE(db);
+    ASSERT_TRUE(migrate(*db, 7));
+    ASSERT_TRUE(db->exec("INSERT INTO event (t_ms, kind, subject, text) VALUES (" + std::to_string(to_unix_ms(kT0)) +
+                         ", 'plug_in', 'socket[0]', 'socket 0 (carport): EV plugged in')"));
+  }
+  auto store = SqliteStore::open(s);
+  ASSERT_TRUE(store) << store.error().message;
+  store->record_event({0, kT0 + seconds(5), EventKind::EvFull, "socket[0]", "full", {"ev_full", {{"socket", "0"}}}});
+  ASSERT_TRUE(store->flush());
+  const auto e = store->events(kT0);
+  ASSERT_TRUE(e);
+  ASSERT_EQ(e->size(), 2u);
+  EXPECT_EQ((*e)[1].text, "socket 0 (carport): EV plugged in");
+  EXPECT_EQ((*e)[1].kind, EventKind::PlugIn);
+  EXPECT_TRUE((*e)[1].message.code.empty());
+  EXPECT_TRUE((*e)[1].message.params.empty());
+  EXPECT_EQ((*e)[0].message, (ems::Message{"ev_full", {{"socket", "0"}}}));
+}
+
 TEST(SqliteStore, DecisionsAndEventsExpireAfterTheirRetention) {
   StorageSettings s;
   s.log_retention_d = 7;

@@ -16,6 +16,7 @@
 #include "gateway/runtime/runtime.hpp"
 #include "gateway/runtime/runtime_config_service.hpp"
 #include "gateway/runtime/storage_recorder.hpp"
+#include "tests/support/message_templates.hpp"
 #include "tests/support/process.hpp"
 
 namespace emsgw::test {
@@ -114,6 +115,40 @@ TEST_F(RuntimeConfig, AWebChangeAppliesAtOnceIsKeptAcrossARestartAndClearsBackTo
   EXPECT_EQ(again.loop().config().site.surplus.start_delay_s,
             gateway::load_config_text(toml_, "f").site.surplus.start_delay_s);
   EXPECT_TRUE(again.config_service()->get_config()["overrides"].empty());
+}
+
+TEST_F(RuntimeConfig, EachChangeFromTheDashboardIsAnEventWithAMessageThatReadsAsItsText) {
+  auto& rt = start();
+  auto* svc = rt.config_service();
+  ASSERT_NE(svc, nullptr);
+  ASSERT_TRUE(svc->put_config(json::parse(R"({"site": {"grid_max_current_a": 20}, "surplus": {"start_delay_s": 120}})"))
+                  .empty());
+  ASSERT_TRUE(svc->put_schedules(json::parse(R"([{"name": "night", "node": "", "days": ["mon"], "from": "22:00",
+      "until": "06:00", "max_current_a": 10}])"))
+                  .empty());
+  rt.recorder()->wait_idle();
+  ASSERT_TRUE(rt.recorder()->with_store([](gateway::storage::SqliteStore& st) { return st.flush(); }));
+  const auto events =
+      rt.recorder()->with_store([](gateway::storage::SqliteStore& st) { return st.events(ems::WallTime{}); });
+  ASSERT_TRUE(events);
+  std::map<std::string, gateway::storage::Event> by_subject;
+  for (const auto& e : *events)
+    if (e.kind == gateway::storage::EventKind::ConfigChange) by_subject[e.subject] = e;
+  ASSERT_TRUE(by_subject.contains("site.grid_max_current_a"));
+  const auto& limit = by_subject["site.grid_max_current_a"].message;
+  EXPECT_EQ(limit.code, "dashboard_setting_changed");
+  EXPECT_EQ(
+      limit.params,
+      (std::vector<std::pair<std::string, std::string>>{
+          {"setting", "Grid limit per phase"}, {"key", "site.grid_max_current_a"}, {"old", "25 A"}, {"new", "20 A"}}));
+  ASSERT_TRUE(by_subject.contains("schedule.night"));
+  EXPECT_EQ(by_subject["schedule.night"].message.code, "schedule_changed");
+  for (const auto& [subject, e] : by_subject) {
+    if (!e.message.code.empty()) {
+      EXPECT_EQ(test::render_english(e.message), e.text) << subject;
+    }
+  }
+  EXPECT_FALSE(by_subject["surplus.start_delay_s"].message.code.empty());
 }
 
 // Safety rule 8 on the dashboard: beyond the file's installer limits only with the confirmation

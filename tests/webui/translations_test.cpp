@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "gateway/config/config_schema.hpp"
+#include "gateway/control/messages.hpp"
 #include "tests/support/process.hpp"
 
 namespace emsgw::test {
@@ -206,6 +207,47 @@ TEST(TranslationChecks, PlaceholderMismatchesAreFound) {
                                       "fr \"{n} of {m}\" → \"{n} sur\""}));
 }
 
+/// The MESSAGES table of i18n.js: message code → English template, one `  "code": "template",`
+/// a line between `const MESSAGES = {` and `};`. Lines it cannot read go to `problems`.
+std::map<std::string, std::string> parse_messages(const std::string& text, std::vector<std::string>* problems) {
+  static const std::regex entry(R"re(^  "([a-z0-9_]+)": "((?:[^"\\]|\\.)*)",?\s*$)re");
+  static const std::regex skip(R"re(^\s*(//.*)?$)re");
+  std::map<std::string, std::string> out;
+  std::istringstream in(text);
+  std::string line;
+  bool inside = false;
+  std::smatch m;
+  while (std::getline(in, line)) {
+    if (!inside) {
+      inside = line == "const MESSAGES = {";
+      continue;
+    }
+    if (line == "};") break;
+    if (std::regex_match(line, m, entry)) {
+      if (!out.emplace(m[1].str(), unescape_js(m[2].str())).second) problems->push_back(m[1].str() + " twice");
+    } else if (!std::regex_match(line, skip)) {
+      problems->push_back("not an entry: " + line);
+    }
+  }
+  return out;
+}
+
+TEST(TranslationChecks, MessageReaderTakesTheCodesOfTheMessagesTableOnly) {
+  std::vector<std::string> problems;
+  const auto table = parse_messages(
+      "const I18N = {\n  nl: {\n    \"x\": \"y\",\n  },\n};\n"
+      "const MESSAGES = {\n"
+      "  // faults\n"
+      "  \"plug_in\": \"socket {socket}: EV \\\"in\\\"\",\n"
+      "  plug_out: 'no',\n"
+      "  \"plug_in\": \"again\",\n"
+      "};\n"
+      "  \"after\": \"the table\",\n",
+      &problems);
+  EXPECT_EQ(table, (std::map<std::string, std::string>{{"plug_in", "socket {socket}: EV \"in\""}}));
+  EXPECT_EQ(problems, (std::vector<std::string>{"not an entry:   plug_out: 'no',", "plug_in twice"}));
+}
+
 // --- The dashboard's files ---
 
 ParsedTable dashboard_table() {
@@ -279,6 +321,48 @@ TEST(Translations, EveryEntryKeepsThePlaceholdersOfItsKey) {
   EXPECT_GT(with_placeholders, 0u) << "no key with a {placeholder}: the check would check nothing";
   const auto wrong = placeholder_mismatches(parsed.table);
   EXPECT_TRUE(wrong.empty()) << wrong.size() << " entries with other placeholders than their key:" << joined(wrong);
+}
+
+TEST(Translations, EveryMessageCodeTheServerEmitsHasATemplateWithItsParametersInEveryLanguage) {
+  const auto text = source("webui/frontend/src/i18n.js");
+  std::vector<std::string> problems;
+  const auto templates = parse_messages(text, &problems);
+  EXPECT_TRUE(problems.empty()) << "MESSAGES in i18n.js:" << joined(problems);
+  const auto& codes = gateway::message_codes();
+  ASSERT_GT(codes.size(), 20u);
+  std::set<std::string_view> seen;
+  std::vector<std::string> wrong;
+  std::vector<std::pair<std::string, std::string>> keys;
+  for (const auto& c : codes) {
+    if (!seen.insert(c.code).second) wrong.push_back(std::string(c.code) + ": listed twice");
+    const auto it = templates.find(std::string(c.code));
+    if (it == templates.end()) {
+      wrong.push_back(std::string(c.code) + ": no template in MESSAGES");
+      continue;
+    }
+    std::multiset<std::string> names;
+    for (const auto& n : c.names) names.insert(std::string(n));
+    if (placeholders(it->second) != names)
+      wrong.push_back(std::string(c.code) + ": \"" + it->second +
+                      "\" has other {placeholders} than the server's parameters");
+    keys.emplace_back("template of " + std::string(c.code), it->second);
+  }
+  EXPECT_TRUE(wrong.empty()) << wrong.size() << " message codes:" << joined(wrong);
+  // Dutch, German and French for each template, with its placeholders (the check above on the
+  // whole table covers the placeholders of every entry).
+  const auto missing = missing_entries(dashboard_table().table, keys);
+  EXPECT_TRUE(missing.empty()) << missing.size() << " templates without a translation:" << joined(missing);
+  const auto app = source("webui/frontend/src/app.js");
+  EXPECT_NE(app.find("serverText(e)"), std::string::npos) << "the events list shows events through their template";
+  EXPECT_NE(app.find("serverText(f)"), std::string::npos) << "the banner shows faults through their template";
+}
+
+TEST(Translations, MessageParametersAreFilledInTheCodesOrder) {
+  const auto m = gateway::msg::unplug_energy("1", "carport", "12.50");
+  EXPECT_EQ(m.code, "unplug_energy");
+  EXPECT_EQ(m.params, (std::vector<std::pair<std::string, std::string>>{
+                          {"socket", "1"}, {"station", "carport"}, {"kwh", "12.50"}}));
+  EXPECT_TRUE(gateway::msg::pv_stale().params.empty());
 }
 
 }  // namespace

@@ -30,6 +30,19 @@ function t(s, vars) {
   if (vars) out = out.replace(/\{(\w+)\}/g, (_, k) => (vars[k] === undefined ? '' : vars[k]));
   return out;
 }
+/// A text of the server (a fault, an event) in the interface's language: the template of its message
+/// code (MESSAGES in i18n.js) with its parameters, a setting's label and a charging mode in words;
+/// the server's own English text for a code the dashboard does not know.
+function serverText(x) {
+  const tpl = x && x.message && window.MESSAGES ? MESSAGES[x.message] : undefined;
+  if (!tpl) return (x && x.text) || '';
+  const params = Object.assign({}, x.params || {});
+  const modeWords = (v) => { const m = MODES.find(([k]) => k === v); return m ? t(m[1]) : v; };
+  if (params.setting) params.setting = t(params.setting);
+  if (params.mode) params.mode = modeWords(params.mode);
+  if (x.message.startsWith('socket_mode_')) for (const k of ['old', 'new']) if (params[k]) params[k] = modeWords(params[k]);
+  return t(tpl, params);
+}
 const fmtDate = (ms) => new Date(ms).toLocaleString(locale(), { dateStyle: 'medium', timeStyle: 'short' });
 const fmtTime = (ms) => new Date(ms).toLocaleTimeString(locale());
 const fmtDuration = (s) => { if (s === null || s === undefined) return '–'; const m = Math.round(s / 60); return m < 60 ? `${m} min` : `${Math.floor(m / 60)} h ${String(m % 60).padStart(2, '0')}`; };
@@ -154,7 +167,7 @@ function renderBanner(s) {
   const items = [];
   if (s.suspended) items.push(t('Charging is suspended (by command or the grid operator).'));
   for (const r of s.degraded_reasons || []) items.push(r);
-  for (const f of s.faults || []) items.push(`${f.text} (${t('since')} ${fmtTime(f.since)})`);
+  for (const f of s.faults || []) items.push(`${serverText(f)} (${t('since')} ${fmtTime(f.since)})`);
   if (!s.degraded && !s.suspended && items.length === 0) { b.hidden = true; return; }
   b.hidden = false;
   b.className = s.degraded ? 'banner bad' : 'banner';
@@ -335,7 +348,7 @@ function gridPhaseCurrents(so) {
 /// (a circuit's or limit's name, as configured), the time left, and what the station does itself.
 function reasonText(so) {
   if (!so.reason_words) return so.reason_text ? t(so.reason_text) : '';
-  const station = so.station_text ? t(so.station_text) : '';
+  const station = so.station_text ? serverText({ message: so.station_message, params: so.station_params, text: t(so.station_text) }) : '';
   if (so.reason === 'fault' && station) return station;
   let out = t(so.reason_words);
   const other = so.reason === 'other-minimum' && so.reason_socket !== null && so.reason_socket !== undefined && state.status
@@ -446,7 +459,7 @@ async function loadEvents() {
   if (r.data.length === 0) { ul.replaceChildren(h('li', { text: t('No events in the last week.') })); return; }
   ul.replaceChildren(...r.data.map((e) => h('li', { class: e.level },
     h('div', { class: 't', text: `${fmtDate(e.time_ms)} · ${t(LEVELS[e.level] || e.level)} · ${subjectWords(e.code)}` }),
-    h('div', { text: e.text }), e.explanation ? h('div', { class: 'x', text: t(e.explanation) }) : null)));
+    h('div', { text: serverText(e) }), e.explanation ? h('div', { class: 'x', text: t(e.explanation) }) : null)));
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,0 +1,82 @@
+#include "gateway/control/messages.hpp"
+
+namespace emsgw::gateway {
+
+namespace {
+template <std::size_t N>
+MessageInfo info(const MessageCode<N>& c) {
+  return {c.code, std::vector<std::string_view>(c.names.begin(), c.names.end())};
+}
+}  // namespace
+
+const std::vector<MessageInfo>& message_codes() {
+  static const std::vector<MessageInfo> codes = {
+      info(msg::meter_error),
+      info(msg::meter_implausible),
+      info(msg::meter_rejected),
+      info(msg::meter_never_read),
+      info(msg::meter_stale),
+      info(msg::meter_stale_interval),
+      info(msg::meter_stale_too_short),
+      info(msg::pv_stale),
+      info(msg::station_offline),
+      info(msg::missed_refresh),
+      info(msg::foreign_setpoint),
+      info(msg::foreign_setpoint_persists),
+      info(msg::phase_switch_refused),
+      info(msg::station_refuses),
+      info(msg::station_not_accepting),
+      info(msg::grid_operator_input),
+      info(msg::reload_needs_restart),
+      info(msg::reload_refused),
+      info(msg::reload_file_refused),
+      info(msg::reload_file_refused_because),
+      info(msg::wiring),
+      info(msg::station_settings),
+      info(msg::socket_settings),
+      info(msg::station_settings_unsafe),
+      info(msg::plug_in),
+      info(msg::unplug),
+      info(msg::unplug_energy),
+      info(msg::unplug_during_restart),
+      info(msg::unplug_during_restart_energy),
+      info(msg::ev_full),
+      info(msg::grid_limit_set),
+      info(msg::grid_limit_changed),
+      info(msg::socket_mode_set),
+      info(msg::socket_mode_changed),
+      info(msg::socket_max_set),
+      info(msg::socket_max_changed),
+      info(msg::setting_set),
+      info(msg::setting_changed),
+      info(msg::dashboard_setting_set),
+      info(msg::dashboard_setting_changed),
+      info(msg::dashboard_secret_changed),
+      info(msg::schedule_changed),
+      info(msg::config_reloaded),
+      info(msg::command_socket_mode),
+      info(msg::command_socket_max),
+      info(msg::command_site_limit),
+      info(msg::command_suspend),
+      info(msg::command_resume),
+      info(msg::command_grid_limit),
+      info(msg::command_grid_limit_for),
+      info(msg::command_grid_lift),
+      info(msg::schedule_open_grid),
+      info(msg::schedule_open_circuit),
+      info(msg::schedule_closed_grid),
+      info(msg::schedule_closed_circuit),
+      info(msg::schedule_removed),
+      info(msg::dimming_ended),
+      info(msg::dimming_limited),
+      info(msg::dimming_failsafe),
+      info(msg::station_fault_e),
+      info(msg::station_fault_f),
+      info(msg::station_ignores_setpoint),
+      info(msg::station_paused),
+      info(msg::station_limited),
+  };
+  return codes;
+}
+
+}  // namespace emsgw::gateway
