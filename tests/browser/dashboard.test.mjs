@@ -161,13 +161,14 @@ try {
 
   await page.click('nav a[data-page="events"]');
   await page.waitForSelector('#events li .x');
-  // The recorder writes events to SQLite once a second: reload the list until the mode change is in.
+  // The recorder writes events to SQLite once a second: reload the list until the mode change is in
+  // (the mode in words, in any case: "set socket 1 mode to Now").
   let eventsText = '';
-  for (let i = 0; i < 20 && !(/mode to off/.test(eventsText) && /mode to now/.test(eventsText)); ++i) {
+  for (let i = 0; i < 20 && !(/mode to off/i.test(eventsText) && /mode to now/i.test(eventsText)); ++i) {
     if (i) { await page.waitForTimeout(500); await page.evaluate(() => window.dispatchEvent(new HashChangeEvent('hashchange'))); }
     eventsText = await page.textContent('#events');
   }
-  check(await page.locator('#events li .x').count() >= 2 && /mode to off/.test(eventsText) && /mode to now/.test(eventsText), `events listed with explanations, both mode changes among them (${eventsText.slice(0, 300)})`);
+  check(await page.locator('#events li .x').count() >= 2 && /mode to off/i.test(eventsText) && /mode to now/i.test(eventsText), `events listed with explanations, both mode changes among them (${eventsText.slice(0, 300)})`);
   await page.screenshot({ path: join(shots, '04-events.png'), fullPage: true });
 
   // Settings: an invalid limit is refused by the validator and marked on the field.
