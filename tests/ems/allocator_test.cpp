@@ -414,6 +414,21 @@ TEST(AllocatorPolicy, ACarCutForAnotherSocketsMinimumSaysWhoTookTheCurrent) {
   EXPECT_FALSE(out.find(1)->other_socket.has_value());
 }
 
+// A lone car paused by a load spike (a kettle) resumes as soon as its minimum fits again: with no
+// other car there is no rotation, and no resume rule of the rotation (which asks a recently paused
+// car for room for the probing current, 14 A, here more than the 12 A there is) may hold it.
+TEST(AllocatorPolicy, ALoneCarPausedByALoadSpikeResumesWhenItsMinimumFitsAgain) {
+  auto site = site_cfg(25, 3, {station_cfg("carport", 32, {socket_cfg(1, 16, "L1L2L3")})});
+  Allocator alloc(site);
+  Allocation out;
+  for (int t = 0; t <= 10; ++t) out = alloc.step(snapshot_at(t, {24, 24, 24}, {ev(1, {12, 12, 12}, 3)}));
+  ASSERT_EQ(current_of(out, 1), 12);
+  out = alloc.step(snapshot_at(11, {31, 31, 31}, {ev(1, {12, 12, 12}, 3)}));  // household 19 A: 5 A left
+  ASSERT_EQ(current_of(out, 1), 0) << "paused: its 6 A minimum does not fit";
+  for (int t = 12; t <= 20; ++t) out = alloc.step(snapshot_at(t, {12, 12, 12}, {ev(1, {0, 0, 0}, 3)}));
+  EXPECT_EQ(current_of(out, 1), 12) << to_string(reason_of(out, 1));
+}
+
 TEST(AllocatorPolicy, AStationWithOneSocketIsNamedWithoutASide) {
   auto site = site_cfg(
       21, 1,
