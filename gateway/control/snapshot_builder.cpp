@@ -111,8 +111,7 @@ void align_grid_with_ev(const ems::SiteConfig& site, const SiteInputs& in, ems::
   // than it is, nor much larger (every ampere too many is withheld from the cars):
   // - each grid reading since the EV currents in use were read is set against the EV total in
   //   force when it was taken: a reading from before a car ramped down shows the car's old current
-  //   and is read with it, not with the lower current of now; a reading between two samples that
-  //   differ is read with the lower (the car may have been anywhere between them);
+  //   and is read with it, not with the lower current of now;
   // - a station sample older than the grid reading still shows an EV that may have dropped since
   //   (the meter no longer shows it, but it is still subtracted): the highest household of those
   //   readings is taken, and the older ones still hold the EV;
@@ -140,20 +139,12 @@ void align_grid_with_ev(const ems::SiteConfig& site, const SiteInputs& in, ems::
   };
   const std::size_t first = ev_from ? at_or_before(*ev_from) : history.size() - 1;
   const auto ev_now = ev_per_phase(site, in);
-  // The least EV total on a phase that can have flowed at `t`: the lower of the newest sample at or
-  // before it and the first one after it (a car ramping between two samples drew something between
-  // them; set against the higher, a reading taken on the way down would hide household load); before
-  // the oldest kept sample, the EVs of now.
+  // The EV total on a phase in force at `t`: the newest sample at or before it; before the oldest
+  // kept sample, the EVs of now (what was subtracted before EV currents were aligned per reading).
   const auto ev_at = [&](ems::MonoTime t, std::size_t p) {
     double v = ev_now[p];
-    for (const auto& [at, sum] : in.ev_history) {
-      if (at <= t) {
-        v = sum[p];
-      } else {
-        v = std::min(v, sum[p]);
-        break;
-      }
-    }
+    for (const auto& [at, sum] : in.ev_history)
+      if (at <= t) v = sum[p];
     return v;
   };
   for (std::size_t p = 0; p < phases; ++p) {
