@@ -78,14 +78,9 @@ double ActuationPolicy::hold_small_raise(const ems::SocketAllocation& sa, double
     else if (since(h.cut_at) > kMaxRaiseHoldS + kRaiseUndoneS)
       h.hold_s = kRaiseHoldS;
     h.cut_at = now;
-    h.cut_from = in_force;
     return amps;
   }
-  // Only a raise back towards the level a cut came from is the dither of a measurement; a level the
-  // socket never had since (the end of a probing phase after a brief cut) goes out at once.
-  if (amps > in_force && in_force > 0 && amps - in_force <= kSmallRaiseA && amps <= h.cut_from &&
-      since(h.cut_at) < h.hold_s)
-    return in_force;
+  if (amps > in_force && in_force > 0 && amps - in_force <= kSmallRaiseA && since(h.cut_at) < h.hold_s) return in_force;
   if (amps > in_force) h.raise_at = now;
   return amps;
 }

@@ -6,9 +6,8 @@
 //   workers refresh them before they expire, and stop when the control loop stops;
 // - a set-point still handed over that a station reports expired was not refreshed in time: a
 //   missed refresh, found here and only here (the worker only rewrites it).
-// - small raises wait after a cut (anti-dither): a raise of at most kSmallRaiseA, to no more than
-//   the value the last cut came from, on a socket cut less than its hold time ago keeps the lower
-//   value; the hold doubles (up to kMaxRaiseHoldS)
+// - small raises wait after a cut (anti-dither): a raise of at most kSmallRaiseA on a socket cut
+//   less than its hold time ago keeps the lower value; the hold doubles (up to kMaxRaiseHoldS)
 //   each time a raise is undone by a cut soon after, and falls back once raises last. Cuts are
 //   never held; larger raises (a rotation, a probing car, a load that went away) are not held;
 // - the fail-safe never raises a socket above the value in force (design.md §2.9).
@@ -74,7 +73,6 @@ class ActuationPolicy {
   std::map<int, bool> was_valid_;  ///< per socket id: the station last reported a valid set-point
   struct RaiseHold {
     std::optional<ems::MonoTime> cut_at;    ///< last cut handed over
-    double cut_from = 0;                    ///< the value in force before that cut
     std::optional<ems::MonoTime> raise_at;  ///< last raise handed over
     double hold_s = 0;                      ///< small raises wait this long after a cut
   };

@@ -121,22 +121,6 @@ TEST(ActuationPolicy, ALargeRaiseAfterACutIsNotHeld) {
   EXPECT_DOUBLE_EQ(rig.actuator.desired.at({0, 1}), 16);
 }
 
-// A probing EV briefly cut to its minimum (the grid showed its rise before its station did) and
-// given its probing current back, whose probing then ends: the 2 A up to the socket's maximum is
-// a level it never had, not the dither of a measurement, so it goes out at once.
-TEST(ActuationPolicy, ASmallRaiseAboveTheLevelBeforeTheCutIsNotHeld) {
-  PolicyRig rig;
-  rig.step(allocation_at(0, 14));
-  rig.step(allocation_at(2, 6));
-  rig.step(allocation_at(3, 14));
-  EXPECT_DOUBLE_EQ(rig.actuator.desired.at({0, 1}), 14);
-  rig.step(allocation_at(6, 16));
-  EXPECT_DOUBLE_EQ(rig.actuator.desired.at({0, 1}), 16) << "16 A was never cut from";
-  rig.step(allocation_at(7, 15));
-  rig.step(allocation_at(8, 16));
-  EXPECT_DOUBLE_EQ(rig.actuator.desired.at({0, 1}), 15) << "back to the level it was cut from: held";
-}
-
 TEST(ActuationPolicy, TheFailSafeNeverRaisesAboveTheValueInForce) {
   PolicyRig rig;
   rig.step(allocation_at(0, 6));
