@@ -122,20 +122,6 @@ TEST(SnapshotBuilder, AnEvThatDroppedAfterTheStationSampleDoesNotHideHouseholdLo
   EXPECT_DOUBLE_EQ(s.grid.current[0].value(), 22);
 }
 
-TEST(SnapshotBuilder, AnEvThatRampedDownIsNotCountedAsHouseholdLoad) {
-  // Household 10 A. The car drew 16 A (sampled at t0, seen by the grid meter at t0 + 0.5 s), then
-  // ramped down to 12 A (sampled at t0 + 0.9 s, seen at t0 + 1.1 s). Each grid reading is set
-  // against the EV current of its own time, so the older, higher reading does not make the
-  // household 4 A larger than it is (the grid taken is household + the EVs now).
-  Inputs x;
-  x.add_station(station(16, t0));
-  x.add_grid({26, 26, 26}, t0 + milliseconds(500));
-  x.add_station(station(12, t0 + milliseconds(900)));
-  x.add_grid({22, 22, 22}, t0 + milliseconds(1100));
-  const auto s = build_snapshot(x.config, x.in, x.sessions, t0 + milliseconds(1200));
-  EXPECT_DOUBLE_EQ(s.grid.current[0].value(), 10 + 12);
-}
-
 TEST(SnapshotBuilder, AnEvRiseTheGridMeterDoesNotShowYetIsAddedBack) {
   Inputs x;
   x.add_station(station(0, t0));
