@@ -11,6 +11,7 @@
 #include "gateway/control/messages.hpp"
 #include "gateway/runtime/control_loop.hpp"
 #include "tests/runtime/fake_station_device.hpp"
+#include "tests/support/loop_doubles.hpp"
 #include "tests/support/message_templates.hpp"
 #include "tests/support/process.hpp"
 
@@ -18,13 +19,6 @@ namespace emsgw::gateway {
 namespace {
 
 using ems::Millis;
-
-class NullActuator : public Actuator {
- public:
-  void set_desired(std::size_t, int, double, int) override {}
-  void set_desired_scn(std::size_t, const std::array<double, 3>&) override {}
-  void affirm() override {}
-};
 
 class Observer : public StatusObserver {
  public:
@@ -36,7 +30,7 @@ class Observer : public StatusObserver {
 
 struct Rig {
   ems::ManualClock clock{ems::MonoTime{} + std::chrono::hours(1)};
-  NullActuator actuator;
+  test::NullActuator actuator;
   Observer observer;
   test::FakeStationDevice station{clock, {1, 2}, 60};
   std::unique_ptr<ControlLoop> loop;
