@@ -53,6 +53,7 @@ enum class Reason : std::uint8_t {
   /// (the probing current, or the minimum its EV needs): that minimum took the current this one
   /// lacks (detail and other_socket name it).
   OtherMinimum,
+  EvNotAsking,  ///< Connected but not asking for current (full): 0 A, its share goes to the others.
 };
 /// Machine form: "grid-l2", "pv-surplus", … (status, MQTT, stored decisions, dashboard i18n keys).
 [[nodiscard]] std::string_view to_string(Reason r);

@@ -122,6 +122,36 @@ TEST(SnapshotBuilder, AnEvThatDroppedAfterTheStationSampleDoesNotHideHouseholdLo
   EXPECT_DOUBLE_EQ(s.grid.current[0].value(), 22);
 }
 
+TEST(SnapshotBuilder, AnEvThatRampedDownIsNotCountedAsHouseholdLoad) {
+  // Household 10 A. The car drew 16 A (sampled at t0 and t0 + 0.6 s, seen by the grid meter at
+  // t0 + 0.5 s), then ramped down to 12 A (sampled at t0 + 0.9 s, seen at t0 + 1.1 s). The older,
+  // higher reading lies between two samples of 16 A, so it is set against 16 A: it does not make
+  // the household 4 A larger than it is (the grid taken is household + the EVs now).
+  Inputs x;
+  x.add_station(station(16, t0));
+  x.add_grid({26, 26, 26}, t0 + milliseconds(500));
+  x.add_station(station(16, t0 + milliseconds(600)));
+  x.add_station(station(12, t0 + milliseconds(900)));
+  x.add_grid({22, 22, 22}, t0 + milliseconds(1100));
+  const auto s = build_snapshot(x.config, x.in, x.sessions, t0 + milliseconds(1200));
+  EXPECT_DOUBLE_EQ(s.grid.current[0].value(), 10 + 12);
+}
+
+TEST(SnapshotBuilder, AReadingTakenWhileACarRampsDownIsSetAgainstTheLowerOfTheSamplesAroundIt) {
+  // Household 19 A (a hair dryer on). The car was cut from 13 A to 0 A: sampled at 13 A just before
+  // it began to ramp down, the grid meter saw it at 8 A, the next sample 4 A, the next reading 1 A.
+  // The reading lies between the 13 A and the 4 A samples: what the car drew then is not known
+  // beyond "at least 4 A", so the household is never read below 19 A (set against 13 A it would
+  // be 14 A, and 5 A would be handed out that are not there).
+  Inputs x;
+  x.add_station(station(13, t0));
+  x.add_grid({27, 27, 27}, t0 + milliseconds(700));
+  x.add_station(station(4, t0 + milliseconds(1000)));
+  x.add_grid({20, 20, 20}, t0 + milliseconds(1700));
+  const auto s = build_snapshot(x.config, x.in, x.sessions, t0 + milliseconds(1800));
+  EXPECT_GE(s.grid.current[0].value() - 4, 19) << "household read below the truth";
+}
+
 TEST(SnapshotBuilder, AnEvRiseTheGridMeterDoesNotShowYetIsAddedBack) {
   Inputs x;
   x.add_station(station(0, t0));
