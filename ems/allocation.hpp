@@ -65,6 +65,8 @@ struct SocketAllocation {
   int id = 0;
   int current_a = 0;  ///< Set-point per phase, whole amperes, rounded down; 0 or ≥ min current.
   int phases = 3;     ///< Phases the socket is set to (1 or 3; 1215 on switching stations).
+  /// The grid phases the allocator counts this set-point on (none while it reserves nothing).
+  std::array<bool, kPhaseCount> grid_phases{};
   Reason reason = Reason::NotConnected;
   std::optional<MonoTime> until;
   /// A raise while some cut is not yet confirmed (design.md §2.3): write it only after the cuts

@@ -23,6 +23,7 @@ std::vector<SocketAllocation> ramp(const StepInputs& in, const std::vector<Socke
     a.shared_detail = w.shared_detail;
     a.until = w.until;
     a.current_a = w.value;
+    for (int i = 0; i < w.load_count; ++i) a.grid_phases[w.loads[static_cast<std::size_t>(i)]] = true;
     if (!w.fresh || !w.known) continue;  // keep reserving what it was last told
     const int prev = ses.setpoint_a;
     if (w.admitted && prev >= w.min && a.current_a > prev && a.current_a - prev < site.raise_deadband_a - kEps) {

@@ -156,6 +156,26 @@ void align_grid_with_ev(const ems::SiteConfig& site, const SiteInputs& in, ems::
     }
     return v;
   };
+  // An EV raised within the EV response time (+ kMeterLag) before a reading may be on its way up,
+  // and the grid meter shows it before its station does: the grid's rise since the first of those
+  // raises is the EVs', as far as the raises reach (the allocator already counts them for the
+  // EVs); beyond that, or later, it is household. Never less than the stations report.
+  const auto window = std::chrono::duration_cast<ems::MonoTime::duration>(
+      std::chrono::duration<double>(site.ev_response_time_s) + kMeterLag);
+  const auto raised_ev = [&](ems::MonoTime taken, std::size_t p, double g, double ev) -> double {
+    double pending = 0;
+    std::optional<ems::MonoTime> first_raise;
+    for (const auto& [at, rise] : in.raise_history) {
+      if (at > taken || taken - at >= window || rise[p] <= 0) continue;
+      if (!first_raise) first_raise = at;
+      pending += rise[p];
+    }
+    if (!first_raise) return ev;
+    const auto g_ref = history[at_or_before(*first_raise)].current_a[p].value();
+    if (!g_ref) return ev;
+    const double ev_ref = ev_at(*first_raise, p);
+    return std::clamp(ev_ref + (g - *g_ref), ev, std::max(ev, ev_ref + pending));
+  };
   for (std::size_t p = 0; p < phases; ++p) {
     std::optional<double> household;
     for (std::size_t k = first; k < history.size(); ++k) {
@@ -177,7 +197,7 @@ void align_grid_with_ev(const ems::SiteConfig& site, const SiteInputs& in, ems::
         const double grid_rose = before ? std::max(0.0, *g - *before) : 0.0;
         unseen = std::max(0.0, ev - lowest - grid_rose);
       }
-      const double h = *g - ev + unseen;
+      const double h = *g - std::max(ev, raised_ev(taken, p, *g, ev)) + unseen;
       if (!household || h > *household) household = h;
     }
     if (household) s.grid.current[p] = ems::Amps(*household + ev_now[p]);

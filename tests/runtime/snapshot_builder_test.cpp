@@ -59,6 +59,8 @@ struct Inputs {
     in.grid_history.push_back(grid(a, at));
     in.meters["grid"] = in.grid_history.back();
   }
+  /// A raise by `a` handed over at `at` (on all three phases).
+  void add_raise(double a, ems::MonoTime at) { in.raise_history.emplace_back(at, std::array<double, 3>{a, a, a}); }
   void add_station(const StationSample& s) {
     in.stations[0].online = true;
     in.stations[0].last_ok = s;
@@ -160,6 +162,38 @@ TEST(SnapshotBuilder, AnEvRiseTheGridMeterDoesNotShowYetIsAddedBack) {
   x.add_grid({12, 12, 12}, t0 + milliseconds(600));  // the meter shows 2 A of the 8 A rise so far
   const auto s = build_snapshot(x.config, x.in, x.sessions, t0 + milliseconds(700));
   EXPECT_DOUBLE_EQ(s.grid.current[0].value(), 12 + 6);
+}
+
+// A car raised from 0 A to 7 A ramps up: the grid meter shows the rise a moment before its station
+// reports it. Read as household, the rise would take the room the car was given, and the car would
+// be cut again (a resume and a pause within a second, on every turn of a rotation).
+TEST(SnapshotBuilder, AGridRiseOfARaisedCarItsStationHasNotReportedYetIsTheCars) {
+  Inputs x;
+  x.add_station(station(0, t0));
+  x.add_grid({6, 6, 6}, t0);
+  x.add_raise(7, t0 + milliseconds(500));             // the raise goes out
+  x.add_grid({11, 11, 11}, t0 + milliseconds(2500));  // the car at 5 A, its station not read since
+  const auto s = build_snapshot(x.config, x.in, x.sessions, t0 + milliseconds(2600));
+  EXPECT_DOUBLE_EQ(s.grid.current[0].value(), 6) << "household 6 A, the car's 5 A are its own";
+}
+
+// What the raises cannot explain stays household: a kettle switched on while the car ramps, and a
+// rise long after the raise (the car had its EV response time to follow).
+TEST(SnapshotBuilder, AGridRiseBeyondTheRaisesOrAfterTheResponseTimeIsHousehold) {
+  Inputs x;
+  x.add_station(station(0, t0));
+  x.add_grid({6, 6, 6}, t0);
+  x.add_raise(7, t0 + milliseconds(500));
+  x.add_grid({17, 17, 17}, t0 + milliseconds(2500));  // the car at 7 A and a 4 A kettle
+  EXPECT_DOUBLE_EQ(build_snapshot(x.config, x.in, x.sessions, t0 + milliseconds(2600)).grid.current[0].value(), 10);
+
+  Inputs y;
+  y.add_station(station(0, t0));
+  y.add_grid({6, 6, 6}, t0);
+  y.add_raise(7, t0 + milliseconds(500));
+  y.add_station(station(0, t0 + seconds(9)));                     // the car never took its 7 A
+  y.add_grid({11, 11, 11}, t0 + seconds(9) + milliseconds(500));  // 5 A more: household
+  EXPECT_DOUBLE_EQ(build_snapshot(y.config, y.in, y.sessions, t0 + seconds(10)).grid.current[0].value(), 11);
 }
 
 TEST(SnapshotBuilder, AMeterThatExcludesTheChargersIsTakenAsIs) {
