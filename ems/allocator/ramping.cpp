@@ -33,7 +33,9 @@ std::vector<SocketAllocation> ramp(const StepInputs& in, const std::vector<Socke
     if (prev >= 0 && a.current_a < prev) ses.cut_at = now;
     ses.setpoint_a = a.current_a;
   }
-  bool cut_pending = false;
+  // A rise of the EVs the non-EV load takes on trust (their stations have not reported it) holds
+  // raises like an unconfirmed cut: a household step may hide in it.
+  bool cut_pending = in.snap.ev_rise_unconfirmed;
   for (std::size_t k = 0; k < n; ++k) {
     auto& ses = sessions[k];
     if (!ses.cut_at) continue;

@@ -160,21 +160,28 @@ void align_grid_with_ev(const ems::SiteConfig& site, const SiteInputs& in, ems::
   // and the grid meter shows it before its station does: the grid's rise since the first of those
   // raises is the EVs', as far as the raises reach (the allocator already counts them for the
   // EVs); beyond that, or later, it is household. Never less than the stations report.
+  constexpr double kTrustedA = 0.05;
   const auto window = std::chrono::duration_cast<ems::MonoTime::duration>(
       std::chrono::duration<double>(site.ev_response_time_s) + kMeterLag);
-  const auto raised_ev = [&](ems::MonoTime taken, std::size_t p, double g, double ev) -> double {
-    double pending = 0;
-    std::optional<ems::MonoTime> first_raise;
+  struct Raises {
+    std::optional<ems::MonoTime> first;  ///< The first raise within the window before a reading.
+    double total = 0;                    ///< All of them (A on the phase).
+  };
+  const auto raises_before = [&](ems::MonoTime taken, std::size_t p) {
+    Raises r;
     for (const auto& [at, rise] : in.raise_history) {
       if (at > taken || taken - at >= window || rise[p] <= 0) continue;
-      if (!first_raise) first_raise = at;
-      pending += rise[p];
+      if (!r.first) r.first = at;
+      r.total += rise[p];
     }
-    if (!first_raise) return ev;
-    const auto g_ref = history[at_or_before(*first_raise)].current_a[p].value();
+    return r;
+  };
+  const auto raised_ev = [&](const Raises& r, std::size_t p, double g, double ev) -> double {
+    if (!r.first) return ev;
+    const auto g_ref = history[at_or_before(*r.first)].current_a[p].value();
     if (!g_ref) return ev;
-    const double ev_ref = ev_at(*first_raise, p);
-    return std::clamp(ev_ref + (g - *g_ref), ev, std::max(ev, ev_ref + pending));
+    const double ev_ref = ev_at(*r.first, p);
+    return std::clamp(ev_ref + (g - *g_ref), ev, std::max(ev, ev_ref + r.total));
   };
   for (std::size_t p = 0; p < phases; ++p) {
     std::optional<double> household;
@@ -191,13 +198,21 @@ void align_grid_with_ev(const ems::SiteConfig& site, const SiteInputs& in, ems::
           lowest = sum[p];
           lowest_at = at;
         }
+      // The grid's rise is taken from before the EVs could rise: the lowest sample, or a raise
+      // before it (the grid may show a raised car before its station does).
+      const auto raises = raises_before(taken, p);
       double unseen = 0;
       if (lowest_at) {
-        const auto before = history[at_or_before(*lowest_at)].current_a[p].value();
+        const auto from = raises.first ? std::min(*raises.first, *lowest_at) : *lowest_at;
+        const auto before = history[at_or_before(from)].current_a[p].value();
         const double grid_rose = before ? std::max(0.0, *g - *before) : 0.0;
         unseen = std::max(0.0, ev - lowest - grid_rose);
       }
-      const double h = *g - std::max(ev, raised_ev(taken, p, *g, ev)) + unseen;
+      const double raised = raised_ev(raises, p, *g, ev);
+      // A rise taken on trust (the stations had not reported it when the reading was taken):
+      // raises wait until no reading in use needs it.
+      if (raised > ev + kTrustedA) s.ev_rise_unconfirmed = true;
+      const double h = *g - std::max(ev, raised) + unseen;
       if (!household || h > *household) household = h;
     }
     if (household) s.grid.current[p] = ems::Amps(*household + ev_now[p]);

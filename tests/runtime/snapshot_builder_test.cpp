@@ -175,6 +175,30 @@ TEST(SnapshotBuilder, AGridRiseOfARaisedCarItsStationHasNotReportedYetIsTheCars)
   x.add_grid({11, 11, 11}, t0 + milliseconds(2500));  // the car at 5 A, its station not read since
   const auto s = build_snapshot(x.config, x.in, x.sessions, t0 + milliseconds(2600));
   EXPECT_DOUBLE_EQ(s.grid.current[0].value(), 6) << "household 6 A, the car's 5 A are its own";
+  EXPECT_TRUE(s.ev_rise_unconfirmed) << "raises wait until the station reports the rise";
+  // Its station reports it, and so does every reading in use.
+  x.add_station(station(5, t0 + milliseconds(3000)));
+  x.add_grid({11, 11, 11}, t0 + milliseconds(3500));
+  x.add_station(station(5, t0 + milliseconds(4000)));
+  x.add_grid({11, 11, 11}, t0 + milliseconds(4500));
+  const auto reported = build_snapshot(x.config, x.in, x.sessions, t0 + milliseconds(4600));
+  EXPECT_DOUBLE_EQ(reported.grid.current[0].value(), 11);
+  EXPECT_FALSE(reported.ev_rise_unconfirmed);
+}
+
+// The same car's rise reported by its station after the grid meter showed it: the station's rise is
+// in the grid reading already and is not added back as a rise the meter has yet to show.
+TEST(SnapshotBuilder, ARaisedCarsRiseTheGridShowedBeforeItsStationIsNotAddedBack) {
+  Inputs x;
+  x.add_station(station(0, t0));
+  x.add_grid({6, 6, 6}, t0);
+  x.add_raise(13, t0 + milliseconds(100));
+  x.add_grid({19, 19, 19}, t0 + seconds(2));            // the car at 13 A on the grid
+  x.add_station(station(7, t0 + milliseconds(2500)));   // its station half way up
+  x.add_station(station(13, t0 + milliseconds(3500)));  // and at 13 A
+  x.add_grid({19, 19, 19}, t0 + seconds(4));
+  const auto s = build_snapshot(x.config, x.in, x.sessions, t0 + milliseconds(4100));
+  EXPECT_DOUBLE_EQ(s.grid.current[0].value() - 13, 6) << "household 6 A";
 }
 
 // What the raises cannot explain stays household: a kettle switched on while the car ramps, and a
