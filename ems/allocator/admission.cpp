@@ -214,6 +214,10 @@ void admit(const StepInputs& in, const Capacity& cap, const std::array<PhaseBudg
     anyone = anyone || work[k].admitted;
   }
   if (period_over) rotation_until = after(now, in.site.alternating_period_s);
+  // A socket left out for another car's probing phase is not paused by the rotation: it rejoins as
+  // soon as its minimum fits again.
+  const bool probing_admitted =
+      std::any_of(candidates.begin(), candidates.end(), [&](auto k) { return work[k].probing && work[k].admitted; });
   for (auto k : candidates) {
     auto& ses = sessions[k];
     auto& w = work[k];
@@ -223,7 +227,7 @@ void admit(const StepInputs& in, const Capacity& cap, const std::array<PhaseBudg
     if (!w.admitted && !period_over && ses.rotation == Rotation::Active && ses.settled_a < in.min_a)
       state = Rotation::Active;
     if (ses.rotation != state) {
-      if (state == Rotation::Waiting && ses.settled_a >= in.min_a) ses.paused_at = now;
+      if (state == Rotation::Waiting && ses.settled_a >= in.min_a && !probing_admitted) ses.paused_at = now;
       ses.rotation = state;
       ses.rotation_since = now;
     }

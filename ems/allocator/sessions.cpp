@@ -159,8 +159,20 @@ std::vector<SocketWork> track_sessions(const StepInputs& in, std::vector<Session
     if (s->state == ConnectorState::Available) ses.seen_free = true;
     ses.occupied = w.occupied;
     if (!w.occupied) continue;
-    if (ses.probing_until && now >= *ses.probing_until) ses.probing_until.reset();
+    const bool probing_ended = ses.probing_until && now >= *ses.probing_until;
+    if (probing_ended) ses.probing_until.reset();
+    if (ses.probing_until && ses.setpoint_a >= in.min_a) {
+      if (!ses.offered_since) ses.offered_since = now;
+      if (seconds(now - *ses.offered_since) >= kOfferedS) ses.offered_while_probing = true;
+    } else {
+      ses.offered_since.reset();
+    }
     detect_ev_phases(cfg, *s, w.max_measured, ses);
+    // Its window passed without current (another car probed, three plugged in together): its phases
+    // are unknown and counted on all three, so it might wait a whole period although its phase has
+    // room. It gets its probing phase now (others are paused if needed, as for a car just plugged in).
+    if (probing_ended && !ses.offered_while_probing && ses.ev_phases == 0 && w.max_measured < kDrawThresholdA)
+      ses.probing_until = after(now, site.probing_time_s);
     if (ses.probing_until && w.max_measured >= kDrawThresholdA) ses.drew_while_probing = true;
     judge_probing_need(in, *s, w.max_measured, ses);
     judge_not_asking(in, *s, w.max_measured, ses);

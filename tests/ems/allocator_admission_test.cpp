@@ -145,5 +145,20 @@ TEST(AllocatorAdmission, BesideOthersAPausedCarRejoinsWhereTheProbingCurrentFits
   EXPECT_EQ(admitted(work), (std::vector<bool>{false, true, true})) << "8 + 14 A fit in 22 A; 8 + 8 + 14 A do not";
 }
 
+// A car left out for another car's probing phase is not paused by the rotation: it rejoins as soon
+// as its minimum fits again (no probing current's room needed as after a rotation pause).
+TEST(AllocatorAdmission, ACarLeftOutForAnotherCarsProbingIsNotPausedByTheRotation) {
+  StageSite s(three_on_l1(), snapshot_at(0, {0, 0, 0}, {}));
+  std::optional<MonoTime> until;
+  s.sessions[1].settled_a = s.sessions[2].settled_a = 7;
+  auto work = three_candidates();
+  work[0].probing = true;
+  work[0].min = work[0].max = 14;
+  s.sessions[0].probing_until = at_s(60);
+  allocator::admit(s.inputs(), l1_cap(20), {}, s.sessions, until, work);
+  EXPECT_EQ(admitted(work), (std::vector<bool>{true, false, true}));
+  EXPECT_FALSE(s.sessions[1].paused_at.has_value());
+}
+
 }  // namespace
 }  // namespace emsgw::ems::test

@@ -36,6 +36,25 @@ TEST(AllocatorSessions, ACarConnectedAfterTheSocketWasSeenFreeIsProbed) {
   EXPECT_FALSE(s.sessions[0].probing_until.has_value());
 }
 
+// Three cars plugged in together: one probes, the others wait; a car whose probing window passed
+// without current (its phases still unknown, counted on all three) gets its probing phase then, or
+// it would wait a whole alternating period although its one phase has room.
+TEST(AllocatorSessions, ACarThatGotNoCurrentInItsProbingWindowIsProbedAfterIt) {
+  StageSite s(one_socket(), snapshot_at(0, {0, 0, 0}, {}));
+  (void)step_at(s, 0, socket_in(1, CS::Available));
+  (void)step_at(s, 1, socket_in(1, CS::Charging));
+  s.sessions[0].setpoint_a = s.sessions[0].settled_a = 0;  // paused for another car's probing
+  (void)step_at(s, 30, socket_in(1, CS::Charging));
+  (void)step_at(s, 61, socket_in(1, CS::Charging));
+  ASSERT_TRUE(s.sessions[0].probing_until.has_value()) << "probed after the window it did not get";
+  EXPECT_EQ(*s.sessions[0].probing_until, at_s(121));
+  s.sessions[0].setpoint_a = s.sessions[0].settled_a = 14;  // its probing current
+  (void)step_at(s, 90, socket_in(1, CS::Charging));
+  (void)step_at(s, 92, socket_in(1, CS::Charging));  // held, not only for an instant
+  (void)step_at(s, 121, socket_in(1, CS::Charging));
+  EXPECT_FALSE(s.sessions[0].probing_until.has_value()) << "offered its current once: not again";
+}
+
 TEST(AllocatorSessions, ACarAlreadyThereAtStartIsNotProbed) {
   StageSite s(one_socket(), snapshot_at(0, {0, 0, 0}, {}));
   (void)step_at(s, 0, socket_in(1, CS::Charging));
