@@ -15,7 +15,7 @@ struct ReasonName {
   std::string_view words;
 };
 
-constexpr std::array<ReasonName, 30> kReasons{{
+constexpr std::array<ReasonName, 31> kReasons{{
     {"not-connected", Reason::NotConnected, "no vehicle"},
     {"mode-off", Reason::ModeOff, "mode off"},
     {"suspended", Reason::Suspended, "suspended by the grid operator"},
@@ -46,6 +46,7 @@ constexpr std::array<ReasonName, 30> kReasons{{
     {"dimming", Reason::Dimming, "dimmed by the grid operator"},
     {"surplus-minimum", Reason::SurplusMinimum, "at its minimum current: the solar surplus is not more"},
     {"other-minimum", Reason::OtherMinimum, "limited by another socket's minimum current"},
+    {"ev-not-asking", Reason::EvNotAsking, "the vehicle is not asking for current: its share goes to the others"},
 }};
 
 constexpr std::array<std::pair<std::string_view, Degradation>, 7> kDegradations{{

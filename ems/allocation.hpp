@@ -53,6 +53,7 @@ enum class Reason : std::uint8_t {
   /// (the probing current, or the minimum its EV needs): that minimum took the current this one
   /// lacks (detail and other_socket name it).
   OtherMinimum,
+  EvNotAsking,  ///< Connected but not asking for current (full): 0 A, its share goes to the others.
 };
 /// Machine form: "grid-l2", "pv-surplus", … (status, MQTT, stored decisions, dashboard i18n keys).
 [[nodiscard]] std::string_view to_string(Reason r);
@@ -64,6 +65,8 @@ struct SocketAllocation {
   int id = 0;
   int current_a = 0;  ///< Set-point per phase, whole amperes, rounded down; 0 or ≥ min current.
   int phases = 3;     ///< Phases the socket is set to (1 or 3; 1215 on switching stations).
+  /// The grid phases the allocator counts this set-point on (none while it reserves nothing).
+  std::array<bool, kPhaseCount> grid_phases{};
   Reason reason = Reason::NotConnected;
   std::optional<MonoTime> until;
   /// A raise while some cut is not yet confirmed (design.md §2.3): write it only after the cuts

@@ -20,6 +20,10 @@
 //  6. Occupied sockets are admitted with their minimum (min current, or probing current while
 //     probing or for EVs that drew nothing at the minimum); when not all fit, the alternating
 //     rotation picks the set (probing first, then the longest waiting, lowest ids paused first).
+//     A socket paused while charging rejoins mid-period only where the probing current fits; an
+//     EV that does not ask (Mode 3 B) although offered enough is parked at 0 A (EvNotAsking)
+//     until it asks again or draws; an EV drawing steadily well below its offer gets a learned
+//     limit just above its draw (EvMax).
 //  7. Admitted sockets share by max-min fairness (water-filling) within phase, station, socket,
 //     EV, external and surplus limits; set-points are rounded down to whole amperes and spare whole
 //     amperes handed out where every limit allows.

@@ -132,6 +132,9 @@ struct SiteSnapshot {
   std::optional<FlexLimit> flex_limit;
   /// Grid operator suspend command: every socket pauses until it is cleared.
   bool suspended = false;
+  /// The non-EV load counts a grid rise as the EVs' answer to a raise their stations have not
+  /// reported yet (a household step could hide in it): raises wait, as for an unconfirmed cut.
+  bool ev_rise_unconfirmed = false;
 };
 
 }  // namespace emsgw::ems

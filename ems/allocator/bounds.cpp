@@ -27,6 +27,11 @@ void socket_bounds(const StepInputs& in, const Surplus& surplus, std::vector<Ses
       ses.pv_on = false;
       continue;
     }
+    if (ses.not_asking) {
+      w.reason = Reason::EvNotAsking;
+      ses.rotation = Rotation::None;
+      continue;
+    }
     if (in.index.sockets[k].phase_switching && switch_phases(in, surplus.pv_ok, surplus.ev_w, ses, w)) continue;
     const int phases = loaded_phases(in, k, ses);
     const double own_min_w = min_a * phases * in.volts;
@@ -44,6 +49,10 @@ void socket_bounds(const StepInputs& in, const Surplus& surplus, std::vector<Ses
     }
     if (w.snap->ev_max_current && w.snap->ev_max_current->value() < upper) {
       upper = w.snap->ev_max_current->value();
+      own = Reason::EvMax;
+    }
+    if (ses.ev_cap_a > 0 && ses.ev_cap_a < upper) {  // learned from an EV drawing clearly less
+      upper = ses.ev_cap_a;
       own = Reason::EvMax;
     }
     upper = std::floor(upper + kEps);

@@ -23,6 +23,7 @@ std::vector<SocketAllocation> ramp(const StepInputs& in, const std::vector<Socke
     a.shared_detail = w.shared_detail;
     a.until = w.until;
     a.current_a = w.value;
+    for (int i = 0; i < w.load_count; ++i) a.grid_phases[w.loads[static_cast<std::size_t>(i)]] = true;
     if (!w.fresh || !w.known) continue;  // keep reserving what it was last told
     const int prev = ses.setpoint_a;
     if (w.admitted && prev >= w.min && a.current_a > prev && a.current_a - prev < site.raise_deadband_a - kEps) {
@@ -32,7 +33,9 @@ std::vector<SocketAllocation> ramp(const StepInputs& in, const std::vector<Socke
     if (prev >= 0 && a.current_a < prev) ses.cut_at = now;
     ses.setpoint_a = a.current_a;
   }
-  bool cut_pending = false;
+  // A rise of the EVs the non-EV load takes on trust (their stations have not reported it) holds
+  // raises like an unconfirmed cut: a household step may hide in it.
+  bool cut_pending = in.snap.ev_rise_unconfirmed;
   for (std::size_t k = 0; k < n; ++k) {
     auto& ses = sessions[k];
     if (!ses.cut_at) continue;

@@ -40,13 +40,74 @@ void judge_probing_need(const StepInputs& in, const SocketSnapshot& s, double ma
   const auto& site = in.site;
   const bool low_offer = ses.setpoint_a >= in.min_a && ses.setpoint_a < in.probing_a;
   const bool asks = s.state == ConnectorState::Charging;
-  if (!ses.probing_until && low_offer && max_measured < kDrawThresholdA && (asks || ses.drew_while_probing)) {
+  // Drew steadily (not only while ramping down from a higher offer) while offered less than the
+  // probing current: this EV does not need it.
+  if (!ses.probing_until && low_offer && max_measured >= kDrawThresholdA) {
+    if (!ses.below_probing_draw_since) ses.below_probing_draw_since = in.now;
+    if (seconds(in.now - *ses.below_probing_draw_since) >= 2 * site.ev_response_time_s) ses.drew_below_probing = true;
+  } else {
+    ses.below_probing_draw_since.reset();
+  }
+  if (!ses.probing_until && low_offer && max_measured < kDrawThresholdA && !ses.drew_below_probing &&
+      (asks || ses.drew_while_probing)) {
     if (!ses.low_offer_since) ses.low_offer_since = in.now;
     const double judge_s = ses.drew_while_probing ? 2 * site.ev_response_time_s
                                                   : std::max(2 * site.ev_response_time_s, site.probing_time_s);
     if (seconds(in.now - *ses.low_offer_since) >= judge_s) ses.needs_probing_current = true;
   } else {
     ses.low_offer_since.reset();
+  }
+}
+
+/// A connected EV that draws nothing and does not ask (Mode 3 B) although offered what it needs
+/// is full or done: after ev_response_time_s it is parked at 0 A (its share goes to the others)
+/// until it asks again (C1/C2) or draws.
+void judge_not_asking(const StepInputs& in, const SocketSnapshot& s, double max_measured, Session& ses) {
+  const bool drawing = max_measured >= kDrawThresholdA;
+  if (s.state == ConnectorState::Charging || drawing) {
+    ses.not_asking = false;
+    ses.not_asking_since.reset();
+    return;
+  }
+  const double own_minimum = ses.needs_probing_current ? in.probing_a : in.min_a;
+  const bool offered_enough = ses.setpoint_a >= own_minimum &&
+                              (ses.setpoint_a >= in.probing_a || ses.drew_below_probing || ses.needs_probing_current);
+  if (ses.not_asking || ses.probing_until || !offered_enough) {
+    if (!ses.not_asking) ses.not_asking_since.reset();
+    return;
+  }
+  if (!ses.not_asking_since) ses.not_asking_since = in.now;
+  if (seconds(in.now - *ses.not_asking_since) >= in.site.ev_response_time_s) ses.not_asking = true;
+}
+
+/// An EV that draws clearly less than offered (its own charger, taper) gets a learned limit just
+/// above its draw, and the rest goes to others: judged on a steady draw (within kSteadyDrawA over
+/// at least kLearnSamples steps and kLearnConfirmFactor × the EV response time; a draw that moves
+/// restarts it). A draw up to the learned limit lifts it (the EV may take more).
+void learn_ev_limit(const StepInputs& in, double max_measured, Session& ses) {
+  const bool drawing = max_measured >= kDrawThresholdA;
+  if (ses.ev_cap_a > 0 && (!drawing || max_measured >= ses.ev_cap_a - kEvCapLiftA)) ses.ev_cap_a = 0;
+  const bool under =
+      !ses.probing_until && drawing && ses.setpoint_a >= in.min_a && max_measured < ses.setpoint_a - kUnusedA;
+  if (!under) {
+    ses.under_draw_since.reset();
+    return;
+  }
+  if (ses.under_draw_since &&
+      (std::max(ses.under_draw_high, max_measured) - std::min(ses.under_draw_low, max_measured) > kSteadyDrawA))
+    ses.under_draw_since.reset();
+  if (!ses.under_draw_since) {
+    ses.under_draw_since = in.now;
+    ses.under_draw_low = ses.under_draw_high = max_measured;
+    ses.under_draw_samples = 0;
+  }
+  ses.under_draw_low = std::min(ses.under_draw_low, max_measured);
+  ses.under_draw_high = std::max(ses.under_draw_high, max_measured);
+  ++ses.under_draw_samples;
+  if (ses.under_draw_samples >= kLearnSamples &&
+      seconds(in.now - *ses.under_draw_since) >= kLearnConfirmFactor * in.site.ev_response_time_s) {
+    ses.ev_cap_a = static_cast<int>(std::max(in.min_a, std::ceil(ses.under_draw_high + kEvCapHeadroomA - kEps)));
+    ses.under_draw_since.reset();
   }
 }
 
@@ -98,10 +159,24 @@ std::vector<SocketWork> track_sessions(const StepInputs& in, std::vector<Session
     if (s->state == ConnectorState::Available) ses.seen_free = true;
     ses.occupied = w.occupied;
     if (!w.occupied) continue;
-    if (ses.probing_until && now >= *ses.probing_until) ses.probing_until.reset();
+    const bool probing_ended = ses.probing_until && now >= *ses.probing_until;
+    if (probing_ended) ses.probing_until.reset();
+    if (ses.probing_until && ses.setpoint_a >= in.min_a) {
+      if (!ses.offered_since) ses.offered_since = now;
+      if (seconds(now - *ses.offered_since) >= kOfferedS) ses.offered_while_probing = true;
+    } else {
+      ses.offered_since.reset();
+    }
     detect_ev_phases(cfg, *s, w.max_measured, ses);
+    // Its window passed without current (another car probed, three plugged in together): its phases
+    // are unknown and counted on all three, so it might wait a whole period although its phase has
+    // room. It gets its probing phase now (others are paused if needed, as for a car just plugged in).
+    if (probing_ended && !ses.offered_while_probing && ses.ev_phases == 0 && w.max_measured < kDrawThresholdA)
+      ses.probing_until = after(now, site.probing_time_s);
     if (ses.probing_until && w.max_measured >= kDrawThresholdA) ses.drew_while_probing = true;
     judge_probing_need(in, *s, w.max_measured, ses);
+    judge_not_asking(in, *s, w.max_measured, ses);
+    learn_ev_limit(in, w.max_measured, ses);
   }
   return work;
 }

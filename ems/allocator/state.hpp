@@ -61,6 +61,10 @@ struct Session {
   bool seen_free = false;  ///< Seen without a vehicle: a later connection is a new session.
   std::optional<MonoTime> probing_until;
   bool drew_while_probing = false;
+  /// Its set-point stood at the minimum or more for kOfferedS in its probing window (not only for
+  /// the instant between two steps of the same moment).
+  bool offered_while_probing = false;
+  std::optional<MonoTime> offered_since;
   bool needs_probing_current = false;
   std::optional<MonoTime> low_offer_since;  ///< Offered below the probing current since.
   int ev_phases = 0;                        ///< 0 unknown, else 1 or 3.
@@ -70,6 +74,7 @@ struct Session {
   int settled_a = -1;                       ///< Set-point when no cut was pending; raises above it wait while one is.
   Rotation rotation = Rotation::None;
   MonoTime rotation_since{};
+  std::optional<MonoTime> paused_at;  ///< Last paused by the rotation while its current was in force.
   bool pv_on = false;
   std::optional<MonoTime> pv_condition_since;
   SwitchStage switch_stage = SwitchStage::None;
@@ -77,6 +82,18 @@ struct Session {
   MonoTime switch_stage_until{};
   std::optional<MonoTime> last_switch_at;
   std::optional<MonoTime> switch_condition_since;
+  /// Connected, drawing nothing and not asking (Mode 3 B) although offered what it needs: parked
+  /// at 0 A until it asks again (C) or draws.
+  bool not_asking = false;
+  std::optional<MonoTime> not_asking_since;
+  /// Drew steadily while offered less than the probing current: never judged to need it.
+  bool drew_below_probing = false;
+  std::optional<MonoTime> below_probing_draw_since;
+  /// Learned limit of an EV drawing clearly less than offered (0: none); the rest goes to others.
+  int ev_cap_a = 0;
+  std::optional<MonoTime> under_draw_since;
+  double under_draw_low = 0, under_draw_high = 0;  ///< The draw's range since under_draw_since.
+  int under_draw_samples = 0;
 };
 
 /// The heat pump's SG-Ready state and when it last changed (for its minimum switch interval).

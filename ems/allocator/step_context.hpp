@@ -29,6 +29,20 @@ inline constexpr double kPhaseShare = 0.3;
 inline constexpr double kConfirmToleranceA = 1.0;
 /// Socket readings beyond this are implausible (no Alfen socket goes above 80 A).
 inline constexpr double kPlausibleSocketA = 100;
+/// An EV drawing this much less than offered, for kLearnConfirmFactor × the EV response time,
+/// leaves the rest unused: it gets a learned limit kEvCapHeadroomA above its draw.
+inline constexpr double kUnusedA = 2.0;
+inline constexpr double kLearnConfirmFactor = 2.0;
+inline constexpr double kEvCapHeadroomA = 1.0;
+/// A set-point held this long in a probing window counts as offered (s).
+inline constexpr double kOfferedS = 1.0;
+/// A socket paused while charging rejoins mid-period only when its minimum fits with this to spare.
+inline constexpr double kResumeMarginA = 1.0;
+/// The draw counts as steady while it stays within this range, over at least this many steps.
+inline constexpr double kSteadyDrawA = 1.0;
+inline constexpr int kLearnSamples = 10;
+/// A learned limit is lifted when the EV draws within this of it.
+inline constexpr double kEvCapLiftA = 0.5;
 
 inline double seconds(MonoTime::duration d) {
   return std::chrono::duration<double>(d).count();

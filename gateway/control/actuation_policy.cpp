@@ -3,7 +3,9 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
+#include <limits>
 
 #include "gateway/control/status_builder.hpp"
 
@@ -40,6 +42,7 @@ void ActuationPolicy::actuate(const ems::SiteConfig& site, const std::vector<Soc
     // Cut fast, raise slow (design.md §2.3): a raise that must wait for unconfirmed cuts is not
     // handed over yet; the previous value stays in force (and keeps being refreshed).
     if (sa.wait_for_confirmation && prev != desired_.end()) amps = std::min(amps, prev->second);
+    if (prev != desired_.end()) amps = hold_small_raise(sa, prev->second, amps, a.at);
     const std::string reason(ems::to_string(sa.reason));
     if (prev == desired_.end() || prev->second != amps) {
       const auto& st = site.stations[ref->station];
@@ -57,6 +60,34 @@ void ActuationPolicy::actuate(const ems::SiteConfig& site, const std::vector<Soc
     actuator.set_desired(ref->station, ref->unit, amps, phases);
   }
   actuator.affirm();
+}
+
+double ActuationPolicy::hold_small_raise(const ems::SocketAllocation& sa, double in_force, double amps,
+                                         ems::MonoTime now) {
+  auto& h = holds_[sa.id];
+  if (h.hold_s <= 0) h.hold_s = kRaiseHoldS;
+  const auto since = [&](const std::optional<ems::MonoTime>& t) {
+    return t ? std::chrono::duration<double>(now - *t).count() : std::numeric_limits<double>::infinity();
+  };
+  // Losing the meter never raises a socket above the value in force (design.md §2.9).
+  if (sa.reason == ems::Reason::FailSafe) amps = std::min(amps, in_force);
+  if (amps < in_force) {
+    // A raise undone soon after: the measurement dithers, hold longer; raises that lasted: less.
+    if (since(h.raise_at) < kRaiseUndoneS)
+      h.hold_s = std::min(2 * h.hold_s, kMaxRaiseHoldS);
+    else if (since(h.cut_at) > kMaxRaiseHoldS + kRaiseUndoneS)
+      h.hold_s = kRaiseHoldS;
+    h.cut_at = now;
+    h.cut_from = in_force;
+    return amps;
+  }
+  // Only a raise back towards the level a cut came from is the dither of a measurement; a level the
+  // socket never had since (the end of a probing phase after a brief cut) goes out at once.
+  if (amps > in_force && in_force > 0 && amps - in_force <= kSmallRaiseA && amps <= h.cut_from &&
+      since(h.cut_at) < h.hold_s)
+    return in_force;
+  if (amps > in_force) h.raise_at = now;
+  return amps;
 }
 
 std::vector<RefreshCheck> ActuationPolicy::check_refresh(std::size_t station, const StationSample& sample,

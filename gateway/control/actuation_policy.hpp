@@ -6,6 +6,12 @@
 //   workers refresh them before they expire, and stop when the control loop stops;
 // - a set-point still handed over that a station reports expired was not refreshed in time: a
 //   missed refresh, found here and only here (the worker only rewrites it).
+// - small raises wait after a cut (anti-dither): a raise of at most kSmallRaiseA, to no more than
+//   the value the last cut came from, on a socket cut less than its hold time ago keeps the lower
+//   value; the hold doubles (up to kMaxRaiseHoldS)
+//   each time a raise is undone by a cut soon after, and falls back once raises last. Cuts are
+//   never held; larger raises (a rotation, a probing car, a load that went away) are not held;
+// - the fail-safe never raises a socket above the value in force (design.md §2.9).
 // The allocator's deadband stays in ems/.
 
 #include <array>
@@ -59,10 +65,28 @@ class ActuationPolicy {
   [[nodiscard]] const std::map<int, double>& desired() const { return desired_; }
 
  private:
+  /// The value to hand over instead of `amps` (fail-safe, small raises after a cut).
+  double hold_small_raise(const ems::SocketAllocation& sa, double in_force, double amps, ems::MonoTime now);
+
   std::map<int, double> desired_;
   std::optional<std::array<double, 3>> scn_desired_;
   std::map<int, std::string> last_reason_;
   std::map<int, bool> was_valid_;  ///< per socket id: the station last reported a valid set-point
+  struct RaiseHold {
+    std::optional<ems::MonoTime> cut_at;    ///< last cut handed over
+    double cut_from = 0;                    ///< the value in force before that cut
+    std::optional<ems::MonoTime> raise_at;  ///< last raise handed over
+    double hold_s = 0;                      ///< small raises wait this long after a cut
+  };
+  std::map<int, RaiseHold> holds_;  ///< per socket id
 };
+
+/// A raise of at most this much is small: the dither of a noisy or lagging measurement.
+inline constexpr double kSmallRaiseA = 2;
+/// How long a small raise waits after a cut; doubled while raises are undone within
+/// kRaiseUndoneS, up to kMaxRaiseHoldS.
+inline constexpr double kRaiseHoldS = 10;
+inline constexpr double kMaxRaiseHoldS = 60;
+inline constexpr double kRaiseUndoneS = 60;
 
 }  // namespace emsgw::gateway

@@ -52,6 +52,10 @@ struct SiteInputs {
   /// Σ EV current per grid phase after each station sample (oldest first), for rises the grid
   /// meter does not show yet.
   std::deque<std::pair<ems::MonoTime, std::array<double, 3>>> ev_history;
+  /// The raises handed over at a step, summed per grid phase the allocator counts them on (oldest
+  /// first, steps with a raise only): a car may be on its way up to a raise of the last EV
+  /// response time, and the grid meter shows it before its station does.
+  std::deque<std::pair<ems::MonoTime, std::array<double, 3>>> raise_history;
   bool suspended = false;
 
   /// The sockets of `site`, in configuration order.

@@ -108,16 +108,20 @@ void align_grid_with_ev(const ems::SiteConfig& site, const SiteInputs& in, ems::
   // Rule 1 of design.md §2 reads the non-EV load as grid current − EV currents. The two come from
   // different devices at different times, and a meter's values lag its reading (it integrates and
   // refreshes its registers on its own period), so the household must never be read as smaller
-  // than it is:
+  // than it is, nor much larger (every ampere too many is withheld from the cars):
+  // - each grid reading since the EV currents in use were read is set against the EV total in
+  //   force when it was taken: a reading from before a car ramped down shows the car's old current
+  //   and is read with it, not with the lower current of now; a reading between two samples that
+  //   differ is read with the lower (the car may have been anywhere between them);
   // - a station sample older than the grid reading still shows an EV that may have dropped since
-  //   (the meter no longer shows it, but it is still subtracted): take the highest grid reading
-  //   since the EV currents in use were read;
-  // - an EV rise the stations report may not be in the grid reading yet (subtracted, but not
-  //   measured): add back the part of the rise over the last kMeterLag the grid has not risen by.
+  //   (the meter no longer shows it, but it is still subtracted): the highest household of those
+  //   readings is taken, and the older ones still hold the EV;
+  // - an EV rise the stations report may not be in a grid reading yet (subtracted, but not
+  //   measured): the part of the rise over the kMeterLag before the reading that the grid has not
+  //   risen by is added back.
   const auto& history = in.grid_history;
   if (!site.meter_includes_chargers || history.empty() || !s.grid.valid) return;
   constexpr auto kMeterLag = std::chrono::seconds(2);
-  const auto& newest = history.back();
   const auto phases = std::min(static_cast<std::size_t>(site.grid_phases), ems::kPhaseCount);
   std::optional<ems::MonoTime> ev_from;
   for (const auto& ref : in.sockets) {
@@ -136,26 +140,82 @@ void align_grid_with_ev(const ems::SiteConfig& site, const SiteInputs& in, ems::
   };
   const std::size_t first = ev_from ? at_or_before(*ev_from) : history.size() - 1;
   const auto ev_now = ev_per_phase(site, in);
-  for (std::size_t p = 0; p < phases; ++p) {
-    double highest = s.grid.current[p].value();
-    for (std::size_t k = first; k < history.size(); ++k)
-      if (const auto v = history[k].current_a[p].value()) highest = std::max(highest, *v);
-    // The lowest EV total of the last kMeterLag, and when it was seen.
-    double lowest = ev_now[p];
-    std::optional<ems::MonoTime> lowest_at;
-    for (const auto& [at, sum] : in.ev_history)
-      if (s.now - at <= kMeterLag && sum[p] < lowest) {
-        lowest = sum[p];
-        lowest_at = at;
+  // The least EV total on a phase that can have flowed at `t`: the lower of the newest sample at or
+  // before it and the first one after it (a car ramping between two samples drew something between
+  // them; set against the higher, a reading taken on the way down would hide household load); before
+  // the oldest kept sample, the EVs of now.
+  const auto ev_at = [&](ems::MonoTime t, std::size_t p) {
+    double v = ev_now[p];
+    for (const auto& [at, sum] : in.ev_history) {
+      if (at <= t) {
+        v = sum[p];
+      } else {
+        v = std::min(v, sum[p]);
+        break;
       }
-    double unseen = 0;
-    if (lowest_at) {
-      const auto before = history[at_or_before(*lowest_at)].current_a[p].value();
-      const auto now_v = newest.current_a[p].value();
-      const double grid_rose = before && now_v ? std::max(0.0, *now_v - *before) : 0.0;
-      unseen = std::max(0.0, ev_now[p] - lowest - grid_rose);
     }
-    s.grid.current[p] = ems::Amps(highest + unseen);
+    return v;
+  };
+  // An EV raised within the EV response time (+ kMeterLag) before a reading may be on its way up,
+  // and the grid meter shows it before its station does: the grid's rise since the first of those
+  // raises is the EVs', as far as the raises reach (the allocator already counts them for the
+  // EVs); beyond that, or later, it is household. Never less than the stations report.
+  constexpr double kTrustedA = 0.05;
+  const auto window = std::chrono::duration_cast<ems::MonoTime::duration>(
+      std::chrono::duration<double>(site.ev_response_time_s) + kMeterLag);
+  struct Raises {
+    std::optional<ems::MonoTime> first;  ///< The first raise within the window before a reading.
+    double total = 0;                    ///< All of them (A on the phase).
+  };
+  const auto raises_before = [&](ems::MonoTime taken, std::size_t p) {
+    Raises r;
+    for (const auto& [at, rise] : in.raise_history) {
+      if (at > taken || taken - at >= window || rise[p] <= 0) continue;
+      if (!r.first) r.first = at;
+      r.total += rise[p];
+    }
+    return r;
+  };
+  const auto raised_ev = [&](const Raises& r, std::size_t p, double g, double ev) -> double {
+    if (!r.first) return ev;
+    const auto g_ref = history[at_or_before(*r.first)].current_a[p].value();
+    if (!g_ref) return ev;
+    const double ev_ref = ev_at(*r.first, p);
+    return std::clamp(ev_ref + (g - *g_ref), ev, std::max(ev, ev_ref + r.total));
+  };
+  for (std::size_t p = 0; p < phases; ++p) {
+    std::optional<double> household;
+    for (std::size_t k = first; k < history.size(); ++k) {
+      const auto g = history[k].current_a[p].value();
+      if (!g) continue;
+      const ems::MonoTime taken = history[k].mono;
+      const double ev = ev_at(taken, p);
+      // The lowest EV total of the kMeterLag before this reading, and when it was seen.
+      double lowest = ev;
+      std::optional<ems::MonoTime> lowest_at;
+      for (const auto& [at, sum] : in.ev_history)
+        if (at <= taken && taken - at <= kMeterLag && sum[p] < lowest) {
+          lowest = sum[p];
+          lowest_at = at;
+        }
+      // The grid's rise is taken from before the EVs could rise: the lowest sample, or a raise
+      // before it (the grid may show a raised car before its station does).
+      const auto raises = raises_before(taken, p);
+      double unseen = 0;
+      if (lowest_at) {
+        const auto from = raises.first ? std::min(*raises.first, *lowest_at) : *lowest_at;
+        const auto before = history[at_or_before(from)].current_a[p].value();
+        const double grid_rose = before ? std::max(0.0, *g - *before) : 0.0;
+        unseen = std::max(0.0, ev - lowest - grid_rose);
+      }
+      const double raised = raised_ev(raises, p, *g, ev);
+      // A rise taken on trust (the stations had not reported it when the reading was taken):
+      // raises wait until no reading in use needs it.
+      if (raised > ev + kTrustedA) s.ev_rise_unconfirmed = true;
+      const double h = *g - std::max(ev, raised) + unseen;
+      if (!household || h > *household) household = h;
+    }
+    if (household) s.grid.current[p] = ems::Amps(*household + ev_now[p]);
   }
 }
 

@@ -20,9 +20,9 @@ namespace emsgw::gateway {
 [[nodiscard]] ems::SiteSnapshot build_snapshot(const Config& config, const SiteInputs& in,
                                                const SessionTracker& sessions, ems::MonoTime now);
 
-/// Grid currents per phase made conservative for the non-EV estimate (grid − EV currents): the
-/// highest grid reading since the EV currents in use were read, plus an EV rise the grid meter
-/// does not show yet.
+/// Grid currents per phase made conservative for the non-EV estimate (grid − EV currents): the EVs
+/// of now plus the highest household since the EV currents in use were read, each grid reading set
+/// against the EV total of its own time plus an EV rise the grid meter does not show yet.
 void align_grid_with_ev(const ems::SiteConfig& site, const SiteInputs& in, ems::SiteSnapshot& s);
 
 }  // namespace emsgw::gateway

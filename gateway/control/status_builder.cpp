@@ -97,6 +97,7 @@ SocketState state_for(Reason r, const SocketSample* s, int current_a) {
     case Reason::ModeOff: return SocketState::Off;
     case Reason::Fault: return SocketState::Fault;
     case Reason::NotConnected: return SocketState::Available;
+    case Reason::EvNotAsking: return SocketState::Connected;
     case Reason::Alternating: return SocketState::Alternating;
     case Reason::Probing: return SocketState::Probing;
     case Reason::PvWaiting:

@@ -113,5 +113,52 @@ TEST(AllocatorAdmission, ProbingComesFirstAndFallsBackToTheMinimumWhenItDoesNotF
   EXPECT_EQ(admitted(work), (std::vector<bool>{true, false, true}));
 }
 
+/// Mid-period, every socket paused by the rotation a moment ago (a budget dip while cuts settled).
+std::optional<MonoTime> all_recently_paused(StageSite& s) {
+  for (auto& ses : s.sessions) {
+    ses.rotation = Rotation::Waiting;
+    ses.settled_a = 0;
+    ses.paused_at = ses.rotation_since = at_s(100);
+  }
+  s.snap = snapshot_at(110, {0, 0, 0}, {});
+  return at_s(900);
+}
+
+// A car paused a moment ago rejoins mid-period only where the probing current fits beside the
+// others charging (it may need it to start again) — but never are all paused while a minimum fits.
+TEST(AllocatorAdmission, NeverAllPausedMidPeriodWhileAMinimumFits) {
+  StageSite s(three_on_l1(), snapshot_at(0, {0, 0, 0}, {}));
+  auto until = all_recently_paused(s);
+  auto work = three_candidates();
+  allocator::admit(s.inputs(), l1_cap(13), {}, s.sessions, until, work);
+  EXPECT_EQ(admitted(work), (std::vector<bool>{false, false, true}))
+      << "the highest id first, then no second one: 7 A left, a restart may need 14 A";
+  EXPECT_EQ(until, at_s(900)) << "mid-period: the period's end stays";
+}
+
+// Beside one car charging, a second rejoins where the probing current fits.
+TEST(AllocatorAdmission, BesideOthersAPausedCarRejoinsWhereTheProbingCurrentFits) {
+  StageSite s(three_on_l1(), snapshot_at(0, {0, 0, 0}, {}));
+  auto until = all_recently_paused(s);
+  std::vector<SocketWork> work{candidate(8, 16, {0}), candidate(8, 16, {0}), candidate(8, 16, {0})};
+  allocator::admit(s.inputs(), l1_cap(22), {}, s.sessions, until, work);
+  EXPECT_EQ(admitted(work), (std::vector<bool>{false, true, true})) << "8 + 14 A fit in 22 A; 8 + 8 + 14 A do not";
+}
+
+// A car left out for another car's probing phase is not paused by the rotation: it rejoins as soon
+// as its minimum fits again (no probing current's room needed as after a rotation pause).
+TEST(AllocatorAdmission, ACarLeftOutForAnotherCarsProbingIsNotPausedByTheRotation) {
+  StageSite s(three_on_l1(), snapshot_at(0, {0, 0, 0}, {}));
+  std::optional<MonoTime> until;
+  s.sessions[1].settled_a = s.sessions[2].settled_a = 7;
+  auto work = three_candidates();
+  work[0].probing = true;
+  work[0].min = work[0].max = 14;
+  s.sessions[0].probing_until = at_s(60);
+  allocator::admit(s.inputs(), l1_cap(20), {}, s.sessions, until, work);
+  EXPECT_EQ(admitted(work), (std::vector<bool>{true, false, true}));
+  EXPECT_FALSE(s.sessions[1].paused_at.has_value());
+}
+
 }  // namespace
 }  // namespace emsgw::ems::test

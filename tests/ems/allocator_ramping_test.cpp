@@ -54,6 +54,26 @@ TEST(AllocatorRamping, HoldsARaiseWhileACutIsUnconfirmedOnEveryStep) {
   EXPECT_EQ(s.sessions[1].settled_a, 12);
 }
 
+// While the non-EV load counts a grid rise as an EV's answer to a raise its station has not
+// reported yet, a household step may hide in it: no room is handed out until the stations report.
+TEST(AllocatorRamping, HoldsRaisesWhileAnEvRiseIsUnconfirmed) {
+  StageSite s(two_sockets(), snapshot_at(0, {0, 0, 0}, {}));
+  s.sessions[0].setpoint_a = s.sessions[0].settled_a = 16;
+  s.sessions[1].setpoint_a = s.sessions[1].settled_a = 6;
+  s.snap.ev_rise_unconfirmed = true;
+  std::vector<SocketWork> work{decided(10, 16), decided(12, 6)};
+  work[0].max_measured = 10;  // no cut pending
+  auto allocs = allocator::ramp(s.inputs(), work, s.sessions);
+  EXPECT_EQ(allocs[0].current_a, 10) << "cuts are never held";
+  EXPECT_TRUE(allocs[1].wait_for_confirmation);
+  EXPECT_EQ(s.sessions[1].settled_a, 6);
+
+  s.snap = snapshot_at(1, {0, 0, 0}, {});  // the stations report the rise
+  allocs = allocator::ramp(s.inputs(), work, s.sessions);
+  EXPECT_FALSE(allocs[1].wait_for_confirmation);
+  EXPECT_EQ(s.sessions[1].settled_a, 12);
+}
+
 TEST(AllocatorRamping, ACutCountsAsConfirmedAfterTheEvResponseTime) {
   StageSite s(two_sockets(), snapshot_at(0, {0, 0, 0}, {}));
   s.sessions[0].setpoint_a = s.sessions[0].settled_a = 16;

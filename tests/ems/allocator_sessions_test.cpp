@@ -36,6 +36,25 @@ TEST(AllocatorSessions, ACarConnectedAfterTheSocketWasSeenFreeIsProbed) {
   EXPECT_FALSE(s.sessions[0].probing_until.has_value());
 }
 
+// Three cars plugged in together: one probes, the others wait; a car whose probing window passed
+// without current (its phases still unknown, counted on all three) gets its probing phase then, or
+// it would wait a whole alternating period although its one phase has room.
+TEST(AllocatorSessions, ACarThatGotNoCurrentInItsProbingWindowIsProbedAfterIt) {
+  StageSite s(one_socket(), snapshot_at(0, {0, 0, 0}, {}));
+  (void)step_at(s, 0, socket_in(1, CS::Available));
+  (void)step_at(s, 1, socket_in(1, CS::Charging));
+  s.sessions[0].setpoint_a = s.sessions[0].settled_a = 0;  // paused for another car's probing
+  (void)step_at(s, 30, socket_in(1, CS::Charging));
+  (void)step_at(s, 61, socket_in(1, CS::Charging));
+  ASSERT_TRUE(s.sessions[0].probing_until.has_value()) << "probed after the window it did not get";
+  EXPECT_EQ(*s.sessions[0].probing_until, at_s(121));
+  s.sessions[0].setpoint_a = s.sessions[0].settled_a = 14;  // its probing current
+  (void)step_at(s, 90, socket_in(1, CS::Charging));
+  (void)step_at(s, 92, socket_in(1, CS::Charging));  // held, not only for an instant
+  (void)step_at(s, 121, socket_in(1, CS::Charging));
+  EXPECT_FALSE(s.sessions[0].probing_until.has_value()) << "offered its current once: not again";
+}
+
 TEST(AllocatorSessions, ACarAlreadyThereAtStartIsNotProbed) {
   StageSite s(one_socket(), snapshot_at(0, {0, 0, 0}, {}));
   (void)step_at(s, 0, socket_in(1, CS::Charging));
@@ -95,6 +114,58 @@ TEST(AllocatorSessions, AFullBatteryIsNotFlagged) {
   s.sessions[0].setpoint_a = 8;
   for (double t = 1; t <= 200; t += 10) (void)step_at(s, t, socket_in(1, CS::Connected));
   EXPECT_FALSE(s.sessions[0].needs_probing_current);
+}
+
+// Guide 6.1: a car that stops asking (Mode 3 B) while offered what it needs is parked after the
+// EV response time; it is re-admitted as soon as it asks again (C) or draws.
+TEST(AllocatorSessions, ACarNotAskingWhileOfferedEnoughIsParkedUntilItAsksAgain) {
+  StageSite s(one_socket(), snapshot_at(0, {0, 0, 0}, {}));
+  (void)step_at(s, 0, socket_in(1, CS::Charging, {16, 16, 16}));
+  s.sessions[0].setpoint_a = 16;
+  (void)step_at(s, 1, socket_in(1, CS::Connected));
+  EXPECT_FALSE(s.sessions[0].not_asking) << "confirmed only after the EV response time";
+  (void)step_at(s, 5, socket_in(1, CS::Connected));
+  EXPECT_FALSE(s.sessions[0].not_asking);
+  (void)step_at(s, 6, socket_in(1, CS::Connected));
+  EXPECT_TRUE(s.sessions[0].not_asking);
+  s.sessions[0].setpoint_a = 0;  // parked
+  (void)step_at(s, 100, socket_in(1, CS::Connected));
+  EXPECT_TRUE(s.sessions[0].not_asking) << "stays parked while it does not ask";
+  (void)step_at(s, 101, socket_in(1, CS::Charging));
+  EXPECT_FALSE(s.sessions[0].not_asking) << "asks again (C1): re-admitted";
+}
+
+TEST(AllocatorSessions, ACarOfferedLessThanItNeedsIsNotParked) {
+  StageSite s(one_socket(), snapshot_at(0, {0, 0, 0}, {}));
+  (void)step_at(s, 0, socket_in(1, CS::Connected));
+  s.sessions[0].setpoint_a = 8;  // below the probing current: it may need 14 A
+  for (double t = 1; t <= 60; t += 1) (void)step_at(s, t, socket_in(1, CS::Connected));
+  EXPECT_FALSE(s.sessions[0].not_asking);
+}
+
+// A car that draws clearly less than offered, steadily, gets a learned limit just above its draw;
+// the limit is lifted when the car draws up to it.
+TEST(AllocatorSessions, ACarDrawingClearlyLessThanOfferedGetsALearnedLimit) {
+  StageSite s(one_socket(), snapshot_at(0, {0, 0, 0}, {}));
+  (void)step_at(s, 0, socket_in(1, CS::Charging, {10, 10, 10}));
+  s.sessions[0].setpoint_a = 16;
+  for (double t = 1; t <= 9; t += 1) (void)step_at(s, t, socket_in(1, CS::Charging, {10, 10, 10}));
+  EXPECT_EQ(s.sessions[0].ev_cap_a, 0) << "not before the confirmation time";
+  for (double t = 10; t <= 12; t += 1) (void)step_at(s, t, socket_in(1, CS::Charging, {10, 10, 10}));
+  EXPECT_EQ(s.sessions[0].ev_cap_a, 11);
+  s.sessions[0].setpoint_a = 11;
+  (void)step_at(s, 13, socket_in(1, CS::Charging, {10.8, 10.8, 10.8}));
+  EXPECT_EQ(s.sessions[0].ev_cap_a, 0) << "draws up to the learned limit: lifted";
+}
+
+TEST(AllocatorSessions, ADrawThatMovesIsNotLearned) {
+  StageSite s(one_socket(), snapshot_at(0, {0, 0, 0}, {}));
+  s.sessions[0].setpoint_a = 16;
+  for (int i = 0; i <= 30; ++i) {
+    const double draw = i % 2 == 0 ? 6.0 : 9.0;  // ramping or noisy, never steady
+    (void)step_at(s, i, socket_in(1, CS::Charging, {draw, draw, draw}));
+  }
+  EXPECT_EQ(s.sessions[0].ev_cap_a, 0);
 }
 
 TEST(AllocatorSessions, ANewSessionForgetsTheEvButKeepsWhatTheStationIsSetTo) {

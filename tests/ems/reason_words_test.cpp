@@ -49,6 +49,7 @@ constexpr Expected kAll[] = {
     {Reason::Dimming, "dimming", "dimmed by the grid operator"},
     {Reason::SurplusMinimum, "surplus-minimum", "at its minimum current: the solar surplus is not more"},
     {Reason::OtherMinimum, "other-minimum", "limited by another socket's minimum current"},
+    {Reason::EvNotAsking, "ev-not-asking", "the vehicle is not asking for current: its share goes to the others"},
 };
 
 TEST(ReasonWords, EveryReasonHasItsKeyAndItsWords) {
@@ -60,8 +61,8 @@ TEST(ReasonWords, EveryReasonHasItsKeyAndItsWords) {
 }
 
 TEST(ReasonWords, TheTableCoversTheWholeEnumWithDistinctWords) {
-  // The enum is dense from NotConnected to OtherMinimum; every value is in the table above.
-  const auto last = static_cast<int>(Reason::OtherMinimum);
+  // The enum is dense from NotConnected to EvNotAsking; every value is in the table above.
+  const auto last = static_cast<int>(Reason::EvNotAsking);
   EXPECT_EQ(static_cast<int>(std::size(kAll)), last + 1);
   std::set<std::string_view> words;
   for (int i = 0; i <= last; ++i) {

@@ -1,10 +1,12 @@
 // Every scenario in tests/lab/scenarios runs as its own test case: the closed loop on virtual time.
 // The safety KPI (no overload beyond the EV response window, design.md §2.1) is enforced on every
 // scenario; the control-quality bounds (utilisation, on/off transitions, writes, waits, fairness,
-// cars giving up; design.md §4) are checked by MeetsEveryKpiBound, which is disabled until the
-// controller meets them — the KPI row of every scenario is printed for the log either way.
+// cars giving up; design.md §4) are enforced by MeetsEveryKpiBound on the scenarios listed in
+// within_bounds(), and checked by the disabled DISABLED_MeetsEveryKpiBound on the others — the KPI
+// row of every scenario is printed for the log either way.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <stdexcept>
@@ -34,7 +36,30 @@ TEST_P(LabScenario, NeverOverloadsTheConnection) {
   EXPECT_GT(r.kpis.energy_kwh, 0) << "a lab scenario in which no car charges proves nothing";
 }
 
+/// Scenarios within every KPI bound: enforced, so that none of them can silently regress. A
+/// scenario joins this list when the controller meets every bound on it.
+const std::vector<std::string>& within_bounds() {
+  static const std::vector<std::string> names{"cars-draw-less-than-offered", "demo-fast-probing", "equal-cars-sharing",
+                                              "station-drops-off"};
+  return names;
+}
+
+bool is_within_bounds(const std::string& name) {
+  const auto& w = within_bounds();
+  return std::find(w.begin(), w.end(), name) != w.end();
+}
+
+TEST_P(LabScenario, MeetsEveryKpiBound) {
+  if (!is_within_bounds(GetParam())) GTEST_SKIP() << "not yet within every bound: see DISABLED_MeetsEveryKpiBound";
+  const auto r = run_named(GetParam());
+  std::printf("%s", kpi_table({r}).c_str());
+  for (const auto& v : r.violations) ADD_FAILURE() << v << "\n  " << r.notes;
+}
+
+// The scenarios the controller does not meet every bound on yet (run with
+// --gtest_also_run_disabled_tests to see the violations).
 TEST_P(LabScenario, DISABLED_MeetsEveryKpiBound) {
+  if (is_within_bounds(GetParam())) GTEST_SKIP() << "enforced by MeetsEveryKpiBound";
   const auto r = run_named(GetParam());
   std::printf("%s", kpi_table({r}).c_str());
   for (const auto& v : r.violations) ADD_FAILURE() << v << "\n  " << r.notes;
@@ -56,6 +81,11 @@ INSTANTIATE_TEST_SUITE_P(Scenarios, LabScenario, ::testing::ValuesIn(names()),
                              if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
                            return s;
                          });
+
+TEST(LabScenarioFiles, EveryScenarioHeldToItsBoundsExists) {
+  const auto all = names();
+  for (const auto& n : within_bounds()) EXPECT_NE(std::find(all.begin(), all.end(), n), all.end()) << n;
+}
 
 TEST(LabScenarioFiles, AtLeastTwentyScenariosShip) {
   EXPECT_GE(names().size(), 20U);

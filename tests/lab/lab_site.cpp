@@ -252,6 +252,36 @@ LabResult run_lab_scenario(const json& input, const std::string& name) {
     std::vector<std::unique_ptr<gateway::StationWorker>>& w_;
   } actuator(workers);
   gateway::ControlLoop loop(cfg, clock, actuator);
+  // With EMSGW_LAB_TRACE: every change of a socket's allocated value or reason on stderr.
+  class ReasonTrace final : public gateway::StepObserver {
+   public:
+    explicit ReasonTrace(ems::MonoTime t0) : t0_(t0) {}
+    void on_step(const std::shared_ptr<const gateway::StepReport>& r) override {
+      const auto& ph = r->allocation.phases;
+      char nonev[96];
+      std::snprintf(nonev, sizeof nonev, "%.1f %.1f %.1f", ph[0].non_ev_load.value(), ph[1].non_ev_load.value(),
+                    ph[2].non_ev_load.value());
+      if (nonev_ != nonev) {
+        nonev_ = nonev;
+        std::fprintf(stderr, "t=%.1f non-EV load %s\n", std::chrono::duration<double>(r->allocation.at - t0_).count(),
+                     nonev);
+      }
+      for (const auto& a : r->allocation.sockets) {
+        const auto key = std::to_string(a.current_a) + " " + std::string(ems::to_string(a.reason));
+        if (last_[a.id] == key) continue;
+        last_[a.id] = key;
+        std::fprintf(stderr, "t=%.1f alloc socket %d %s%s\n",
+                     std::chrono::duration<double>(r->allocation.at - t0_).count(), a.id, key.c_str(),
+                     a.wait_for_confirmation ? " (waits)" : "");
+      }
+    }
+
+   private:
+    ems::MonoTime t0_;
+    std::map<int, std::string> last_;
+    std::string nonev_;
+  } reason_trace(clock.mono_now());
+  if (trace) loop.add_observer(&reason_trace);
 
   // Meter model.
   const json meter = opt(scenario, "meter", json::object());

@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+
 #include "gateway/config/config.hpp"
 #include "tests/support/process.hpp"
 
@@ -82,6 +84,66 @@ TEST(ActuationPolicy, ARaiseWaitingForConfirmationKeepsTheValueInForceUntilRelea
   EXPECT_DOUBLE_EQ(rig.actuator.desired.at({0, 1}), 6) << "a cut is never held, waiting or not";
   rig.step(allocation(14));
   EXPECT_DOUBLE_EQ(rig.actuator.desired.at({0, 1}), 14) << "confirmed: the raise goes out";
+}
+
+ems::Allocation allocation_at(double t_s, int socket0_a, ems::Reason reason = ems::Reason::GridL1) {
+  auto a = allocation(socket0_a);
+  a.at = ems::MonoTime{} + std::chrono::milliseconds(static_cast<long long>(t_s * 1000));
+  a.sockets[0].reason = reason;
+  return a;
+}
+
+// The dither of a noisy or lagging measurement (10 → 9 → 10 → 9 …) must not reach the station on
+// every step: a small raise waits after a cut, longer each time a raise is undone soon after.
+TEST(ActuationPolicy, ASmallRaiseAfterACutWaitsAndTheHoldGrowsWhileTheMeasurementDithers) {
+  PolicyRig rig;
+  rig.step(allocation_at(0, 10));
+  rig.step(allocation_at(1, 9));
+  EXPECT_DOUBLE_EQ(rig.actuator.desired.at({0, 1}), 9) << "a cut goes out at once";
+  rig.step(allocation_at(2, 10));
+  EXPECT_DOUBLE_EQ(rig.actuator.desired.at({0, 1}), 9) << "a small raise right after a cut waits";
+  rig.step(allocation_at(1 + kRaiseHoldS + 1, 10));
+  EXPECT_DOUBLE_EQ(rig.actuator.desired.at({0, 1}), 10) << "after the hold it goes out";
+  const double cut2 = 1 + kRaiseHoldS + 2;
+  rig.step(allocation_at(cut2, 9));  // undone at once: the measurement dithers
+  EXPECT_DOUBLE_EQ(rig.actuator.desired.at({0, 1}), 9);
+  rig.step(allocation_at(cut2 + kRaiseHoldS + 1, 10));
+  EXPECT_DOUBLE_EQ(rig.actuator.desired.at({0, 1}), 9) << "the hold doubled";
+  rig.step(allocation_at(cut2 + 2 * kRaiseHoldS + 1, 10));
+  EXPECT_DOUBLE_EQ(rig.actuator.desired.at({0, 1}), 10);
+}
+
+TEST(ActuationPolicy, ALargeRaiseAfterACutIsNotHeld) {
+  PolicyRig rig;
+  rig.step(allocation_at(0, 16));
+  rig.step(allocation_at(1, 6));
+  rig.step(allocation_at(2, 16));
+  EXPECT_DOUBLE_EQ(rig.actuator.desired.at({0, 1}), 16);
+}
+
+// A probing EV briefly cut to its minimum (the grid showed its rise before its station did) and
+// given its probing current back, whose probing then ends: the 2 A up to the socket's maximum is
+// a level it never had, not the dither of a measurement, so it goes out at once.
+TEST(ActuationPolicy, ASmallRaiseAboveTheLevelBeforeTheCutIsNotHeld) {
+  PolicyRig rig;
+  rig.step(allocation_at(0, 14));
+  rig.step(allocation_at(2, 6));
+  rig.step(allocation_at(3, 14));
+  EXPECT_DOUBLE_EQ(rig.actuator.desired.at({0, 1}), 14);
+  rig.step(allocation_at(6, 16));
+  EXPECT_DOUBLE_EQ(rig.actuator.desired.at({0, 1}), 16) << "16 A was never cut from";
+  rig.step(allocation_at(7, 15));
+  rig.step(allocation_at(8, 16));
+  EXPECT_DOUBLE_EQ(rig.actuator.desired.at({0, 1}), 15) << "back to the level it was cut from: held";
+}
+
+TEST(ActuationPolicy, TheFailSafeNeverRaisesAboveTheValueInForce) {
+  PolicyRig rig;
+  rig.step(allocation_at(0, 6));
+  rig.step(allocation_at(100, 10, ems::Reason::FailSafe));
+  EXPECT_DOUBLE_EQ(rig.actuator.desired.at({0, 1}), 6);
+  rig.step(allocation_at(101, 0, ems::Reason::FailSafe));
+  EXPECT_DOUBLE_EQ(rig.actuator.desired.at({0, 1}), 0) << "and lowers at once";
 }
 
 TEST(ActuationPolicy, TheFirstSetPointIsHandedOverEvenWhenItWaits) {
