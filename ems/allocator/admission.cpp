@@ -71,17 +71,20 @@ class Room {
   double flex_used_w_ = 0;
 };
 
-/// The order in which the rotation admits: probing first (earliest end of probing); at the end of
+/// The order in which the rotation admits: probing first (earliest end of probing), then the
+/// unprobed (phases still to be learned, at their minimum); at the end of
 /// a period the longest waiting, then those charging (longest pauses served first), then new
 /// ones; mid-period those charging, new ones, then the waiting. Lowest ids last among equals.
 std::vector<std::size_t> rotation_order(const StepInputs& in, const std::vector<std::size_t>& candidates,
                                         const std::vector<SocketWork>& work, const std::vector<Session>& sessions,
                                         bool period_over) {
   const auto id_of = [&](std::size_t k) { return in.index.sockets[k].id; };
-  std::vector<std::size_t> probing, active, fresh_ones, waiting;
+  std::vector<std::size_t> probing, learning, active, fresh_ones, waiting;
   for (auto k : candidates) {
     if (work[k].probing)
       probing.push_back(k);
+    else if (sessions[k].unprobed)
+      learning.push_back(k);
     else if (sessions[k].rotation == Rotation::Active)
       active.push_back(k);
     else if (sessions[k].rotation == Rotation::Waiting)
@@ -97,7 +100,15 @@ std::vector<std::size_t> rotation_order(const StepInputs& in, const std::vector<
     const auto ta = sessions[a].rotation_since, tb = sessions[b].rotation_since;
     return ta != tb ? ta < tb : id_of(a) > id_of(b);
   });
-  std::sort(fresh_ones.begin(), fresh_ones.end(), [&](auto a, auto b) { return id_of(a) > id_of(b); });
+  // Those whose current is in force are kept before those whose raise has not gone out yet
+  // (pausing those interrupts nobody); lowest ids paused first among equals. So a rotation that
+  // starts as a car arrives pauses the newcomer rather than a car that is charging.
+  const auto in_force = [&](std::size_t k) { return sessions[k].settled_a >= in.min_a; };
+  const auto in_force_then_id = [&](auto a, auto b) {
+    if (in_force(a) != in_force(b)) return in_force(a);
+    return id_of(a) > id_of(b);
+  };
+  std::sort(fresh_ones.begin(), fresh_ones.end(), in_force_then_id);
   if (period_over) {
     // Served longest pauses first (lowest ids first among equals).
     std::sort(active.begin(), active.end(), [&](auto a, auto b) {
@@ -105,16 +116,12 @@ std::vector<std::size_t> rotation_order(const StepInputs& in, const std::vector<
       return ta != tb ? ta > tb : id_of(a) > id_of(b);
     });
   } else {
-    // Those whose current is in force are kept before those whose raise has not gone out yet
-    // (pausing those interrupts nobody); lowest ids paused first among equals.
-    const auto in_force = [&](std::size_t k) { return sessions[k].settled_a >= in.min_a; };
-    std::sort(active.begin(), active.end(), [&](auto a, auto b) {
-      if (in_force(a) != in_force(b)) return in_force(a);
-      return id_of(a) > id_of(b);
-    });
+    std::sort(active.begin(), active.end(), in_force_then_id);
   }
+  std::sort(learning.begin(), learning.end(), [&](auto a, auto b) { return id_of(a) > id_of(b); });
   std::vector<std::size_t> order;
   order.insert(order.end(), probing.begin(), probing.end());
+  order.insert(order.end(), learning.begin(), learning.end());
   if (period_over) {
     order.insert(order.end(), waiting.begin(), waiting.end());
     order.insert(order.end(), active.begin(), active.end());
@@ -214,10 +221,11 @@ void admit(const StepInputs& in, const Capacity& cap, const std::array<PhaseBudg
     anyone = anyone || work[k].admitted;
   }
   if (period_over) rotation_until = after(now, in.site.alternating_period_s);
-  // A socket left out for another car's probing phase is not paused by the rotation: it rejoins as
-  // soon as its minimum fits again.
-  const bool probing_admitted =
-      std::any_of(candidates.begin(), candidates.end(), [&](auto k) { return work[k].probing && work[k].admitted; });
+  // A socket left out for another car's probing phase (or for a car whose phases are being learned)
+  // is not paused by the rotation: it rejoins as soon as its minimum fits again.
+  const bool probing_admitted = std::any_of(candidates.begin(), candidates.end(), [&](auto k) {
+    return (work[k].probing || sessions[k].unprobed) && work[k].admitted;
+  });
   for (auto k : candidates) {
     auto& ses = sessions[k];
     auto& w = work[k];

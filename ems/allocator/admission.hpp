@@ -1,7 +1,8 @@
 #pragma once
 // Stage 7: admission and the alternating rotation. Every candidate is admitted with its minimum
 // when all minimums fit the phase and station capacities; otherwise the rotation picks the set:
-// probing sockets first (earliest end of probing), then — at the end of a period — the longest
+// probing sockets first (earliest end of probing), then cars whose phases are still to be learned
+// (their probing window passed without current), then — at the end of a period — the longest
 // waiting, the longest charging paused first, lowest ids first among equals; mid-period those who
 // charge keep charging and waiting sockets join only where there is room. A probing socket whose
 // probing current does not fit is admitted with its ordinary minimum instead.

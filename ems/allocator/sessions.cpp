@@ -38,7 +38,7 @@ void detect_ev_phases(const SocketConfig& cfg, const SocketSnapshot& s, double m
 /// never drew) is not flagged.
 void judge_probing_need(const StepInputs& in, const SocketSnapshot& s, double max_measured, Session& ses) {
   const auto& site = in.site;
-  const bool low_offer = ses.setpoint_a >= in.min_a && ses.setpoint_a < in.probing_a;
+  const bool low_offer = ses.settled_a >= in.min_a && ses.settled_a < in.probing_a;
   const bool asks = s.state == ConnectorState::Charging;
   // Drew steadily (not only while ramping down from a higher offer) while offered less than the
   // probing current: this EV does not need it.
@@ -70,8 +70,8 @@ void judge_not_asking(const StepInputs& in, const SocketSnapshot& s, double max_
     return;
   }
   const double own_minimum = ses.needs_probing_current ? in.probing_a : in.min_a;
-  const bool offered_enough = ses.setpoint_a >= own_minimum &&
-                              (ses.setpoint_a >= in.probing_a || ses.drew_below_probing || ses.needs_probing_current);
+  const bool offered_enough = ses.settled_a >= own_minimum &&
+                              (ses.settled_a >= in.probing_a || ses.drew_below_probing || ses.needs_probing_current);
   if (ses.not_asking || ses.probing_until || !offered_enough) {
     if (!ses.not_asking) ses.not_asking_since.reset();
     return;
@@ -88,7 +88,7 @@ void learn_ev_limit(const StepInputs& in, double max_measured, Session& ses) {
   const bool drawing = max_measured >= kDrawThresholdA;
   if (ses.ev_cap_a > 0 && (!drawing || max_measured >= ses.ev_cap_a - kEvCapLiftA)) ses.ev_cap_a = 0;
   const bool under =
-      !ses.probing_until && drawing && ses.setpoint_a >= in.min_a && max_measured < ses.setpoint_a - kUnusedA;
+      !ses.probing_until && drawing && ses.settled_a >= in.min_a && max_measured < ses.settled_a - kUnusedA;
   if (!under) {
     ses.under_draw_since.reset();
     return;
@@ -161,18 +161,21 @@ std::vector<SocketWork> track_sessions(const StepInputs& in, std::vector<Session
     if (!w.occupied) continue;
     const bool probing_ended = ses.probing_until && now >= *ses.probing_until;
     if (probing_ended) ses.probing_until.reset();
-    if (ses.probing_until && ses.setpoint_a >= in.min_a) {
-      if (!ses.offered_since) ses.offered_since = now;
-      if (seconds(now - *ses.offered_since) >= kOfferedS) ses.offered_while_probing = true;
-    } else {
-      ses.offered_since.reset();
-    }
     detect_ev_phases(cfg, *s, w.max_measured, ses);
-    // Its window passed without current (another car probed, three plugged in together): its phases
-    // are unknown and counted on all three, so it might wait a whole period although its phase has
-    // room. It gets its probing phase now (others are paused if needed, as for a car just plugged in).
-    if (probing_ended && !ses.offered_while_probing && ses.ev_phases == 0 && w.max_measured < kDrawThresholdA)
-      ses.probing_until = after(now, site.probing_time_s);
+    // Its probing window passed and it never drew (another car probed, three plugged in together):
+    // its phases are unknown and counted on all three, so it might wait a whole alternating period
+    // although its own phase has room. It is admitted before the others at its minimum until it has
+    // drawn (its phases learned) or stood at its minimum for twice the EV response time without.
+    if (probing_ended && ses.ev_phases == 0 && !ses.drew_while_probing && w.max_measured < kDrawThresholdA)
+      ses.unprobed = true;
+    if (ses.unprobed && ses.settled_a >= in.min_a) {
+      if (!ses.in_force_since) ses.in_force_since = now;
+    } else {
+      ses.in_force_since.reset();
+    }
+    if (ses.ev_phases != 0 || w.max_measured >= kDrawThresholdA ||
+        (ses.in_force_since && seconds(now - *ses.in_force_since) >= 2 * site.ev_response_time_s))
+      ses.unprobed = false;
     if (ses.probing_until && w.max_measured >= kDrawThresholdA) ses.drew_while_probing = true;
     judge_probing_need(in, *s, w.max_measured, ses);
     judge_not_asking(in, *s, w.max_measured, ses);

@@ -61,10 +61,10 @@ struct Session {
   bool seen_free = false;  ///< Seen without a vehicle: a later connection is a new session.
   std::optional<MonoTime> probing_until;
   bool drew_while_probing = false;
-  /// Its set-point stood at the minimum or more for kOfferedS in its probing window (not only for
-  /// the instant between two steps of the same moment).
-  bool offered_while_probing = false;
-  std::optional<MonoTime> offered_since;
+  /// Its probing window passed without a draw; its phases are still unknown: admitted before the
+  /// others (at its minimum) until it draws (see track_sessions).
+  bool unprobed = false;
+  std::optional<MonoTime> in_force_since;  ///< While unprobed: its minimum in force since.
   bool needs_probing_current = false;
   std::optional<MonoTime> low_offer_since;  ///< Offered below the probing current since.
   int ev_phases = 0;                        ///< 0 unknown, else 1 or 3.

@@ -34,8 +34,6 @@ inline constexpr double kPlausibleSocketA = 100;
 inline constexpr double kUnusedA = 2.0;
 inline constexpr double kLearnConfirmFactor = 2.0;
 inline constexpr double kEvCapHeadroomA = 1.0;
-/// A set-point held this long in a probing window counts as offered (s).
-inline constexpr double kOfferedS = 1.0;
 /// A socket paused while charging rejoins mid-period only when its minimum fits with this to spare.
 inline constexpr double kResumeMarginA = 1.0;
 /// The draw counts as steady while it stays within this range, over at least this many steps.

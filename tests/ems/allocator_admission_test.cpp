@@ -160,5 +160,38 @@ TEST(AllocatorAdmission, ACarLeftOutForAnotherCarsProbingIsNotPausedByTheRotatio
   EXPECT_FALSE(s.sessions[1].paused_at.has_value());
 }
 
+// A rotation that starts as cars arrive pauses the newcomers rather than a car whose current is in
+// force (lowest ids first among equals): a one-reading dip of the budget while two cars join must not
+// switch off the car that is charging.
+TEST(AllocatorAdmission, ARotationThatStartsKeepsTheCarThatIsChargingBeforeNewcomers) {
+  StageSite s(three_on_l1(), snapshot_at(0, {0, 0, 0}, {}));
+  std::optional<MonoTime> until;
+  s.sessions[0].settled_a = 7;  // socket 1 charges; sockets 2 and 3 have not had current yet
+  s.sessions[1].settled_a = s.sessions[2].settled_a = 0;
+  auto work = three_candidates();
+  allocator::admit(s.inputs(), l1_cap(13), {}, s.sessions, until, work);
+  EXPECT_EQ(admitted(work), (std::vector<bool>{true, false, true}));
+  EXPECT_EQ(until, at_s(900));
+}
+
+// A car whose probing window passed without a draw (its phases unknown) is admitted before the
+// others at its minimum; a car it leaves out is not paused by the rotation (it rejoins as soon as
+// its minimum fits, once the newcomer's phase is known).
+TEST(AllocatorAdmission, AnUnprobedCarIsAdmittedFirstAndWhomItLeavesOutIsNotPaused) {
+  StageSite s(three_on_l1(), snapshot_at(0, {0, 0, 0}, {}));
+  std::optional<MonoTime> until = at_s(900);
+  s.sessions[0].unprobed = true;
+  s.sessions[0].settled_a = 0;
+  for (std::size_t k = 1; k < 3; ++k) {
+    s.sessions[k].rotation = Rotation::Active;
+    s.sessions[k].settled_a = 7;
+  }
+  s.snap = snapshot_at(100, {0, 0, 0}, {});
+  auto work = three_candidates();
+  allocator::admit(s.inputs(), l1_cap(13), {}, s.sessions, until, work);
+  EXPECT_EQ(admitted(work), (std::vector<bool>{true, false, true}));
+  EXPECT_FALSE(s.sessions[1].paused_at.has_value());
+}
+
 }  // namespace
 }  // namespace emsgw::ems::test

@@ -37,22 +37,40 @@ TEST(AllocatorSessions, ACarConnectedAfterTheSocketWasSeenFreeIsProbed) {
 }
 
 // Three cars plugged in together: one probes, the others wait; a car whose probing window passed
-// without current (its phases still unknown, counted on all three) gets its probing phase then, or
-// it would wait a whole alternating period although its one phase has room.
-TEST(AllocatorSessions, ACarThatGotNoCurrentInItsProbingWindowIsProbedAfterIt) {
+// without a draw (its phases still unknown, counted on all three) is "unprobed": admitted before the
+// others until it draws, or it would wait a whole alternating period although its one phase has room.
+TEST(AllocatorSessions, ACarWhosePhasesItsProbingWindowDidNotTeachIsUnprobedUntilItDraws) {
   StageSite s(one_socket(), snapshot_at(0, {0, 0, 0}, {}));
   (void)step_at(s, 0, socket_in(1, CS::Available));
   (void)step_at(s, 1, socket_in(1, CS::Charging));
   s.sessions[0].setpoint_a = s.sessions[0].settled_a = 0;  // paused for another car's probing
   (void)step_at(s, 30, socket_in(1, CS::Charging));
+  EXPECT_FALSE(s.sessions[0].unprobed) << "still in its window";
   (void)step_at(s, 61, socket_in(1, CS::Charging));
-  ASSERT_TRUE(s.sessions[0].probing_until.has_value()) << "probed after the window it did not get";
-  EXPECT_EQ(*s.sessions[0].probing_until, at_s(121));
-  s.sessions[0].setpoint_a = s.sessions[0].settled_a = 14;  // its probing current
+  EXPECT_FALSE(s.sessions[0].probing_until.has_value());
+  EXPECT_TRUE(s.sessions[0].unprobed) << "window over, phases unknown, never drew";
+  s.sessions[0].setpoint_a = s.sessions[0].settled_a = 6;  // admitted at its minimum
+  (void)step_at(s, 63, socket_in(1, CS::Charging, {6.5, 0, 0}));
+  EXPECT_FALSE(s.sessions[0].unprobed) << "drew: its phase is known";
+  EXPECT_EQ(s.sessions[0].ev_phases, 1);
+}
+
+TEST(AllocatorSessions, AnUnprobedCarThatDoesNotDrawAtItsMinimumLosesItsPriority) {
+  StageSite s(one_socket(), snapshot_at(0, {0, 0, 0}, {}));
+  (void)step_at(s, 0, socket_in(1, CS::Available));
+  (void)step_at(s, 1, socket_in(1, CS::Charging));
+  s.sessions[0].setpoint_a = s.sessions[0].settled_a = 0;
+  (void)step_at(s, 61, socket_in(1, CS::Charging));
+  ASSERT_TRUE(s.sessions[0].unprobed);
+  s.sessions[0].setpoint_a = 6;  // a raise that waits (a cut is not confirmed yet): not in force
+  (void)step_at(s, 80, socket_in(1, CS::Charging));
+  EXPECT_TRUE(s.sessions[0].unprobed) << "its minimum was never in force";
+  s.sessions[0].settled_a = 6;
+  (void)step_at(s, 81, socket_in(1, CS::Charging));
   (void)step_at(s, 90, socket_in(1, CS::Charging));
-  (void)step_at(s, 92, socket_in(1, CS::Charging));  // held, not only for an instant
-  (void)step_at(s, 121, socket_in(1, CS::Charging));
-  EXPECT_FALSE(s.sessions[0].probing_until.has_value()) << "offered its current once: not again";
+  EXPECT_TRUE(s.sessions[0].unprobed) << "in force for 9 s, less than twice the EV response time";
+  (void)step_at(s, 91, socket_in(1, CS::Charging));
+  EXPECT_FALSE(s.sessions[0].unprobed) << "in force for 10 s without a draw";
 }
 
 TEST(AllocatorSessions, ACarAlreadyThereAtStartIsNotProbed) {
@@ -99,7 +117,7 @@ TEST(AllocatorSessions, StaleImplausibleOrUnknownSocketsAreNotTrusted) {
 TEST(AllocatorSessions, AnEvThatDrawsNothingBelowTheProbingCurrentNeedsIt) {
   StageSite s(one_socket(), snapshot_at(0, {0, 0, 0}, {}));
   (void)step_at(s, 0, socket_in(1, CS::Charging));
-  s.sessions[0].setpoint_a = 8;  // offered 8 A (≥ 6, < 14), asks (state C), draws nothing
+  s.sessions[0].setpoint_a = s.sessions[0].settled_a = 8;  // offered 8 A (≥ 6, < 14), asks, draws nothing
   (void)step_at(s, 1, socket_in(1, CS::Charging));
   EXPECT_FALSE(s.sessions[0].needs_probing_current);
   (void)step_at(s, 60, socket_in(1, CS::Charging));
@@ -111,7 +129,7 @@ TEST(AllocatorSessions, AnEvThatDrawsNothingBelowTheProbingCurrentNeedsIt) {
 TEST(AllocatorSessions, AFullBatteryIsNotFlagged) {
   StageSite s(one_socket(), snapshot_at(0, {0, 0, 0}, {}));
   (void)step_at(s, 0, socket_in(1, CS::Connected));
-  s.sessions[0].setpoint_a = 8;
+  s.sessions[0].setpoint_a = s.sessions[0].settled_a = 8;
   for (double t = 1; t <= 200; t += 10) (void)step_at(s, t, socket_in(1, CS::Connected));
   EXPECT_FALSE(s.sessions[0].needs_probing_current);
 }
@@ -121,14 +139,14 @@ TEST(AllocatorSessions, AFullBatteryIsNotFlagged) {
 TEST(AllocatorSessions, ACarNotAskingWhileOfferedEnoughIsParkedUntilItAsksAgain) {
   StageSite s(one_socket(), snapshot_at(0, {0, 0, 0}, {}));
   (void)step_at(s, 0, socket_in(1, CS::Charging, {16, 16, 16}));
-  s.sessions[0].setpoint_a = 16;
+  s.sessions[0].setpoint_a = s.sessions[0].settled_a = 16;
   (void)step_at(s, 1, socket_in(1, CS::Connected));
   EXPECT_FALSE(s.sessions[0].not_asking) << "confirmed only after the EV response time";
   (void)step_at(s, 5, socket_in(1, CS::Connected));
   EXPECT_FALSE(s.sessions[0].not_asking);
   (void)step_at(s, 6, socket_in(1, CS::Connected));
   EXPECT_TRUE(s.sessions[0].not_asking);
-  s.sessions[0].setpoint_a = 0;  // parked
+  s.sessions[0].setpoint_a = s.sessions[0].settled_a = 0;  // parked
   (void)step_at(s, 100, socket_in(1, CS::Connected));
   EXPECT_TRUE(s.sessions[0].not_asking) << "stays parked while it does not ask";
   (void)step_at(s, 101, socket_in(1, CS::Charging));
@@ -138,7 +156,7 @@ TEST(AllocatorSessions, ACarNotAskingWhileOfferedEnoughIsParkedUntilItAsksAgain)
 TEST(AllocatorSessions, ACarOfferedLessThanItNeedsIsNotParked) {
   StageSite s(one_socket(), snapshot_at(0, {0, 0, 0}, {}));
   (void)step_at(s, 0, socket_in(1, CS::Connected));
-  s.sessions[0].setpoint_a = 8;  // below the probing current: it may need 14 A
+  s.sessions[0].setpoint_a = s.sessions[0].settled_a = 8;  // below the probing current: it may need 14 A
   for (double t = 1; t <= 60; t += 1) (void)step_at(s, t, socket_in(1, CS::Connected));
   EXPECT_FALSE(s.sessions[0].not_asking);
 }
@@ -148,19 +166,37 @@ TEST(AllocatorSessions, ACarOfferedLessThanItNeedsIsNotParked) {
 TEST(AllocatorSessions, ACarDrawingClearlyLessThanOfferedGetsALearnedLimit) {
   StageSite s(one_socket(), snapshot_at(0, {0, 0, 0}, {}));
   (void)step_at(s, 0, socket_in(1, CS::Charging, {10, 10, 10}));
-  s.sessions[0].setpoint_a = 16;
+  s.sessions[0].setpoint_a = s.sessions[0].settled_a = 16;
   for (double t = 1; t <= 9; t += 1) (void)step_at(s, t, socket_in(1, CS::Charging, {10, 10, 10}));
   EXPECT_EQ(s.sessions[0].ev_cap_a, 0) << "not before the confirmation time";
   for (double t = 10; t <= 12; t += 1) (void)step_at(s, t, socket_in(1, CS::Charging, {10, 10, 10}));
   EXPECT_EQ(s.sessions[0].ev_cap_a, 11);
-  s.sessions[0].setpoint_a = 11;
+  s.sessions[0].setpoint_a = s.sessions[0].settled_a = 11;
   (void)step_at(s, 13, socket_in(1, CS::Charging, {10.8, 10.8, 10.8}));
   EXPECT_EQ(s.sessions[0].ev_cap_a, 0) << "draws up to the learned limit: lifted";
 }
 
+// A raise that waits (a cut elsewhere is not confirmed yet) has not reached the car: the car keeps
+// drawing what is in force and is neither given a learned limit nor judged to need 14 A for it.
+TEST(AllocatorSessions, ARaiseThatWaitsIsNotAnOfferTheCarCouldRefuse) {
+  StageSite s(one_socket(), snapshot_at(0, {0, 0, 0}, {}));
+  (void)step_at(s, 0, socket_in(1, CS::Charging, {8, 8, 8}));
+  s.sessions[0].settled_a = 8;
+  s.sessions[0].setpoint_a = 16;
+  for (double t = 1; t <= 30; t += 1) (void)step_at(s, t, socket_in(1, CS::Charging, {8, 8, 8}));
+  EXPECT_EQ(s.sessions[0].ev_cap_a, 0) << "draws all of what is in force";
+
+  StageSite p(one_socket(), snapshot_at(0, {0, 0, 0}, {}));
+  (void)step_at(p, 0, socket_in(1, CS::Charging));
+  p.sessions[0].settled_a = 0;
+  p.sessions[0].setpoint_a = 8;
+  for (double t = 1; t <= 90; t += 1) (void)step_at(p, t, socket_in(1, CS::Charging));
+  EXPECT_FALSE(p.sessions[0].needs_probing_current) << "never offered: not judged";
+}
+
 TEST(AllocatorSessions, ADrawThatMovesIsNotLearned) {
   StageSite s(one_socket(), snapshot_at(0, {0, 0, 0}, {}));
-  s.sessions[0].setpoint_a = 16;
+  s.sessions[0].setpoint_a = s.sessions[0].settled_a = 16;
   for (int i = 0; i <= 30; ++i) {
     const double draw = i % 2 == 0 ? 6.0 : 9.0;  // ramping or noisy, never steady
     (void)step_at(s, i, socket_in(1, CS::Charging, {draw, draw, draw}));

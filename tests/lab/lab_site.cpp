@@ -263,8 +263,14 @@ LabResult run_lab_scenario(const json& input, const std::string& name) {
                     ph[2].non_ev_load.value());
       if (nonev_ != nonev) {
         nonev_ = nonev;
-        std::fprintf(stderr, "t=%.1f non-EV load %s\n", std::chrono::duration<double>(r->allocation.at - t0_).count(),
-                     nonev);
+        const auto& g = r->snapshot.grid.current;
+        std::fprintf(stderr, "t=%.1f non-EV load %s (grid %.1f %.1f %.1f%s; stations",
+                     std::chrono::duration<double>(r->allocation.at - t0_).count(), nonev, g[0].value(), g[1].value(),
+                     g[2].value(), r->snapshot.ev_rise_unconfirmed ? ", EV rise on trust" : "");
+        for (const auto& s : r->snapshot.sockets)
+          std::fprintf(stderr, " %d:%.1f/%.1f/%.1f@%.1f", s.id, s.current[0].value(), s.current[1].value(),
+                       s.current[2].value(), std::chrono::duration<double>(s.measured_at - t0_).count());
+        std::fprintf(stderr, ")\n");
       }
       for (const auto& a : r->allocation.sockets) {
         const auto key = std::to_string(a.current_a) + " " + std::string(ems::to_string(a.reason));
@@ -472,6 +478,14 @@ LabResult run_lab_scenario(const json& input, const std::string& name) {
     const double pvp = pv_per_phase();
     for (std::size_t p = 0; p < 3; ++p) tr.grid[p] = household[p] - pvp + ev[p];
     history.push_back(tr);
+    if (std::getenv("EMSGW_LAB_TRUTH")) {
+      std::fprintf(stderr, "t=%.1f truth grid %.1f %.1f %.1f;", t, tr.grid[0], tr.grid[1], tr.grid[2]);
+      for (auto& so : sockets) {
+        const auto st = sims[so.station]->socket_state(so.unit);
+        std::fprintf(stderr, " %d:%.1f/sp%.0f/ap%.0f", so.id, st.current_a[0], st.setpoint_a, st.applied_a);
+      }
+      std::fprintf(stderr, "\n");
+    }
     while (history.size() > 2 && history[1].t <= t - meter_delay - 1.0) history.pop_front();
 
     // Overload beyond the EV response window (detection by the meter + the EV's 5 s).
