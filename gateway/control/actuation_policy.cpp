@@ -34,6 +34,7 @@ void ActuationPolicy::actuate(const ems::SiteConfig& site, const std::vector<Soc
       actuator.set_desired_scn(i, amps);
     }
   }
+  raised_ = {};
   for (const auto& sa : a.sockets) {
     const auto ref = std::find_if(sockets.begin(), sockets.end(), [&](const SocketRef& r) { return r.id == sa.id; });
     if (ref == sockets.end()) continue;
@@ -54,6 +55,9 @@ void ActuationPolicy::actuate(const ems::SiteConfig& site, const std::vector<Soc
       spdlog::info("socket {}: {} ({})", sa.id, amps_text(amps), reason_words(sa.reason));
     }
     last_reason_[sa.id] = reason;
+    if (prev != desired_.end() && amps > prev->second)
+      for (std::size_t p = 0; p < raised_.size(); ++p)
+        if (sa.grid_phases[p]) raised_[p] += amps - prev->second;
     desired_[sa.id] = amps;
     // 1215 is written only on stations that allow switching; elsewhere the phase count is left alone.
     const int phases = site.stations[ref->station].phase_switching ? sa.phases : 0;

@@ -63,12 +63,15 @@ class ActuationPolicy {
 
   /// Per socket id, the set-point handed over.
   [[nodiscard]] const std::map<int, double>& desired() const { return desired_; }
+  /// Per grid phase, the raises the last actuate() handed over (A; 0 where none).
+  [[nodiscard]] const std::array<double, 3>& raised() const { return raised_; }
 
  private:
   /// The value to hand over instead of `amps` (fail-safe, small raises after a cut).
   double hold_small_raise(const ems::SocketAllocation& sa, double in_force, double amps, ems::MonoTime now);
 
   std::map<int, double> desired_;
+  std::array<double, 3> raised_{};
   std::optional<std::array<double, 3>> scn_desired_;
   std::map<int, std::string> last_reason_;
   std::map<int, bool> was_valid_;  ///< per socket id: the station last reported a valid set-point

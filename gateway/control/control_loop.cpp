@@ -566,22 +566,10 @@ std::vector<ems::ScheduleStatus> ControlLoop::apply_schedules(ems::SiteSnapshot&
   return status;
 }
 
-void ControlLoop::note_raises(const ems::Allocation& a, const std::map<int, double>& before, ems::MonoTime now) {
-  std::array<double, 3> rise{};
-  bool any = false;
-  const auto& after = policy_.desired();
-  for (const auto& sa : a.sockets) {
-    const auto was = before.find(sa.id);
-    const auto is = after.find(sa.id);
-    if (was == before.end() || is == after.end() || is->second <= was->second) continue;
-    for (std::size_t p = 0; p < rise.size(); ++p)
-      if (sa.grid_phases[p]) {
-        rise[p] += is->second - was->second;
-        any = true;
-      }
-  }
+void ControlLoop::note_raises(ems::MonoTime now) {
+  const auto& rise = policy_.raised();
   auto& history = inputs_.raise_history;
-  if (any) history.emplace_back(now, rise);
+  if (rise[0] > 0 || rise[1] > 0 || rise[2] > 0) history.emplace_back(now, rise);
   while (!history.empty() && (now - history.front().first > std::chrono::seconds(60) || history.size() > 1024))
     history.pop_front();
 }
@@ -608,10 +596,9 @@ void ControlLoop::step(std::string_view trigger, const Turn& now) {
   auto schedules = apply_schedules(report->snapshot, now);
   report->allocation = allocator_.step(report->snapshot);
   const auto& alloc = report->allocation;
-  const auto handed_before = policy_.desired();
   policy_.actuate(config_.site, inputs_.sockets, alloc, actuator_, now.wall,
                   [this](Decision d) { decide(std::move(d)); });
-  note_raises(alloc, handed_before, now.mono);
+  note_raises(now.mono);
   const auto handed = std::chrono::steady_clock::now();
   if (trigger == "grid sample") check_wiring(report->snapshot, now);
   follow_sessions(alloc, now, report->session_events);
