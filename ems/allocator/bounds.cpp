@@ -74,6 +74,10 @@ void socket_bounds(const StepInputs& in, const Surplus& surplus, std::vector<Ses
     w.load_count = phases;
     if (phases == 1) {
       w.loads[0] = index(cfg.phase_mapping.first());
+    } else if (phases == 2 && two_phase_car(ses)) {
+      std::size_t i = 0;
+      for (std::size_t j = 0; j < cfg.phase_mapping.count; ++j)
+        if (ses.ev_phase_mask & (1U << j)) w.loads[i++] = index(cfg.phase_mapping.grid[j]);
     } else {
       for (std::size_t j = 0; j < cfg.phase_mapping.count; ++j) w.loads[j] = index(cfg.phase_mapping.grid[j]);
     }

@@ -34,7 +34,10 @@ bool switch_phases(const StepInputs& in, bool pv_ok, double ev_surplus_w, Sessio
   if (ses.switch_stage == SwitchStage::Pausing && now >= ses.switch_stage_until) {
     ses.phases_set = ses.switch_target;
     ses.last_switch_at = now;
-    if (ses.phases_set == 3) ses.ev_phases = 0;  // seen on one phase only: count all three until re-detected
+    if (ses.phases_set == 3) {  // seen on one phase only: count all three until re-detected
+      ses.ev_phases = 0;
+      ses.ev_phase_mask = 0;
+    }
     ses.switch_stage = SwitchStage::Settling;
     ses.switch_stage_until = after(now, site.phase_switch.settle_s);
   }

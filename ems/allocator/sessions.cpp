@@ -24,10 +24,14 @@ void detect_ev_phases(const SocketConfig& cfg, const SocketSnapshot& s, double m
     ses.ev_phases = 1;
   } else if (s.ev_phases && (*s.ev_phases == 1 || *s.ev_phases == 3)) {
     ses.ev_phases = *s.ev_phases;
+    ses.ev_phase_mask = 0;  // told by the station: its count, on the mapping's phases
   } else if (max_measured >= 2 * kDrawThresholdA) {
     int used = 0;
-    for (std::size_t j = 0; j < kPhaseCount; ++j)
-      if (s.current[j].value() >= std::max(kDrawThresholdA, kPhaseShare * max_measured)) ++used;
+    for (std::size_t j = 0; j < cfg.phase_mapping.count; ++j)
+      if (s.current[j].value() >= std::max(kDrawThresholdA, kPhaseShare * max_measured)) {
+        ++used;
+        ses.ev_phase_mask |= 1U << j;  // never forgotten in the session: counted on every phase seen
+      }
     ses.ev_phases = std::max(ses.ev_phases, used >= 2 ? 3 : 1);
   }
 }

@@ -68,10 +68,13 @@ struct Session {
   bool needs_probing_current = false;
   std::optional<MonoTime> low_offer_since;  ///< Offered below the probing current since.
   int ev_phases = 0;                        ///< 0 unknown, else 1 or 3.
-  int setpoint_a = -1;                      ///< Previous set-point; -1 = none yet.
-  int phases_set = 3;                       ///< Phases the station is set to.
-  std::optional<MonoTime> cut_at;           ///< Last unconfirmed cut.
-  int settled_a = -1;                       ///< Set-point when no cut was pending; raises above it wait while one is.
+  /// Station phases seen drawing this session (bit j: station phase j + 1), where measured: a car
+  /// seen on two phases only (a 2-phase on-board charger) loads those two, not the third.
+  unsigned ev_phase_mask = 0;
+  int setpoint_a = -1;             ///< Previous set-point; -1 = none yet.
+  int phases_set = 3;              ///< Phases the station is set to.
+  std::optional<MonoTime> cut_at;  ///< Last unconfirmed cut.
+  int settled_a = -1;              ///< Set-point when no cut was pending; raises above it wait while one is.
   Rotation rotation = Rotation::None;
   MonoTime rotation_since{};
   std::optional<MonoTime> paused_at;  ///< Last paused by the rotation while its current was in force.

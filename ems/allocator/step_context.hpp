@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <chrono>
 #include <cmath>
 #include <cstddef>
@@ -113,16 +114,22 @@ struct SocketWork {
   double normal_max = 0;            ///< Upper bound when not probing.
   bool probing = false;
   Reason own = Reason::SocketMax;
-  int load_count = 0;  ///< Grid phases loaded: 1 or the mapping count.
+  int load_count = 0;  ///< Grid phases loaded: 1, 2 (a 2-phase car) or the mapping count.
   std::array<std::size_t, kPhaseCount> loads{};
   bool surplus_member = false;
 };
 
 /// Grid phases socket k loads: the EV's detected phases on a 3-phase socket (all three while
 /// unknown), at most the phases a switching station is set to.
+/// A car seen drawing on exactly two of a 3-phase socket's phases (a 2-phase on-board charger).
+[[nodiscard]] inline bool two_phase_car(const Session& ses) {
+  return ses.ev_phases == 3 && std::popcount(ses.ev_phase_mask) == 2;
+}
+
 [[nodiscard]] inline int loaded_phases(const StepInputs& in, std::size_t k, const Session& ses) {
   const auto& cfg = in.config(k);
   int count = ses.ev_phases > 0 ? ses.ev_phases : cfg.phase_mapping.count;
+  if (count == 3 && two_phase_car(ses)) count = 2;
   if (in.index.sockets[k].phase_switching) count = std::min(count, ses.phases_set);
   return cfg.phase_mapping.count == 1 ? 1 : count;
 }

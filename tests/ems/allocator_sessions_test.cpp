@@ -89,6 +89,14 @@ TEST(AllocatorSessions, DetectsTheEvsPhaseUseFromTheCurrents) {
   (void)step_at(s, 2, socket_in(1, CS::Charging, {8, 0, 0}));
   EXPECT_EQ(s.sessions[0].ev_phases, 3);  // remembered for the session: never counted lower
 
+  StageSite two(one_socket(), snapshot_at(0, {0, 0, 0}, {}));
+  (void)step_at(two, 0, socket_in(1, CS::Charging, {9, 9, 0.1}));
+  EXPECT_EQ(two.sessions[0].ev_phases, 3);
+  EXPECT_EQ(two.sessions[0].ev_phase_mask, 0b011U) << "a 2-phase car: station phases 1 and 2";
+  EXPECT_TRUE(allocator::two_phase_car(two.sessions[0]));
+  (void)step_at(two, 1, socket_in(1, CS::Charging, {9, 9, 9}));
+  EXPECT_FALSE(allocator::two_phase_car(two.sessions[0])) << "it switched to three: all three count from now";
+
   StageSite single(one_socket("L2"), snapshot_at(0, {0, 0, 0}, {}));
   (void)step_at(single, 0, socket_in(1, CS::Charging));
   EXPECT_EQ(single.sessions[0].ev_phases, 1);

@@ -51,6 +51,25 @@ TEST(AllocatorSafety, PerPhaseBudgetFollowsRotatedMappings) {
   }
 }
 
+// A 2-phase car (seen drawing on two of its socket's three phases) loads those two grid phases,
+// not the third: it does not take room on the third from a car that needs it.
+TEST(AllocatorSafety, ATwoPhaseCarLoadsOnlyTheTwoGridPhasesItDrawsOn) {
+  auto site = site_cfg(
+      20, 3,
+      {station_cfg("a", 32, {socket_cfg(1, 32, "L1L2L3")}), station_cfg("b", 32, {socket_cfg(2, 32, "L2L3L1")})});
+  Allocator alloc(site);
+  // Household 7 / 0 / 0 A. Socket 1: a 3-phase car at 8 A; socket 2: a car on station phases 1 and
+  // 2 only, which are grid L2 and L3. The grid meter shows household + EVs.
+  const auto out = alloc.step(snapshot_at(
+      0, {7 + 8, 8 + 8, 8 + 8}, {socket_in(1, CS::Charging, {8, 8, 8}), socket_in(2, CS::Charging, {8, 8, 0})}));
+  EXPECT_GE(current_of(out, 1), 9) << "L1 has 12 A for socket 1 alone";
+  EXPECT_DOUBLE_EQ(out.phases[0].allocated.value(), current_of(out, 1)) << "socket 2 is not counted on L1";
+  for (std::size_t p = 1; p < 3; ++p)
+    EXPECT_DOUBLE_EQ(out.phases[p].allocated.value(), current_of(out, 1) + current_of(out, 2)) << "phase " << p;
+  for (std::size_t p = 0; p < 3; ++p)
+    EXPECT_LE(out.phases[p].allocated.value(), out.phases[p].available.value()) << "phase " << p;
+}
+
 // Guide §3.10: with the chargers behind the meter, non-EV load = meter − EV currents.
 TEST(AllocatorSafety, NonEvLoadSubtractsMeasuredEvCurrentsOnlyWhenTheMeterIncludesThem) {
   auto site = site_cfg(32, 1, {station_cfg("a", 32, {socket_cfg(1, 32, "L1")})});

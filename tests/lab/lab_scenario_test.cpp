@@ -7,8 +7,10 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <array>
 #include <cstdio>
 #include <fstream>
+#include <random>
 #include <stdexcept>
 
 #include "tests/lab/lab_site.hpp"
@@ -89,6 +91,50 @@ TEST(LabScenarioFiles, EveryScenarioHeldToItsBoundsExists) {
 
 TEST(LabScenarioFiles, AtLeastTwentyScenariosShip) {
   EXPECT_GE(names().size(), 20U);
+}
+
+// The hair dryer site's three cars plugged in at every order and moment (seeded: offsets up to 14 s,
+// EV dead times 0.5–3 s, ramps 0.05–1.5 s). A car whose probing window passes while another probes
+// has unknown phases and counts on all three; it must still get current within a few probing windows
+// where its own phase has room — not only at the end of an alternating period (900 s).
+TEST(LabSweep, ThreeCarsPluggedInAtAnyMomentNoneWaitsForAnAlternatingPeriod) {
+  std::ifstream in(scenario_dir() + "/three-cars-plugged-in-together.json");
+  ASSERT_TRUE(in);
+  const auto base = nlohmann::json::parse(in);
+  std::mt19937 rng(20261201);
+  const std::array<double, 9> offsets{0, 0.3, 1, 2, 3, 5, 9, 11, 14};
+  const std::array<double, 4> dead{0.5, 1, 2, 3};
+  const std::array<double, 3> tau{0.05, 0.5, 1.5};
+  const auto pick = [&](const auto& v) { return v[std::uniform_int_distribution<std::size_t>(0, v.size() - 1)(rng)]; };
+  constexpr int kVariants = 100;
+  int waited_long = 0;
+  double worst = 0;
+  std::string worst_case;
+  for (int i = 0; i < kVariants; ++i) {
+    auto s = base;
+    s["duration_s"] = 300;
+    const double d = pick(dead), t = pick(tau);
+    std::string plugs;
+    for (auto& e : s["events"]) {
+      if (!e.contains("plug")) continue;
+      e["t"] = 1 + pick(offsets);
+      auto& car = e["plug"]["car"];
+      car["dead_s"] = d;
+      car["tau_up_s"] = car["tau_down_s"] = t;
+      plugs += std::to_string(e["t"].get<double>()).substr(0, 4) + " ";
+    }
+    const auto r = run_lab_scenario(s, "sweep-" + std::to_string(i));
+    EXPECT_EQ(r.kpis.overload_as, 0.0) << "variant " << i << ": " << r.notes;
+    if (r.kpis.wait_any_s > 60) ++waited_long;
+    if (r.kpis.wait_any_s > worst) {
+      worst = r.kpis.wait_any_s;
+      worst_case = "variant " + std::to_string(i) + " (plugs at " + plugs + "s, dead " + std::to_string(d) +
+                   " s, ramp " + std::to_string(t) + " s): " + r.notes;
+    }
+  }
+  std::printf("%d variants: longest wait of a car asking %.1f s\n", kVariants, worst);
+  EXPECT_EQ(waited_long, 0) << waited_long << " of " << kVariants
+                            << " variants left a car waiting over 60 s; the longest: " << worst_case;
 }
 
 TEST(LabScenarioFiles, AMalformedCarIsRefusedWithKeyValueAndRule) {
