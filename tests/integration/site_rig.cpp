@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <thread>
 
 namespace emsgw::test {
@@ -38,7 +39,9 @@ gateway::SimulatedSiteOptions three_car_site() {
 }
 
 SiteRig::SiteRig(gateway::SimulatedSiteOptions options, const std::string& extra_toml) {
-  spdlog::set_level(spdlog::level::warn);
+  // EMSGW_TEST_LOG=info (or debug…) shows the product's log of every set-point change and its reason.
+  const char* level = std::getenv("EMSGW_TEST_LOG");
+  spdlog::set_level(level ? spdlog::level::from_str(level) : spdlog::level::warn);
   site = std::make_unique<gateway::SimulatedSite>(std::move(options));
   site->start();
   auto cfg = gateway::load_config_text(site->config_toml(extra_toml), "simulated-site.toml");
