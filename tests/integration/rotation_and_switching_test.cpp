@@ -51,6 +51,18 @@ TEST(Rotation, TheWaitingCarGetsItsTurnAfterTheAlternatingPeriod) {
       SimStationSpec{"driveway", 16, 60, false, {SimSocketSpec{2, 16, 6, "L1L2L3"}}},
   };
   SiteRig rig(o);
+  // The cars arrive once emsgw reads both stations: a station that answers only after the first
+  // step is counted at its safe current meanwhile, and a car paused by that dip rejoins only at the
+  // period's end (the start-up is not what this test is about; it doubles its time).
+  ASSERT_GE(rig.wait_for(
+                [&] {
+                  const auto st = rig.runtime->loop().status();
+                  return st && st->sockets.size() == 3 &&
+                         std::all_of(st->sockets.begin(), st->sockets.end(), [](const auto& so) { return so.online; });
+                },
+                10),
+            0)
+      << rig.describe();
   rig.site->station(0).station().plug(1, ev(3, 16, 6));
   rig.site->station(0).station().plug(2, ev(3, 16, 6));
   rig.site->station(1).station().plug(1, ev(3, 16, 6));
