@@ -2,7 +2,7 @@
 // The safety KPI (no overload beyond the EV response window, design.md §2.1) is enforced on every
 // scenario; the control-quality bounds (utilisation, on/off transitions, writes, waits, fairness,
 // cars giving up; design.md §4) are enforced by MeetsEveryKpiBound on the scenarios listed in
-// within_bounds(), and checked by the disabled DISABLED_MeetsEveryKpiBound on the others — the KPI
+// within_bounds(), and checked by the disabled DISABLED_MeetsEveryKpiBoundNotYet on the others — the KPI
 // row of every scenario is printed for the log either way.
 #include <gtest/gtest.h>
 
@@ -52,15 +52,17 @@ bool is_within_bounds(const std::string& name) {
 }
 
 TEST_P(LabScenario, MeetsEveryKpiBound) {
-  if (!is_within_bounds(GetParam())) GTEST_SKIP() << "not yet within every bound: see DISABLED_MeetsEveryKpiBound";
+  if (!is_within_bounds(GetParam()))
+    GTEST_SKIP() << "not yet within every bound: see DISABLED_MeetsEveryKpiBoundNotYet";
   const auto r = run_named(GetParam());
   std::printf("%s", kpi_table({r}).c_str());
   for (const auto& v : r.violations) ADD_FAILURE() << v << "\n  " << r.notes;
 }
 
 // The scenarios the controller does not meet every bound on yet (run with
-// --gtest_also_run_disabled_tests to see the violations).
-TEST_P(LabScenario, DISABLED_MeetsEveryKpiBound) {
+// --gtest_also_run_disabled_tests to see the violations). Its name must differ from the enforced
+// test's once CTest strips "DISABLED_": CTest disables by name, and a shared name disabled both.
+TEST_P(LabScenario, DISABLED_MeetsEveryKpiBoundNotYet) {
   if (is_within_bounds(GetParam())) GTEST_SKIP() << "enforced by MeetsEveryKpiBound";
   const auto r = run_named(GetParam());
   std::printf("%s", kpi_table({r}).c_str());
