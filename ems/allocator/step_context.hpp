@@ -119,13 +119,13 @@ struct SocketWork {
   bool surplus_member = false;
 };
 
-/// Grid phases socket k loads: the EV's detected phases on a 3-phase socket (all three while
-/// unknown), at most the phases a switching station is set to.
 /// A car seen drawing on exactly two of a 3-phase socket's phases (a 2-phase on-board charger).
 [[nodiscard]] inline bool two_phase_car(const Session& ses) {
   return ses.ev_phases == 3 && std::popcount(ses.ev_phase_mask) == 2;
 }
 
+/// Grid phases socket k loads: the EV's detected phases on a 3-phase socket (all three while
+/// unknown; two for a 2-phase car), at most the phases a switching station is set to.
 [[nodiscard]] inline int loaded_phases(const StepInputs& in, std::size_t k, const Session& ses) {
   const auto& cfg = in.config(k);
   int count = ses.ev_phases > 0 ? ses.ev_phases : cfg.phase_mapping.count;

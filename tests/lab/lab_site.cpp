@@ -185,6 +185,7 @@ LabResult run_lab_scenario(const json& input, const std::string& name) {
   std::deque<gateway::Event> queue;
   bool steady_now = false;  // set per tick: writes made now count as steady-state writes
   const bool trace = std::getenv("EMSGW_LAB_TRACE") != nullptr;  // every write and event on stderr
+  const bool truth = std::getenv("EMSGW_LAB_TRUTH") != nullptr;  // the true currents every tick
   for (std::size_t i = 0; i < site.stations.size(); ++i) {
     const auto& st = site.stations[i];
     drivers::alfen::AlfenSimConfig sc;
@@ -478,7 +479,7 @@ LabResult run_lab_scenario(const json& input, const std::string& name) {
     const double pvp = pv_per_phase();
     for (std::size_t p = 0; p < 3; ++p) tr.grid[p] = household[p] - pvp + ev[p];
     history.push_back(tr);
-    if (std::getenv("EMSGW_LAB_TRUTH")) {
+    if (truth) {
       std::fprintf(stderr, "t=%.1f truth grid %.1f %.1f %.1f;", t, tr.grid[0], tr.grid[1], tr.grid[2]);
       for (auto& so : sockets) {
         const auto st = sims[so.station]->socket_state(so.unit);
