@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <utility>
 
+#include "ems/bound_words.hpp"
+
 namespace emsgw::ems {
 
 std::string kilowatts(double w) {
@@ -19,7 +21,7 @@ FlexLimit peak_flex_limit(const QuarterBudget& budget, double net_power_w, doubl
   const double w = budget.allowed_import_w - others;
   f.power = Watts(std::isfinite(w) ? std::max(0.0, w) : 0.0);
   f.reason = Reason::PeakLimit;
-  f.text = "quarter-hour peak " + kilowatts(budget.target_w);
+  f.text = quarter_peak_words(budget.target_w);
   return f;
 }
 
@@ -29,7 +31,7 @@ std::optional<FlexLimit> dimming_flex_limit(const DimmingLimit& limit, double pv
   const double pv = std::isfinite(pv_w) ? std::max(0.0, pv_w) : 0.0;
   f.power = Watts(std::max(0.0, *limit.limit_w) + pv);
   f.reason = Reason::Dimming;
-  f.text = "grid operator dimming " + kilowatts(*limit.limit_w);
+  f.text = dimming_words(*limit.limit_w);
   return f;
 }
 

@@ -139,9 +139,10 @@ struct SocketStatus {
   std::optional<double> validity_s;  ///< 1208: remaining validity of the set-point
   double max_current_a = 0;
   std::string reason;  ///< machine form of the binding constraint ("grid-l2", "pv-surplus", …; ems::to_string(Reason))
-  std::string reason_text;    ///< the same in words, with its detail, until-time and the station's own words
-  std::string reason_words;   ///< the reason alone in words (ems::to_words), a key for translations
-  std::string reason_detail;  ///< which bound, where the reason alone does not say: "circuit garage-board L2"
+  std::string reason_text;          ///< the same in words, with its detail, until-time and the station's own words
+  std::string reason_words;         ///< the reason alone in words (ems::to_words), a key for translations
+  std::string reason_detail;        ///< which bound, where the reason alone does not say: "circuit garage-board L2"
+  Message reason_detail_message{};  ///< reason_detail as a message code with parameters (bound_message())
   std::optional<double> reason_until_s;    ///< seconds until a timed reason ends (alternating, probing, …)
   std::string station_text;                ///< what the station does of its own accord, in words; empty if nothing
   Message station_message{};               ///< station_text as a message code with parameters

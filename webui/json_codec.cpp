@@ -63,6 +63,8 @@ json to_json(const ems::SocketStatus& s) {
       {"reason_text", s.reason_text},
       {"reason_words", s.reason_words},
       {"reason_detail", s.reason_detail},
+      {"reason_detail_message", s.reason_detail_message.code},
+      {"reason_detail_params", params_json(s.reason_detail_message)},
       {"reason_until_s", opt(s.reason_until_s)},
       {"station_text", s.station_text},
       {"station_message", s.station_message.code},

@@ -1,7 +1,8 @@
 #include "ems/allocator/state.hpp"
 
-#include <cstdio>
 #include <string>
+
+#include "ems/bound_words.hpp"
 
 namespace emsgw::ems::allocator {
 
@@ -17,11 +18,8 @@ void index_circuits(const SiteConfig& site, SocketIndex& ix) {
   for (std::size_t c = 0; c < site.circuits.size(); ++c) {
     auto& ref = ix.circuits[c];
     const auto& name = site.circuits[c].name;
-    for (std::size_t p = 0; p < kPhaseCount; ++p)
-      ref.phase_words[p] = "circuit " + name + " " + std::string(to_string(static_cast<Phase>(p)));
-    char watts[32];
-    std::snprintf(watts, sizeof watts, "%.0f W", site.circuits[c].max_power_w);
-    ref.power_words = "circuit " + name + " " + watts;
+    for (std::size_t p = 0; p < kPhaseCount; ++p) ref.phase_words[p] = circuit_phase_words(name, static_cast<Phase>(p));
+    ref.power_words = circuit_power_words(name, site.circuits[c].max_power_w);
   }
   for (std::size_t k = 0; k < ix.sockets.size(); ++k) {
     auto& sref = ix.sockets[k];

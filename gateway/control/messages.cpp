@@ -1,5 +1,7 @@
 #include "gateway/control/messages.hpp"
 
+#include "ems/bound_words.hpp"
+
 namespace emsgw::gateway {
 
 namespace {
@@ -70,6 +72,18 @@ const std::vector<MessageInfo>& message_codes() {
       info(msg::dimming_ended),
       info(msg::dimming_limited),
       info(msg::dimming_failsafe),
+      info(msg::bound_circuit_phase),
+      info(msg::bound_circuit_power),
+      info(msg::bound_schedule_current),
+      info(msg::bound_schedule_power),
+      info(msg::bound_quarter_peak),
+      info(msg::bound_dimming),
+      info(msg::influx_unreachable),
+      info(msg::influx_reachable),
+      info(msg::influx_dropped_outbox),
+      info(msg::influx_dropped_rejected),
+      info(msg::influx_dropped_memory),
+      info(msg::influx_dropped_queue),
       info(msg::station_fault_e),
       info(msg::station_fault_f),
       info(msg::station_ignores_setpoint),
@@ -77,6 +91,20 @@ const std::vector<MessageInfo>& message_codes() {
       info(msg::station_limited),
   };
   return codes;
+}
+
+ems::Message bound_message(std::string_view words) {
+  const auto b = ems::parse_bound_words(words);
+  if (!b) return {};
+  switch (b->kind) {
+    case ems::BoundKind::CircuitPhase: return msg::bound_circuit_phase(b->name, b->value);
+    case ems::BoundKind::CircuitPower: return msg::bound_circuit_power(b->name, b->value);
+    case ems::BoundKind::ScheduleCurrent: return msg::bound_schedule_current(b->name, b->value);
+    case ems::BoundKind::SchedulePower: return msg::bound_schedule_power(b->name, b->value);
+    case ems::BoundKind::QuarterPeak: return msg::bound_quarter_peak(b->value);
+    case ems::BoundKind::Dimming: return msg::bound_dimming(b->value);
+  }
+  return {};
 }
 
 }  // namespace emsgw::gateway

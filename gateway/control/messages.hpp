@@ -103,6 +103,21 @@ inline constexpr MessageCode<1> schedule_removed{"schedule_removed", {"name"}};
 inline constexpr MessageCode<0> dimming_ended{"dimming_ended", {}};
 inline constexpr MessageCode<2> dimming_limited{"dimming_limited", {"limit", "source"}};
 inline constexpr MessageCode<2> dimming_failsafe{"dimming_failsafe", {"seconds", "limit"}};
+// Which bound a set-point met, where its reason alone does not say (SocketStatus::reason_detail,
+// from ems/bound_words.hpp through bound_message()).
+inline constexpr MessageCode<2> bound_circuit_phase{"bound_circuit_phase", {"circuit", "phase"}};
+inline constexpr MessageCode<2> bound_circuit_power{"bound_circuit_power", {"circuit", "watts"}};
+inline constexpr MessageCode<2> bound_schedule_current{"bound_schedule_current", {"name", "current"}};
+inline constexpr MessageCode<2> bound_schedule_power{"bound_schedule_power", {"name", "kw"}};
+inline constexpr MessageCode<1> bound_quarter_peak{"bound_quarter_peak", {"kw"}};
+inline constexpr MessageCode<1> bound_dimming{"bound_dimming", {"kw"}};
+// The InfluxDB export (gateway/runtime/influx_worker.cpp).
+inline constexpr MessageCode<3> influx_unreachable{"influx_unreachable", {"url", "error", "waiting"}};
+inline constexpr MessageCode<2> influx_reachable{"influx_reachable", {"url", "waiting"}};
+inline constexpr MessageCode<2> influx_dropped_outbox{"influx_dropped_outbox", {"count", "max"}};
+inline constexpr MessageCode<1> influx_dropped_rejected{"influx_dropped_rejected", {"count"}};
+inline constexpr MessageCode<1> influx_dropped_memory{"influx_dropped_memory", {"count"}};
+inline constexpr MessageCode<1> influx_dropped_queue{"influx_dropped_queue", {"count"}};
 // What a station does of its own accord (SocketStatus::station_text, gateway/control/status_builder.cpp).
 inline constexpr MessageCode<0> station_fault_e{"station_fault_e", {}};
 inline constexpr MessageCode<0> station_fault_f{"station_fault_f", {}};
@@ -110,6 +125,9 @@ inline constexpr MessageCode<0> station_ignores_setpoint{"station_ignores_setpoi
 inline constexpr MessageCode<2> station_paused{"station_paused", {"applied", "allowed"}};
 inline constexpr MessageCode<2> station_limited{"station_limited", {"applied", "allowed"}};
 }  // namespace msg
+
+/// The words of a bound (ems/bound_words.hpp) as a message; an empty code for other text.
+[[nodiscard]] ems::Message bound_message(std::string_view words);
 
 /// Every code above with its parameters' names.
 [[nodiscard]] const std::vector<MessageInfo>& message_codes();

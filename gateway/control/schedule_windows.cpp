@@ -3,6 +3,8 @@
 #include <chrono>
 #include <cstdio>
 
+#include "ems/bound_words.hpp"
+
 namespace emsgw::gateway {
 
 bool window_open(const ScheduleWindow& w, storage::LocalMinute at) {
@@ -41,16 +43,13 @@ std::vector<ems::NodeLimit> node_limits_at(const std::vector<ScheduleWindow>& wi
     if (!node || !window_open(w, at)) continue;
     ems::NodeLimit l;
     l.node = *node;
-    char buf[64];
     if (w.max_current_a > 0) {
       l.current = ems::Amps(w.max_current_a);
-      std::snprintf(buf, sizeof buf, "%g A", w.max_current_a);
-      l.current_text = "schedule " + w.name + " " + buf;
+      l.current_text = ems::schedule_current_words(w.name, w.max_current_a);
     }
     if (w.max_power_w > 0) {
       l.power = ems::Watts(w.max_power_w);
-      std::snprintf(buf, sizeof buf, "%.1f kW", w.max_power_w / 1000);
-      l.power_text = "schedule " + w.name + " " + buf;
+      l.power_text = ems::schedule_power_words(w.name, w.max_power_w);
     }
     if (l.current || l.power) out.push_back(std::move(l));
   }

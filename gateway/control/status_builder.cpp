@@ -219,6 +219,7 @@ ems::SocketStatus socket_status(const StatusInputs& in, const SocketRef& ref) {
     so.reason = std::string(ems::to_string(sa->reason));
     so.reason_words = reason_words(sa->reason);
     so.reason_detail = sa->detail;
+    so.reason_detail_message = bound_message(sa->detail);
     if (sa->reason == Reason::OtherMinimum && sa->other_socket) {
       so.reason_socket = *sa->other_socket;
       so.reason_minimum_a = sa->other_minimum_a;

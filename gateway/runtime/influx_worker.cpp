@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "gateway/control/messages.hpp"
 #include "gateway/influx/site_points.hpp"
 #include "gateway/runtime/storage_recorder.hpp"
 #include "gateway/storage/migrations.hpp"
@@ -146,12 +147,16 @@ void InfluxWorker::report(const influx::ExportStats& s, ems::MonoTime now) {
   // The exporter logs its own transitions; here they become events for the dashboard.
   const auto waiting = s.outbox_lines + s.pending_lines;
   if (reachable_ && !s.reachable) {
-    record(storage::EventKind::FaultRaised, "InfluxDB at " + settings_.url + " unreachable (" + s.last_error + "); " +
-                                                std::to_string(waiting) +
-                                                " points wait in the outbox and are sent when it answers again");
+    const auto n = std::to_string(waiting);
+    record(storage::EventKind::FaultRaised,
+           "InfluxDB at " + settings_.url + " unreachable (" + s.last_error + "); " + n +
+               " points wait in the outbox and are sent when it answers again",
+           msg::influx_unreachable(settings_.url, s.last_error, n));
   } else if (!reachable_ && s.reachable) {
-    record(storage::EventKind::FaultCleared, "InfluxDB at " + settings_.url + " reachable again; " +
-                                                 std::to_string(waiting) + " points still waiting are being sent");
+    const auto n = std::to_string(waiting);
+    record(storage::EventKind::FaultCleared,
+           "InfluxDB at " + settings_.url + " reachable again; " + n + " points still waiting are being sent",
+           msg::influx_reachable(settings_.url, n));
   }
   reachable_ = s.reachable;
 
@@ -162,24 +167,30 @@ void InfluxWorker::report(const influx::ExportStats& s, ems::MonoTime now) {
   }
   if (d.total() <= reported_.total()) return;
   if (last_drop_report_ && now - *last_drop_report_ < kDropReportPeriod) return;
-  std::string text = "InfluxDB export dropped data:";
-  const auto part = [&text](std::uint64_t n, const std::string& what) {
-    if (n == 0) return;
-    text += (text.back() == ':' ? " " : ", ") + std::to_string(n) + " " + what;
+  // One event per kind of loss, each in its own words.
+  const auto report_drop = [this](std::uint64_t now_n, std::uint64_t then_n, const std::string& what,
+                                  ems::Message message) {
+    if (now_n <= then_n) return;
+    const auto text = "InfluxDB export dropped data: " + std::to_string(now_n - then_n) + " " + what;
+    spdlog::warn("influx: {}", text);
+    record(storage::EventKind::FaultRaised, text, std::move(message));
   };
-  part(d.outbox - reported_.outbox,
-       "oldest points (outbox full at influx.outbox_max_points = " + std::to_string(settings_.outbox_max_points) + ")");
-  part(d.rejected - reported_.rejected, "points refused by InfluxDB (4xx)");
-  part(d.memory - reported_.memory, "points (outbox not writable and no room in memory)");
-  part(d.queue - reported_.queue, "records (export queue full)");
-  spdlog::warn("influx: {}", text);
-  record(storage::EventKind::FaultRaised, text);
+  const auto n = [](std::uint64_t now_n, std::uint64_t then_n) { return std::to_string(now_n - then_n); };
+  const auto max = std::to_string(settings_.outbox_max_points);
+  report_drop(d.outbox, reported_.outbox, "oldest points (outbox full at influx.outbox_max_points = " + max + ")",
+              msg::influx_dropped_outbox(n(d.outbox, reported_.outbox), max));
+  report_drop(d.rejected, reported_.rejected, "points refused by InfluxDB (4xx)",
+              msg::influx_dropped_rejected(n(d.rejected, reported_.rejected)));
+  report_drop(d.memory, reported_.memory, "points (outbox not writable and no room in memory)",
+              msg::influx_dropped_memory(n(d.memory, reported_.memory)));
+  report_drop(d.queue, reported_.queue, "records (export queue full)",
+              msg::influx_dropped_queue(n(d.queue, reported_.queue)));
   reported_ = d;
   last_drop_report_ = now;
 }
 
-void InfluxWorker::record(storage::EventKind kind, std::string text) {
-  if (events_) events_({0, clock_.wall_now(), kind, kSubject, std::move(text)});
+void InfluxWorker::record(storage::EventKind kind, std::string text, ems::Message message) {
+  if (events_) events_({0, clock_.wall_now(), kind, kSubject, std::move(text), std::move(message)});
 }
 
 }  // namespace emsgw::gateway

@@ -93,7 +93,7 @@ class InfluxWorker final : public storage::RecordSink {
   void export_queued(ems::MonoTime now);
   void publish(const influx::ExportStats& s);
   void report(const influx::ExportStats& s, ems::MonoTime now);
-  void record(storage::EventKind kind, std::string text);
+  void record(storage::EventKind kind, std::string text, ems::Message message);
   [[nodiscard]] static Drops drops_of(const influx::ExportStats& s);
 
   influx::InfluxSettings settings_;

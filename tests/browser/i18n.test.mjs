@@ -122,7 +122,7 @@ try {
   const plugged = texts.find((x) => x.includes('auto aangesloten')) || texts.join(' | ');
   check(/^laadpunt 2 \([^)]+\): auto aangesloten$/.test(plugged), `Dutch browser: the plug-in event in Dutch: "${plugged}"`);
   check(texts.includes('laadpunt 1 op modus Min+PV gezet'), `Dutch browser: the German page's command in Dutch: ${texts.join(' | ')}`);
-  check(texts.some((x) => /^laadpunt 1 \([^)]+\): modus: Nu → Min\+PV \(door web\)$/.test(x)), `Dutch browser: the mode change with its modes in words: ${texts.join(' | ')}`);
+  check(texts.some((x) => /^laadpunt 1 \([^)]+\): modus: Nu → Min\+PV \(door dashboard\)$/.test(x)), `Dutch browser: the mode change with its modes in words: ${texts.join(' | ')}`);
   check(!texts.some((x) => /EV plugged in|EV unplugged|^set socket/.test(x)), `Dutch browser: no event in the server's English: ${texts.filter((x) => /EV /.test(x)).join(' | ')}`);
   await p2.screenshot({ path: join(shots, 'i18n-nl-1366-events.png'), fullPage: true });
   const en = await startBrowser({ locale: 'en-GB' });

@@ -1,13 +1,16 @@
 // Every reason has a machine key (status "reason", MQTT, stored decisions, the dashboard's i18n
 // keys) and words for people (status "reason_text", log lines). Both are interfaces: these pin
-// them byte for byte.
+// them byte for byte. The words naming a bound (ems/bound_words.hpp) are read back into their
+// parts, whatever the configured name holds.
 #include <gtest/gtest.h>
 
 #include <set>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "ems/allocation.hpp"
+#include "ems/bound_words.hpp"
 
 namespace emsgw::ems::test {
 namespace {
@@ -72,6 +75,37 @@ TEST(ReasonWords, TheTableCoversTheWholeEnumWithDistinctWords) {
   }
   EXPECT_EQ(static_cast<int>(words.size()), last + 1);
   EXPECT_FALSE(parse_reason("no vehicle").has_value());  // words are not keys
+}
+
+TEST(BoundWords, EachFormIsReadBackIntoItsKindNameAndValue) {
+  struct Case {
+    std::string words;
+    BoundWords parts;
+  };
+  const std::vector<Case> cases = {
+      {circuit_phase_words("garage-board", Phase::L2), {BoundKind::CircuitPhase, "garage-board", "L2"}},
+      {circuit_phase_words("board L1", Phase::L3), {BoundKind::CircuitPhase, "board L1", "L3"}},
+      {circuit_power_words("heat pump board", 7400), {BoundKind::CircuitPower, "heat pump board", "7400"}},
+      {schedule_current_words("night contract", 10), {BoundKind::ScheduleCurrent, "night contract", "10"}},
+      {schedule_current_words("w", 12.5), {BoundKind::ScheduleCurrent, "w", "12.5"}},
+      {schedule_power_words("window 3 A", 3500), {BoundKind::SchedulePower, "window 3 A", "3.5"}},
+      {quarter_peak_words(4000), {BoundKind::QuarterPeak, "", "4.0"}},
+      {dimming_words(4200), {BoundKind::Dimming, "", "4.2"}},
+  };
+  for (const auto& c : cases) {
+    const auto parsed = parse_bound_words(c.words);
+    ASSERT_TRUE(parsed) << c.words;
+    EXPECT_EQ(*parsed, c.parts) << c.words << " → " << parsed->name << " / " << parsed->value;
+  }
+  EXPECT_EQ(circuit_phase_words("garage-board", Phase::L2), "circuit garage-board L2");
+  EXPECT_EQ(quarter_peak_words(4000), "quarter-hour peak 4.0 kW");
+}
+
+TEST(BoundWords, OtherTextIsNotABound) {
+  for (const std::string_view words :
+       {"", "socket 1 (carport right) at its 14 A minimum", "circuit ", "circuit L2", "schedule 10 A", "schedule night",
+        "quarter-hour peak", "quarter-hour peak 4 MW", "grid operator dimming a lot kW", "limited by grid phase L2"})
+    EXPECT_FALSE(parse_bound_words(words)) << words;
 }
 
 }  // namespace

@@ -10,7 +10,9 @@
 
 #include <filesystem>
 
+#include "gateway/control/messages.hpp"
 #include "tests/influx/scripted_transport.hpp"
+#include "tests/support/message_templates.hpp"
 
 namespace emsgw::gateway {
 namespace {
@@ -44,6 +46,13 @@ std::vector<std::int64_t> times_of(const std::vector<std::string>& requests) {
     }
   }
   return out;
+}
+
+/// The value of a message's parameter; "(absent)" when it has none of that name.
+std::string param(const ems::Message& m, std::string_view name) {
+  for (const auto& [n, v] : m.params)
+    if (n == name) return v;
+  return "(absent)";
 }
 
 std::vector<std::int64_t> grid_times(std::initializer_list<int> buckets) {
@@ -127,6 +136,8 @@ TEST_F(InfluxWorkerTest, AFullQueueDropsTheOldestRecordsCountsThemAndSaysSo) {
   EXPECT_EQ(events_[0].kind, storage::EventKind::FaultRaised);
   EXPECT_EQ(events_[0].subject, "influx");
   EXPECT_EQ(events_[0].text, "InfluxDB export dropped data: 2 records (export queue full)");
+  EXPECT_EQ(events_[0].message.code, "influx_dropped_queue");
+  EXPECT_EQ(test::render_english(events_[0].message), events_[0].text) << "the dashboard's template reads as the text";
 }
 
 TEST_F(InfluxWorkerTest, AnOutageIsOneEventRaisedAndOneClearedAndNothingIsLost) {
@@ -141,6 +152,9 @@ TEST_F(InfluxWorkerTest, AnOutageIsOneEventRaisedAndOneClearedAndNothingIsLost) 
   EXPECT_EQ(events_[0].subject, "influx");
   EXPECT_THAT(events_[0].text, HasSubstr("unreachable (connection refused)"));
   EXPECT_THAT(events_[0].text, HasSubstr("3 points wait in the outbox"));
+  EXPECT_EQ(events_[0].message.code, "influx_unreachable");
+  EXPECT_EQ(param(events_[0].message, "error"), "connection refused");
+  EXPECT_EQ(test::render_english(events_[0].message), events_[0].text);
   EXPECT_FALSE(w->stats().reachable);
   EXPECT_EQ(w->stats().outbox_lines, 9U);
 
@@ -151,6 +165,8 @@ TEST_F(InfluxWorkerTest, AnOutageIsOneEventRaisedAndOneClearedAndNothingIsLost) 
   ASSERT_EQ(events_.size(), 2U);
   EXPECT_EQ(events_[1].kind, storage::EventKind::FaultCleared);
   EXPECT_THAT(events_[1].text, HasSubstr("reachable again"));
+  EXPECT_EQ(events_[1].message.code, "influx_reachable");
+  EXPECT_EQ(test::render_english(events_[1].message), events_[1].text);
   const auto sent = net_->sent();
   EXPECT_EQ(times_of({sent.begin() + static_cast<std::ptrdiff_t>(failed), sent.end()}), grid_times({0, 1, 2, 3}));
   const auto s = w->stats();
@@ -168,6 +184,8 @@ TEST_F(InfluxWorkerTest, RefusedPointsAreReportedWithTheirCountAtMostOncePerPeri
   run_for(*w, 2);  // added, then sent flush_interval_s later
   ASSERT_EQ(events_.size(), 1U);
   EXPECT_EQ(events_[0].text, "InfluxDB export dropped data: 6 points refused by InfluxDB (4xx)");
+  EXPECT_EQ(events_[0].message.code, "influx_dropped_rejected");
+  EXPECT_EQ(test::render_english(events_[0].message), events_[0].text);
   w->on_history(bucket(2));
   run_for(*w, 2);
   EXPECT_EQ(w->stats().points_rejected, 9U);
@@ -206,6 +224,8 @@ TEST_F(InfluxWorkerTest, AFullOutboxDropsTheOldestPointsAndSaysHowManyOnceNotAga
     EXPECT_EQ(events_[1].kind, storage::EventKind::FaultRaised);
     EXPECT_EQ(events_[1].text,
               "InfluxDB export dropped data: 6 oldest points (outbox full at influx.outbox_max_points = 6)");
+    EXPECT_EQ(events_[1].message, gateway::msg::influx_dropped_outbox("6", "6"));
+    EXPECT_EQ(test::render_english(events_[1].message), events_[1].text);
     EXPECT_EQ(w->stats().outbox_dropped, 6U);
     w->stop();
   }

@@ -154,6 +154,9 @@ TEST(StatusBuilder, ALimitThatIsNotInTheReasonAloneIsNamed) {
   EXPECT_EQ(so.reason_text, "limited by a circuit on phase L2: circuit garage-board L2");
   EXPECT_EQ(so.reason_words, "limited by a circuit on phase L2");
   EXPECT_EQ(so.reason_detail, "circuit garage-board L2");
+  EXPECT_EQ(so.reason_detail_message,
+            (ems::Message{"bound_circuit_phase", {{"circuit", "garage-board"}, {"phase", "L2"}}}));
+  EXPECT_EQ(test::render_english(so.reason_detail_message), so.reason_detail);
   EXPECT_FALSE(so.reason_until_s);
   EXPECT_TRUE(so.station_text.empty());
 }
@@ -173,6 +176,7 @@ TEST(StatusBuilder, ACarCutForAnotherSocketsMinimumNamesThatSocketAndItsMinimum)
   EXPECT_EQ(so.reason_text,
             "limited by another socket's minimum current: socket 1 (carport right) at its 14 A minimum");
   EXPECT_EQ(so.reason_detail, "socket 1 (carport right) at its 14 A minimum");
+  EXPECT_TRUE(so.reason_detail_message.code.empty()) << "named by reason_socket, not by words";
   ASSERT_TRUE(so.reason_socket);
   EXPECT_EQ(*so.reason_socket, 1);
   ASSERT_TRUE(so.reason_minimum_a);

@@ -177,6 +177,10 @@ TEST_F(SchedulesApi, AnOpenWindowLowersTheSetPointSurvivesARestartAndItsRemovalR
   const auto status = get("/api/status");
   ASSERT_EQ(status["schedules"].size(), 1u);
   EXPECT_EQ(status["schedules"][0]["name"], "grid-window");
+  // The dashboard translates the bound through its message (i18n.js MESSAGES.bound_schedule_current).
+  EXPECT_EQ(status["sockets"][0]["reason_detail_message"], "bound_schedule_current") << status["sockets"][0].dump();
+  EXPECT_EQ(status["sockets"][0]["reason_detail_params"]["name"], "grid-window");
+  EXPECT_EQ(status["sockets"][0]["reason_detail_params"]["current"], "20");
   EXPECT_EQ(status["schedules"][0]["node"], "");
   EXPECT_EQ(status["schedules"][0]["active"], true);
   EXPECT_EQ(status["schedules"][0]["limit"], "20 A");

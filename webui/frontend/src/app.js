@@ -30,6 +30,19 @@ function t(s, vars) {
   if (vars) out = out.replace(/\{(\w+)\}/g, (_, k) => (vars[k] === undefined ? '' : vars[k]));
   return out;
 }
+/// Who set or sent what an event tells, in words ("web" → "dashboard"); anything else (a file's
+/// path) as it is.
+function sourceWords(s) {
+  switch (s) {
+    case 'web': case 'the dashboard': return t('dashboard');
+    case 'mqtt': return t('MQTT');
+    case 'file': return t('configuration file');
+    case 'relay': return t('relay contact');
+    case 'api': return t('API');
+    case 'failsafe': return t('failsafe');
+    default: return s;
+  }
+}
 /// A text of the server (a fault, an event) in the interface's language: the template of its message
 /// code (MESSAGES in i18n.js) with its parameters, a setting's label and a charging mode in words;
 /// the server's own English text for a code the dashboard does not know.
@@ -40,6 +53,7 @@ function serverText(x) {
   const modeWords = (v) => { const m = MODES.find(([k]) => k === v); return m ? t(m[1]) : v; };
   if (params.setting) params.setting = t(params.setting);
   if (params.mode) params.mode = modeWords(params.mode);
+  if (params.source) params.source = sourceWords(params.source);
   if (x.message.startsWith('socket_mode_')) for (const k of ['old', 'new']) if (params[k]) params[k] = modeWords(params[k]);
   return t(tpl, params);
 }
@@ -254,7 +268,7 @@ function renderFlow(s) {
   // The limits beyond the fuse: the quarter-hour peak and the grid operator's dimming (the circuits
   // are in the tree of limits).
   if (s.peak) tiles.push(h('div', { class: 'tile', 'data-test': 'peak' }, h('div', { class: 'k', text: t('Quarter hour') }), h('div', { class: 'v', text: `≈ ${kw(s.peak.projected_average_w)}` }), h('div', { class: 's', text: `${kwh(s.peak.quarter_energy_wh)} · ${t('target')} ${kw(s.peak.target_w)} · ${t('month peak')} ${kw(s.peak.month_peak_w)}` })));
-  if (s.dimming && s.dimming.state !== 'unlimited') tiles.push(h('div', { class: 'tile', 'data-test': 'dimming' }, h('div', { class: 'k', text: t('Grid operator') }), h('div', { class: 'v', text: kw(s.dimming.limit_w) }), h('div', { class: 's', text: `${t(s.dimming.state === 'failsafe' ? 'failsafe' : 'dimmed')} · ${s.dimming.source}` })));
+  if (s.dimming && s.dimming.state !== 'unlimited') tiles.push(h('div', { class: 'tile', 'data-test': 'dimming' }, h('div', { class: 'k', text: t('Grid operator') }), h('div', { class: 'v', text: kw(s.dimming.limit_w) }), h('div', { class: 's', text: `${t(s.dimming.state === 'failsafe' ? 'failsafe' : 'dimmed')} · ${sourceWords(s.dimming.source)}` })));
   $('#flow').replaceChildren(...tiles);
 }
 
@@ -355,7 +369,7 @@ function reasonText(so) {
     ? state.status.sockets.find((x) => x.id === so.reason_socket) : null;
   // Another socket's minimum took the current: name that socket as the dashboard names it.
   if (other) out += `: ${t('{socket} at its {a} minimum', { socket: socketName(other, state.status.sockets), a: fmt(so.reason_minimum_a, 0, ' A') })}`;
-  else if (so.reason_detail) out += `: ${so.reason_detail}`;
+  else if (so.reason_detail) out += `: ${serverText({ message: so.reason_detail_message, params: so.reason_detail_params, text: so.reason_detail })}`;
   if (so.reason_until_s !== null && so.reason_until_s !== undefined) out += ` ${t('({n} s left)', { n: Math.round(so.reason_until_s) })}`;
   return station ? `${out}; ${station}` : out;
 }
