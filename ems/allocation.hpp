@@ -136,6 +136,8 @@ struct Allocation {
   std::array<PhaseBudget, kPhaseCount> phases{};
   Watts surplus{};  ///< Surplus available to EVs in surplus modes (≥ 0).
   SgReadyState heatpump = SgReadyState::Normal;
+  /// The flex limit that held back a boost the surplus asked for ("quarter-hour peak 4.0 kW"), else empty.
+  std::string heatpump_held_by;
   std::vector<Degradation> degraded;
   std::vector<CircuitBudget> circuits;  ///< One per configured circuit, config order.
 

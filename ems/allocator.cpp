@@ -81,6 +81,7 @@ Allocation Allocator::step(const SiteSnapshot& snap) {
   auto allocs = ramp(in, work, state_.sessions);
   add_phase_use(work, allocs, out);
   out.heatpump = heat_pump(in, surplus, work, allocs, state_.heatpump);
+  out.heatpump_held_by = state_.heatpump.held_by;
   out.sockets = std::move(allocs);
   return out;
 }

@@ -54,7 +54,10 @@ struct HeatPumpStatus {
   int sg_ready_requested = 2;     ///< the state emsgw asks for
   bool sg_ready_outputs = false;  ///< SG-Ready outputs are wired and driven
   std::string sg_ready_error;     ///< why the outputs could not be read or written, if so
+  /// Why emsgw asks for this state, with SG-Ready control ([heatpump] enabled): "boost on the solar
+  /// surplus", "no boost: quarter-hour peak 4.0 kW" (a flex limit left no room for it), …
   std::string reason;
+  Message reason_message{};  ///< reason as a message code with parameters
 };
 
 /// The quarter-hour capacity peak ([peak]) at this step.

@@ -1,8 +1,10 @@
 #pragma once
 // Stage 11: the heat pump's SG-Ready state from the surplus left to it: Forced at
 // force_surplus_w, Boost at boost_surplus_w, else Normal; with EVs first, what the surplus-mode
-// EVs were given is taken off first. It changes at most every min_switch_interval_s, except that
-// losing the PV reading returns it to Normal at once.
+// EVs were given is taken off first. A flex limit (quarter-hour peak, grid operator dimming) must
+// have room for the boost's extra draw beside the EVs' set-points, else the state is Normal. It
+// changes at most every min_switch_interval_s, except that losing the PV reading or the flex
+// limit's room returns it to Normal at once.
 
 #include <vector>
 

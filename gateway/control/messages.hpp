@@ -111,6 +111,12 @@ inline constexpr MessageCode<2> bound_schedule_current{"bound_schedule_current",
 inline constexpr MessageCode<2> bound_schedule_power{"bound_schedule_power", {"name", "kw"}};
 inline constexpr MessageCode<1> bound_quarter_peak{"bound_quarter_peak", {"kw"}};
 inline constexpr MessageCode<1> bound_dimming{"bound_dimming", {"kw"}};
+// Why the heat pump has its SG-Ready state (HeatPumpStatus::reason, gateway/control/status_builder.cpp).
+inline constexpr MessageCode<0> heatpump_normal{"heatpump_normal", {}};
+inline constexpr MessageCode<0> heatpump_boost{"heatpump_boost", {}};
+inline constexpr MessageCode<0> heatpump_forced{"heatpump_forced", {}};
+inline constexpr MessageCode<1> heatpump_held_peak{"heatpump_held_peak", {"kw"}};
+inline constexpr MessageCode<1> heatpump_held_dimming{"heatpump_held_dimming", {"kw"}};
 // The InfluxDB export (gateway/runtime/influx_worker.cpp).
 inline constexpr MessageCode<3> influx_unreachable{"influx_unreachable", {"url", "error", "waiting"}};
 inline constexpr MessageCode<2> influx_reachable{"influx_reachable", {"url", "waiting"}};

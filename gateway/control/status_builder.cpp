@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <string_view>
 
+#include "ems/bound_words.hpp"
 #include "ems/circuits.hpp"
 #include "gateway/control/messages.hpp"
 
@@ -124,6 +125,29 @@ SocketState state_for(Reason r, const SocketSample* s, int current_a) {
 
 namespace {
 
+/// Why emsgw asks the heat pump for its SG-Ready state, in words and as a message.
+void heat_pump_reason(const ems::Allocation& a, ems::HeatPumpStatus& hp) {
+  if (const auto held = ems::parse_bound_words(a.heatpump_held_by)) {
+    const bool peak = held->kind == ems::BoundKind::QuarterPeak;
+    hp.reason = "no boost: " + a.heatpump_held_by;
+    hp.reason_message = peak ? msg::heatpump_held_peak(held->value) : msg::heatpump_held_dimming(held->value);
+    return;
+  }
+  switch (a.heatpump) {
+    case ems::SgReadyState::Forced:
+      hp.reason = "forced on by the solar surplus";
+      hp.reason_message = msg::heatpump_forced();
+      return;
+    case ems::SgReadyState::Boost:
+      hp.reason = "boost on the solar surplus";
+      hp.reason_message = msg::heatpump_boost();
+      return;
+    default: break;
+  }
+  hp.reason = "normal operation";
+  hp.reason_message = msg::heatpump_normal();
+}
+
 void add_meters(const StatusInputs& in, ems::SiteStatus& st) {
   const auto& site = in.config.site;
   const auto& meters = in.site.meters;
@@ -155,6 +179,7 @@ void add_meters(const StatusInputs& in, ems::SiteStatus& st) {
     if (const auto it = meters.find("heatpump"); it != meters.end())
       st.heatpump.power_w = it->second.power_total_w.value();
     st.heatpump.sg_ready_requested = static_cast<int>(in.allocation.heatpump);
+    if (site.heatpump.enabled) heat_pump_reason(in.allocation, st.heatpump);
     st.heatpump.sg_ready_state = st.heatpump.sg_ready_requested;
     if (in.sg_ready) {
       st.heatpump.sg_ready_outputs = true;

@@ -3,6 +3,7 @@
 
 #include "ems/allocator/heat_pump.hpp"
 #include "ems/allocator/surplus.hpp"
+#include "ems/bound_words.hpp"
 #include "tests/ems/allocator_stage_util.hpp"
 
 namespace emsgw::ems::test {
@@ -135,6 +136,50 @@ TEST(AllocatorHeatPumpStage, WithEvsFirstWhatTheSurplusEvsGotIsTakenOff) {
   EXPECT_EQ(allocator::heat_pump(s.inputs(), sp, work, allocs, hp), SgReadyState::Normal);
   allocs[0].current_a = 6;  // 1380 W: 2120 W left
   EXPECT_EQ(allocator::heat_pump(s.inputs(), sp, work, allocs, hp), SgReadyState::Boost);
+}
+
+TEST(AllocatorHeatPumpStage, AFlexLimitWithoutRoomForTheBoostBesideTheEvsHoldsItBack) {
+  auto site = pv_site();
+  site.heatpump.enabled = true;
+  site.heatpump.boost_surplus_w = 2000;
+  site.heatpump.force_surplus_w = 5000;
+  site.heatpump.min_switch_interval_s = 600;
+  StageSite s(site, snapshot_at(0, {0, 0, 0}, {}));
+  const auto peak = [&s](double w) {
+    s.snap.flex_limit = FlexLimit{Watts(w), Reason::PeakLimit, quarter_peak_words(4000)};
+  };
+  allocator::HeatPumpState hp;
+  allocator::Surplus sp;
+  sp.pv_ok = true;
+  sp.raw_w = 6000;  // enough surplus to force it on
+  std::vector<SocketWork> work{candidate(6, 16, {0}, true)};
+  work[0].admitted = true;
+  work[0].load_count = 1;
+  std::vector<SocketAllocation> allocs(1);
+  allocs[0].current_a = 6;  // 1380 W to the EV
+  peak(3000);               // 1620 W beside the EV: not the 2000 W of a boost
+  EXPECT_EQ(allocator::heat_pump(s.inputs(), sp, work, allocs, hp), SgReadyState::Normal);
+  EXPECT_EQ(hp.held_by, "quarter-hour peak 4.0 kW");
+  peak(4000);  // 2620 W: a boost, not the 5000 W of forced on
+  EXPECT_EQ(allocator::heat_pump(s.inputs(), sp, work, allocs, hp), SgReadyState::Boost);
+  EXPECT_TRUE(hp.held_by.empty());
+  // Boosting, its draw is among the limit's other loads: the room shrinks by it, and that is not a
+  // reason to stop (else it would switch at every step).
+  sp.hp_draw_w = 2000;
+  s.snap = snapshot_at(10, {0, 0, 0}, {});
+  peak(2000);
+  EXPECT_EQ(allocator::heat_pump(s.inputs(), sp, work, allocs, hp), SgReadyState::Boost);
+  // The room gone (the EVs took it, or the quarter's budget fell): back to Normal at once, within
+  // the switch interval.
+  allocs[0].current_a = 10;  // 2300 W to the EV
+  s.snap = snapshot_at(20, {0, 0, 0}, {});
+  s.snap.flex_limit = FlexLimit{Watts(2000), Reason::Dimming, dimming_words(4200)};
+  EXPECT_EQ(allocator::heat_pump(s.inputs(), sp, work, allocs, hp), SgReadyState::Normal);
+  EXPECT_EQ(hp.held_by, "grid operator dimming 4.2 kW");
+  // Without a flex limit the surplus alone decides (after the interval).
+  s.snap = snapshot_at(700, {0, 0, 0}, {});
+  EXPECT_EQ(allocator::heat_pump(s.inputs(), sp, work, allocs, hp), SgReadyState::Forced);
+  EXPECT_TRUE(hp.held_by.empty());
 }
 
 }  // namespace

@@ -4,7 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include "ems/bound_words.hpp"
 #include "gateway/config/config.hpp"
+#include "gateway/control/messages.hpp"
 #include "tests/support/message_templates.hpp"
 #include "tests/support/process.hpp"
 
@@ -159,6 +161,31 @@ TEST(StatusBuilder, ALimitThatIsNotInTheReasonAloneIsNamed) {
   EXPECT_EQ(test::render_english(so.reason_detail_message), so.reason_detail);
   EXPECT_FALSE(so.reason_until_s);
   EXPECT_TRUE(so.station_text.empty());
+}
+
+TEST(StatusBuilder, TheHeatPumpsStateSaysWhyAndNamesAFlexLimitThatHeldBackItsBoost) {
+  StatusRig rig;
+  rig.config.site.heatpump.enabled = true;
+  rig.allocation.heatpump = ems::SgReadyState::Boost;
+  auto st = rig.build();
+  EXPECT_EQ(st->heatpump.sg_ready_requested, 3);
+  EXPECT_EQ(st->heatpump.reason, "boost on the solar surplus");
+  EXPECT_EQ(st->heatpump.reason_message.code, "heatpump_boost");
+  rig.allocation.heatpump = ems::SgReadyState::Normal;
+  rig.allocation.heatpump_held_by = ems::quarter_peak_words(4000);
+  st = rig.build();
+  EXPECT_EQ(st->heatpump.reason, "no boost: quarter-hour peak 4.0 kW");
+  EXPECT_EQ(st->heatpump.reason_message, msg::heatpump_held_peak("4.0"));
+  EXPECT_EQ(test::render_english(st->heatpump.reason_message), st->heatpump.reason);
+  rig.allocation.heatpump_held_by = ems::dimming_words(4200);
+  st = rig.build();
+  EXPECT_EQ(st->heatpump.reason, "no boost: grid operator dimming 4.2 kW");
+  EXPECT_EQ(test::render_english(st->heatpump.reason_message), st->heatpump.reason);
+  rig.allocation.heatpump_held_by.clear();
+  st = rig.build();
+  EXPECT_EQ(st->heatpump.reason, "normal operation");
+  rig.config.site.heatpump.enabled = false;  // no SG-Ready control: nothing to explain
+  EXPECT_TRUE(rig.build()->heatpump.reason.empty());
 }
 
 TEST(StatusBuilder, ACarCutForAnotherSocketsMinimumNamesThatSocketAndItsMinimum) {
