@@ -197,6 +197,8 @@ struct SiteStatus {
   std::vector<Fault> faults;
   /// SCN mode: the per-phase budget written to the SCN.
   std::optional<std::array<double, kPhaseCount>> scn_budget_a;
+  /// SCN mode: what bound that budget, machine form ("grid-l1", "dimming", "peak-limit", …).
+  std::string scn_reason;
   std::optional<PeakStatus> peak;       ///< with [peak] and a grid reading
   DimmingStatus dimming;                ///< the grid operator's dimming
   std::vector<CircuitStatus> circuits;  ///< one per [[circuit]], config order

@@ -173,6 +173,7 @@ json to_json(const ems::SiteStatus& s) {
       {"sockets", std::move(sockets)},
       {"faults", std::move(faults)},
       {"scn_budget_a", s.scn_budget_a ? array3(*s.scn_budget_a) : json(nullptr)},
+      {"scn_reason", s.scn_reason},
       {"peak", std::move(peak)},
       {"dimming", std::move(dimming)},
       {"circuits", std::move(circuits)},

@@ -2,8 +2,42 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 
 namespace emsgw::ems::allocator {
+
+std::array<double, kPhaseCount> split_power_budget(double total_a, const std::array<double, kPhaseCount>& headroom,
+                                                   const std::array<double, kPhaseCount>& load, std::size_t phases) {
+  std::array<double, kPhaseCount> out{};
+  phases = std::min(phases, kPhaseCount);
+  total_a = std::max(0.0, total_a);
+  double drawn = 0;
+  for (std::size_t p = 0; p < phases; ++p) {
+    out[p] = std::clamp(load[p], 0.0, std::max(0.0, headroom[p]));
+    drawn += out[p];
+  }
+  if (drawn > total_a) {
+    for (std::size_t p = 0; p < phases; ++p) out[p] *= total_a / drawn;
+    return out;
+  }
+  double rest = total_a - drawn;
+  // Equal parts; a phase that reaches its headroom leaves its part to the others (at most one
+  // round per phase).
+  for (std::size_t round = 0; round < phases && rest > kEps; ++round) {
+    std::size_t open = 0;
+    for (std::size_t p = 0; p < phases; ++p)
+      if (out[p] < headroom[p] - kEps) ++open;
+    if (open == 0) break;
+    const double part = rest / static_cast<double>(open);
+    for (std::size_t p = 0; p < phases; ++p) {
+      if (out[p] >= headroom[p] - kEps) continue;
+      const double add = std::min(part, headroom[p] - out[p]);
+      out[p] += add;
+      rest -= add;
+    }
+  }
+  return out;
+}
 
 void scn_budget(const StepInputs& in, bool grid_ok, Allocation& out) {
   const auto& site = in.site;
@@ -41,6 +75,8 @@ void scn_budget(const StepInputs& in, bool grid_ok, Allocation& out) {
   double lowest = kInf;
   const auto ext_schedule = snap.site_schedule.limit_at(snap.now);
   const auto window = node_limit_in_force(snap.node_limits, 0);
+  std::array<double, kPhaseCount> headroom{};
+  double grid_non_ev_w = 0;
   for (std::size_t p = 0; p < kPhaseCount; ++p) {
     auto& pb = out.phases[p];
     const bool on_grid = p < static_cast<std::size_t>(site.grid_phases);
@@ -62,6 +98,8 @@ void scn_budget(const StepInputs& in, bool grid_ok, Allocation& out) {
       why = Reason::Schedule;
     }
     avail = on_grid ? std::max(0.0, avail) : 0.0;
+    headroom[p] = avail;
+    if (on_grid) grid_non_ev_w += non_ev * in.volts;
     pb.limit = Amps(grid_limit);
     pb.non_ev_load = Amps(non_ev);
     pb.available = Amps(avail);
@@ -72,6 +110,33 @@ void scn_budget(const StepInputs& in, bool grid_ok, Allocation& out) {
       lowest = avail;
       scn.reason = why;
     }
+  }
+  // Power limits on the EVs together: the tighter of the flex limit (peak, dimming) and a power
+  // window on the grid connection (less the non-EV load).
+  std::optional<double> power_w;
+  Reason power_why = Reason::PeakLimit;
+  if (snap.flex_limit) {
+    power_w = std::max(0.0, snap.flex_limit->power.value());
+    power_why = snap.flex_limit->reason;
+  }
+  if (window.power_w) {
+    const double grid_w = std::max(0.0, *window.power_w - grid_non_ev_w);
+    if (!power_w || grid_w < *power_w) {
+      power_w = grid_w;
+      power_why = Reason::Schedule;
+    }
+  }
+  const auto phases = static_cast<std::size_t>(std::clamp(site.grid_phases, 1, 3));
+  double headroom_sum = 0;
+  for (std::size_t p = 0; p < phases; ++p) headroom_sum += headroom[p];
+  if (power_w && in.volts > 0 && *power_w / in.volts < headroom_sum - kEps) {
+    const auto split = split_power_budget(*power_w / in.volts, headroom, scn_load, phases);
+    for (std::size_t p = 0; p < phases; ++p) {
+      scn.current_a[p] = floor_a(split[p]);
+      out.phases[p].available = Amps(split[p]);
+      out.phases[p].bound_by = power_why;
+    }
+    scn.reason = power_why;
   }
   out.scn = scn;
 }

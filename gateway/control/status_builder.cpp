@@ -387,6 +387,7 @@ std::shared_ptr<ems::SiteStatus> build_status(const StatusInputs& in) {
     std::array<double, 3> b{};
     for (std::size_t p = 0; p < 3; ++p) b[p] = a.scn->current_a[p];
     st->scn_budget_a = b;
+    st->scn_reason = std::string(ems::to_string(a.scn->reason));
   }
   st->circuits = circuit_status(in.config, in.site, a);
   st->faults = in.faults;
