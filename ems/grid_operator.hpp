@@ -59,6 +59,11 @@ class GridOperator {
  public:
   explicit GridOperator(GridOperatorSettings s) : settings_(s) {}
 
+  /// New settings (a reloaded configuration), in force from the next update(): what the operator
+  /// said (relay, API limit, heartbeat, a failsafe running) stays.
+  void set_settings(const GridOperatorSettings& s) { settings_ = s; }
+  [[nodiscard]] const GridOperatorSettings& settings() const { return settings_; }
+
   /// The relay contact (true = dim), read at `t`.
   void relay(WallTime t, bool dim);
   /// An API command: a limit (W) for `duration_s` (0 = until changed), or nullopt to lift it.

@@ -490,14 +490,24 @@ void ControlLoop::on_reload(ReloadEvent& e, const Turn& now) {
       for (std::size_t j = 0; j < a[i].sockets.size(); ++j)
         if (a[i].sockets[j].unit != b[i].sockets[j].unit || a[i].sockets[j].id != b[i].sockets[j].id) return false;
     }
+    // The relay contact's input is a device of its own (its worker starts with emsgw).
+    const auto& g = config_.grid_operator;
+    const auto& h = e.config.grid_operator;
+    if (g.input != h.input || g.host != h.host || g.port != h.port || g.unit != h.unit ||
+        g.discrete_input != h.discrete_input || g.gpio_chip != h.gpio_chip || g.gpio_line != h.gpio_line ||
+        g.active_low != h.active_low || g.poll_ms != h.poll_ms)
+      return false;
     return config_.meters.size() == e.config.meters.size();
   };
   if (!same_devices()) {
     spdlog::error(
-        "reload: stations, sockets or meters changed; those changes need a restart. Running configuration kept.");
+        "reload: stations, sockets, meters or the grid operator's input changed; those changes need a restart. "
+        "Running configuration kept.");
     faults_.raise("reload_needs_restart", "the configuration file changes devices; restart emsgw to apply it", now.wall,
                   msg::reload_needs_restart());
-    if (e.done) e.done({{"stations", "(changed)", "stations, sockets or meters changed: restart emsgw to apply them"}});
+    if (e.done)
+      e.done({{"stations", "(changed)",
+               "stations, sockets, meters or the grid operator's input changed: restart emsgw to apply them"}});
     return;
   }
   if (const auto issues = allocator_.update_config(conservative(e.config.site)); !issues.empty()) {
@@ -519,7 +529,11 @@ void ControlLoop::on_reload(ReloadEvent& e, const Turn& now) {
     config_.site = e.config.site;
     config_.peak = e.config.peak;
     config_.schedules = e.config.schedules;
+    config_.grid_operator = e.config.grid_operator;
   }
+  // The dimming rules (floor, limits, failsafe timing) apply from this step; what the operator
+  // said stays in force.
+  grid_op_.set_settings(grid_operator_settings(config_.grid_operator));
   if (!config_.peak.enabled || !config_.site.grid_metered)
     peak_.reset();
   else if (peak_)

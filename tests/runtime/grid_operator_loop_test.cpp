@@ -195,5 +195,46 @@ TEST(GridOperatorLoop, TheRelayContactDimsAndAnUnreadableContactIsAFaultThatDims
   EXPECT_NE(f->text.find("discrete input 0: timeout"), std::string::npos) << f->text;
 }
 
+TEST(GridOperatorLoop, AReloadAppliesTheDimmingRulesAtOnceAndAChangedInputNeedsARestart) {
+  Rig rig(config("failsafe_limit_w = 5000\n"));
+  rig.loop.handle(sample("grid", 0, {2, 2, 2}, 1380), at(0));
+  ASSERT_TRUE(rig.command(ems::GridOperatorHeartbeat{}, 0).accepted);
+  rig.loop.step("timer", at(121));
+  ASSERT_TRUE(rig.flex().has_value());
+  EXPECT_DOUBLE_EQ(rig.flex()->power.value(), 5000);
+  // The installer lowers the failsafe limit and counts a second device: the failsafe running keeps
+  // going, at the new limit, raised to the new floor (4.2 kW + 0.8 × 4.2 kW).
+  std::vector<ems::ConfigIssue> issues{{"(not called)", "", ""}};
+  rig.loop.handle(ReloadEvent{config("failsafe_limit_w = 3000\ncontrollable_devices = 2\n"),
+                              [&](std::vector<ems::ConfigIssue> i) { issues = std::move(i); }},
+                  at(122));
+  EXPECT_TRUE(issues.empty()) << issues.front().key << ": " << issues.front().rule;
+  rig.loop.step("timer", at(123));
+  ASSERT_TRUE(rig.flex().has_value());
+  EXPECT_DOUBLE_EQ(rig.flex()->power.value(), 4200 + 0.8 * 4200);
+  EXPECT_EQ(rig.log.dimming.back(), "grid operator gateway silent for more than 120 s: failsafe limit 7.6 kW");
+  // A heartbeat missing for a shorter time is failsafe under a reloaded failsafe_after_s.
+  ASSERT_TRUE(rig.command(ems::GridOperatorLimit{std::nullopt, 0}, 130).accepted);
+  rig.loop.step("timer", at(131));
+  EXPECT_FALSE(rig.flex().has_value());
+  rig.loop.handle(ReloadEvent{load_config_text(example() + "\n[grid_operator]\nfailsafe_after_s = 30\n", "g.toml"), {}},
+                  at(132));
+  rig.loop.step("timer", at(161));
+  ASSERT_TRUE(rig.flex().has_value()) << "31 s without a heartbeat, failsafe_after_s = 30 since the reload";
+  // The relay contact's input is a device: changing it needs a restart, and the running rules stay.
+  issues = {{"(not called)", "", ""}};
+  rig.loop.handle(ReloadEvent{config("input = \"modbus-di\"\nhost = \"127.0.0.1\"\nfailsafe_limit_w = 9000\n"),
+                              [&](std::vector<ems::ConfigIssue> i) { issues = std::move(i); }},
+                  at(162));
+  ASSERT_EQ(issues.size(), 1u);
+  EXPECT_NE(issues[0].rule.find("grid operator's input"), std::string::npos) << issues[0].rule;
+  const auto& faults = rig.log.last->faults;
+  EXPECT_NE(
+      std::find_if(faults.begin(), faults.end(), [](const ems::Fault& x) { return x.code == "reload_needs_restart"; }),
+      faults.end());
+  rig.loop.step("timer", at(163));
+  EXPECT_DOUBLE_EQ(rig.flex()->power.value(), 4200) << "the running failsafe limit (the floor), not 9000 W";
+}
+
 }  // namespace
 }  // namespace emsgw::gateway
