@@ -35,8 +35,13 @@ void ActuationPolicy::actuate(const ems::SiteConfig& site, const std::vector<Soc
     }
   }
   raised_ = {};
-  for (const auto& sa : a.sockets) {
-    const auto ref = std::find_if(sockets.begin(), sockets.end(), [&](const SocketRef& r) { return r.id == sa.id; });
+  for (std::size_t k = 0; k < a.sockets.size(); ++k) {
+    const auto& sa = a.sockets[k];
+    // Both lists are in the configuration's order: the k-th reference is the socket's, unless a
+    // caller passed them otherwise (then it is searched for).
+    auto ref = k < sockets.size() && sockets[k].id == sa.id
+                   ? sockets.begin() + static_cast<std::ptrdiff_t>(k)
+                   : std::find_if(sockets.begin(), sockets.end(), [&](const SocketRef& r) { return r.id == sa.id; });
     if (ref == sockets.end()) continue;
     double amps = sa.current_a;
     const auto prev = desired_.find(sa.id);
