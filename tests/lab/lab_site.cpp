@@ -260,7 +260,7 @@ LabResult run_lab_scenario(const json& input, const std::string& name) {
     void on_step(const std::shared_ptr<const gateway::StepReport>& r) override {
       const auto& ph = r->allocation.phases;
       char nonev[96];
-      std::snprintf(nonev, sizeof nonev, "%.1f %.1f %.1f", ph[0].non_ev_load.value(), ph[1].non_ev_load.value(),
+      std::snprintf(nonev, sizeof nonev, "%.2f %.2f %.2f", ph[0].non_ev_load.value(), ph[1].non_ev_load.value(),
                     ph[2].non_ev_load.value());
       if (nonev_ != nonev) {
         nonev_ = nonev;
