@@ -80,8 +80,9 @@ Allocation Allocator::step(const SiteSnapshot& snap) {
   share(in, cap, out.phases, surplus, state_.sessions, work);
   auto allocs = ramp(in, work, state_.sessions);
   add_phase_use(work, allocs, out);
-  out.heatpump = heat_pump(in, surplus, work, allocs, state_.heatpump);
-  out.heatpump_held_by = state_.heatpump.held_by;
+  const auto hp = heat_pump(in, surplus, work, allocs, state_.heatpump);
+  out.heatpump = hp.state;
+  if (hp.held_by != nullptr) out.heatpump_held_by = *hp.held_by;
   out.sockets = std::move(allocs);
   return out;
 }

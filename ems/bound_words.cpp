@@ -32,6 +32,10 @@ std::optional<std::pair<std::string, std::string>> name_value(std::string_view r
 
 }  // namespace
 
+std::string kilowatts(double w) {
+  return number(w / 1000, 1) + " kW";
+}
+
 std::string circuit_phase_words(const std::string& circuit, Phase p) {
   return std::string(kCircuit) + circuit + " " + std::string(to_string(p));
 }
@@ -42,13 +46,13 @@ std::string schedule_current_words(const std::string& window, double max_current
   return std::string(kSchedule) + window + " " + number(max_current_a, -1) + " A";
 }
 std::string schedule_power_words(const std::string& window, double max_power_w) {
-  return std::string(kSchedule) + window + " " + number(max_power_w / 1000, 1) + " kW";
+  return std::string(kSchedule) + window + " " + kilowatts(max_power_w);
 }
 std::string quarter_peak_words(double target_w) {
-  return std::string(kPeak) + number(target_w / 1000, 1) + " kW";
+  return std::string(kPeak) + kilowatts(target_w);
 }
 std::string dimming_words(double limit_w) {
-  return std::string(kDimming) + number(limit_w / 1000, 1) + " kW";
+  return std::string(kDimming) + kilowatts(limit_w);
 }
 
 std::optional<BoundWords> parse_bound_words(std::string_view words) {

@@ -30,6 +30,9 @@ struct BoundWords {
   friend bool operator==(const BoundWords&, const BoundWords&) = default;
 };
 
+/// "4.0 kW": watts as kilowatts with one decimal.
+[[nodiscard]] std::string kilowatts(double w);
+
 [[nodiscard]] std::string circuit_phase_words(const std::string& circuit, Phase p);
 [[nodiscard]] std::string circuit_power_words(const std::string& circuit, double max_power_w);
 [[nodiscard]] std::string schedule_current_words(const std::string& window, double max_current_a);

@@ -2,18 +2,11 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
 #include <utility>
 
 #include "ems/bound_words.hpp"
 
 namespace emsgw::ems {
-
-std::string kilowatts(double w) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.1f kW", w / 1000.0);
-  return buf;
-}
 
 FlexLimit peak_flex_limit(const QuarterBudget& budget, double net_power_w, double ev_power_w) {
   FlexLimit f;

@@ -24,7 +24,4 @@ namespace emsgw::ems {
 /// The lower of two limits (either may be absent).
 [[nodiscard]] std::optional<FlexLimit> tighter(std::optional<FlexLimit> a, std::optional<FlexLimit> b);
 
-/// "4.0 kW": watts as kilowatts with one decimal.
-[[nodiscard]] std::string kilowatts(double w);
-
 }  // namespace emsgw::ems

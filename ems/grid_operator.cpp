@@ -2,18 +2,14 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
+
+#include "ems/bound_words.hpp"
 
 namespace emsgw::ems {
 
 namespace {
 double seconds_between(WallTime a, WallTime b) {
   return std::chrono::duration<double>(b - a).count();
-}
-std::string kw(double w) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.1f kW", w / 1000.0);
-  return buf;
 }
 }  // namespace
 
@@ -121,9 +117,9 @@ DimmingLimit GridOperator::update(WallTime now) {
     text = "grid operator dimming ended";
   else if (state == DimmingState::Failsafe)
     text = "grid operator gateway silent for more than " +
-           std::to_string(static_cast<int>(settings_.failsafe_after_s)) + " s: failsafe limit " + kw(*limit);
+           std::to_string(static_cast<int>(settings_.failsafe_after_s)) + " s: failsafe limit " + kilowatts(*limit);
   else
-    text = "grid operator dimming " + kw(*limit) + " (" + source + ")";
+    text = dimming_words(*limit) + " (" + source + ")";
   transition(now, state, limit, source, text);
   current_.until = state == DimmingState::Limited && source == "api" ? api_until_ : std::nullopt;
   return current_;

@@ -4,10 +4,10 @@
 
 namespace emsgw::ems::allocator {
 
-SgReadyState heat_pump(const StepInputs& in, const Surplus& surplus, const std::vector<SocketWork>& work,
+HeatPumpStep heat_pump(const StepInputs& in, const Surplus& surplus, const std::vector<SocketWork>& work,
                        const std::vector<SocketAllocation>& allocs, HeatPumpState& hp) {
   const auto& cfg = in.site.heatpump;
-  if (!cfg.enabled) return hp.state;
+  if (!cfg.enabled) return {hp.state};
   double hp_avail_w = surplus.raw_w + surplus.hp_draw_w;
   if (cfg.priority == HeatPumpPriority::EvFirst)
     for (std::size_t k = 0; k < work.size(); ++k)
@@ -20,8 +20,7 @@ SgReadyState heat_pump(const StepInputs& in, const Surplus& surplus, const std::
   // The flex limit (the quarter-hour peak's budget, the grid operator's dimming) bounds the boost
   // too: its extra draw, the surplus its state asks for, must fit beside the EVs' set-points. What
   // a boosting heat pump draws is in the limit's other loads already, up to that extra draw.
-  hp.held_by.clear();
-  bool held = false;
+  const std::string* held_by = nullptr;
   if (want != SgReadyState::Normal && in.snap.flex_limit) {
     const auto extra_w = [&cfg](SgReadyState s) {
       return s == SgReadyState::Forced ? cfg.force_surplus_w : s == SgReadyState::Boost ? cfg.boost_surplus_w : 0.0;
@@ -33,17 +32,16 @@ SgReadyState heat_pump(const StepInputs& in, const Surplus& surplus, const std::
     if (want == SgReadyState::Forced && room_w < extra_w(want)) want = SgReadyState::Boost;
     if (want == SgReadyState::Boost && room_w < extra_w(want)) {
       want = SgReadyState::Normal;
-      held = true;
-      hp.held_by = in.snap.flex_limit->text;
+      held_by = &in.snap.flex_limit->text;
     }
   }
-  const bool may_switch =
-      !hp.changed_at || seconds(in.now - *hp.changed_at) >= cfg.min_switch_interval_s || !surplus.pv_ok || held;
+  const bool may_switch = !hp.changed_at || seconds(in.now - *hp.changed_at) >= cfg.min_switch_interval_s ||
+                          !surplus.pv_ok || held_by != nullptr;
   if (want != hp.state && may_switch) {
     hp.state = want;
     hp.changed_at = in.now;
   }
-  return hp.state;
+  return {hp.state, held_by};
 }
 
 }  // namespace emsgw::ems::allocator

@@ -6,6 +6,7 @@
 // changes at most every min_switch_interval_s, except that losing the PV reading or the flex
 // limit's room returns it to Normal at once.
 
+#include <string>
 #include <vector>
 
 #include "ems/allocation.hpp"
@@ -15,8 +16,15 @@
 
 namespace emsgw::ems::allocator {
 
-/// Updates hp when the heat pump is enabled; returns the state to report.
-SgReadyState heat_pump(const StepInputs& in, const Surplus& surplus, const std::vector<SocketWork>& work,
+/// The state to report, and the words of the flex limit (in.snap.flex_limit->text) when it held
+/// back a boost the surplus asked for at this step (else nullptr).
+struct HeatPumpStep {
+  SgReadyState state = SgReadyState::Normal;
+  const std::string* held_by = nullptr;
+};
+
+/// Updates hp when the heat pump is enabled.
+HeatPumpStep heat_pump(const StepInputs& in, const Surplus& surplus, const std::vector<SocketWork>& work,
                        const std::vector<SocketAllocation>& allocs, HeatPumpState& hp);
 
 }  // namespace emsgw::ems::allocator

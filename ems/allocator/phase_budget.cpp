@@ -152,20 +152,29 @@ Capacity phase_budget(const StepInputs& in, const std::vector<Session>& sessions
     pb.bound_by = why;
   }
   circuit_budget(in, sessions, work, cap, out);
+  const auto power = power_cap(snap, window, grid_non_ev_w, reserved_w);
+  cap.flex_w = power.power_w;
+  cap.flex_reason = power.reason;
+  cap.flex_words = power.words;
+  return cap;
+}
+
+PowerCap power_cap(const SiteSnapshot& snap, const NodeLimitInForce& window, double grid_non_ev_w, double reserved_w) {
+  PowerCap cap;
   if (snap.flex_limit) {
-    cap.flex_w = std::max(0.0, snap.flex_limit->power.value() - reserved_w);
-    cap.flex_reason = snap.flex_limit->reason;
-    cap.flex_words = &snap.flex_limit->text;
+    cap.power_w = std::max(0.0, snap.flex_limit->power.value() - reserved_w);
+    cap.reason = snap.flex_limit->reason;
+    cap.words = &snap.flex_limit->text;
   }
   // A power window on the grid connection: everything at the connection together, so the EVs
   // share it less the non-EV load and what the silent sockets hold (the flexible-power group's
   // members and weights: the tighter of the two is the group).
   if (window.power_w) {
     const double grid_w = std::max(0.0, *window.power_w - grid_non_ev_w);
-    if (grid_w < cap.flex_w) {
-      cap.flex_w = grid_w;
-      cap.flex_reason = Reason::Schedule;
-      cap.flex_words = window.power_text;
+    if (grid_w < cap.power_w) {
+      cap.power_w = grid_w;
+      cap.reason = Reason::Schedule;
+      cap.words = window.power_text;
     }
   }
   return cap;

@@ -40,6 +40,17 @@ struct Capacity {
   std::array<const std::string*, kPhaseCount> phase_words{};
 };
 
+/// The tighter of the power limits on all EVs together: the flex limit (quarter-hour peak,
+/// dimming) less `reserved_w`, and a power window on the grid connection less `grid_non_ev_w`
+/// (the non-EV load and what silent sockets hold). power_w is +inf without either.
+struct PowerCap {
+  double power_w = kInf;
+  Reason reason = Reason::PeakLimit;
+  const std::string* words = nullptr;
+};
+[[nodiscard]] PowerCap power_cap(const SiteSnapshot& snap, const NodeLimitInForce& window, double grid_non_ev_w,
+                                 double reserved_w);
+
 /// Fills out.phases (limit, non-EV load, reserved, available, bound_by) and out.circuits, and gives the silent or
 /// unknown sockets their safe current (value, reason StationLost / StateUnknown).
 [[nodiscard]] Capacity phase_budget(const StepInputs& in, const std::vector<Session>& sessions,

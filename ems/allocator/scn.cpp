@@ -2,7 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
-#include <optional>
+
+#include "ems/allocator/phase_budget.hpp"
 
 namespace emsgw::ems::allocator {
 
@@ -111,32 +112,19 @@ void scn_budget(const StepInputs& in, bool grid_ok, Allocation& out) {
       scn.reason = why;
     }
   }
-  // Power limits on the EVs together: the tighter of the flex limit (peak, dimming) and a power
-  // window on the grid connection (less the non-EV load).
-  std::optional<double> power_w;
-  Reason power_why = Reason::PeakLimit;
-  if (snap.flex_limit) {
-    power_w = std::max(0.0, snap.flex_limit->power.value());
-    power_why = snap.flex_limit->reason;
-  }
-  if (window.power_w) {
-    const double grid_w = std::max(0.0, *window.power_w - grid_non_ev_w);
-    if (!power_w || grid_w < *power_w) {
-      power_w = grid_w;
-      power_why = Reason::Schedule;
-    }
-  }
+  // Power limits on the EVs together, as in socket mode (the SCN holds no silent sockets apart).
+  const auto power = power_cap(snap, window, grid_non_ev_w, 0.0);
   const auto phases = static_cast<std::size_t>(std::clamp(site.grid_phases, 1, 3));
   double headroom_sum = 0;
   for (std::size_t p = 0; p < phases; ++p) headroom_sum += headroom[p];
-  if (power_w && in.volts > 0 && *power_w / in.volts < headroom_sum - kEps) {
-    const auto split = split_power_budget(*power_w / in.volts, headroom, scn_load, phases);
+  if (in.volts > 0 && power.power_w / in.volts < headroom_sum - kEps) {
+    const auto split = split_power_budget(power.power_w / in.volts, headroom, scn_load, phases);
     for (std::size_t p = 0; p < phases; ++p) {
       scn.current_a[p] = floor_a(split[p]);
       out.phases[p].available = Amps(split[p]);
-      out.phases[p].bound_by = power_why;
+      out.phases[p].bound_by = power.reason;
     }
-    scn.reason = power_why;
+    scn.reason = power.reason;
   }
   out.scn = scn;
 }

@@ -103,8 +103,6 @@ struct Session {
 struct HeatPumpState {
   SgReadyState state = SgReadyState::Normal;
   std::optional<MonoTime> changed_at;
-  /// The flex limit's words when it held back a boost the surplus asked for, else empty.
-  std::string held_by;
 };
 
 /// Everything the allocator carries from one step to the next.

@@ -21,6 +21,16 @@ SiteConfig pv_site() {
   return site;
 }
 
+/// The pv site with SG-Ready control: boost at 2 kW of surplus, forced on at 5 kW, 10 min between switches.
+SiteConfig heat_pump_site() {
+  auto site = pv_site();
+  site.heatpump.enabled = true;
+  site.heatpump.boost_surplus_w = 2000;
+  site.heatpump.force_surplus_w = 5000;
+  site.heatpump.min_switch_interval_s = 600;
+  return site;
+}
+
 std::vector<SocketWork> occupied(const StageSite& s, ChargeMode mode) {
   std::vector<SocketWork> work(1);
   work[0].snap = &s.snap.sockets[0];
@@ -95,28 +105,24 @@ TEST(AllocatorSurplusStage, PvModeStartsAfterTheStartDelayAndStopsAfterTheStopDe
 }
 
 TEST(AllocatorHeatPumpStage, BoostsOnSurplusHoldsForTheIntervalAndDropsWhenPvIsLost) {
-  auto site = pv_site();
-  site.heatpump.enabled = true;
-  site.heatpump.boost_surplus_w = 2000;
-  site.heatpump.force_surplus_w = 5000;
-  site.heatpump.min_switch_interval_s = 600;
+  const auto site = heat_pump_site();
   StageSite s(site, snapshot_at(0, {0, 0, 0}, {}));
   allocator::HeatPumpState hp;
   allocator::Surplus sp;
   sp.pv_ok = true;
   sp.raw_w = 2500;
-  EXPECT_EQ(allocator::heat_pump(s.inputs(), sp, {}, {}, hp), SgReadyState::Boost);
+  EXPECT_EQ(allocator::heat_pump(s.inputs(), sp, {}, {}, hp).state, SgReadyState::Boost);
   sp.raw_w = 100;
   s.snap = snapshot_at(300, {0, 0, 0}, {});
-  EXPECT_EQ(allocator::heat_pump(s.inputs(), sp, {}, {}, hp), SgReadyState::Boost);  // within the interval
+  EXPECT_EQ(allocator::heat_pump(s.inputs(), sp, {}, {}, hp).state, SgReadyState::Boost);  // within the interval
   s.snap = snapshot_at(600, {0, 0, 0}, {});
-  EXPECT_EQ(allocator::heat_pump(s.inputs(), sp, {}, {}, hp), SgReadyState::Normal);
+  EXPECT_EQ(allocator::heat_pump(s.inputs(), sp, {}, {}, hp).state, SgReadyState::Normal);
   sp.raw_w = 6000;
   s.snap = snapshot_at(1200, {0, 0, 0}, {});
-  EXPECT_EQ(allocator::heat_pump(s.inputs(), sp, {}, {}, hp), SgReadyState::Forced);
+  EXPECT_EQ(allocator::heat_pump(s.inputs(), sp, {}, {}, hp).state, SgReadyState::Forced);
   sp.pv_ok = false;  // at once, whatever the interval
   s.snap = snapshot_at(1201, {0, 0, 0}, {});
-  EXPECT_EQ(allocator::heat_pump(s.inputs(), sp, {}, {}, hp), SgReadyState::Normal);
+  EXPECT_EQ(allocator::heat_pump(s.inputs(), sp, {}, {}, hp).state, SgReadyState::Normal);
 }
 
 TEST(AllocatorHeatPumpStage, WithEvsFirstWhatTheSurplusEvsGotIsTakenOff) {
@@ -133,17 +139,13 @@ TEST(AllocatorHeatPumpStage, WithEvsFirstWhatTheSurplusEvsGotIsTakenOff) {
   work[0].admitted = true;
   std::vector<SocketAllocation> allocs(1);
   allocs[0].current_a = 8;  // 1840 W to the EV: 1660 W left < 2000 W
-  EXPECT_EQ(allocator::heat_pump(s.inputs(), sp, work, allocs, hp), SgReadyState::Normal);
+  EXPECT_EQ(allocator::heat_pump(s.inputs(), sp, work, allocs, hp).state, SgReadyState::Normal);
   allocs[0].current_a = 6;  // 1380 W: 2120 W left
-  EXPECT_EQ(allocator::heat_pump(s.inputs(), sp, work, allocs, hp), SgReadyState::Boost);
+  EXPECT_EQ(allocator::heat_pump(s.inputs(), sp, work, allocs, hp).state, SgReadyState::Boost);
 }
 
 TEST(AllocatorHeatPumpStage, AFlexLimitWithoutRoomForTheBoostBesideTheEvsHoldsItBack) {
-  auto site = pv_site();
-  site.heatpump.enabled = true;
-  site.heatpump.boost_surplus_w = 2000;
-  site.heatpump.force_surplus_w = 5000;
-  site.heatpump.min_switch_interval_s = 600;
+  const auto site = heat_pump_site();
   StageSite s(site, snapshot_at(0, {0, 0, 0}, {}));
   const auto peak = [&s](double w) {
     s.snap.flex_limit = FlexLimit{Watts(w), Reason::PeakLimit, quarter_peak_words(4000)};
@@ -158,28 +160,34 @@ TEST(AllocatorHeatPumpStage, AFlexLimitWithoutRoomForTheBoostBesideTheEvsHoldsIt
   std::vector<SocketAllocation> allocs(1);
   allocs[0].current_a = 6;  // 1380 W to the EV
   peak(3000);               // 1620 W beside the EV: not the 2000 W of a boost
-  EXPECT_EQ(allocator::heat_pump(s.inputs(), sp, work, allocs, hp), SgReadyState::Normal);
-  EXPECT_EQ(hp.held_by, "quarter-hour peak 4.0 kW");
+  auto step = allocator::heat_pump(s.inputs(), sp, work, allocs, hp);
+  EXPECT_EQ(step.state, SgReadyState::Normal);
+  ASSERT_NE(step.held_by, nullptr);
+  EXPECT_EQ(*step.held_by, "quarter-hour peak 4.0 kW");
   peak(4000);  // 2620 W: a boost, not the 5000 W of forced on
-  EXPECT_EQ(allocator::heat_pump(s.inputs(), sp, work, allocs, hp), SgReadyState::Boost);
-  EXPECT_TRUE(hp.held_by.empty());
+  step = allocator::heat_pump(s.inputs(), sp, work, allocs, hp);
+  EXPECT_EQ(step.state, SgReadyState::Boost);
+  EXPECT_EQ(step.held_by, nullptr);
   // Boosting, its draw is among the limit's other loads: the room shrinks by it, and that is not a
   // reason to stop (else it would switch at every step).
   sp.hp_draw_w = 2000;
   s.snap = snapshot_at(10, {0, 0, 0}, {});
   peak(2000);
-  EXPECT_EQ(allocator::heat_pump(s.inputs(), sp, work, allocs, hp), SgReadyState::Boost);
+  EXPECT_EQ(allocator::heat_pump(s.inputs(), sp, work, allocs, hp).state, SgReadyState::Boost);
   // The room gone (the EVs took it, or the quarter's budget fell): back to Normal at once, within
   // the switch interval.
   allocs[0].current_a = 10;  // 2300 W to the EV
   s.snap = snapshot_at(20, {0, 0, 0}, {});
   s.snap.flex_limit = FlexLimit{Watts(2000), Reason::Dimming, dimming_words(4200)};
-  EXPECT_EQ(allocator::heat_pump(s.inputs(), sp, work, allocs, hp), SgReadyState::Normal);
-  EXPECT_EQ(hp.held_by, "grid operator dimming 4.2 kW");
+  step = allocator::heat_pump(s.inputs(), sp, work, allocs, hp);
+  EXPECT_EQ(step.state, SgReadyState::Normal);
+  ASSERT_NE(step.held_by, nullptr);
+  EXPECT_EQ(*step.held_by, "grid operator dimming 4.2 kW");
   // Without a flex limit the surplus alone decides (after the interval).
   s.snap = snapshot_at(700, {0, 0, 0}, {});
-  EXPECT_EQ(allocator::heat_pump(s.inputs(), sp, work, allocs, hp), SgReadyState::Forced);
-  EXPECT_TRUE(hp.held_by.empty());
+  step = allocator::heat_pump(s.inputs(), sp, work, allocs, hp);
+  EXPECT_EQ(step.state, SgReadyState::Forced);
+  EXPECT_EQ(step.held_by, nullptr);
 }
 
 }  // namespace
