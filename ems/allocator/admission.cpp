@@ -74,7 +74,8 @@ class Room {
 /// The order in which the rotation admits: probing first (earliest end of probing), then the
 /// unprobed (phases still to be learned, at their minimum); at the end of
 /// a period the longest waiting, then those charging (longest pauses served first), then new
-/// ones; mid-period those charging, new ones, then the waiting. Lowest ids last among equals.
+/// ones; mid-period those charging (the longest charging last), new ones, then the waiting.
+/// Lowest ids last among equals.
 std::vector<std::size_t> rotation_order(const StepInputs& in, const std::vector<std::size_t>& candidates,
                                         const std::vector<SocketWork>& work, const std::vector<Session>& sessions,
                                         bool period_over) {
@@ -116,7 +117,14 @@ std::vector<std::size_t> rotation_order(const StepInputs& in, const std::vector<
       return ta != tb ? ta > tb : id_of(a) > id_of(b);
     });
   } else {
-    std::sort(active.begin(), active.end(), in_force_then_id);
+    // Mid-period, when not all who charge fit any longer (a load step, or an EV's ramp the meter
+    // shows before its station does): the one that has charged longest since its last pause
+    // pauses first — not one whose turn just began, even if its current has not gone out yet
+    // (lowest ids first among equals).
+    std::sort(active.begin(), active.end(), [&](auto a, auto b) {
+      const auto ta = sessions[a].rotation_since, tb = sessions[b].rotation_since;
+      return ta != tb ? ta > tb : id_of(a) > id_of(b);
+    });
   }
   std::sort(learning.begin(), learning.end(), [&](auto a, auto b) { return id_of(a) > id_of(b); });
   std::vector<std::size_t> order;

@@ -4,7 +4,9 @@
 // probing sockets first (earliest end of probing), then cars whose phases are still to be learned
 // (their probing window passed without current), then — at the end of a period — the longest
 // waiting, the longest charging paused first, lowest ids first among equals; mid-period those who
-// charge keep charging and waiting sockets join only where there is room. A probing socket whose
+// charge keep charging and waiting sockets join only where there is room (a dip that leaves no room
+// for all who charge pauses the one charging longest since its last pause, not one whose turn just
+// began). A probing socket whose
 // probing current does not fit is admitted with its ordinary minimum instead.
 
 #include <array>

@@ -174,6 +174,31 @@ TEST(AllocatorAdmission, ARotationThatStartsKeepsTheCarThatIsChargingBeforeNewco
   EXPECT_EQ(until, at_s(900));
 }
 
+// Alfen guide §3.4 with an exact fit: after a period's end the budget dips for a moment (the meter
+// shows the resumed car's ramp before its station does, or a small load step) and one of those
+// charging must pause. It is the one that has charged longest since its last pause, not the car
+// whose turn began at the period's end — even though that car's current has not gone out yet:
+// pausing it would make it wait another whole period (the guide's example starved socket 0).
+TEST(AllocatorAdmission, AMidPeriodDipPausesTheCarThatChargedLongestNotTheOneWhoseTurnJustBegan) {
+  StageSite s(three_on_l1(), snapshot_at(0, {0, 0, 0}, {}));
+  std::optional<MonoTime> until = at_s(1800);
+  s.sessions[0].rotation = Rotation::Active;  // its turn began at the period's end, 900 s
+  s.sessions[0].rotation_since = at_s(900);
+  s.sessions[0].settled_a = 0;                // its raise waits for the cuts to show
+  s.sessions[1].rotation = Rotation::Active;  // has charged since 0 s
+  s.sessions[1].rotation_since = at_s(0);
+  s.sessions[1].settled_a = 6;
+  s.sessions[2].rotation = Rotation::Active;  // has charged since 300 s
+  s.sessions[2].rotation_since = at_s(300);
+  s.sessions[2].settled_a = 6;
+  s.snap = snapshot_at(911, {0, 0, 0}, {});
+  auto work = three_candidates();
+  allocator::admit(s.inputs(), l1_cap(17.9), {}, s.sessions, until, work);
+  EXPECT_EQ(admitted(work), (std::vector<bool>{true, false, true}));
+  EXPECT_EQ(work[1].reason, Reason::Alternating);
+  EXPECT_EQ(until, at_s(1800)) << "mid-period: the period's end stays";
+}
+
 // A car whose probing window passed without a draw (its phases unknown) is admitted before the
 // others at its minimum; a car it leaves out is not paused by the rotation (it rejoins as soon as
 // its minimum fits, once the newcomer's phase is known).
