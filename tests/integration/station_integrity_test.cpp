@@ -44,8 +44,9 @@ TEST(StationIntegrity, AForeignWriteOf1210IsCorrectedWithinOnePollPeriodPlusOneS
 
   // Another Modbus master writes 16 A, as over the control port of the simulator.
   const double t0 = now_s();
+  // (No look at the set-point here: emsgw's worker may already have polled and rewritten it; the
+  // fault below proves the foreign value was seen.)
   ASSERT_THAT(carport.command("write 1 16"), HasSubstr("ok"));
-  ASSERT_EQ(rig.socket(0, 1).setpoint_a, 16);
   const double poll_period_s = rig.site->options().station_poll_interval_ms / 1000.0;
   const double corrected = rig.wait_for([&] { return rig.socket(0, 1).setpoint_a == 8; }, 10);
   std::printf("foreign 16 A write corrected back to 8 A after %.2f s (poll period %.2f s)\n", corrected, poll_period_s);

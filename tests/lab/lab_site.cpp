@@ -349,6 +349,7 @@ LabResult run_lab_scenario(const json& input, const std::string& name) {
       sims[so.station]->unplug(so.unit);
       so.plugged = false;
       so.plugged_at.reset();
+      so.wait_fit = so.wait_any = 0;  // the next car's wait is its own
       so.exempt_until = t + kExemptS;
       site_exempt_until = std::max(site_exempt_until, t + kExemptS);
     }
