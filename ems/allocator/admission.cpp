@@ -78,7 +78,7 @@ class Room {
 /// Lowest ids last among equals.
 std::vector<std::size_t> rotation_order(const StepInputs& in, const std::vector<std::size_t>& candidates,
                                         const std::vector<SocketWork>& work, const std::vector<Session>& sessions,
-                                        bool period_over, const std::optional<MonoTime>& rotation_until) {
+                                        bool period_over, MonoTime period_began) {
   const auto id_of = [&](std::size_t k) { return in.index.sockets[k].id; };
   std::vector<std::size_t> probing, learning, active, fresh_ones, waiting;
   for (auto k : candidates) {
@@ -123,10 +123,7 @@ std::vector<std::size_t> rotation_order(const StepInputs& in, const std::vector<
     // (lowest ids first among equals). Those who joined mid-period, where room appeared, pause
     // before those whose turn began at the period's start: a join must not take the turn of a car
     // that waited for it.
-    const auto period_start = rotation_until ? after(*rotation_until, -in.site.alternating_period_s) : MonoTime{};
-    const auto joined_mid_period = [&](std::size_t k) {
-      return rotation_until && sessions[k].rotation_since > period_start;
-    };
+    const auto joined_mid_period = [&](std::size_t k) { return sessions[k].rotation_since > period_began; };
     std::sort(active.begin(), active.end(), [&](auto a, auto b) {
       if (joined_mid_period(a) != joined_mid_period(b)) return joined_mid_period(b);
       const auto ta = sessions[a].rotation_since, tb = sessions[b].rotation_since;
@@ -205,12 +202,11 @@ void admit(const StepInputs& in, const Capacity& cap, const std::array<PhaseBudg
   // left out for it while charging rejoins only where its minimum fits with kResumeMarginA to
   // spare: the probing car's ramp and the meter's lag behind it move the budget by tenths of an
   // amp, and each of those would otherwise be a pause and a resume (many EVs give up after a few).
-  const bool probing_now = std::any_of(candidates.begin(), candidates.end(),
-                                       [&](auto k) { return work[k].probing || sessions[k].unprobed; });
+  const auto probing_car = [&](std::size_t k) { return work[k].probing || sessions[k].unprobed; };
+  const bool probing_now = std::any_of(candidates.begin(), candidates.end(), probing_car);
   const auto needs = [&](std::size_t k) {
-    return probing_now && sessions[k].left_for_probing && !work[k].probing && !sessions[k].unprobed
-               ? work[k].min + kResumeMarginA
-               : work[k].min;
+    const bool margin = probing_now && sessions[k].left_for_probing && !probing_car(k);
+    return work[k].min + (margin ? kResumeMarginA : 0.0);
   };
   Room everyone(in, cap);
   bool all_fit = true;
@@ -233,7 +229,8 @@ void admit(const StepInputs& in, const Capacity& cap, const std::array<PhaseBudg
   for (auto k : candidates) work[k].admitted = false;
   const bool period_over = !rotation_until || now >= *rotation_until;
   Room room(in, cap);
-  const auto order = rotation_order(in, candidates, work, sessions, period_over, rotation_until);
+  const MonoTime period_began = period_over ? now : after(*rotation_until, -in.site.alternating_period_s);
+  const auto order = rotation_order(in, candidates, work, sessions, period_over, period_began);
   bool anyone = false;
   for (auto k : order) {
     // Mid-period a waiting socket that was paused while charging less than a period ago joins
@@ -244,19 +241,18 @@ void admit(const StepInputs& in, const Capacity& cap, const std::array<PhaseBudg
     // With nobody charging, its minimum will do: never are all paused while a minimum fits.
     const auto& ses = sessions[k];
     const bool recently_paused = ses.paused_at && seconds(now - *ses.paused_at) < in.site.alternating_period_s;
-    if (anyone && !period_over && ses.rotation == Rotation::Waiting && !work[k].probing && recently_paused &&
-        !room.fits(work[k], k, std::max(work[k].min + kResumeMarginA, in.probing_a)))
-      continue;
-    if (anyone && needs(k) > work[k].min && !room.fits(work[k], k, needs(k))) continue;
+    double need = needs(k);
+    if (!period_over && ses.rotation == Rotation::Waiting && !work[k].probing && recently_paused)
+      need = std::max({need, work[k].min + kResumeMarginA, in.probing_a});
+    if (anyone && need > work[k].min && !room.fits(work[k], k, need)) continue;
     room.try_admit(work[k], k);
     anyone = anyone || work[k].admitted;
   }
   if (period_over) rotation_until = after(now, in.site.alternating_period_s);
   // A socket left out for another car's probing phase (or for a car whose phases are being learned)
   // is not paused by the rotation: it rejoins as soon as its minimum fits again.
-  const bool probing_admitted = std::any_of(candidates.begin(), candidates.end(), [&](auto k) {
-    return (work[k].probing || sessions[k].unprobed) && work[k].admitted;
-  });
+  const bool probing_admitted =
+      std::any_of(candidates.begin(), candidates.end(), [&](auto k) { return probing_car(k) && work[k].admitted; });
   for (auto k : candidates) {
     auto& ses = sessions[k];
     auto& w = work[k];

@@ -100,9 +100,7 @@ TEST(LabScenarioFiles, AtLeastTwentyScenariosShip) {
 // of an amp: B may be left out once, but not switched off and on every few seconds for the rest of
 // the probing minute (B and C gave up after four such interruptions, and never charged again).
 TEST(LabGuide, NoCarGivesUpWhileAnotherProbesInTheOnePhaseExample) {
-  std::ifstream in(scenario_dir() + "/guide-1phase-20a-bca.json");
-  ASSERT_TRUE(in);
-  const auto r = run_lab_scenario(nlohmann::json::parse(in), "guide-1phase-20a-bca");
+  const auto r = run_named("guide-1phase-20a-bca");
   EXPECT_EQ(r.kpis.overload_as, 0.0) << r.notes;
   EXPECT_EQ(r.kpis.gave_up, 0) << r.notes;
 }
