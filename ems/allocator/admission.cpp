@@ -78,7 +78,7 @@ class Room {
 /// Lowest ids last among equals.
 std::vector<std::size_t> rotation_order(const StepInputs& in, const std::vector<std::size_t>& candidates,
                                         const std::vector<SocketWork>& work, const std::vector<Session>& sessions,
-                                        bool period_over, MonoTime period_began) {
+                                        bool period_over) {
   const auto id_of = [&](std::size_t k) { return in.index.sockets[k].id; };
   std::vector<std::size_t> probing, learning, active, fresh_ones, waiting;
   for (auto k : candidates) {
@@ -120,12 +120,8 @@ std::vector<std::size_t> rotation_order(const StepInputs& in, const std::vector<
     // Mid-period, when not all who charge fit any longer (a load step, or an EV's ramp the meter
     // shows before its station does): the one that has charged longest since its last pause
     // pauses first — not one whose turn just began, even if its current has not gone out yet
-    // (lowest ids first among equals). Those who joined mid-period, where room appeared, pause
-    // before those whose turn began at the period's start: a join must not take the turn of a car
-    // that waited for it.
-    const auto joined_mid_period = [&](std::size_t k) { return sessions[k].rotation_since > period_began; };
+    // (lowest ids first among equals).
     std::sort(active.begin(), active.end(), [&](auto a, auto b) {
-      if (joined_mid_period(a) != joined_mid_period(b)) return joined_mid_period(b);
       const auto ta = sessions[a].rotation_since, tb = sessions[b].rotation_since;
       return ta != tb ? ta > tb : id_of(a) > id_of(b);
     });
@@ -198,29 +194,15 @@ void admit(const StepInputs& in, const Capacity& cap, const std::array<PhaseBudg
   std::vector<std::size_t> candidates;
   for (std::size_t k = 0; k < work.size(); ++k)
     if (work[k].candidate) candidates.push_back(k);
-  // During another car's probing minute (or while a car's phases are being learned), a socket
-  // left out for it while charging rejoins only where its minimum fits with kResumeMarginA to
-  // spare: the probing car's ramp and the meter's lag behind it move the budget by tenths of an
-  // amp, and each of those would otherwise be a pause and a resume (many EVs give up after a few).
-  const auto probing_car = [&](std::size_t k) { return work[k].probing || sessions[k].unprobed; };
-  const bool probing_now = std::any_of(candidates.begin(), candidates.end(), probing_car);
-  const auto needs = [&](std::size_t k) {
-    const bool margin = probing_now && sessions[k].left_for_probing && !probing_car(k);
-    return work[k].min + (margin ? kResumeMarginA : 0.0);
-  };
   Room everyone(in, cap);
   bool all_fit = true;
-  auto in_turn = candidates;  // those needing a margin last: it must be spare beside all the others
-  std::stable_partition(in_turn.begin(), in_turn.end(), [&](auto k) { return needs(k) <= work[k].min; });
-  for (auto k : in_turn) {
-    if (!everyone.fits(work[k], k, needs(k))) {
+  for (auto k : candidates) {
+    if (!everyone.fits(work[k], k, work[k].min)) {
       all_fit = false;
       break;
     }
     everyone.take(work[k], k, work[k].min);
   }
-  if (!probing_now)
-    for (auto& ses : sessions) ses.left_for_probing = false;
   if (all_fit) {
     rotation_until.reset();
     for (auto k : candidates) sessions[k].rotation = Rotation::None;
@@ -229,8 +211,7 @@ void admit(const StepInputs& in, const Capacity& cap, const std::array<PhaseBudg
   for (auto k : candidates) work[k].admitted = false;
   const bool period_over = !rotation_until || now >= *rotation_until;
   Room room(in, cap);
-  const MonoTime period_began = period_over ? now : after(*rotation_until, -in.site.alternating_period_s);
-  const auto order = rotation_order(in, candidates, work, sessions, period_over, period_began);
+  const auto order = rotation_order(in, candidates, work, sessions, period_over);
   bool anyone = false;
   for (auto k : order) {
     // Mid-period a waiting socket that was paused while charging less than a period ago joins
@@ -241,18 +222,18 @@ void admit(const StepInputs& in, const Capacity& cap, const std::array<PhaseBudg
     // With nobody charging, its minimum will do: never are all paused while a minimum fits.
     const auto& ses = sessions[k];
     const bool recently_paused = ses.paused_at && seconds(now - *ses.paused_at) < in.site.alternating_period_s;
-    double need = needs(k);
-    if (!period_over && ses.rotation == Rotation::Waiting && !work[k].probing && recently_paused)
-      need = std::max({need, work[k].min + kResumeMarginA, in.probing_a});
-    if (anyone && need > work[k].min && !room.fits(work[k], k, need)) continue;
+    if (anyone && !period_over && ses.rotation == Rotation::Waiting && !work[k].probing && recently_paused &&
+        !room.fits(work[k], k, std::max(work[k].min + kResumeMarginA, in.probing_a)))
+      continue;
     room.try_admit(work[k], k);
     anyone = anyone || work[k].admitted;
   }
   if (period_over) rotation_until = after(now, in.site.alternating_period_s);
   // A socket left out for another car's probing phase (or for a car whose phases are being learned)
   // is not paused by the rotation: it rejoins as soon as its minimum fits again.
-  const bool probing_admitted =
-      std::any_of(candidates.begin(), candidates.end(), [&](auto k) { return probing_car(k) && work[k].admitted; });
+  const bool probing_admitted = std::any_of(candidates.begin(), candidates.end(), [&](auto k) {
+    return (work[k].probing || sessions[k].unprobed) && work[k].admitted;
+  });
   for (auto k : candidates) {
     auto& ses = sessions[k];
     auto& w = work[k];
@@ -266,7 +247,6 @@ void admit(const StepInputs& in, const Capacity& cap, const std::array<PhaseBudg
       ses.rotation = state;
       ses.rotation_since = now;
     }
-    if (!w.admitted && probing_admitted && ses.settled_a >= in.min_a) ses.left_for_probing = true;
     if (w.admitted) continue;
     waiting_reason(in, cap, phases, w, k);
     if (w.reason == Reason::Alternating) w.until = rotation_until;

@@ -5,8 +5,8 @@
 // (their probing window passed without current), then — at the end of a period — the longest
 // waiting, the longest charging paused first, lowest ids first among equals; mid-period those who
 // charge keep charging and waiting sockets join only where there is room (a dip that leaves no room
-// for all who charge pauses first those who joined mid-period, then the one charging longest since
-// its last pause, not one whose turn just began). A probing socket whose
+// for all who charge pauses the one charging longest since its last pause, not one whose turn just
+// began). A probing socket whose
 // probing current does not fit is admitted with its ordinary minimum instead.
 
 #include <array>
@@ -22,8 +22,7 @@ namespace emsgw::ems::allocator {
 
 /// Mid-period a waiting socket paused while charging less than a period ago joins beside others
 /// only when the probing current and its minimum with kResumeMarginA to spare fit; never are all
-/// paused while a minimum fits. During another car's probing minute, a socket left out for it while
-/// charging rejoins only with kResumeMarginA to spare. An active socket left out before its current went
+/// paused while a minimum fits. An active socket left out before its current went
 /// out (a dip while cuts settle) keeps its turn and is admitted again before the waiting ones.
 /// Sets w.admitted for the candidates; the others get Alternating (until = end of the period)
 /// when they would fit alone, else the binding phase's reason or StationMax. Updates the

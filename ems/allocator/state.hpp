@@ -78,9 +78,6 @@ struct Session {
   Rotation rotation = Rotation::None;
   MonoTime rotation_since{};
   std::optional<MonoTime> paused_at;  ///< Last paused by the rotation while its current was in force.
-  /// Left out while charging for another car's probing minute (or the learning of its phases):
-  /// until that ends it rejoins only with kResumeMarginA to spare.
-  bool left_for_probing = false;
   bool pv_on = false;
   std::optional<MonoTime> pv_condition_since;
   SwitchStage switch_stage = SwitchStage::None;

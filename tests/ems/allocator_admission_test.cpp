@@ -37,13 +37,6 @@ std::vector<bool> admitted(const std::vector<SocketWork>& work) {
   return a;
 }
 
-/// Socket k has its turn in the rotation since `since_s`, with `settled_a` in force.
-void charging_since(StageSite& s, std::size_t k, double since_s, int settled_a) {
-  s.sessions[k].rotation = Rotation::Active;
-  s.sessions[k].rotation_since = at_s(since_s);
-  s.sessions[k].settled_a = settled_a;
-}
-
 TEST(AllocatorAdmission, EveryoneWhenAllMinimumsFit) {
   StageSite s(three_on_l1(), snapshot_at(0, {0, 0, 0}, {}));
   std::optional<MonoTime> until = at_s(100);
@@ -167,56 +160,6 @@ TEST(AllocatorAdmission, ACarLeftOutForAnotherCarsProbingIsNotPausedByTheRotatio
   EXPECT_FALSE(s.sessions[1].paused_at.has_value());
 }
 
-// Alfen guide 6.1 with an exact fit (20 A: C probes at 14 A, B keeps 6 A). The probing car's ramp,
-// which the meter shows before its station does, takes a few tenths of an amp from the budget for a
-// moment: B is left out. It does not rejoin on every tenth of an amp that comes back during the
-// probing minute (each pause and resume is an interruption; many EVs give up after four), only
-// with kResumeMarginA to spare; once the probing minute is over, its minimum will do again.
-TEST(AllocatorAdmission, ACarLeftOutForAProbingCarRejoinsDuringTheProbingMinuteOnlyWithMargin) {
-  StageSite s(three_on_l1(), snapshot_at(0, {0, 0, 0}, {}));
-  std::optional<MonoTime> until;
-  s.sessions[1].settled_a = 6;
-  const auto probing_and_one = [&] {
-    std::vector<SocketWork> work{candidate(6, 16, {0}), candidate(6, 16, {0}), SocketWork{}};
-    work[0].probing = true;
-    work[0].min = work[0].max = 14;
-    return work;
-  };
-  s.sessions[0].probing_until = at_s(60);
-  auto work = probing_and_one();
-  allocator::admit(s.inputs(), l1_cap(20), {}, s.sessions, until, work);
-  EXPECT_EQ(admitted(work), (std::vector<bool>{true, true, false})) << "14 + 6 A fit in 20 A";
-
-  s.snap = snapshot_at(12, {0, 0, 0}, {});
-  work = probing_and_one();
-  allocator::admit(s.inputs(), l1_cap(19.5), {}, s.sessions, until, work);
-  EXPECT_EQ(admitted(work), (std::vector<bool>{true, false, false})) << "a dip leaves B out";
-  EXPECT_TRUE(s.sessions[1].left_for_probing);
-
-  for (const double t : {14.0, 20.0, 40.0}) {
-    s.snap = snapshot_at(t, {0, 0, 0}, {});
-    work = probing_and_one();
-    allocator::admit(s.inputs(), l1_cap(20.5), {}, s.sessions, until, work);
-    EXPECT_EQ(admitted(work), (std::vector<bool>{true, false, false})) << "t=" << t << ": 20.5 A, no margin";
-  }
-  s.snap = snapshot_at(45, {0, 0, 0}, {});
-  work = probing_and_one();
-  allocator::admit(s.inputs(), l1_cap(21), {}, s.sessions, until, work);
-  EXPECT_EQ(admitted(work), (std::vector<bool>{true, true, false})) << "21 A: 1 A to spare";
-
-  // Left out again; the probing minute ends (the probed car charges at its minimum): 20 A will do.
-  s.snap = snapshot_at(50, {0, 0, 0}, {});
-  work = probing_and_one();
-  allocator::admit(s.inputs(), l1_cap(19.5), {}, s.sessions, until, work);
-  EXPECT_EQ(admitted(work), (std::vector<bool>{true, false, false}));
-  s.sessions[0].probing_until.reset();
-  s.snap = snapshot_at(61, {0, 0, 0}, {});
-  work = {candidate(6, 16, {0}), candidate(6, 16, {0}), SocketWork{}};
-  allocator::admit(s.inputs(), l1_cap(20), {}, s.sessions, until, work);
-  EXPECT_EQ(admitted(work), (std::vector<bool>{true, true, false}));
-  EXPECT_FALSE(s.sessions[1].left_for_probing);
-}
-
 // A rotation that starts as cars arrive pauses the newcomers rather than a car whose current is in
 // force (lowest ids first among equals): a one-reading dip of the budget while two cars join must not
 // switch off the car that is charging.
@@ -239,31 +182,21 @@ TEST(AllocatorAdmission, ARotationThatStartsKeepsTheCarThatIsChargingBeforeNewco
 TEST(AllocatorAdmission, AMidPeriodDipPausesTheCarThatChargedLongestNotTheOneWhoseTurnJustBegan) {
   StageSite s(three_on_l1(), snapshot_at(0, {0, 0, 0}, {}));
   std::optional<MonoTime> until = at_s(1800);
-  charging_since(s, 0, 900, 0);  // its turn began at the period's end; its raise waits for the cuts
-  charging_since(s, 1, 0, 6);    // has charged since 0 s
-  charging_since(s, 2, 300, 6);  // has charged since 300 s
+  s.sessions[0].rotation = Rotation::Active;  // its turn began at the period's end, 900 s
+  s.sessions[0].rotation_since = at_s(900);
+  s.sessions[0].settled_a = 0;                // its raise waits for the cuts to show
+  s.sessions[1].rotation = Rotation::Active;  // has charged since 0 s
+  s.sessions[1].rotation_since = at_s(0);
+  s.sessions[1].settled_a = 6;
+  s.sessions[2].rotation = Rotation::Active;  // has charged since 300 s
+  s.sessions[2].rotation_since = at_s(300);
+  s.sessions[2].settled_a = 6;
   s.snap = snapshot_at(911, {0, 0, 0}, {});
   auto work = three_candidates();
   allocator::admit(s.inputs(), l1_cap(17.9), {}, s.sessions, until, work);
   EXPECT_EQ(admitted(work), (std::vector<bool>{true, false, true}));
   EXPECT_EQ(work[1].reason, Reason::Alternating);
   EXPECT_EQ(until, at_s(1800)) << "mid-period: the period's end stays";
-}
-
-// A car that joined mid-period where a moment's room appeared (the meter shows the cuts of the
-// period's end before the stations do) is paused first when the room goes again — not the car whose
-// turn began at the period's end after it had waited a whole period.
-TEST(AllocatorAdmission, AMidPeriodJoinDoesNotTakeTheTurnOfTheCarThatWaitedForIt) {
-  StageSite s(three_on_l1(), snapshot_at(0, {0, 0, 0}, {}));
-  std::optional<MonoTime> until = at_s(1800);  // the period began at 900 s
-  charging_since(s, 0, 900, 0);                // its turn began at the period's start; its raise waits for the cuts
-  charging_since(s, 1, 902, 0);                // joined at 902 s where room appeared
-  charging_since(s, 2, 0, 6);                  // charging since 0 s
-  s.snap = snapshot_at(905, {0, 0, 0}, {});
-  auto work = three_candidates();
-  allocator::admit(s.inputs(), l1_cap(13), {}, s.sessions, until, work);
-  EXPECT_EQ(admitted(work), (std::vector<bool>{true, false, true}));
-  EXPECT_EQ(until, at_s(1800));
 }
 
 // A car whose probing window passed without a draw (its phases unknown) is admitted before the
