@@ -151,7 +151,8 @@ std::vector<SocketWork> track_sessions(const StepInputs& in, std::vector<Session
       continue;
     }
     w.occupied = s->state == ConnectorState::Connected || s->state == ConnectorState::Charging;
-    if (w.occupied && !ses.occupied) {
+    const bool session_began = w.occupied && !ses.occupied;
+    if (session_began) {
       // A new session: forget what the previous EV taught us; keep what the station is set to.
       Session fresh_session = carried_over(ses);
       if (ses.seen_free && site.probing_time_s > 0) fresh_session.probing_until = after(now, site.probing_time_s);
@@ -166,11 +167,14 @@ std::vector<SocketWork> track_sessions(const StepInputs& in, std::vector<Session
     const bool probing_ended = ses.probing_until && now >= *ses.probing_until;
     if (probing_ended) ses.probing_until.reset();
     detect_ev_phases(cfg, *s, w.max_measured, ses);
-    // Its probing window passed and it never drew (another car probed, three plugged in together):
-    // its phases are unknown and counted on all three, so it might wait a whole alternating period
-    // although its own phase has room. It is admitted before the others at its minimum until it has
-    // drawn (its phases learned) or stood at its minimum for twice the EV response time without.
-    if (probing_ended && ses.ev_phases == 0 && !ses.drew_while_probing && w.max_measured < kDrawThresholdA)
+    // Its probing window passed and it never drew (another car probed, three plugged in together),
+    // or it has no window (plugged in before emsgw started or its station was first seen) and does
+    // not draw: its phases are unknown and counted on all three, so it might wait a whole
+    // alternating period although its own phase has room. It is admitted before the others at its
+    // minimum until it has drawn (its phases learned) or stood at its minimum for twice the EV
+    // response time without.
+    const bool window_gone = probing_ended || (session_began && !ses.probing_until);
+    if (window_gone && ses.ev_phases == 0 && !ses.drew_while_probing && w.max_measured < kDrawThresholdA)
       ses.unprobed = true;
     if (ses.unprobed && ses.settled_a >= in.min_a) {
       if (!ses.in_force_since) ses.in_force_since = now;

@@ -80,6 +80,26 @@ TEST(AllocatorSessions, ACarAlreadyThereAtStartIsNotProbed) {
   EXPECT_FALSE(s.sessions[0].probing_until.has_value());
 }
 
+// A car already plugged in when emsgw starts (or when its station is first seen) has no probing
+// window. If it does not draw, its phases are unknown and counted on all three: like a car whose
+// window passed without a draw it is unprobed, or it waits a whole alternating period beside a car
+// that fills one phase although its own phase has room.
+TEST(AllocatorSessions, ACarAlreadyThereAtStartThatDoesNotDrawIsUnprobedUntilItDraws) {
+  StageSite s(one_socket(), snapshot_at(0, {0, 0, 0}, {}));
+  (void)step_at(s, 0, socket_in(1, CS::Charging));
+  EXPECT_FALSE(s.sessions[0].probing_until.has_value());
+  EXPECT_TRUE(s.sessions[0].unprobed) << "no window, phases unknown, not drawing";
+  s.sessions[0].setpoint_a = s.sessions[0].settled_a = 6;
+  (void)step_at(s, 2, socket_in(1, CS::Charging, {6.5, 0, 0}));
+  EXPECT_FALSE(s.sessions[0].unprobed) << "drew: its phase is known";
+  EXPECT_EQ(s.sessions[0].ev_phases, 1);
+
+  StageSite drawing(one_socket(), snapshot_at(0, {0, 0, 0}, {}));
+  (void)step_at(drawing, 0, socket_in(1, CS::Charging, {8, 7.9, 8.1}));
+  EXPECT_FALSE(drawing.sessions[0].unprobed) << "draws on three phases: nothing to learn";
+  EXPECT_EQ(drawing.sessions[0].ev_phases, 3);
+}
+
 TEST(AllocatorSessions, DetectsTheEvsPhaseUseFromTheCurrents) {
   StageSite s(one_socket(), snapshot_at(0, {0, 0, 0}, {}));
   (void)step_at(s, 0, socket_in(1, CS::Charging, {8, 0.2, 0.1}));
