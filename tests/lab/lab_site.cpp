@@ -172,6 +172,9 @@ LabResult run_lab_scenario(const json& input, const std::string& name) {
   const auto& site = cfg.site;
   const double duration = opt(scenario, "duration_s", 3600.0);
   const double period = site.alternating_period_s;
+  // Stations read at their own times, as on a site where every station has its own connection:
+  // station i's worker starts i × station_poll_offset_ms after the others (0: all read together).
+  const double poll_offset_s = opt(scenario, "station_poll_offset_ms", 0.0) / 1000.0;
 
   ems::ManualClock clock(ems::MonoTime{} + std::chrono::hours(1));
   const auto t0 = clock.mono_now();
@@ -430,7 +433,8 @@ LabResult run_lab_scenario(const json& input, const std::string& name) {
         t < meter_silent_until + 10 || std::any_of(offline.begin(), offline.end(), [](bool b) { return b; });
     steady_now = t - last_event_t >= kSettleS && !failsafe_now && t >= site_exempt_until;
     if (steady_now) k.steady_s += kTickS;
-    for (auto& w : workers) (void)w->run_once(now);
+    for (std::size_t i = 0; i < workers.size(); ++i)
+      if (t + 1e-9 >= static_cast<double>(i) * poll_offset_s) (void)workers[i]->run_once(now);
     if (t + 1e-9 >= next_meter) {
       next_meter += meter_period;
       if (t >= meter_silent_until && !history.empty()) {
@@ -462,7 +466,8 @@ LabResult run_lab_scenario(const json& input, const std::string& name) {
       next_timer += 1.0;
       loop.step("timer");
     }
-    for (auto& w : workers) (void)w->run_once(now);
+    for (std::size_t i = 0; i < workers.size(); ++i)
+      if (t + 1e-9 >= static_cast<double>(i) * poll_offset_s) (void)workers[i]->run_once(now);
     while (!queue.empty()) {
       auto e = std::move(queue.front());
       queue.pop_front();
