@@ -37,6 +37,13 @@ std::vector<bool> admitted(const std::vector<SocketWork>& work) {
   return a;
 }
 
+/// Socket k has its turn in the rotation since `since_s`, with `settled_a` in force.
+void charging_since(StageSite& s, std::size_t k, double since_s, int settled_a) {
+  s.sessions[k].rotation = Rotation::Active;
+  s.sessions[k].rotation_since = at_s(since_s);
+  s.sessions[k].settled_a = settled_a;
+}
+
 TEST(AllocatorAdmission, EveryoneWhenAllMinimumsFit) {
   StageSite s(three_on_l1(), snapshot_at(0, {0, 0, 0}, {}));
   std::optional<MonoTime> until = at_s(100);
@@ -182,15 +189,9 @@ TEST(AllocatorAdmission, ARotationThatStartsKeepsTheCarThatIsChargingBeforeNewco
 TEST(AllocatorAdmission, AMidPeriodDipPausesTheCarThatChargedLongestNotTheOneWhoseTurnJustBegan) {
   StageSite s(three_on_l1(), snapshot_at(0, {0, 0, 0}, {}));
   std::optional<MonoTime> until = at_s(1800);
-  s.sessions[0].rotation = Rotation::Active;  // its turn began at the period's end, 900 s
-  s.sessions[0].rotation_since = at_s(900);
-  s.sessions[0].settled_a = 0;                // its raise waits for the cuts to show
-  s.sessions[1].rotation = Rotation::Active;  // has charged since 0 s
-  s.sessions[1].rotation_since = at_s(0);
-  s.sessions[1].settled_a = 6;
-  s.sessions[2].rotation = Rotation::Active;  // has charged since 300 s
-  s.sessions[2].rotation_since = at_s(300);
-  s.sessions[2].settled_a = 6;
+  charging_since(s, 0, 900, 0);  // its turn began at the period's end; its raise waits for the cuts
+  charging_since(s, 1, 0, 6);    // has charged since 0 s
+  charging_since(s, 2, 300, 6);  // has charged since 300 s
   s.snap = snapshot_at(911, {0, 0, 0}, {});
   auto work = three_candidates();
   allocator::admit(s.inputs(), l1_cap(17.9), {}, s.sessions, until, work);

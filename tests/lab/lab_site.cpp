@@ -423,6 +423,11 @@ LabResult run_lab_scenario(const json& input, const std::string& name) {
 
   const auto ev_energy = [&](const LabSocket& so) { return sims[so.station]->socket_state(so.unit).energy_wh; };
 
+  // Station i's worker runs from the first tick + i × poll_offset_s on.
+  const auto run_workers = [&](ems::MonoTime now, double t) {
+    for (std::size_t i = 0; i < workers.size(); ++i)
+      if (t + 1e-9 >= kTickS + static_cast<double>(i) * poll_offset_s) (void)workers[i]->run_once(now);
+  };
   for (double t = kTickS; t <= duration + 1e-9; t += kTickS) {
     clock.advance(ems::Millis(100));
     t = now_s();
@@ -433,8 +438,7 @@ LabResult run_lab_scenario(const json& input, const std::string& name) {
         t < meter_silent_until + 10 || std::any_of(offline.begin(), offline.end(), [](bool b) { return b; });
     steady_now = t - last_event_t >= kSettleS && !failsafe_now && t >= site_exempt_until;
     if (steady_now) k.steady_s += kTickS;
-    for (std::size_t i = 0; i < workers.size(); ++i)
-      if (t + 1e-9 >= static_cast<double>(i) * poll_offset_s) (void)workers[i]->run_once(now);
+    run_workers(now, t);
     if (t + 1e-9 >= next_meter) {
       next_meter += meter_period;
       if (t >= meter_silent_until && !history.empty()) {
@@ -466,8 +470,7 @@ LabResult run_lab_scenario(const json& input, const std::string& name) {
       next_timer += 1.0;
       loop.step("timer");
     }
-    for (std::size_t i = 0; i < workers.size(); ++i)
-      if (t + 1e-9 >= static_cast<double>(i) * poll_offset_s) (void)workers[i]->run_once(now);
+    run_workers(now, t);
     while (!queue.empty()) {
       auto e = std::move(queue.front());
       queue.pop_front();
