@@ -29,6 +29,9 @@ enum class ConnectorState : std::uint8_t {
 /// Grid meter at the point of interconnection: current per grid phase, signed, + = import.
 struct GridReading {
   std::array<Amps, kPhaseCount> current{};
+  /// The meter's newest reading itself, where `current` was made conservative for the non-EV
+  /// estimate (absent: `current` is the reading).
+  std::optional<std::array<Amps, kPhaseCount>> measured;
   MonoTime measured_at{};
   bool valid = false;  ///< false: no reading yet, or the driver rejected it.
 };

@@ -17,9 +17,11 @@ class Room {
         circuit_used_(cap.circuits.size()),
         circuit_used_w_(cap.circuits.size(), 0.0) {}
 
-  [[nodiscard]] bool fits(const SocketWork& w, std::size_t k, double m) const {
+  /// Whether `m` more fit; on the grid phases `grid_slack` less will do (see at_the_edge in admit).
+  [[nodiscard]] bool fits(const SocketWork& w, std::size_t k, double m, double grid_slack = 0) const {
     for (int i = 0; i < w.load_count; ++i)
-      if (used_[w.loads[static_cast<std::size_t>(i)]] + m > cap_.phase[w.loads[static_cast<std::size_t>(i)]] + kEps)
+      if (used_[w.loads[static_cast<std::size_t>(i)]] + m - grid_slack >
+          cap_.phase[w.loads[static_cast<std::size_t>(i)]] + kEps)
         return false;
     const auto& ref = in_.index.sockets[k];
     const double watts = m * w.load_count * in_.volts;
@@ -54,11 +56,18 @@ class Room {
     if (fits(w, k, w.min)) {
       take(w, k, w.min);
     } else if (w.probing && fits(w, k, w.probing_fallback_min)) {
+      keep_at_minimum(w, k);
+    }
+  }
+
+  /// Admits it at its ordinary minimum (a probing socket then charges normally), fitting or not.
+  void keep_at_minimum(SocketWork& w, std::size_t k) {
+    if (w.probing) {
       w.probing = false;
       w.min = w.probing_fallback_min;
       w.max = w.normal_max;
-      take(w, k, w.min);
     }
+    take(w, k, w.min);
   }
 
  private:
@@ -212,6 +221,28 @@ void admit(const StepInputs& in, const Capacity& cap, const std::array<PhaseBudg
   const bool period_over = !rotation_until || now >= *rotation_until;
   Room room(in, cap);
   const auto order = rotation_order(in, candidates, work, sessions, period_over);
+  // A socket charging at its minimum (in force) that lacks a little room is not paused while the
+  // grid meter's own newest reading keeps every phase it loads within its limit (the margin
+  // included): the non-EV estimate is conservative, and an exact fit (a 14 A probing car and a 6 A
+  // minimum in a 20 A budget) is otherwise lost to a car's ramp tail or a tenth of an ampere of
+  // meter noise, and the car paused and resumed again and again. Only a lack of at most
+  // kEdgeToleranceA (and half the safety margin) on the grid phases, none at a circuit, the
+  // station or a power limit; a larger one, or one the grid shows, pauses it at once (design.md
+  // §2.1, §3).
+  const double edge = std::min(kEdgeToleranceA, in.site.safety_margin_a / 2);
+  const auto at_the_edge = [&](std::size_t k) {
+    const auto& w = work[k];
+    const auto& ses = sessions[k];
+    const double m = w.probing ? w.probing_fallback_min : w.min;  // a probing socket keeps its ordinary minimum
+    if (ses.rotation == Rotation::Waiting || ses.settled_a < m || edge <= 0 || !in.snap.grid.valid ||
+        !in.snap.grid.measured)
+      return false;
+    for (int i = 0; i < w.load_count; ++i) {
+      const auto p = w.loads[static_cast<std::size_t>(i)];
+      if ((*in.snap.grid.measured)[p].value() > phases[p].limit.value() + kEps) return false;
+    }
+    return room.fits(w, k, m, edge);
+  };
   bool anyone = false;
   for (auto k : order) {
     // Mid-period a waiting socket that was paused while charging less than a period ago joins
@@ -226,6 +257,7 @@ void admit(const StepInputs& in, const Capacity& cap, const std::array<PhaseBudg
         !room.fits(work[k], k, std::max(work[k].min + kResumeMarginA, in.probing_a)))
       continue;
     room.try_admit(work[k], k);
+    if (!work[k].admitted && at_the_edge(k)) room.keep_at_minimum(work[k], k);
     anyone = anyone || work[k].admitted;
   }
   if (period_over) rotation_until = after(now, in.site.alternating_period_s);

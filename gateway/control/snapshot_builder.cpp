@@ -61,6 +61,7 @@ ems::SiteSnapshot build_snapshot(const Config& config, const SiteInputs& in, con
     }
   };
   currents("grid", s.grid);
+  if (s.grid.valid) s.grid.measured = s.grid.current;
   s.circuits.resize(site.circuits.size());
   for (std::size_t c = 0; c < site.circuits.size(); ++c)
     if (!site.circuits[c].meter.empty()) currents(site.circuits[c].meter, s.circuits[c]);

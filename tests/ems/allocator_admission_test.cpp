@@ -120,6 +120,36 @@ TEST(AllocatorAdmission, ProbingComesFirstAndFallsBackToTheMinimumWhenItDoesNotF
   EXPECT_EQ(admitted(work), (std::vector<bool>{true, false, true}));
 }
 
+// Two cars at their 6 A minimums in a budget the conservative non-EV estimate puts 0.06 A short of
+// 12 A (a ramp tail, a tenth of an ampere of noise), while the grid meter's own reading shows L1
+// within its limit: neither is paused. Paused, it would be resumed when the estimate settles and
+// paused again at the next rounding, on and off for as long as the fit is exact.
+TEST(AllocatorAdmission, ACarAtItsMinimumIsNotPausedForALackOfRoomTheGridDoesNotShow) {
+  // How many of the two are admitted.
+  const auto run = [](double available_a, double grid_l1_a, int settled_a, double margin_a = 1) {
+    auto site = three_on_l1();
+    site.safety_margin_a = margin_a;
+    StageSite s(site, snapshot_at(450, {grid_l1_a, 0, 0}, {}));
+    s.snap.grid.measured = s.snap.grid.current;
+    charging_since(s, 0, 100, settled_a);
+    charging_since(s, 1, 100, settled_a);
+    std::array<PhaseBudget, kPhaseCount> phases{};
+    phases[0].limit = Amps(20);  // grid limit − margin on L1
+    std::optional<MonoTime> until = at_s(900);
+    auto work = three_candidates();
+    work[2].candidate = false;
+    allocator::admit(s.inputs(), l1_cap(available_a), phases, s.sessions, until, work);
+    return static_cast<int>(work[0].admitted) + static_cast<int>(work[1].admitted);
+  };
+  EXPECT_EQ(run(11.94, 19.9, 6), 2) << "an exact fit, 0.06 A short";
+  // What still pauses one at once: a lack the grid shows, a larger lack, minimums not yet in force,
+  // no safety margin to absorb it.
+  EXPECT_EQ(run(11.94, 20.1, 6), 1) << "L1 above its limit";
+  EXPECT_EQ(run(11.4, 19.9, 6), 1) << "0.6 A short";
+  EXPECT_EQ(run(11.94, 19.9, 0), 1) << "their 6 A have not gone out";
+  EXPECT_EQ(run(11.94, 19.9, 6, 0), 1) << "no safety margin";
+}
+
 /// Mid-period, every socket paused by the rotation a moment ago (a budget dip while cuts settled).
 std::optional<MonoTime> all_recently_paused(StageSite& s) {
   for (auto& ses : s.sessions) {
