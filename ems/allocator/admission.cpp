@@ -221,25 +221,29 @@ void admit(const StepInputs& in, const Capacity& cap, const std::array<PhaseBudg
   const bool period_over = !rotation_until || now >= *rotation_until;
   Room room(in, cap);
   const auto order = rotation_order(in, candidates, work, sessions, period_over);
-  // A socket charging at its minimum (in force) that lacks a little room is not paused while the
-  // grid meter's own newest reading keeps every phase it loads within its limit (the margin
-  // included): the non-EV estimate is conservative, and an exact fit (a 14 A probing car and a 6 A
-  // minimum in a 20 A budget) is otherwise lost to a car's ramp tail or a tenth of an ampere of
-  // meter noise, and the car paused and resumed again and again. Only a lack of at most
-  // kEdgeToleranceA (and half the safety margin) on the grid phases, none at a circuit, the
-  // station or a power limit; a larger one, or one the grid shows, pauses it at once (design.md
-  // §2.1, §3).
+  // A socket at its minimum that lacks a little room is not paused while the grid meter's own
+  // newest reading keeps every phase it loads within its limit (the margin included), nor left out
+  // while that reading has room for its minimum beside the others: the non-EV estimate is
+  // conservative, and an exact fit (a 14 A probing car and a 6 A minimum in a 20 A budget) is
+  // otherwise lost to a car's ramp tail or a tenth of an ampere of meter noise, and the car paused
+  // and resumed again and again. Only a lack of at most kEdgeToleranceA (and half the safety
+  // margin) on the grid phases, none at a circuit, the station or a power limit, and never for a
+  // car the rotation paused less than a period ago (it rejoins with kResumeMarginA); a larger lack,
+  // or one the grid shows, pauses it at once (design.md §2.1, §3).
   const double edge = std::min(kEdgeToleranceA, in.site.safety_margin_a / 2);
   const auto at_the_edge = [&](std::size_t k) {
     const auto& w = work[k];
     const auto& ses = sessions[k];
     const double m = w.probing ? w.probing_fallback_min : w.min;  // a probing socket keeps its ordinary minimum
-    if (ses.rotation == Rotation::Waiting || ses.settled_a < m || edge <= 0 || !in.snap.grid.valid ||
+    const bool recently_paused = ses.paused_at && seconds(now - *ses.paused_at) < in.site.alternating_period_s;
+    if ((ses.rotation == Rotation::Waiting && recently_paused) || edge <= 0 || !in.snap.grid.valid ||
         !in.snap.grid.measured)
       return false;
+    // Its minimum in force is in the reading; one not yet out must fit beside it.
+    const double more = ses.settled_a >= m ? 0.0 : m;
     for (int i = 0; i < w.load_count; ++i) {
       const auto p = w.loads[static_cast<std::size_t>(i)];
-      if ((*in.snap.grid.measured)[p].value() > phases[p].limit.value() + kEps) return false;
+      if ((*in.snap.grid.measured)[p].value() + more > phases[p].limit.value() + kEps) return false;
     }
     return room.fits(w, k, m, edge);
   };

@@ -24,9 +24,9 @@ namespace emsgw::ems::allocator {
 /// only when the probing current and its minimum with kResumeMarginA to spare fit; never are all
 /// paused while a minimum fits. An active socket left out before its current went
 /// out (a dip while cuts settle) keeps its turn and is admitted again before the waiting ones. A
-/// socket charging at its minimum is not paused for a lack of room of at most kEdgeToleranceA (and
-/// half the safety margin) on the grid phases while the grid meter's own reading shows them within
-/// their limit (SiteSnapshot::grid.measured).
+/// socket at its minimum is not paused (nor left out, unless the rotation paused it) for a lack of
+/// room of at most kEdgeToleranceA (and half the safety margin) on the grid phases while the grid
+/// meter's own reading (SiteSnapshot::grid.measured) shows them within their limit with it.
 /// Sets w.admitted for the candidates; the others get Alternating (until = end of the period)
 /// when they would fit alone, else the binding phase's reason or StationMax. Updates the
 /// sessions' rotation and the period's end.

@@ -37,8 +37,8 @@ inline constexpr double kLearnConfirmFactor = 2.0;
 inline constexpr double kEvCapHeadroomA = 1.0;
 /// A socket paused while charging rejoins mid-period only when its minimum fits with this to spare.
 inline constexpr double kResumeMarginA = 1.0;
-/// A socket charging at its minimum is not paused for a lack of room of at most this (and at most
-/// half the safety margin) while the grid meter shows every phase it loads within its limit.
+/// A socket at its minimum is not paused for a lack of room of at most this (and at most half the
+/// safety margin) while the grid meter shows every phase it loads within its limit with it.
 inline constexpr double kEdgeToleranceA = 0.5;
 /// The draw counts as steady while it stays within this range, over at least this many steps.
 inline constexpr double kSteadyDrawA = 1.0;

@@ -146,8 +146,30 @@ TEST(AllocatorAdmission, ACarAtItsMinimumIsNotPausedForALackOfRoomTheGridDoesNot
   // no safety margin to absorb it.
   EXPECT_EQ(run(11.94, 20.1, 6), 1) << "L1 above its limit";
   EXPECT_EQ(run(11.4, 19.9, 6), 1) << "0.6 A short";
-  EXPECT_EQ(run(11.94, 19.9, 0), 1) << "their 6 A have not gone out";
+  EXPECT_EQ(run(11.94, 19.9, 0), 1) << "their 6 A have not gone out, and the grid has no room for them";
   EXPECT_EQ(run(11.94, 19.9, 6, 0), 1) << "no safety margin";
+  // A minimum not yet out joins where the grid's reading has room for it beside the others (a car
+  // left out for another's probing minute, rejoining an exact fit).
+  EXPECT_EQ(run(11.94, 13.9, 0), 2) << "the grid has room for both minimums";
+}
+
+// A car the rotation paused a moment ago rejoins only with the resume margin, never at the edge.
+TEST(AllocatorAdmission, ACarTheRotationPausedDoesNotRejoinAtTheEdge) {
+  StageSite s(three_on_l1(), snapshot_at(450, {7.9, 0, 0}, {}));
+  s.snap.grid.measured = s.snap.grid.current;
+  charging_since(s, 0, 100, 6);
+  s.sessions[1].rotation = Rotation::Waiting;
+  s.sessions[1].rotation_since = at_s(400);
+  s.sessions[1].paused_at = at_s(400);
+  std::array<PhaseBudget, kPhaseCount> phases{};
+  phases[0].limit = Amps(20);
+  std::optional<MonoTime> until = at_s(900);
+  auto work = three_candidates();
+  work[2].candidate = false;
+  allocator::admit(s.inputs(), l1_cap(11.94), phases, s.sessions, until, work);
+  EXPECT_TRUE(work[0].admitted);
+  EXPECT_FALSE(work[1].admitted);
+  EXPECT_EQ(work[1].reason, Reason::Alternating);
 }
 
 /// Mid-period, every socket paused by the rotation a moment ago (a budget dip while cuts settled).
