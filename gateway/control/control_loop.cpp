@@ -325,11 +325,7 @@ bool ControlLoop::on_station(StationEvent& e, const Turn& now) {
     }
     check_station_settings(e.station, e.sample, now);
     st.last_ok = e.sample;
-    auto& ev_history = inputs_.ev_history;
-    ev_history.emplace_back(e.sample.at, ev_per_phase(config_.site, inputs_));
-    while (ev_history.size() > 1 && e.sample.at - ev_history.front().first > std::chrono::seconds(10))
-      ev_history.pop_front();
-    while (ev_history.size() > 1024) ev_history.pop_front();
+    inputs_.record_ev(config_.site, e.station);
   } else {
     if (st.online) {
       spdlog::warn("station {}: offline ({}); counted at its safe current until it answers", name, e.sample.error);

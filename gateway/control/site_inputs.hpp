@@ -41,6 +41,10 @@ struct StationState {
   std::uint64_t foreign_setpoints = 0;   ///< set-points found changed by someone else (rewritten)
   std::map<int, double> safe_current_a;  ///< by unit: 1212 as the station reports it
   std::optional<double> max_current_a;   ///< 1100 as the station reports it
+  /// This station's EV current per grid phase at each good sample (oldest first), stamped with the
+  /// sample's own time: the EV total at a moment is the sum of every station's own samples around
+  /// it, never one station's newest value under another's time stamp.
+  std::deque<std::pair<ems::MonoTime, std::array<double, 3>>> ev_history;
 };
 
 struct SiteInputs {
@@ -49,9 +53,6 @@ struct SiteInputs {
   std::map<std::string, drivers::MeterReading> meters;  ///< newest valid reading per role
   /// Recent valid grid readings (oldest first), to align them with the EV currents' sample times.
   std::deque<drivers::MeterReading> grid_history;
-  /// Σ EV current per grid phase after each station sample (oldest first), for rises the grid
-  /// meter does not show yet.
-  std::deque<std::pair<ems::MonoTime, std::array<double, 3>>> ev_history;
   /// The raises handed over at a step, summed per grid phase the allocator counts them on (oldest
   /// first, steps with a raise only): a car may be on its way up to a raise of the last EV
   /// response time, and the grid meter shows it before its station does.
@@ -62,6 +63,9 @@ struct SiteInputs {
   static std::vector<SocketRef> index_sockets(const ems::SiteConfig& site);
   /// The newest valid sample of a socket from its station's last good poll (nullptr: none).
   [[nodiscard]] const SocketSample* sample(const SocketRef& ref) const;
+  /// Appends station `station`'s newest good sample to its EV history (kept for 10 s, at least the
+  /// newest entry).
+  void record_ev(const ems::SiteConfig& site, std::size_t station);
 };
 
 }  // namespace emsgw::gateway

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace emsgw::gateway {
 
@@ -26,9 +27,10 @@ const SocketSample* SiteInputs::sample(const SocketRef& ref) const {
   return it != st.last_ok->sockets.end() && it->valid ? &*it : nullptr;
 }
 
-std::array<double, 3> ev_per_phase(const ems::SiteConfig& site, const SiteInputs& in) {
+std::array<double, 3> station_ev_per_phase(const ems::SiteConfig& site, const SiteInputs& in, std::size_t station) {
   std::array<double, 3> sum{};
   for (const auto& ref : in.sockets) {
+    if (ref.station != station) continue;
     const auto* so = in.sample(ref);
     if (!so) continue;
     const auto& mapping = site.stations[ref.station].sockets[ref.index].phase_mapping;
@@ -36,6 +38,24 @@ std::array<double, 3> ev_per_phase(const ems::SiteConfig& site, const SiteInputs
       sum[ems::index(mapping.grid[j])] += std::max(0.0, so->current_a[j].value_or(0));
   }
   return sum;
+}
+
+std::array<double, 3> ev_per_phase(const ems::SiteConfig& site, const SiteInputs& in) {
+  std::array<double, 3> sum{};
+  for (std::size_t i = 0; i < in.stations.size(); ++i) {
+    const auto one = station_ev_per_phase(site, in, i);
+    for (std::size_t p = 0; p < sum.size(); ++p) sum[p] += one[p];
+  }
+  return sum;
+}
+
+void SiteInputs::record_ev(const ems::SiteConfig& site, std::size_t station) {
+  if (station >= stations.size() || !stations[station].last_ok) return;
+  auto& history = stations[station].ev_history;
+  const auto at = stations[station].last_ok->at;
+  history.emplace_back(at, station_ev_per_phase(site, *this, station));
+  while (history.size() > 1 && at - history.front().first > std::chrono::seconds(10)) history.pop_front();
+  while (history.size() > 1024) history.pop_front();
 }
 
 ems::SiteSnapshot build_snapshot(const Config& config, const SiteInputs& in, const SessionTracker& sessions,
@@ -141,22 +161,47 @@ void align_grid_with_ev(const ems::SiteConfig& site, const SiteInputs& in, ems::
   };
   const std::size_t first = ev_from ? at_or_before(*ev_from) : history.size() - 1;
   const auto ev_now = ev_per_phase(site, in);
-  // The least EV total on a phase that can have flowed at `t`: the lower of the newest sample at or
-  // before it and the first one after it (a car ramping between two samples drew something between
-  // them; set against the higher, a reading taken on the way down would hide household load); before
-  // the oldest kept sample, the EVs of now.
+  // The least EV total on a phase that can have flowed at `t`: per station, the lower of its own
+  // newest sample at or before `t` and its first one after it (a car ramping between two samples
+  // drew something between them; set against the higher, a reading taken on the way down would
+  // hide household load); before a station's oldest kept sample, its newest.
   const auto ev_at = [&](ems::MonoTime t, std::size_t p) {
-    double v = ev_now[p];
-    for (const auto& [at, sum] : in.ev_history) {
-      if (at <= t) {
-        v = sum[p];
-      } else {
-        v = std::min(v, sum[p]);
-        break;
+    double total = 0;
+    for (const auto& st : in.stations) {
+      if (st.ev_history.empty()) continue;
+      double v = st.ev_history.back().second[p];
+      for (const auto& [at, sum] : st.ev_history) {
+        if (at <= t) {
+          v = sum[p];
+        } else {
+          v = std::min(v, sum[p]);
+          break;
+        }
       }
+      total += v;
     }
-    return v;
+    return total;
   };
+  // The EV total at every station sample time from kMeterLag before the first reading in use on
+  // (oldest first): each station at its newest sample then (its oldest kept one before that), for
+  // the lowest total of the kMeterLag before a reading.
+  const ems::MonoTime span_from = history[first].mono - kMeterLag;
+  std::vector<std::pair<ems::MonoTime, std::array<double, 3>>> timeline;
+  for (const auto& st : in.stations)
+    for (const auto& e : st.ev_history)
+      if (e.first >= span_from) timeline.emplace_back(e.first, std::array<double, 3>{});
+  std::sort(timeline.begin(), timeline.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  timeline.erase(
+      std::unique(timeline.begin(), timeline.end(), [](const auto& a, const auto& b) { return a.first == b.first; }),
+      timeline.end());
+  for (const auto& st : in.stations) {
+    std::size_t k = 0;
+    for (auto& [at, sum] : timeline) {
+      if (st.ev_history.empty()) break;
+      while (k + 1 < st.ev_history.size() && st.ev_history[k + 1].first <= at) ++k;
+      for (std::size_t p = 0; p < sum.size(); ++p) sum[p] += st.ev_history[k].second[p];
+    }
+  }
   // An EV raised within the EV response time (+ kMeterLag) before a reading may be on its way up,
   // and the grid meter shows it before its station does: the grid's rise since the first of those
   // raises is the EVs', as far as the raises reach (the allocator already counts them for the
@@ -194,7 +239,7 @@ void align_grid_with_ev(const ems::SiteConfig& site, const SiteInputs& in, ems::
       // The lowest EV total of the kMeterLag before this reading, and when it was seen.
       double lowest = ev;
       std::optional<ems::MonoTime> lowest_at;
-      for (const auto& [at, sum] : in.ev_history)
+      for (const auto& [at, sum] : timeline)
         if (at <= taken && taken - at <= kMeterLag && sum[p] < lowest) {
           lowest = sum[p];
           lowest_at = at;

@@ -32,6 +32,10 @@ struct Kpis {
   double energy_kwh = 0;         ///< delivered to all EVs
   int interruptions = 0;         ///< counted by the EV models
   int gave_up = 0;               ///< EV models that gave up
+  /// Largest under-read of the non-EV load (A): the truth's least value over the meter's latency
+  /// before a step, less emsgw's estimate at that step, less four times the meter noise's σ; every
+  /// ampere of it is handed to the cars without being there (design.md §2.1).
+  double under_read_a = 0;
 };
 
 /// Bounds every scenario must meet (design.md §4; a scenario may only tighten them).
@@ -44,6 +48,7 @@ struct Bounds {
   double wait_any_s = 0;  ///< 0: one alternating period + wait_fit_s
   double jain = 0.99;
   int gave_up = 0;
+  double under_read_a = 1;  ///< the site's usual margin
 };
 
 struct LabResult {

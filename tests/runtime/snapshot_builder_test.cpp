@@ -51,9 +51,17 @@ struct Inputs {
   Config config = example_config();
   SiteInputs in;
   SessionTracker sessions;
-  Inputs() {
+  /// The example site, with `stations` copies of its station (socket ids renumbered).
+  explicit Inputs(std::size_t stations = 1) {
+    const auto one = config.site.stations.front();
+    for (std::size_t i = 1; i < stations; ++i) {
+      auto copy = one;
+      copy.name += std::to_string(i);
+      for (auto& so : copy.sockets) so.id += static_cast<int>(10 * i);
+      config.site.stations.push_back(copy);
+    }
     in.sockets = SiteInputs::index_sockets(config.site);
-    in.stations.resize(1);
+    in.stations.resize(config.site.stations.size());
   }
   void add_grid(std::array<double, 3> a, ems::MonoTime at) {
     in.grid_history.push_back(grid(a, at));
@@ -61,10 +69,10 @@ struct Inputs {
   }
   /// A raise by `a` handed over at `at` (on all three phases).
   void add_raise(double a, ems::MonoTime at) { in.raise_history.emplace_back(at, std::array<double, 3>{a, a, a}); }
-  void add_station(const StationSample& s) {
-    in.stations[0].online = true;
-    in.stations[0].last_ok = s;
-    in.ev_history.emplace_back(s.at, ev_per_phase(config.site, in));
+  void add_station(const StationSample& s, std::size_t i = 0) {
+    in.stations[i].online = true;
+    in.stations[i].last_ok = s;
+    in.record_ev(config.site, i);
   }
 };
 
@@ -152,6 +160,25 @@ TEST(SnapshotBuilder, AReadingTakenWhileACarRampsDownIsSetAgainstTheLowerOfTheSa
   x.add_grid({20, 20, 20}, t0 + milliseconds(1700));
   const auto s = build_snapshot(x.config, x.in, x.sessions, t0 + milliseconds(1800));
   EXPECT_GE(s.grid.current[0].value() - 4, 19) << "household read below the truth";
+}
+
+// Two stations read at their own times. The carport's car is cut and ramps down 14 → 6 A between two
+// of its samples, while a 4 A kettle goes on (household 4 → 8 A); the driveway's car draws 10 A
+// throughout and is read in between. The reading taken during the ramp is set against the carport's
+// own samples around it (the lower, 6 A), not against what the site-wide total said at the
+// driveway's sample: that total still carried the carport's 14 A, and read so the household would
+// be 6 A, not 8 A, until the next grid reading (10 s on a DSMR 4 meter).
+TEST(SnapshotBuilder, AReadingDuringOneStationsRampIsSetAgainstThatStationsOwnSamples) {
+  Inputs x(2);
+  x.add_station(station(14, t0 - seconds(1)), 0);
+  x.add_station(station(10, t0 - milliseconds(500)), 1);
+  x.add_station(station(14, t0), 0);
+  x.add_grid({28, 28, 28}, t0 - milliseconds(100));  // household 4 A + carport 14 A + driveway 10 A
+  x.add_grid({30, 30, 30}, t0 + milliseconds(300));  // household 8 A + carport 12 A (ramping) + 10 A
+  x.add_station(station(10, t0 + milliseconds(500)), 1);
+  x.add_station(station(6, t0 + seconds(1)), 0);
+  const auto s = build_snapshot(x.config, x.in, x.sessions, t0 + milliseconds(1050));
+  EXPECT_GE(s.grid.current[0].value() - 16, 8) << "household read below the truth";
 }
 
 TEST(SnapshotBuilder, AnEvRiseTheGridMeterDoesNotShowYetIsAddedBack) {
