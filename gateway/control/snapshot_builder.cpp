@@ -182,10 +182,17 @@ void align_grid_with_ev(const ems::SiteConfig& site, const SiteInputs& in, ems::
     }
     return total;
   };
-  // The EV total at every station sample time from kMeterLag before the first reading in use on
-  // (oldest first): each station at its newest sample then (its oldest kept one before that), for
-  // the lowest total of the kMeterLag before a reading.
-  const ems::MonoTime span_from = history[first].mono - kMeterLag;
+  // An EV raised within the EV response time (+ kMeterLag) before a reading may be on its way up,
+  // and the grid meter shows it before its station does: the grid's rise since the first of those
+  // raises is the EVs', as far as the raises reach (the allocator already counts them for the
+  // EVs); beyond that, or later, it is household. Never less than the stations report.
+  constexpr double kTrustedA = 0.05;
+  const auto window = std::chrono::duration_cast<ems::MonoTime::duration>(
+      std::chrono::duration<double>(site.ev_response_time_s) + kMeterLag);
+  // The EV total at every station sample time from a raise window before the first reading in use
+  // on (oldest first): each station at its newest sample then (its oldest kept one before that),
+  // for the lowest total of a span.
+  const ems::MonoTime span_from = history[first].mono - window;
   std::vector<std::pair<ems::MonoTime, std::array<double, 3>>> timeline;
   for (const auto& st : in.stations)
     for (const auto& e : st.ev_history)
@@ -202,13 +209,6 @@ void align_grid_with_ev(const ems::SiteConfig& site, const SiteInputs& in, ems::
       for (std::size_t p = 0; p < sum.size(); ++p) sum[p] += st.ev_history[k].second[p];
     }
   }
-  // An EV raised within the EV response time (+ kMeterLag) before a reading may be on its way up,
-  // and the grid meter shows it before its station does: the grid's rise since the first of those
-  // raises is the EVs', as far as the raises reach (the allocator already counts them for the
-  // EVs); beyond that, or later, it is household. Never less than the stations report.
-  constexpr double kTrustedA = 0.05;
-  const auto window = std::chrono::duration_cast<ems::MonoTime::duration>(
-      std::chrono::duration<double>(site.ev_response_time_s) + kMeterLag);
   struct Raises {
     std::optional<ems::MonoTime> first;  ///< The first raise within the window before a reading.
     double total = 0;                    ///< All of them (A on the phase).
@@ -222,12 +222,43 @@ void align_grid_with_ev(const ems::SiteConfig& site, const SiteInputs& in, ems::
     }
     return r;
   };
-  const auto raised_ev = [&](const Raises& r, std::size_t p, double g, double ev) -> double {
+  // Where a rise up to a reading taken at `taken` is measured from: the EV total at `from` and the
+  // grid reading at or before it; but when the stations show the EVs fell after `from` (a car cut
+  // and raised again while it still drew its old current, or within its dead time), from the
+  // trough: a grid reading since the sample before the lowest EV total, set against the least EV
+  // total of its time as every reading is (an upper bound of the household then; of several, the
+  // lowest). Set against the level at `from`, the car's return to its new set-point would read as
+  // household, and the car be cut again.
+  struct Base {
+    double ev = 0;
+    double grid = 0;
+    bool fell = false;
+  };
+  const auto base_of = [&](ems::MonoTime from, ems::MonoTime taken, std::size_t p) -> std::optional<Base> {
+    const auto g_ref = history[at_or_before(from)].current_a[p].value();
+    if (!g_ref) return std::nullopt;
+    Base b{ev_at(from, p), *g_ref, false};
+    std::optional<std::size_t> low;
+    for (std::size_t i = 0; i < timeline.size(); ++i) {
+      const auto& [at, sum] = timeline[i];
+      if (at > from && at <= taken && sum[p] < (low ? timeline[*low].second[p] : b.ev - kTrustedA)) low = i;
+    }
+    if (!low) return b;
+    const ems::MonoTime after = *low > 0 ? std::max(from, timeline[*low - 1].first) : from;
+    std::optional<Base> trough;
+    for (const auto& r : history) {
+      const auto v = r.current_a[p].value();
+      if (!v || r.mono <= after || r.mono > taken) continue;
+      const Base t{ev_at(r.mono, p), *v, true};
+      if (!trough || t.grid - t.ev < trough->grid - trough->ev) trough = t;
+    }
+    return trough ? *trough : b;
+  };
+  const auto raised_ev = [&](const Raises& r, std::size_t p, double g, double ev, ems::MonoTime taken) -> double {
     if (!r.first) return ev;
-    const auto g_ref = history[at_or_before(*r.first)].current_a[p].value();
-    if (!g_ref) return ev;
-    const double ev_ref = ev_at(*r.first, p);
-    return std::clamp(ev_ref + (g - *g_ref), ev, std::max(ev, ev_ref + r.total));
+    const auto b = base_of(*r.first, taken, p);
+    if (!b) return ev;
+    return std::clamp(b->ev + (g - b->grid), ev, std::max(ev, b->ev + r.total));
   };
   for (std::size_t p = 0; p < phases; ++p) {
     std::optional<double> household;
@@ -250,11 +281,11 @@ void align_grid_with_ev(const ems::SiteConfig& site, const SiteInputs& in, ems::
       double unseen = 0;
       if (lowest_at) {
         const auto from = raises.first ? std::min(*raises.first, *lowest_at) : *lowest_at;
-        const auto before = history[at_or_before(from)].current_a[p].value();
-        const double grid_rose = before ? std::max(0.0, *g - *before) : 0.0;
-        unseen = std::max(0.0, ev - lowest - grid_rose);
+        const auto b = base_of(from, taken, p);
+        const double grid_rose = b ? std::max(0.0, *g - b->grid) : 0.0;
+        unseen = std::max(0.0, ev - (b && b->fell ? b->ev : lowest) - grid_rose);
       }
-      const double raised = raised_ev(raises, p, *g, ev);
+      const double raised = raised_ev(raises, p, *g, ev, taken);
       // A rise taken on trust (the stations had not reported it when the reading was taken):
       // raises wait until no reading in use needs it.
       if (raised > ev + kTrustedA) s.ev_rise_unconfirmed = true;

@@ -247,6 +247,31 @@ TEST(SnapshotBuilder, AGridRiseBeyondTheRaisesOrAfterTheResponseTimeIsHousehold)
   EXPECT_DOUBLE_EQ(build_snapshot(y.config, y.in, y.sessions, t0 + seconds(10)).grid.current[0].value(), 11);
 }
 
+// A car at 16 A is cut, and raised to 6 A while it still draws its old current (within its dead
+// time); it falls to 0 A and rises to its 6 A, the grid meter a moment ahead of its station. The
+// rise is measured from the trough, not from the grid at the raise (when the car drew 16 A): its
+// return is the car's, not 3 A of household that would cut it again. A kettle switched on as it
+// returns is still household.
+TEST(SnapshotBuilder, ACarThatFellAfterItsRaiseAndRoseAgainIsNotReadAsHousehold) {
+  const auto run = [](double kettle_a) {
+    Inputs x;
+    x.add_station(station(16, t0));
+    x.add_grid({26, 26, 26}, t0);  // household 10 A
+    x.add_raise(6, t0 + milliseconds(500));
+    x.add_station(station(8, t0 + seconds(1)));
+    x.add_grid({14, 14, 14}, t0 + milliseconds(1500));  // the car at 4 A
+    x.add_station(station(0, t0 + seconds(2)));
+    x.add_grid({10, 10, 10}, t0 + milliseconds(2500));
+    x.add_station(station(0, t0 + seconds(3)));
+    x.add_grid({13 + kettle_a, 13 + kettle_a, 13 + kettle_a}, t0 + milliseconds(3500));  // the car at 3 A
+    x.add_station(station(3, t0 + seconds(4)));
+    x.add_grid({16 + kettle_a, 16 + kettle_a, 16 + kettle_a}, t0 + milliseconds(4200));  // the car at 6 A
+    return build_snapshot(x.config, x.in, x.sessions, t0 + milliseconds(4300)).grid.current[0].value() - 3;
+  };
+  EXPECT_DOUBLE_EQ(run(0), 10) << "household";
+  EXPECT_DOUBLE_EQ(run(4), 14) << "household with the kettle";
+}
+
 TEST(SnapshotBuilder, AMeterThatExcludesTheChargersIsTakenAsIs) {
   Inputs x;
   x.config.site.meter_includes_chargers = false;
