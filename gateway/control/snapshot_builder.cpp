@@ -27,25 +27,30 @@ const SocketSample* SiteInputs::sample(const SocketRef& ref) const {
   return it != st.last_ok->sockets.end() && it->valid ? &*it : nullptr;
 }
 
+namespace {
+
+/// Adds a socket's EV current from its newest good sample to `sum`, per grid phase.
+void add_socket_ev(const ems::SiteConfig& site, const SiteInputs& in, const SocketRef& ref,
+                   std::array<double, 3>& sum) {
+  const auto* so = in.sample(ref);
+  if (!so) return;
+  const auto& mapping = site.stations[ref.station].sockets[ref.index].phase_mapping;
+  for (std::size_t j = 0; j < mapping.count; ++j)
+    sum[ems::index(mapping.grid[j])] += std::max(0.0, so->current_a[j].value_or(0));
+}
+
 std::array<double, 3> station_ev_per_phase(const ems::SiteConfig& site, const SiteInputs& in, std::size_t station) {
   std::array<double, 3> sum{};
-  for (const auto& ref : in.sockets) {
-    if (ref.station != station) continue;
-    const auto* so = in.sample(ref);
-    if (!so) continue;
-    const auto& mapping = site.stations[ref.station].sockets[ref.index].phase_mapping;
-    for (std::size_t j = 0; j < mapping.count; ++j)
-      sum[ems::index(mapping.grid[j])] += std::max(0.0, so->current_a[j].value_or(0));
-  }
+  for (const auto& ref : in.sockets)
+    if (ref.station == station) add_socket_ev(site, in, ref, sum);
   return sum;
 }
 
+}  // namespace
+
 std::array<double, 3> ev_per_phase(const ems::SiteConfig& site, const SiteInputs& in) {
   std::array<double, 3> sum{};
-  for (std::size_t i = 0; i < in.stations.size(); ++i) {
-    const auto one = station_ev_per_phase(site, in, i);
-    for (std::size_t p = 0; p < sum.size(); ++p) sum[p] += one[p];
-  }
+  for (const auto& ref : in.sockets) add_socket_ev(site, in, ref, sum);
   return sum;
 }
 
