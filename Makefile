@@ -6,6 +6,8 @@ SAN_BUILD ?= build-asan
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 CTEST_FLAGS ?=
+# CTest slots: two per core (tests/CMakeLists.txt: an end-to-end case takes one, a busy one two).
+TEST_JOBS ?= $(shell expr 2 \* $(JOBS))
 
 .PHONY: all deps deps-test configure build demo test test-unit sanitize format format-check clean
 
@@ -34,16 +36,16 @@ demo: deps build
 
 test: deps-test
 	$(MAKE) build CMAKE_FLAGS="-DEMSGW_WERROR=ON $(CMAKE_FLAGS)"
-	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS) $(CTEST_FLAGS)
+	ctest --test-dir $(BUILD) --output-on-failure -j $(TEST_JOBS) $(CTEST_FLAGS)
 
-# Address + UndefinedBehavior sanitizers, Debug, warnings as errors (run by .ci/run).
+# Address + UndefinedBehavior sanitizers, Debug (the code under test at -O1), warnings as errors (run by .ci/run).
 sanitize: deps-test
 	cmake -S . -B $(SAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DEMSGW_SANITIZE=ON -DEMSGW_WERROR=ON \
 	      -DEMSGW_DEBUG_INFO=$(DEBUG_INFO) \
 	      -DEMSGW_BUILD_BENCHMARKS=OFF $(CMAKE_FLAGS)
 	cmake --build $(SAN_BUILD) -j $(JOBS)
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	  ctest --test-dir $(SAN_BUILD) --output-on-failure -j $(JOBS) $(CTEST_FLAGS)
+	  ctest --test-dir $(SAN_BUILD) --output-on-failure -j $(TEST_JOBS) $(CTEST_FLAGS)
 
 format:
 	git ls-files '*.cpp' '*.hpp' | xargs clang-format -i
