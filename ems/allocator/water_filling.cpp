@@ -157,6 +157,29 @@ std::vector<int> whole_amperes(const std::vector<Item>& items, const std::vector
   return whole;
 }
 
+void keep_previous(const std::vector<Item>& items, const std::vector<Group>& groups, const std::vector<double>& slack,
+                   const std::vector<int>& previous, std::vector<int>& whole) {
+  std::vector<double> group_load(groups.size(), 0.0);
+  for (std::size_t i = 0; i < items.size(); ++i)
+    for (std::size_t g = 0; g < items[i].group_count; ++g)
+      group_load[items[i].groups[g]] += items[i].weights[g] * whole[i];
+  std::vector<std::size_t> order(items.size());
+  for (std::size_t i = 0; i < items.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(), [&](auto a, auto b) { return items[a].id < items[b].id; });
+  for (auto i : order) {
+    const auto& it = items[i];
+    if (previous[i] != whole[i] + 1 || whole[i] + 1 > it.max + kEps) continue;
+    bool room = true;
+    for (std::size_t g = 0; g < it.group_count && room; ++g) {
+      const auto gi = it.groups[g];
+      room = group_load[gi] + it.weights[g] <= groups[gi].capacity + slack[gi] + kEps;
+    }
+    if (!room) continue;
+    ++whole[i];
+    for (std::size_t g = 0; g < it.group_count; ++g) group_load[it.groups[g]] += it.weights[g];
+  }
+}
+
 void share(const StepInputs& in, const Capacity& cap, const std::array<PhaseBudget, kPhaseCount>& phases,
            const Surplus& surplus, const std::vector<Session>& sessions, std::vector<SocketWork>& work) {
   const auto& site = in.site;
@@ -224,7 +247,22 @@ void share(const StepInputs& in, const Capacity& cap, const std::array<PhaseBudg
     }
   }
   water_fill(items, groups);
-  const auto whole = whole_amperes(items, groups);
+  auto whole = whole_amperes(items, groups);
+  // A socket keeps the ampere in force that the conservative non-EV estimate lacks by at most
+  // kEdgeToleranceA (and half the safety margin) on a grid phase, while the grid meter's own newest
+  // reading shows that phase within its limit (the margin included): a car's ramp tail read as
+  // household for a moment, or a tenth of meter noise, does not cut it by one ampere to raise it
+  // again later. Never beyond a station, circuit, surplus or power limit (no slack there); a lack
+  // the grid shows, or a larger one, cuts at once (design.md §2.1, §2.3; as at_the_edge in admit).
+  const double edge = std::min(kEdgeToleranceA, site.safety_margin_a / 2);
+  if (edge > 0 && in.snap.grid.valid && in.snap.grid.measured) {
+    std::vector<double> slack(groups.size(), 0.0);
+    for (std::size_t p = 0; p < kPhaseCount; ++p)
+      if ((*in.snap.grid.measured)[p].value() <= phases[p].limit.value() + kEps) slack[p] = edge;
+    std::vector<int> previous(items.size());
+    for (std::size_t i = 0; i < items.size(); ++i) previous[i] = sessions[items[i].socket].setpoint_a;
+    keep_previous(items, groups, slack, previous, whole);
+  }
   for (std::size_t i = 0; i < items.size(); ++i) {
     auto& w = work[items[i].socket];
     w.value = whole[i];

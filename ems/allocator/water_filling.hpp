@@ -71,6 +71,14 @@ void water_fill(std::vector<Item>& items, std::vector<Group>& groups);
 /// first, then lowest id) wherever the item's max and every group still allow it.
 [[nodiscard]] std::vector<int> whole_amperes(const std::vector<Item>& items, const std::vector<Group>& groups);
 
+/// The ampere in force kept at the edge: an item whose previous set-point is one ampere above its
+/// whole value keeps it (lowest id first) where every group it is in still has room with that
+/// group's slack (`slack[g]`, 0 for none). A conservative estimate that reads a few tenths of an
+/// ampere high for a moment (a car's ramp tail, a meter's noise) would otherwise cut a socket by
+/// one ampere and raise it again a little later, over and over.
+void keep_previous(const std::vector<Item>& items, const std::vector<Group>& groups, const std::vector<double>& slack,
+                   const std::vector<int>& previous, std::vector<int>& whole);
+
 /// The stage: water-fills the admitted sockets over the phase, station, surplus, flexible-power and
 /// circuit groups and
 /// writes w.value, w.reason and w.until (Probing, PvStale for minpv held without a PV reading).

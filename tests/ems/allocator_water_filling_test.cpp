@@ -174,6 +174,41 @@ TEST(AllocatorWaterFilling, StageWritesWholeAmperesAndReasonsForTheAdmittedSocke
   EXPECT_EQ(work[2].reason, Reason::Alternating);
 }
 
+// A car at 20 A on a 20 A budget: a conservative estimate 0.01–0.5 A high for a moment (its own ramp
+// tail read as household) does not cut it to 19 A — while the grid meter shows the phase within its
+// limit. It was cut and raised again every minute in the guide's 1-phase example (the EV lab).
+TEST(AllocatorWaterFilling, TheAmpereInForceIsKeptForALackTheGridDoesNotShow) {
+  // The value given to socket 1, in force at `previous`, with `room` left by the estimate on L1.
+  const auto run = [](double room, double grid_l1, int previous, double margin = 1, int station_max = 32) {
+    auto site = site_cfg(21, 1, {station_cfg("a", station_max, {socket_cfg(1, 32, "L1")})});
+    site.safety_margin_a = margin;
+    StageSite s(site, snapshot_at(0, {grid_l1, 0, 0}, {}));
+    s.snap.grid.measured = s.snap.grid.current;
+    s.sessions[0].setpoint_a = previous;
+    std::vector<allocator::SocketWork> work{candidate(6, 32, {0})};
+    work[0].admitted = true;
+    allocator::Capacity cap;
+    cap.phase = {room, 0, 0};
+    cap.station_reserved = {0};
+    std::array<PhaseBudget, kPhaseCount> phases{};
+    phases[0].limit = Amps(21 - margin);
+    allocator::Surplus surplus;
+    surplus.pv_ok = true;
+    allocator::share(s.inputs(), cap, phases, surplus, s.sessions, work);
+    return work[0].value;
+  };
+  EXPECT_EQ(run(19.99, 20.0, 20), 20) << "0.01 A short, the grid at its limit";
+  EXPECT_EQ(run(19.6, 19.9, 20), 20) << "0.4 A short";
+  // What still cuts at once: a lack the grid shows, a larger one, no margin, another kind of limit;
+  // and nothing is raised by it.
+  EXPECT_EQ(run(19.6, 20.2, 20), 19) << "the grid above its limit";
+  EXPECT_EQ(run(19.4, 19.9, 20), 19) << "0.6 A short";
+  EXPECT_EQ(run(19.99, 20.0, 20, 0), 19) << "no safety margin";
+  EXPECT_EQ(run(25, 20.0, 20, 1, 19), 19) << "the station's maximum";
+  EXPECT_EQ(run(19.99, 19.0, 19), 19) << "19 A in force: no raise at the edge";
+  EXPECT_EQ(run(19.99, 20.0, 21), 19) << "two amperes above: a cut";
+}
+
 TEST(AllocatorWaterFilling, SurplusSocketsShareTheSurplusInWatts) {
   auto site = site_cfg(63, 3, {station_cfg("a", 32, {socket_cfg(1, 32, "L1L2L3", 0, ChargeMode::MinPv)})});
   StageSite s(site, snapshot_at(0, {0, 0, 0}, {}));
