@@ -590,11 +590,19 @@ LabResult run_lab_scenario(const json& input, const std::string& name) {
         c.phases[static_cast<std::size_t>(c.count++)] = ems::index(so.map.grid[static_cast<std::size_t>(i)]);
       cars.push_back(c);
     }
+    // In its probing minute a car is offered the probing current, no more and no less (the guide).
+    const auto probing = [&](const Car& c) {
+      return c.so->plugged_at && t - *c.so->plugged_at < site.probing_time_s + 5;
+    };
     // What an asking car needs: its minimum, or the probing current in its probing minute (the
     // guide lets others pause for it).
     const auto car_min = [&](const Car& c) {
-      const bool probing = c.so->plugged_at && t - *c.so->plugged_at < site.probing_time_s + 5;
-      return probing ? std::max(c.m.minimum_a(), site.probing_current_a) : c.m.minimum_a();
+      return probing(c) ? std::max(c.m.minimum_a(), site.probing_current_a) : c.m.minimum_a();
+    };
+    // What it wants: up to its own and its socket's limit; the probing current while it probes.
+    const auto car_want = [&](const Car& c) {
+      const double want = std::min(c.m.potential_a(), c.so->max_a);
+      return probing(c) ? std::min(want, std::max(c.m.minimum_a(), site.probing_current_a)) : want;
     };
     // Current granted that the car takes: its offer up to its own limit, while it draws (a car
     // drawing a fixed 0.5–1 A less than any offer leaves that unused whatever the allocator does).
@@ -610,7 +618,7 @@ LabResult run_lab_scenario(const json& input, const std::string& name) {
                     ? site.grid_max_current_a - site.safety_margin_a - std::max(0.0, household[p] - pvp)
                     : 0.0;
     for (const auto& c : cars) {
-      const double want = std::min(c.m.potential_a(), c.so->max_a);
+      const double want = car_want(c);
       for (int i = 0; i < c.count; ++i) {
         const auto p = c.phases[static_cast<std::size_t>(i)];
         demand[p] += want;
@@ -635,11 +643,17 @@ LabResult run_lab_scenario(const json& input, const std::string& name) {
           }
           if (on_p && head[p] / n_on[p] > best + kBottleneckTolA) binds = false;
         }
+        // A station maximum binds its cars on this phase instead (the station's own cars on other
+        // phases do not make this phase's limit any less binding for the others).
         for (std::size_t i = 0; i < sims.size(); ++i) {
           double station_want = 0;
-          for (const auto& c : cars)
-            if (c.so->station == i) station_want += std::min(c.m.potential_a(), c.so->max_a);
-          if (station_want > site.stations[i].max_current_a) binds = false;  // the station binds instead
+          bool on_p = false;
+          for (const auto& c : cars) {
+            if (c.so->station != i) continue;
+            station_want += car_want(c);
+            for (int j = 0; j < c.count; ++j) on_p = on_p || c.phases[static_cast<std::size_t>(j)] == p;
+          }
+          if (on_p && station_want > site.stations[i].max_current_a) binds = false;
         }
         if (!binds) continue;
         used_sum += std::min(used[p], head[p]) * kTickS;
