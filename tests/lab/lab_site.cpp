@@ -33,6 +33,7 @@ namespace {
 constexpr double kTickS = 0.1;
 constexpr double kInf = std::numeric_limits<double>::infinity();
 constexpr double kDrawingA = 1.0;        ///< an EV drawing at least this "has current"
+constexpr double kIecMinimumA = 6.0;     ///< the least a charging EV is offered (IEC 61851)
 constexpr double kSettleS = 90;          ///< steady state begins this long after the last event
 constexpr double kExemptS = 20;          ///< transitions this close to an exempting event are not counted
 constexpr double kPeriodSlackS = 2;      ///< step jitter at alternating boundaries
@@ -606,8 +607,12 @@ LabResult run_lab_scenario(const json& input, const std::string& name) {
     };
     // Current granted that the car takes: its offer up to its own limit, while it draws (a car
     // drawing a fixed 0.5–1 A less than any offer leaves that unused whatever the allocator does).
+    // A charging car is never offered less than 6 A (IEC 61851): a car tapering below that keeps
+    // 6 A that nobody else may plan on (design.md §2.1 counts it at its offer).
     const auto granted = [&](const Car& c) {
-      return c.m.current_a() >= kDrawingA ? std::min(c.applied, c.m.potential_a() + c.m.params().draw_offset_a) : 0.0;
+      return c.m.current_a() >= kDrawingA
+                 ? std::min(c.applied, std::max(kIecMinimumA, c.m.potential_a() + c.m.params().draw_offset_a))
+                 : 0.0;
     };
     // Headroom, demand and minimums per grid phase and per station.
     std::array<double, 3> head{}, demand{}, mins{}, used{};
@@ -702,13 +707,17 @@ LabResult run_lab_scenario(const json& input, const std::string& name) {
   double worst_rate = 0;
   std::string onoff_note;
   for (auto& so : sockets) {
-    // Counted transitions in any window shorter than one alternating period.
+    // Counted transitions in any window shorter than one alternating period, less the time one
+    // rotation step takes: the socket resumed at a boundary gets its current only once the paused
+    // ones' cuts show (the EV response window, design.md §2.3), and is paused at the next boundary
+    // at once — one on and one off per period, that window apart less than a whole period.
+    const double step_s = site.ev_response_time_s + meter_period + meter_delay + kPeriodSlackS;
     std::vector<double> counted;
     for (const auto& [t, c] : so.transitions)
       if (c) counted.push_back(t);
     for (std::size_t i = 0; i < counted.size(); ++i) {
       int n = 0;
-      for (std::size_t j = i; j < counted.size() && counted[j] < counted[i] + period - kPeriodSlackS; ++j) ++n;
+      for (std::size_t j = i; j < counted.size() && counted[j] < counted[i] + period - step_s; ++j) ++n;
       if (n > k.onoff_per_period) {
         k.onoff_per_period = n;
         char buf[120];
