@@ -247,6 +247,29 @@ void admit(const StepInputs& in, const Capacity& cap, const std::array<PhaseBudg
     }
     return room.fits(w, k, m, edge);
   };
+  // A socket admitted at the last step whose minimum is not out yet (its raise waits for the cuts
+  // made for it) is not dropped for a lack of room on its grid phases while a cut on one of them
+  // is in flight (unconfirmed, younger than the EV response time): a car ramping down between two
+  // samples is set against its lower one, so the household reads high until the ramp is done, and
+  // the socket was dropped and admitted again, over and over, without ever getting current (the EV
+  // lab: a fitting car waited 500 s). Nothing is raised by it: the ramping stage holds its raise
+  // until the cuts show, and then the ordinary test decides. Station, circuit and power limits
+  // must still fit (design.md §2.3).
+  const auto awaiting_cuts = [&](std::size_t k) {
+    const auto& w = work[k];
+    const auto& ses = sessions[k];
+    const double m = w.probing ? w.probing_fallback_min : w.min;
+    if (ses.setpoint_a < m || ses.settled_a >= m || ses.rotation == Rotation::Waiting) return false;
+    bool in_flight = false;
+    for (std::size_t j = 0; j < work.size() && !in_flight; ++j) {
+      const auto& cut = sessions[j].cut_at;
+      if (!cut || seconds(now - *cut) >= in.site.ev_response_time_s) continue;
+      for (int a = 0; a < w.load_count && !in_flight; ++a)
+        for (int b = 0; b < work[j].load_count && !in_flight; ++b)
+          in_flight = w.loads[static_cast<std::size_t>(a)] == work[j].loads[static_cast<std::size_t>(b)];
+    }
+    return in_flight && room.fits(w, k, m, kInf);
+  };
   bool anyone = false;
   for (auto k : order) {
     // Mid-period a waiting socket that was paused while charging less than a period ago joins
@@ -261,7 +284,7 @@ void admit(const StepInputs& in, const Capacity& cap, const std::array<PhaseBudg
         !room.fits(work[k], k, std::max(work[k].min + kResumeMarginA, in.probing_a)))
       continue;
     room.try_admit(work[k], k);
-    if (!work[k].admitted && at_the_edge(k)) room.keep_at_minimum(work[k], k);
+    if (!work[k].admitted && (at_the_edge(k) || awaiting_cuts(k))) room.keep_at_minimum(work[k], k);
     anyone = anyone || work[k].admitted;
   }
   if (period_over) rotation_until = after(now, in.site.alternating_period_s);

@@ -26,7 +26,9 @@ namespace emsgw::ems::allocator {
 /// out (a dip while cuts settle) keeps its turn and is admitted again before the waiting ones. A
 /// socket at its minimum is not paused (nor left out, unless the rotation paused it) for a lack of
 /// room of at most kEdgeToleranceA (and half the safety margin) on the grid phases while the grid
-/// meter's own reading (SiteSnapshot::grid.measured) shows them within their limit with it.
+/// meter's own reading (SiteSnapshot::grid.measured) shows them within their limit with it. A
+/// socket admitted at the last step whose minimum is not out yet is not dropped for a lack on its
+/// grid phases while a cut on one of them is in flight (its raise waits for the cuts anyway).
 /// Sets w.admitted for the candidates; the others get Alternating (until = end of the period)
 /// when they would fit alone, else the binding phase's reason or StationMax. Updates the
 /// sessions' rotation and the period's end.

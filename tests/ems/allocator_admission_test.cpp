@@ -153,6 +153,38 @@ TEST(AllocatorAdmission, ACarAtItsMinimumIsNotPausedForALackOfRoomTheGridDoesNot
   EXPECT_EQ(run(11.94, 13.9, 0), 2) << "the grid has room for both minimums";
 }
 
+// Socket 2 was admitted at the last step (6 A, its raise waiting for socket 1's cut to 6 A); while
+// socket 1 ramps down, the conservative estimate reads the household 1.2 A high. Socket 2 stays
+// admitted until the cut shows or the EV response time has passed; it was dropped and admitted
+// again every 30 s before, and never got current (the EV lab's household steps: 500 s).
+TEST(AllocatorAdmission, ASocketWaitingForTheCutsMadeForItIsNotDroppedWhileTheyAreInFlight) {
+  // Whether socket 2 is admitted, with socket 1's cut made `cut_age_s` ago (none: < 0).
+  const auto run = [](double cut_age_s, double station_reserved = 0, int previous = 6) {
+    StageSite s(three_on_l1(), snapshot_at(450, {20.0, 0, 0}, {}));
+    s.snap.grid.measured = s.snap.grid.current;
+    charging_since(s, 0, 100, 6);
+    s.sessions[0].setpoint_a = 6;
+    if (cut_age_s >= 0) s.sessions[0].cut_at = at_s(450 - cut_age_s);
+    s.sessions[1].setpoint_a = previous;  // admitted at the last step, nothing out yet
+    s.sessions[1].settled_a = 0;
+    std::array<PhaseBudget, kPhaseCount> phases{};
+    phases[0].limit = Amps(20);
+    std::optional<MonoTime> until = at_s(900);
+    auto work = three_candidates();
+    work[2].candidate = false;
+    auto cap = l1_cap(10.8);
+    cap.station_reserved[1] = station_reserved;  // socket 2's station
+    allocator::admit(s.inputs(), cap, phases, s.sessions, until, work);
+    EXPECT_TRUE(work[0].admitted);
+    return static_cast<bool>(work[1].admitted);
+  };
+  EXPECT_TRUE(run(1)) << "the cut made for it is in flight";
+  EXPECT_FALSE(run(-1)) << "no cut in flight: the lack is the household's";
+  EXPECT_FALSE(run(6)) << "the cut is older than the EV response time";
+  EXPECT_FALSE(run(1, 28)) << "its station has no room for it";
+  EXPECT_FALSE(run(1, 32, 0)) << "not admitted at the last step: no new admission on a cut in flight";
+}
+
 // A car the rotation paused a moment ago rejoins only with the resume margin, never at the edge.
 TEST(AllocatorAdmission, ACarTheRotationPausedDoesNotRejoinAtTheEdge) {
   StageSite s(three_on_l1(), snapshot_at(450, {7.9, 0, 0}, {}));
