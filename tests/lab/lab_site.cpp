@@ -143,6 +143,7 @@ struct LabSocket {
   bool was_asking = false;
   bool was_full = false;
   double exempt_until = -kInf;
+  bool resume_exempt = false;                        ///< paused by a cut for overload: its resume is that event's too
   std::vector<std::pair<double, bool>> transitions;  ///< (t, counted)
   double wait_fit = 0;
   double wait_any = 0;
@@ -565,7 +566,9 @@ LabResult run_lab_scenario(const json& input, const std::string& name) {
       const auto st = sims[so.station]->socket_state(so.unit);
       const bool on = st.applied_a >= 6.0 - 1e-9;
       if (so.plugged && on != so.on) {
-        bool exempt = t < so.exempt_until || t < site_exempt_until || (!on && t < overload_exempt_until);
+        const bool overload_cut = !on && t < overload_exempt_until;
+        bool exempt = t < so.exempt_until || t < site_exempt_until || overload_cut || (on && so.resume_exempt);
+        so.resume_exempt = overload_cut;
         so.transitions.emplace_back(t, !exempt);
       }
       so.on = on;
