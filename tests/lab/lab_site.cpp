@@ -387,9 +387,13 @@ LabResult run_lab_scenario(const json& input, const std::string& name) {
       const auto& w = e.at("car_phases");
       auto& so = socket_by_id(w.at("socket").get<int>());
       const int n = w.at("phases").get<int>();
+      const auto before = sims[so.station]->ev_model(so.unit);
+      const int had = before ? before->params().phases : 0;
       sims[so.station]->with_ev_model(so.unit,
                                       [&](drivers::alfen::EvModel& m, ems::MonoTime at) { m.set_phases(at, n); });
       so.exempt_until = t + kExemptS;
+      // More phases are a load increase on the ones added: others cut for it are cut for overload.
+      if (n > had) overload_exempt_until = t + kExemptS;
     }
     for (const char* key : {"station_offline", "station_online"}) {
       if (!e.contains(key)) continue;
