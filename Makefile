@@ -6,8 +6,8 @@ SAN_BUILD ?= build-asan
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 CTEST_FLAGS ?=
-# CTest slots: two per core (tests/CMakeLists.txt: an end-to-end case takes one, a busy one two).
-TEST_JOBS ?= $(shell expr 2 \* $(JOBS))
+# CTest slots: three per core (tests/CMakeLists.txt: an end-to-end case takes one, a busy one three).
+TEST_JOBS ?= $(shell expr 3 \* $(JOBS))
 
 .PHONY: all deps deps-test configure build demo test test-unit sanitize format format-check clean
 
