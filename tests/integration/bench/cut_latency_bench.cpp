@@ -67,6 +67,9 @@ int main(int argc, char** argv) {
   o.meter_poll_interval_ms = 100;
   o.station_poll_interval_ms = 1000;
   o.ev_response_delay_s = 1;
+  // Every car is probed at 14 A when it plugs in and is never cut while it probes (the guide): the
+  // trials begin once the probing windows are over.
+  o.site_extra = "probing_time_s = 10";
   const char* mappings[] = {"L1L2L3", "L3L1L2", "L2L3L1"};
   // Every 8th station is slow (spread over the list, not the last ones).
   const auto is_slow = [&](std::size_t i) {
@@ -90,6 +93,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "not every car charges\n%s", rig.describe().c_str());
     return 1;
   }
+  std::this_thread::sleep_for(12s);  // the probing windows end
   // Settled: every set-point unchanged for 10 s (after a cut, raises come back in steps; a trial
   // that starts while they do would take a raise for the state before the step).
   const auto settle = [&] {
@@ -137,6 +141,21 @@ int main(int argc, char** argv) {
       std::this_thread::sleep_for(5ms);  // every station read: keep the simulators' load small
     }
     missing += static_cast<int>(kStations - count);
+    // What the sockets without a cut were at: a socket whose share did not fall (it was below the
+    // fair share before the step) is not a late cut.
+    std::string late;
+    int not_lower = 0;
+    for (std::size_t i = 0; i < kStations; ++i) {
+      if (seen[i]) continue;
+      const auto s = rig.socket(i, 1);
+      char b[96];
+      std::snprintf(b, sizeof b, " s%zu%s %.0f→%.0f A", i, is_slow(i) ? "(slow)" : "", before[i], s.setpoint_a);
+      late += b;
+      if (s.setpoint_a >= before[i]) ++not_lower;
+    }
+    if (!late.empty())
+      std::fprintf(stderr, "trial %d: no cut within 5 s on%s (%d of them not lower at all)\n", t, late.c_str(),
+                   not_lower);
     rig.site->set_household({0, 0, 0});
     if (!settle()) std::fprintf(stderr, "trial %d: the set-points did not settle again\n", t);
   }
