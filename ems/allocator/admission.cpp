@@ -255,19 +255,19 @@ void admit(const StepInputs& in, const Capacity& cap, const std::array<PhaseBudg
   // lab: a fitting car waited 500 s). Nothing is raised by it: the ramping stage holds its raise
   // until the cuts show, and then the ordinary test decides. Station, circuit and power limits
   // must still fit (design.md §2.3).
+  std::array<bool, kPhaseCount> cut_in_flight{};
+  for (std::size_t j = 0; j < work.size(); ++j) {
+    const auto& cut = sessions[j].cut_at;
+    if (!cut || seconds(now - *cut) >= in.site.ev_response_time_s) continue;
+    for (int b = 0; b < work[j].load_count; ++b) cut_in_flight[work[j].loads[static_cast<std::size_t>(b)]] = true;
+  }
   const auto awaiting_cuts = [&](std::size_t k) {
     const auto& w = work[k];
     const auto& ses = sessions[k];
     const double m = w.probing ? w.probing_fallback_min : w.min;
     if (ses.setpoint_a < m || ses.settled_a >= m || ses.rotation == Rotation::Waiting) return false;
     bool in_flight = false;
-    for (std::size_t j = 0; j < work.size() && !in_flight; ++j) {
-      const auto& cut = sessions[j].cut_at;
-      if (!cut || seconds(now - *cut) >= in.site.ev_response_time_s) continue;
-      for (int a = 0; a < w.load_count && !in_flight; ++a)
-        for (int b = 0; b < work[j].load_count && !in_flight; ++b)
-          in_flight = w.loads[static_cast<std::size_t>(a)] == work[j].loads[static_cast<std::size_t>(b)];
-    }
+    for (int a = 0; a < w.load_count; ++a) in_flight = in_flight || cut_in_flight[w.loads[static_cast<std::size_t>(a)]];
     return in_flight && room.fits(w, k, m, kInf);
   };
   bool anyone = false;

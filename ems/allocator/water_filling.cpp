@@ -123,14 +123,34 @@ void water_fill(std::vector<Item>& items, std::vector<Group>& groups) {
   }
 }
 
-std::vector<int> whole_amperes(const std::vector<Item>& items, const std::vector<Group>& groups) {
-  std::vector<double> group_load(groups.size(), 0.0);
-  std::vector<int> whole(items.size());
-  for (std::size_t i = 0; i < items.size(); ++i) {
-    whole[i] = floor_a(items[i].c);
-    for (std::size_t g = 0; g < items[i].group_count; ++g)
-      group_load[items[i].groups[g]] += items[i].weights[g] * whole[i];
+namespace {
+
+/// What the items' whole amperes load every group with.
+std::vector<double> group_loads(const std::vector<Item>& items, std::size_t group_count,
+                                const std::vector<int>& whole) {
+  std::vector<double> load(group_count, 0.0);
+  for (std::size_t i = 0; i < items.size(); ++i)
+    for (std::size_t g = 0; g < items[i].group_count; ++g) load[items[i].groups[g]] += items[i].weights[g] * whole[i];
+  return load;
+}
+
+/// One more ampere for `it` where every group it is in has room for it (with `slack[g]`, if given).
+bool add_ampere(const Item& it, const std::vector<Group>& groups, const std::vector<double>* slack,
+                std::vector<double>& load) {
+  for (std::size_t g = 0; g < it.group_count; ++g) {
+    const auto gi = it.groups[g];
+    if (load[gi] + it.weights[g] > groups[gi].capacity + (slack ? (*slack)[gi] : 0.0) + kEps) return false;
   }
+  for (std::size_t g = 0; g < it.group_count; ++g) load[it.groups[g]] += it.weights[g];
+  return true;
+}
+
+}  // namespace
+
+std::vector<int> whole_amperes(const std::vector<Item>& items, const std::vector<Group>& groups) {
+  std::vector<int> whole(items.size());
+  for (std::size_t i = 0; i < items.size(); ++i) whole[i] = floor_a(items[i].c);
+  auto group_load = group_loads(items, groups.size(), whole);
   std::vector<std::size_t> spare_order(items.size());
   for (std::size_t i = 0; i < items.size(); ++i) spare_order[i] = i;
   std::sort(spare_order.begin(), spare_order.end(), [&](auto a, auto b) {
@@ -143,15 +163,9 @@ std::vector<int> whole_amperes(const std::vector<Item>& items, const std::vector
   for (bool gave = true; gave;) {
     gave = false;
     for (auto i : spare_order) {
-      const auto& it = items[i];
-      if (whole[i] + 1 > it.max + kEps) continue;
-      bool room = true;
-      for (std::size_t g = 0; g < it.group_count && room; ++g)
-        room = group_load[it.groups[g]] + it.weights[g] <= groups[it.groups[g]].capacity + kEps;
-      if (!room) continue;
+      if (whole[i] + 1 > items[i].max + kEps || !add_ampere(items[i], groups, nullptr, group_load)) continue;
       ++whole[i];
       gave = true;
-      for (std::size_t g = 0; g < it.group_count; ++g) group_load[it.groups[g]] += it.weights[g];
     }
   }
   return whole;
@@ -159,25 +173,14 @@ std::vector<int> whole_amperes(const std::vector<Item>& items, const std::vector
 
 void keep_previous(const std::vector<Item>& items, const std::vector<Group>& groups, const std::vector<double>& slack,
                    const std::vector<int>& previous, std::vector<int>& whole) {
-  std::vector<double> group_load(groups.size(), 0.0);
-  for (std::size_t i = 0; i < items.size(); ++i)
-    for (std::size_t g = 0; g < items[i].group_count; ++g)
-      group_load[items[i].groups[g]] += items[i].weights[g] * whole[i];
+  auto group_load = group_loads(items, groups.size(), whole);
   std::vector<std::size_t> order(items.size());
   for (std::size_t i = 0; i < items.size(); ++i) order[i] = i;
   std::sort(order.begin(), order.end(), [&](auto a, auto b) { return items[a].id < items[b].id; });
-  for (auto i : order) {
-    const auto& it = items[i];
-    if (previous[i] != whole[i] + 1 || whole[i] + 1 > it.max + kEps) continue;
-    bool room = true;
-    for (std::size_t g = 0; g < it.group_count && room; ++g) {
-      const auto gi = it.groups[g];
-      room = group_load[gi] + it.weights[g] <= groups[gi].capacity + slack[gi] + kEps;
-    }
-    if (!room) continue;
-    ++whole[i];
-    for (std::size_t g = 0; g < it.group_count; ++g) group_load[it.groups[g]] += it.weights[g];
-  }
+  for (auto i : order)
+    if (previous[i] == whole[i] + 1 && whole[i] + 1 <= items[i].max + kEps &&
+        add_ampere(items[i], groups, &slack, group_load))
+      ++whole[i];
 }
 
 void share(const StepInputs& in, const Capacity& cap, const std::array<PhaseBudget, kPhaseCount>& phases,
