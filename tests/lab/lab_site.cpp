@@ -316,6 +316,8 @@ LabResult run_lab_scenario(const json& input, const std::string& name) {
   const json meter = opt(scenario, "meter", json::object());
   const double meter_period = opt(meter, "period_ms", 1000.0) / 1000.0;
   const double meter_delay = opt(meter, "delay_ms", 0.0) / 1000.0;
+  // The EV response window: the meter sees a change, the EVs follow within the response time.
+  const double response_window = site.ev_response_time_s + meter_period + meter_delay;
   const double noise_a = opt(meter, "noise_a", 0.0);
   std::mt19937 noise_rng(opt(meter, "seed", 1u));
   std::normal_distribution<double> noise(0.0, 1.0);
@@ -544,12 +546,11 @@ LabResult run_lab_scenario(const json& input, const std::string& name) {
     while (history.size() > 2 && history[1].t <= t - meter_delay - 1.0) history.pop_front();
 
     // Overload beyond the EV response window (detection by the meter + the EV's 5 s).
-    const double window = site.ev_response_time_s + meter_period + meter_delay;
     for (std::size_t p = 0; p < static_cast<std::size_t>(site.grid_phases); ++p) {
       const double excess = tr.grid[p] - site.grid_max_current_a;
       if (excess > 0) {
         overload_run[p] += kTickS;
-        if (overload_run[p] > window) k.overload_as += excess * kTickS;
+        if (overload_run[p] > response_window) k.overload_as += excess * kTickS;
       } else {
         overload_run[p] = 0;
       }
@@ -568,7 +569,7 @@ LabResult run_lab_scenario(const json& input, const std::string& name) {
     std::vector<Car> cars;
     for (auto& so : sockets) {
       const auto st = sims[so.station]->socket_state(so.unit);
-      const bool on = st.applied_a >= 6.0 - 1e-9;
+      const bool on = st.applied_a >= kIecMinimumA - 1e-9;
       if (so.plugged && on != so.on) {
         const bool overload_cut = !on && t < overload_exempt_until;
         bool exempt = t < so.exempt_until || t < site_exempt_until || overload_cut || (on && so.resume_exempt);
@@ -604,13 +605,12 @@ LabResult run_lab_scenario(const json& input, const std::string& name) {
     };
     // What an asking car needs: its minimum, or the probing current in its probing minute (the
     // guide lets others pause for it).
-    const auto car_min = [&](const Car& c) {
-      return probing(c) ? std::max(c.m.minimum_a(), site.probing_current_a) : c.m.minimum_a();
-    };
+    const auto probe_a = [&](const Car& c) { return std::max(c.m.minimum_a(), site.probing_current_a); };
+    const auto car_min = [&](const Car& c) { return probing(c) ? probe_a(c) : c.m.minimum_a(); };
     // What it wants: up to its own and its socket's limit; the probing current while it probes.
     const auto car_want = [&](const Car& c) {
       const double want = std::min(c.m.potential_a(), c.so->max_a);
-      return probing(c) ? std::min(want, std::max(c.m.minimum_a(), site.probing_current_a)) : want;
+      return probing(c) ? std::min(want, probe_a(c)) : want;
     };
     // Current granted that the car takes: its offer up to its own limit, while it draws (a car
     // drawing a fixed 0.5–1 A less than any offer leaves that unused whatever the allocator does).
@@ -713,12 +713,12 @@ LabResult run_lab_scenario(const json& input, const std::string& name) {
   k.wait_any_s = worst_wait_any;
   double worst_rate = 0;
   std::string onoff_note;
+  // Counted transitions in any window shorter than one alternating period, less the time one
+  // rotation step takes: the socket resumed at a boundary gets its current only once the paused
+  // ones' cuts show (the EV response window, design.md §2.3), and is paused at the next boundary at
+  // once — one on and one off per period, that window apart less than a whole period.
+  const double step_s = response_window + kPeriodSlackS;
   for (auto& so : sockets) {
-    // Counted transitions in any window shorter than one alternating period, less the time one
-    // rotation step takes: the socket resumed at a boundary gets its current only once the paused
-    // ones' cuts show (the EV response window, design.md §2.3), and is paused at the next boundary
-    // at once — one on and one off per period, that window apart less than a whole period.
-    const double step_s = site.ev_response_time_s + meter_period + meter_delay + kPeriodSlackS;
     std::vector<double> counted;
     for (const auto& [t, c] : so.transitions)
       if (c) counted.push_back(t);
