@@ -73,6 +73,8 @@ struct TransportStats {
   std::uint64_t failures = 0;
   std::uint64_t connects = 0;  ///< successful link openings
   std::uint64_t connect_failures = 0;
+  std::uint64_t pipelined = 0;           ///< urgent requests sent while another awaited its reply
+  std::uint64_t pipelined_timeouts = 0;  ///< of those, unanswered (pipelining then switched off)
 };
 
 /// Shared implementation; use LibmodbusTcpTransport or LibmodbusRtuTransport.

@@ -2,10 +2,12 @@
 
 #include <netdb.h>
 #include <poll.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstring>
 
@@ -38,11 +40,36 @@ std::uint8_t lo(int v) {
 }  // namespace
 
 SocketModbusTransport::SocketModbusTransport(TcpLink link, ModbusFraming framing, const ems::Clock* clock)
-    : link_(std::move(link)), framing_(framing), clock_(clock != nullptr ? clock : &steady_clock()) {}
+    : link_(std::move(link)),
+      framing_(framing),
+      clock_(clock != nullptr ? clock : &steady_clock()),
+      wake_fd_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {}
 
 SocketModbusTransport::~SocketModbusTransport() {
   std::lock_guard lock(mu_);
   close_locked();
+  if (wake_fd_ >= 0) ::close(wake_fd_);
+}
+
+void SocketModbusTransport::set_urgent(std::function<void()> hook) {
+  std::lock_guard lock(mu_);
+  urgent_ = std::move(hook);
+}
+
+void SocketModbusTransport::wake() {
+  const std::uint64_t one = 1;
+  if (wake_fd_ >= 0) [[maybe_unused]]
+    const auto n = ::write(wake_fd_, &one, sizeof one);
+}
+
+void SocketModbusTransport::set_pipelining(bool allowed) {
+  std::lock_guard lock(mu_);
+  pipelining_allowed_ = allowed;
+}
+
+bool SocketModbusTransport::pipelining() const {
+  std::lock_guard lock(mu_);
+  return framing_ == ModbusFraming::Mbap && pipelining_allowed_ && !pipelining_failed_;
 }
 
 std::string SocketModbusTransport::endpoint() const {
@@ -57,9 +84,22 @@ TransportStats SocketModbusTransport::stats() const {
 void SocketModbusTransport::close_locked() {
   if (fd_ >= 0) ::close(fd_);
   fd_ = -1;
+  rx_.clear();
+  stash_.clear();
+}
+
+void SocketModbusTransport::discard_locked() {
+  // Inside an urgent request another reply is still due: the stream cannot be resynchronised by
+  // draining, so the connection is closed (the interrupted request then fails as ConnectionLost).
+  if (outstanding_.size() > 1)
+    close_locked();
+  else
+    drain_locked();
 }
 
 void SocketModbusTransport::drain_locked() {
+  rx_.clear();
+  stash_.clear();
   if (fd_ < 0) return;
   std::uint8_t buf[256];
   for (;;) {
@@ -115,6 +155,7 @@ ModbusResult<void> SocketModbusTransport::connect_locked() {
   }
   if (fd_ >= 0) {
     backoff_ms_ = 0;
+    ++connection_;
     ++stats_.connects;
     return {};
   }
@@ -144,49 +185,24 @@ ModbusResult<std::vector<std::uint8_t>> SocketModbusTransport::transact_once_loc
     }
     sent += static_cast<std::size_t>(n);
   }
-  const auto deadline = clock_->mono_now() + ems::Millis(std::max(1, link_.timing.response_timeout_ms));
-  std::vector<std::uint8_t> in;
-  for (;;) {
-    const auto want = adu_length(framing_, in, /*reply=*/true);
-    if (want && in.size() >= *want) break;
-    const auto left = std::chrono::duration_cast<ems::Millis>(deadline - clock_->mono_now()).count();
-    if (left <= 0) {
-      drain_locked();
-      return Unexpected(error(ModbusErrorKind::Timeout, endpoint() + ": no reply from unit " + std::to_string(unit)));
-    }
-    pollfd p{fd_, POLLIN, 0};
-    const int r = ::poll(&p, 1, static_cast<int>(left));
-    if (r <= 0) continue;
-    std::uint8_t buf[512];
-    const std::size_t room = want ? std::min(sizeof buf, *want - in.size()) : 1;  // never read past the reply
-    const auto n = ::recv(fd_, buf, room, 0);
-    if (n <= 0) {
-      if (n < 0 && (errno == EAGAIN || errno == EINTR)) continue;
-      close_locked();
-      return Unexpected(error(ModbusErrorKind::ConnectionLost, endpoint() + ": connection closed by the peer"));
-    }
-    in.insert(in.end(), buf, buf + n);
+  const auto timeout = ems::Millis(std::max(1, link_.timing.response_timeout_ms));
+  auto deadline = clock_->mono_now() + timeout;
+  if (!outstanding_.empty()) {
+    // Sent while another request awaits its reply: a server that answers in order answers this one
+    // after that one.
+    ++stats_.pipelined;
+    deadline = std::max(deadline, outstanding_.back().second + timeout);
   }
-  const auto parsed = parse_adu(framing_, in);
-  if (!parsed) {
-    drain_locked();
-    return Unexpected(error(
-        ModbusErrorKind::BadReply,
-        endpoint() + (framing_ == ModbusFraming::Rtu ? ": reply with a wrong CRC" : ": reply with a bad MBAP header")));
-  }
-  if (framing_ == ModbusFraming::Mbap && parsed->transaction != tid) {
-    drain_locked();
-    return Unexpected(error(ModbusErrorKind::BadReply, endpoint() + ": reply to another transaction"));
-  }
-  if (parsed->unit != unit) {
-    drain_locked();
-    return Unexpected(error(ModbusErrorKind::BadReply, endpoint() + ": reply from unit " +
-                                                           std::to_string(parsed->unit) + " to a request for unit " +
-                                                           std::to_string(unit)));
-  }
-  const auto& r = parsed->pdu;
+  outstanding_.emplace_back(tid, deadline);
+  // The hook runs only while a read awaits its reply: a read has no effect that a request sent
+  // meanwhile could confuse, whereas a write's confirmation (its read-back) must see that write.
+  const bool read = pdu[0] >= 1 && pdu[0] <= 4;
+  auto reply = await_reply_locked(tid, unit, deadline, read);
+  outstanding_.pop_back();
+  if (!reply) return Unexpected(reply.error());
+  const auto& r = *reply;
   if (r.empty() || (r[0] & 0x7FU) != pdu[0]) {
-    drain_locked();
+    discard_locked();
     return Unexpected(error(ModbusErrorKind::BadReply, endpoint() + ": reply to another function"));
   }
   if ((r[0] & 0x80U) != 0) {
@@ -194,6 +210,85 @@ ModbusResult<std::vector<std::uint8_t>> SocketModbusTransport::transact_once_loc
     return Unexpected(error(ModbusErrorKind::Exception, endpoint() + ": exception " + std::to_string(code), code));
   }
   return r;
+}
+
+ModbusResult<std::vector<std::uint8_t>> SocketModbusTransport::await_reply_locked(std::uint16_t tid, int unit,
+                                                                                  ems::MonoTime deadline,
+                                                                                  bool interruptible) {
+  const auto generation = connection_;
+  const bool may_hook = interruptible && urgent_ && !in_hook_ && outstanding_.size() == 1 && pipelining();
+  const auto is_outer = [&](std::uint16_t t) {
+    return std::any_of(outstanding_.begin(), outstanding_.end() - 1, [&](const auto& o) { return o.first == t; });
+  };
+  const auto checked = [&](ParsedAdu a) -> ModbusResult<std::vector<std::uint8_t>> {
+    if (a.unit != unit) {
+      discard_locked();
+      return Unexpected(error(ModbusErrorKind::BadReply, endpoint() + ": reply from unit " + std::to_string(a.unit) +
+                                                             " to a request for unit " + std::to_string(unit)));
+    }
+    return std::move(a.pdu);
+  };
+  for (;;) {
+    if (const auto it = stash_.find(tid); it != stash_.end()) {
+      auto a = std::move(it->second);
+      stash_.erase(it);
+      return checked(std::move(a));
+    }
+    if (const auto want = adu_length(framing_, rx_, /*reply=*/true); want && rx_.size() >= *want) {
+      auto parsed = parse_adu(framing_, std::span(rx_.data(), *want));
+      rx_.erase(rx_.begin(), rx_.begin() + static_cast<std::ptrdiff_t>(*want));
+      if (!parsed) {
+        discard_locked();
+        return Unexpected(error(ModbusErrorKind::BadReply,
+                                endpoint() + (framing_ == ModbusFraming::Rtu ? ": reply with a wrong CRC"
+                                                                             : ": reply with a bad MBAP header")));
+      }
+      if (framing_ == ModbusFraming::Mbap && parsed->transaction != tid) {
+        if (is_outer(parsed->transaction)) {  // the answer to the request this one interrupted
+          stash_[parsed->transaction] = std::move(*parsed);
+          continue;
+        }
+        discard_locked();
+        return Unexpected(error(ModbusErrorKind::BadReply, endpoint() + ": reply to another transaction"));
+      }
+      return checked(std::move(*parsed));
+    }
+    const auto left = std::chrono::duration_cast<ems::Millis>(deadline - clock_->mono_now()).count();
+    if (left <= 0) {
+      if (outstanding_.size() > 1) {
+        // The server does not answer a second request while one is outstanding: stop sending them.
+        pipelining_failed_ = true;
+        ++stats_.pipelined_timeouts;
+      }
+      discard_locked();
+      return Unexpected(error(ModbusErrorKind::Timeout, endpoint() + ": no reply from unit " + std::to_string(unit)));
+    }
+    std::array<pollfd, 2> p{pollfd{fd_, POLLIN, 0}, pollfd{wake_fd_, POLLIN, 0}};
+    if (::poll(p.data(), may_hook && wake_fd_ >= 0 ? 2 : 1, static_cast<int>(left)) <= 0) continue;
+    if (may_hook && (p[1].revents & POLLIN) != 0) {
+      std::uint64_t n = 0;
+      [[maybe_unused]] const auto got = ::read(wake_fd_, &n, sizeof n);
+      in_hook_ = true;
+      const auto hook = urgent_;
+      hook();
+      in_hook_ = false;
+      if (fd_ < 0 || connection_ != generation) {
+        lost_to_urgent_ = true;
+        return Unexpected(
+            error(ModbusErrorKind::ConnectionLost, endpoint() + ": connection closed during an urgent request"));
+      }
+      continue;
+    }
+    if ((p[0].revents & (POLLIN | POLLHUP | POLLERR)) == 0) continue;
+    std::uint8_t buf[512];
+    const auto n = ::recv(fd_, buf, sizeof buf, 0);
+    if (n <= 0) {
+      if (n < 0 && (errno == EAGAIN || errno == EINTR)) continue;
+      close_locked();
+      return Unexpected(error(ModbusErrorKind::ConnectionLost, endpoint() + ": connection closed by the peer"));
+    }
+    rx_.insert(rx_.end(), buf, buf + n);
+  }
 }
 
 ModbusResult<std::vector<std::uint8_t>> SocketModbusTransport::transact(int unit, std::vector<std::uint8_t> pdu) {
@@ -208,8 +303,10 @@ ModbusResult<std::vector<std::uint8_t>> SocketModbusTransport::transact(int unit
     ++stats_.failures;
     return Unexpected(c.error());
   }
+  lost_to_urgent_ = false;
   auto r = transact_once_locked(unit, pdu);
-  if (!r && reused && r.error().kind == ModbusErrorKind::ConnectionLost) {
+  // Reopened once: a link the peer closed while idle, or one an urgent request had to close.
+  if (!r && (reused || lost_to_urgent_) && r.error().kind == ModbusErrorKind::ConnectionLost) {
     if (auto c = connect_locked(); c) r = transact_once_locked(unit, pdu);
   }
   if (!r) ++stats_.failures;

@@ -9,11 +9,14 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <map>
+#include <thread>
+#include <vector>
 
 namespace emsgw::drivers::sim {
 
@@ -43,9 +46,70 @@ Mapping make_mapping(int bits_start, int bits, int regs_start, int regs) {
                                                   static_cast<unsigned>(regs_start), static_cast<unsigned>(regs)));
 }
 
-/// Serves one received frame; returns true when a reply (or deliberate silence) was handled.
+void count_exception(ServerStats& stats, std::mutex& stats_mu) {
+  std::lock_guard lock(stats_mu);
+  ++stats.exceptions;
+}
+
+/// Sends the handler's reply to `req` on ctx's socket.
+bool send_reply(modbus_t* ctx, const std::uint8_t* req, int len, const ModbusRequest& r, const ModbusReply& reply,
+                ServerStats& stats, std::mutex& stats_mu) {
+  auto reply_exception = [&](int code) {
+    count_exception(stats, stats_mu);
+    modbus_reply_exception(ctx, req, static_cast<unsigned>(code));
+    return true;
+  };
+  if (reply.silent) return true;
+  if (reply.exception_code != 0) return reply_exception(reply.exception_code);
+
+  Mapping m;
+  switch (r.function) {
+    case 1:
+    case 2:
+    case 5: {
+      m = make_mapping(r.address, r.count, 0, 0);
+      if (!m) return reply_exception(kServerDeviceFailure);
+      if (r.function == 1 || r.function == 2) {
+        if (reply.registers.size() != static_cast<std::size_t>(r.count)) return reply_exception(kServerDeviceFailure);
+        for (int i = 0; i < r.count; ++i) {
+          const std::uint8_t bit = reply.registers[static_cast<std::size_t>(i)] != 0 ? 1 : 0;
+          m->tab_bits[i] = bit;
+          m->tab_input_bits[i] = bit;
+        }
+      }
+      break;
+    }
+    default: {
+      m = make_mapping(0, 0, r.address, r.count);
+      if (!m) return reply_exception(kServerDeviceFailure);
+      if (r.function == 3 || r.function == 4) {
+        if (reply.registers.size() != static_cast<std::size_t>(r.count)) return reply_exception(kServerDeviceFailure);
+        for (int i = 0; i < r.count; ++i) {
+          m->tab_registers[i] = reply.registers[static_cast<std::size_t>(i)];
+          m->tab_input_registers[i] = reply.registers[static_cast<std::size_t>(i)];
+        }
+      }
+      break;
+    }
+  }
+  modbus_reply(ctx, req, len, m.get());
+  return true;
+}
+
+/// A reply held back by ModbusReply::delay_ms while the server goes on reading.
+struct HeldReply {
+  int fd = -1;
+  SteadyTime due{};
+  std::vector<std::uint8_t> request;
+  ModbusRequest r;
+  ModbusReply reply;
+};
+
+/// Serves one received frame; returns true when a reply (or deliberate silence) was handled. A
+/// reply with a delay is held in `held` (TCP: the server reads on meanwhile) or, without `held`,
+/// sent after sleeping (a serial line carries one request at a time anyway).
 bool serve_frame(modbus_t* ctx, const std::uint8_t* req, int len, ModbusRequestHandler& handler, ServerStats& stats,
-                 std::mutex& stats_mu) {
+                 std::mutex& stats_mu, std::vector<HeldReply>* held = nullptr, int fd = -1) {
   const int h = modbus_get_header_length(ctx);
   if (len < h + 1) return false;
   ModbusRequest r;
@@ -54,10 +118,7 @@ bool serve_frame(modbus_t* ctx, const std::uint8_t* req, int len, ModbusRequestH
   const std::uint8_t* pdu = req + h + 1;
   const int pdu_len = len - h - 1;
   auto reply_exception = [&](int code) {
-    {
-      std::lock_guard lock(stats_mu);
-      ++stats.exceptions;
-    }
+    count_exception(stats, stats_mu);
     modbus_reply_exception(ctx, req, static_cast<unsigned>(code));
     return true;
   };
@@ -111,41 +172,15 @@ bool serve_frame(modbus_t* ctx, const std::uint8_t* req, int len, ModbusRequestH
   } catch (...) {
     return reply_exception(kServerDeviceFailure);
   }
-  if (reply.silent) return true;
-  if (reply.exception_code != 0) return reply_exception(reply.exception_code);
-
-  Mapping m;
-  switch (r.function) {
-    case 1:
-    case 2:
-    case 5: {
-      m = make_mapping(r.address, r.count, 0, 0);
-      if (!m) return reply_exception(kServerDeviceFailure);
-      if (r.function == 1 || r.function == 2) {
-        if (reply.registers.size() != static_cast<std::size_t>(r.count)) return reply_exception(kServerDeviceFailure);
-        for (int i = 0; i < r.count; ++i) {
-          const std::uint8_t bit = reply.registers[static_cast<std::size_t>(i)] != 0 ? 1 : 0;
-          m->tab_bits[i] = bit;
-          m->tab_input_bits[i] = bit;
-        }
-      }
-      break;
+  if (reply.delay_ms > 0 && !reply.silent) {
+    if (held != nullptr) {
+      held->push_back(HeldReply{fd, steady_now() + std::chrono::milliseconds(reply.delay_ms),
+                                std::vector<std::uint8_t>(req, req + len), r, reply});
+      return true;
     }
-    default: {
-      m = make_mapping(0, 0, r.address, r.count);
-      if (!m) return reply_exception(kServerDeviceFailure);
-      if (r.function == 3 || r.function == 4) {
-        if (reply.registers.size() != static_cast<std::size_t>(r.count)) return reply_exception(kServerDeviceFailure);
-        for (int i = 0; i < r.count; ++i) {
-          m->tab_registers[i] = reply.registers[static_cast<std::size_t>(i)];
-          m->tab_input_registers[i] = reply.registers[static_cast<std::size_t>(i)];
-        }
-      }
-      break;
-    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(reply.delay_ms));
   }
-  modbus_reply(ctx, req, len, m.get());
-  return true;
+  return send_reply(ctx, req, len, r, reply, stats, stats_mu);
 }
 
 void close_fd(int& fd) {
@@ -229,11 +264,26 @@ void ModbusTcpServer::loop() {
   };
   std::map<int, Client> clients;
   std::vector<std::uint8_t> buf(MODBUS_TCP_MAX_ADU_LENGTH);
+  std::vector<HeldReply> held;  // in arrival order
 
   auto close_client = [&](int fd) {
     ::close(fd);
     clients.erase(fd);
     clients_.store(static_cast<int>(clients.size()));
+    std::erase_if(held, [&](const HeldReply& h) { return h.fd == fd; });
+  };
+  // Sends every held reply that is due (each connection's in the order its requests came).
+  auto release_held = [&] {
+    const auto now = steady_now();
+    for (auto it = held.begin(); it != held.end();) {
+      if (it->due > now) {
+        ++it;
+        continue;
+      }
+      modbus_set_socket(ctx, it->fd);
+      send_reply(ctx, it->request.data(), static_cast<int>(it->request.size()), it->r, it->reply, stats_, stats_mu_);
+      it = held.erase(it);
+    }
   };
 
   while (running_.load()) {
@@ -241,9 +291,15 @@ void ModbusTcpServer::loop() {
     fds.push_back({wake_pipe_[0], POLLIN, 0});
     fds.push_back({listen_fd_, POLLIN, 0});
     for (const auto& [fd, c] : clients) fds.push_back({fd, POLLIN, 0});
-    const int rc = ::poll(fds.data(), fds.size(), 200);
+    int wait_ms = 200;
+    for (const auto& h : held)
+      wait_ms = std::min<int>(
+          wait_ms, static_cast<int>(std::max<long>(
+                       0, std::chrono::duration_cast<std::chrono::milliseconds>(h.due - steady_now()).count() + 1)));
+    const int rc = ::poll(fds.data(), fds.size(), wait_ms);
     if (rc < 0 && errno != EINTR) break;
     if (!running_.load()) break;
+    release_held();
     if (fds[0].revents & POLLIN) {
       char drain[16];
       while (::read(wake_pipe_[0], drain, sizeof drain) > 0) {
@@ -281,8 +337,9 @@ void ModbusTcpServer::loop() {
         continue;
       }
       clients[fd].last = steady_now();
-      if (n > 0) serve_frame(ctx, buf.data(), n, handler_, stats_, stats_mu_);
+      if (n > 0) serve_frame(ctx, buf.data(), n, handler_, stats_, stats_mu_, &held, fd);
     }
+    release_held();
     if (options_.idle_timeout_ms > 0) {
       const auto now = steady_now();
       std::vector<int> idle;

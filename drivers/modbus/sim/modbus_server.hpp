@@ -21,7 +21,11 @@
 //
 // Contract:
 // - The handler is called on the server's own thread, one request at a time (it needs its own lock
-//   only for state shared with other threads, e.g. a simulator's control interface).
+//   only for state shared with other threads, e.g. a simulator's control interface). A handler
+//   that sleeps holds up every request after it (a device that serves one request at a time); a
+//   reply with delay_ms is sent that much later while the TCP server goes on reading and handling
+//   further requests, each answered with the transaction id it came with (a device that serves
+//   several Modbus TCP transactions at once).
 // - Functions passed to the handler: 3 and 4 (read: count registers wanted), 6 (write single:
 //   values has 1 element), 16 (write multiple: values has count elements), 1 (read coils),
 //   2 (read discrete inputs), 5 (write coil: values[0] is 0 or 1). Other functions are answered with exception 1
@@ -59,11 +63,16 @@ struct ModbusReply {
   int exception_code = 0;                ///< non-zero: answer with this Modbus exception
   bool silent = false;                   ///< true: send nothing (the client times out)
   std::vector<std::uint16_t> registers;  ///< for reads
+  /// Send the reply this long after the request came. TCP: the server reads and handles further
+  /// requests meanwhile (a device that serves several transactions at once); RTU: it sleeps.
+  int delay_ms = 0;
 
-  static ModbusReply registers_reply(std::vector<std::uint16_t> regs) { return ModbusReply{0, false, std::move(regs)}; }
+  static ModbusReply registers_reply(std::vector<std::uint16_t> regs) {
+    return ModbusReply{0, false, std::move(regs), 0};
+  }
   static ModbusReply ok() { return ModbusReply{}; }
-  static ModbusReply exception(int code) { return ModbusReply{code, false, {}}; }
-  static ModbusReply silence() { return ModbusReply{0, true, {}}; }
+  static ModbusReply exception(int code) { return ModbusReply{code, false, {}, 0}; }
+  static ModbusReply silence() { return ModbusReply{0, true, {}, 0}; }
 };
 
 class ModbusRequestHandler {
