@@ -28,9 +28,11 @@ std::string station_hint(const ModbusError& e) {
   return s;
 }
 
-AlfenStationDevice::AlfenStationDevice(const TcpLink& link, int sockets, bool read_scn, const ems::Clock& clock)
+AlfenStationDevice::AlfenStationDevice(const TcpLink& link, int sockets, bool read_scn, const ems::Clock& clock,
+                                       bool pipelined_cuts)
     : clock_(clock), endpoint_(link.host + ":" + std::to_string(link.port)) {
-  transport_ = std::make_unique<LibmodbusTcpTransport>(link, &clock_);
+  transport_ = std::make_unique<SocketModbusTransport>(link, ModbusFraming::Mbap, &clock_);
+  transport_->set_pipelining(pipelined_cuts);
   AlfenOptions opts;
   opts.sockets = sockets;
   opts.read_scn = read_scn;
@@ -54,7 +56,10 @@ StationSample AlfenStationDevice::poll_interleaved(const std::function<void()>& 
     }
     identity_ = id.value();
   }
+  // While a read waits for its reply, interrupt_poll() runs `between` (the cuts) at once.
+  transport_->set_urgent(between);
   const auto r = station_->poll(between);
+  transport_->set_urgent({});
   s.ok = r.ok;
   if (r.error) {
     s.error = station_hint(*r.error);
@@ -133,6 +138,14 @@ WriteOutcome AlfenStationDevice::write_phases(int unit, int phases) {
     o.permanent = !r.error().transient();
   }
   return o;
+}
+
+void AlfenStationDevice::interrupt_poll() {
+  transport_->wake();
+}
+
+TransportStats AlfenStationDevice::link_stats() const {
+  return transport_->stats();
 }
 
 std::string AlfenStationDevice::describe() const {

@@ -1,13 +1,16 @@
 #pragma once
 // The charger seam (drivers/charger/station_device.hpp) over the Alfen driver: one Modbus TCP
 // connection per station (shared by units 200, 1 and 2), identification once per connection,
-// confirmation by read-back after each write.
+// confirmation by read-back after each write. While a poll waits for a slow station's reply, a cut
+// asked for by interrupt_poll() goes on the wire at once as a second transaction (unless
+// `pipelined_cuts` is off, or the station let such a request go unanswered once; then it waits
+// for the reply, as between any two reads).
 
 #include <memory>
 
 #include "drivers/alfen/alfen_station.hpp"
 #include "drivers/charger/station_device.hpp"
-#include "drivers/modbus/libmodbus_transport.hpp"
+#include "drivers/modbus/socket_transport.hpp"
 
 namespace emsgw::drivers::alfen {
 
@@ -15,9 +18,14 @@ class AlfenStationDevice final : public StationDevice {
  public:
   /// `sockets`: the highest Modbus unit configured (1 or 2); `read_scn`: also read the SCN block
   /// (unit 200) — for the station that speaks for the SCN.
-  AlfenStationDevice(const TcpLink& link, int sockets, bool read_scn, const ems::Clock& clock);
+  /// `pipelined_cuts`: cuts may be sent while a read awaits its reply.
+  AlfenStationDevice(const TcpLink& link, int sockets, bool read_scn, const ems::Clock& clock,
+                     bool pipelined_cuts = true);
   StationSample poll() override;
   StationSample poll_interleaved(const std::function<void()>& between) override;
+  void interrupt_poll() override;
+  /// The Modbus link's counters (requests, reconnects, cuts sent while a read was outstanding).
+  [[nodiscard]] TransportStats link_stats() const;
   WriteOutcome write_current(int unit, double amps) override;
   WriteOutcome write_scn(const std::array<double, 3>& amps) override;
   WriteOutcome write_phases(int unit, int phases) override;
@@ -26,7 +34,7 @@ class AlfenStationDevice final : public StationDevice {
  private:
   const ems::Clock& clock_;
   std::string endpoint_;
-  std::unique_ptr<LibmodbusTcpTransport> transport_;
+  std::unique_ptr<SocketModbusTransport> transport_;
   std::unique_ptr<AlfenStation> station_;
   std::optional<StationIdentity> identity_;
 };

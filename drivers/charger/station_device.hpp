@@ -25,6 +25,11 @@ class StateReader {
     (void)between;
     return poll();
   }
+  /// Called from another thread when a cut is waiting: a poll_interleaved in progress calls its
+  /// `between` as soon as it can — while a request still waits for its reply, where the link
+  /// carries several requests at once. Never blocks. The default does nothing (`between` then runs
+  /// after the current read).
+  virtual void interrupt_poll() {}
   [[nodiscard]] virtual std::string describe() const = 0;
 };
 

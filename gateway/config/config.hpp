@@ -30,6 +30,9 @@ struct StationLink {
   int connect_timeout_ms = 2000;
   int response_timeout_ms = 1000;
   int poll_interval_ms = 1000;
+  /// A cut may go on the wire while a read still awaits the station's reply, as a second Modbus
+  /// TCP transaction. A station that leaves it unanswered has it switched off by itself.
+  bool pipelined_cuts = true;
   /// Refresh a set-point when the station's remaining validity (1208 / 1423–1428) drops below
   /// this, whatever else happens (design.md §2.5).
   double refresh_margin_s = 20;

@@ -32,6 +32,7 @@ void parse_station(TableReader& r, std::size_t index, ems::StationConfig& st, St
   r.read("connect_timeout_ms", link.connect_timeout_ms);
   r.read("response_timeout_ms", link.response_timeout_ms);
   r.read("poll_interval_ms", link.poll_interval_ms);
+  r.read("pipelined_cuts", link.pipelined_cuts);
   r.read("refresh_margin_s", link.refresh_margin_s);
   const auto sockets = r.tables("socket", Need::Required);
   for (std::size_t j = 0; j < sockets.size(); ++j) {

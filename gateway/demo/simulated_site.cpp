@@ -35,6 +35,7 @@ SimulatedSite::SimulatedSite(SimulatedSiteOptions options) : options_(std::move(
     c.validity_s = spec.validity_s;
     c.phase_switching_allowed = spec.phase_switching;
     c.modbus_response_delay = ems::Millis(spec.modbus_response_delay_ms);
+    c.modbus_pipelined = spec.modbus_pipelined;
     c.scn_mode = options_.control == "scn" && i == 0;
     c.scn_name = options_.control == "scn" ? "DEMO" : "";
     c.ev_response_delay = ems::Millis(static_cast<long>(options_.ev_response_delay_s * 1000));
@@ -154,6 +155,7 @@ std::string SimulatedSite::config_toml(const std::string& extra) const {
       << "\nmax_current_a = " << st.max_current_a << "\nphase_switching = " << (st.phase_switching ? "true" : "false")
       << "\nresponse_timeout_ms = " << std::max(300, st.modbus_response_delay_ms + 700)
       << "\nconnect_timeout_ms = 500\npoll_interval_ms = " << options_.station_poll_interval_ms
+      << "\npipelined_cuts = " << (options_.pipelined_cuts ? "true" : "false")
       << "\nrefresh_margin_s = " << std::max(2.0, std::min(20.0, st.validity_s / 3)) << "\n";
     for (std::size_t j = 0; j < st.sockets.size(); ++j) {
       const auto& so = st.sockets[j];

@@ -34,6 +34,7 @@ struct SimStationSpec {
   bool phase_switching = false;
   std::vector<SimSocketSpec> sockets;  ///< 1 or 2 (unit = position + 1)
   int modbus_response_delay_ms = 0;    ///< every Modbus answer this much later (a busy station)
+  bool modbus_pipelined = false;       ///< the station takes requests while one is outstanding
 };
 
 struct SimulatedSiteOptions {
@@ -50,7 +51,8 @@ struct SimulatedSiteOptions {
   double ev_response_delay_s = 2;
   int meter_poll_interval_ms = 250;
   int station_poll_interval_ms = 500;
-  std::string site_extra;  ///< extra lines for [site] (e.g. "probing_time_s = 10")
+  std::string site_extra;      ///< extra lines for [site] (e.g. "probing_time_s = 10")
+  bool pipelined_cuts = true;  ///< [[station]] pipelined_cuts in emsgw's configuration
 };
 
 class SimulatedSite {

@@ -27,7 +27,8 @@ ChargerKindTraits alfen_kind() {
     tcp.port = link.port;
     tcp.timing.connect_timeout_ms = link.connect_timeout_ms;
     tcp.timing.response_timeout_ms = link.response_timeout_ms;
-    return std::make_unique<drivers::alfen::AlfenStationDevice>(tcp, drivers::alfen::socket_count(station), scn, clock);
+    return std::make_unique<drivers::alfen::AlfenStationDevice>(tcp, drivers::alfen::socket_count(station), scn, clock,
+                                                                link.pipelined_cuts);
   };
   k.probe = [](const ChargerProbe& p, const ems::Clock& clock, std::ostream& out) {
     drivers::alfen::ProbeRequest request;

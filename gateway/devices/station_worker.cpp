@@ -52,6 +52,7 @@ void StationWorker::stop() {
 }
 
 void StationWorker::set_desired(int unit, double amps, int phases) {
+  bool cut = false;
   {
     std::lock_guard lock(mutex_);
     auto& s = slots_[unit];
@@ -61,11 +62,15 @@ void StationWorker::set_desired(int unit, double amps, int phases) {
     s.affirmed_at = clock_.mono_now();
     if (!changed) return;
     s.sequence = ++next_sequence_;
+    cut = s.written && amps < *s.written;
   }
+  // A poll in progress sends the cut without waiting for the reply it waits for.
+  if (cut) device_->interrupt_poll();
   wake_.notify_all();
 }
 
 void StationWorker::set_desired_scn(const std::array<double, 3>& amps) {
+  bool cut = false;
   {
     std::lock_guard lock(mutex_);
     if (!scn_slot_) scn_slot_.emplace();
@@ -75,7 +80,10 @@ void StationWorker::set_desired_scn(const std::array<double, 3>& amps) {
     scn_slot_->affirmed_at = clock_.mono_now();
     if (!changed) return;
     scn_slot_->sequence = ++next_sequence_;
+    if (scn_slot_->written)
+      for (std::size_t p = 0; p < 3; ++p) cut = cut || amps[p] < scn_written_[p];
   }
+  if (cut) device_->interrupt_poll();
   wake_.notify_all();
 }
 

@@ -12,7 +12,9 @@
 // decides when an increase may be handed over at all (the allocator's wait_for_confirmation).
 //
 // A poll never delays a cut: the poll is read block by block, and between two reads any pending
-// decrease is written on the same connection.
+// decrease is written on the same connection; a new decrease also interrupts the read in progress
+// (StateReader::interrupt_poll), so that a station slow to answer gets the cut as a second
+// transaction on the same connection at once.
 //
 // Sequence: every new desired value gets a higher sequence number; a write sends the newest desired
 // value at the moment it goes on the wire, and a write of an older sequence never replaces the
@@ -69,7 +71,7 @@ struct StationWorkerStats {
   std::uint64_t missed_refreshes = 0;   ///< a controlled set-point was seen expired (validity 0)
   std::uint64_t not_accepted = 0;       ///< writes the station did not take
   std::uint64_t foreign_setpoints = 0;  ///< set-points found changed by someone else and rewritten
-  std::uint64_t cuts_during_poll = 0;   ///< decreases written between the reads of a poll
+  std::uint64_t cuts_during_poll = 0;   ///< decreases written between or during the reads of a poll
 };
 
 class StationWorker {

@@ -281,11 +281,22 @@ AlfenStationSim::Regs AlfenStationSim::block_locked(int unit, int start, int cou
 ModbusReply AlfenStationSim::handle(const ModbusRequest& r) {
   const auto arrived = std::chrono::steady_clock::now();
   ems::Millis delay{0};
+  bool pipelined = false;
   {
     std::lock_guard lock(mu_);
     delay = cfg_.modbus_response_delay;
+    pipelined = cfg_.modbus_pipelined;
+  }
+  if (pipelined && delay.count() > 0) {
+    auto reply = handle_now(r, arrived);
+    reply.delay_ms = static_cast<int>(delay.count());
+    return reply;
   }
   if (delay.count() > 0) std::this_thread::sleep_for(delay);
+  return handle_now(r, arrived);
+}
+
+ModbusReply AlfenStationSim::handle_now(const ModbusRequest& r, std::chrono::steady_clock::time_point arrived) {
   std::lock_guard lock(mu_);
   update_locked();
   const bool station = r.unit == kStationUnit;

@@ -75,9 +75,13 @@ struct AlfenSimConfig {
   double time_scale = 1.0;  ///< simulated seconds per real second
   int max_masters = 2;      ///< §1
   int idle_timeout_s = 60;  ///< §1
-  /// Every Modbus request is answered this much later (a station whose controller is busy); the
-  /// server answers one request at a time, so a write sent behind a slow read waits for it.
+  /// Every Modbus request is answered this much later (a station whose controller is busy, or a
+  /// slow link). By default the station serves one request at a time, so a write sent behind a
+  /// slow read waits for it.
   ems::Millis modbus_response_delay{0};
+  /// true: the station takes every request when it arrives and answers each after the delay, so a
+  /// write sent while a read is outstanding (its own transaction id) acts at once.
+  bool modbus_pipelined = false;
 };
 
 /// What a socket is doing now (for tests, status and the demo).
@@ -158,6 +162,8 @@ class AlfenStationSim final : public sim::ModbusRequestHandler {
   int effective_phases_locked(int index) const;
   std::string mode3_locked(int index) const;
   Regs block_locked(int unit, int start, int count);
+  /// Serves one request now (after any response delay the station models).
+  sim::ModbusReply handle_now(const sim::ModbusRequest& r, std::chrono::steady_clock::time_point arrived);
   sim::ModbusReply write_locked(const sim::ModbusRequest& r, std::chrono::steady_clock::time_point arrived);
   std::string command_locked(const std::string& line);
   SimSocketState state_locked(int index);
