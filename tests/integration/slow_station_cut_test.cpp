@@ -10,8 +10,8 @@
 #include <memory>
 #include <mutex>
 #include <string>
-#include <vector>
 #include <thread>
+#include <vector>
 
 #include "drivers/alfen/alfen_station_device.hpp"
 #include "drivers/alfen/sim/alfen_station_sim.hpp"
