@@ -37,27 +37,33 @@ void detect_ev_phases(const SocketConfig& cfg, const SocketSnapshot& s, double m
 }
 
 /// An EV that draws nothing when offered less than the probing current needs the probing current
-/// (guide §3.2): judged after twice the EV response time for an EV that drew while probing, after
-/// a whole probing time for one that only asks for current (state C); a full battery (state B,
-/// never drew) is not flagged.
+/// (guide §3.2). One that drew while probing is judged once the low offer has been in force for the
+/// EV response time (IEC 61851: time enough to follow a lower limit; a car that follows ramps to the
+/// offer and never through zero) and it draws nothing; one that only asks for current (state C) after
+/// a whole probing time without a draw; a full battery (state B, never drew) is not flagged.
 void judge_probing_need(const StepInputs& in, const SocketSnapshot& s, double max_measured, Session& ses) {
   const auto& site = in.site;
   const bool low_offer = ses.settled_a >= in.min_a && ses.settled_a < in.probing_a;
   const bool asks = s.state == ConnectorState::Charging;
+  const bool drawing = max_measured >= kDrawThresholdA;
   // Drew steadily (not only while ramping down from a higher offer) while offered less than the
   // probing current: this EV does not need it.
-  if (!ses.probing_until && low_offer && max_measured >= kDrawThresholdA) {
+  if (!ses.probing_until && low_offer && drawing) {
     if (!ses.below_probing_draw_since) ses.below_probing_draw_since = in.now;
     if (seconds(in.now - *ses.below_probing_draw_since) >= 2 * site.ev_response_time_s) ses.drew_below_probing = true;
   } else {
     ses.below_probing_draw_since.reset();
   }
-  if (!ses.probing_until && low_offer && max_measured < kDrawThresholdA && !ses.drew_below_probing &&
-      (asks || ses.drew_while_probing)) {
+  const bool judged = !ses.probing_until && low_offer && !ses.drew_below_probing;
+  if (judged && ses.drew_while_probing) {
+    // The low offer in force since (a draw does not restart it: the car ramps down through it).
     if (!ses.low_offer_since) ses.low_offer_since = in.now;
-    const double judge_s = ses.drew_while_probing ? 2 * site.ev_response_time_s
-                                                  : std::max(2 * site.ev_response_time_s, site.probing_time_s);
-    if (seconds(in.now - *ses.low_offer_since) >= judge_s) ses.needs_probing_current = true;
+    if (!drawing && seconds(in.now - *ses.low_offer_since) >= site.ev_response_time_s) ses.needs_probing_current = true;
+  } else if (judged && asks && !drawing) {
+    // Drawing nothing at the low offer since.
+    if (!ses.low_offer_since) ses.low_offer_since = in.now;
+    if (seconds(in.now - *ses.low_offer_since) >= std::max(2 * site.ev_response_time_s, site.probing_time_s))
+      ses.needs_probing_current = true;
   } else {
     ses.low_offer_since.reset();
   }

@@ -154,6 +154,37 @@ TEST(AllocatorSessions, AnEvThatDrawsNothingBelowTheProbingCurrentNeedsIt) {
   EXPECT_TRUE(s.sessions[0].needs_probing_current);
 }
 
+// A car that drew at the probing current and stops altogether when offered less (instead of
+// ramping down to the offer) needs it: judged once the low offer has been in force for the EV
+// response time, not a response time after the car's draw reached zero. A car that ramps down to
+// the offer is never flagged.
+TEST(AllocatorSessions, ACarThatDrewWhileProbingAndStopsAtALowOfferIsJudgedAfterOneResponseTime) {
+  StageSite s(one_socket(), snapshot_at(0, {0, 0, 0}, {}));
+  (void)step_at(s, 0, socket_in(1, CS::Available));
+  (void)step_at(s, 1, socket_in(1, CS::Charging));
+  (void)step_at(s, 2, socket_in(1, CS::Charging, {14, 14, 14}));
+  ASSERT_TRUE(s.sessions[0].drew_while_probing);
+  s.sessions[0].probing_until.reset();
+  s.sessions[0].setpoint_a = s.sessions[0].settled_a = 9;  // the low offer in force at t = 62
+  (void)step_at(s, 62, socket_in(1, CS::Charging, {9, 9, 9}));
+  (void)step_at(s, 63, socket_in(1, CS::Charging, {3, 3, 3}));
+  (void)step_at(s, 64, socket_in(1, CS::Charging));
+  (void)step_at(s, 66, socket_in(1, CS::Charging));
+  EXPECT_FALSE(s.sessions[0].needs_probing_current) << "before the EV response time";
+  (void)step_at(s, 67, socket_in(1, CS::Charging));
+  EXPECT_TRUE(s.sessions[0].needs_probing_current) << "5 s after the low offer, drawing nothing";
+
+  StageSite f(one_socket(), snapshot_at(0, {0, 0, 0}, {}));
+  (void)step_at(f, 0, socket_in(1, CS::Available));
+  (void)step_at(f, 1, socket_in(1, CS::Charging));
+  (void)step_at(f, 2, socket_in(1, CS::Charging, {14, 14, 14}));
+  f.sessions[0].probing_until.reset();
+  f.sessions[0].setpoint_a = f.sessions[0].settled_a = 9;
+  for (double t = 62; t <= 120; t += 1) (void)step_at(f, t, socket_in(1, CS::Charging, {9, 9, 9}));
+  EXPECT_FALSE(f.sessions[0].needs_probing_current) << "follows the lower offer";
+  EXPECT_TRUE(f.sessions[0].drew_below_probing);
+}
+
 TEST(AllocatorSessions, AFullBatteryIsNotFlagged) {
   StageSite s(one_socket(), snapshot_at(0, {0, 0, 0}, {}));
   (void)step_at(s, 0, socket_in(1, CS::Connected));
