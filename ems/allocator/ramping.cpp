@@ -36,6 +36,9 @@ std::vector<SocketAllocation> ramp(const StepInputs& in, const std::vector<Socke
   // A rise of the EVs the non-EV load takes on trust (their stations have not reported it) holds
   // raises like an unconfirmed cut: a household step may hide in it.
   bool cut_pending = in.snap.ev_rise_unconfirmed;
+  // A socket kept at its minimum for cuts still to show (admit) may not fit once they do: no raise
+  // goes out beside it until the next step decides on the settled estimate.
+  for (const auto& w : work) cut_pending = cut_pending || w.held_for_cuts;
   for (std::size_t k = 0; k < n; ++k) {
     auto& ses = sessions[k];
     if (!ses.cut_at) continue;

@@ -112,6 +112,9 @@ struct SocketWork {
   std::optional<MonoTime> until;
   bool candidate = false;
   bool admitted = false;
+  /// Kept at its minimum in force while cuts on its phases are unconfirmed (see admit): every
+  /// raise waits this step.
+  bool held_for_cuts = false;
   double min = 0, max = 0;
   double probing_fallback_min = 0;  ///< Minimum if the probing current does not fit.
   double normal_max = 0;            ///< Upper bound when not probing.

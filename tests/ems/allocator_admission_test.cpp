@@ -185,6 +185,41 @@ TEST(AllocatorAdmission, ASocketWaitingForTheCutsMadeForItIsNotDroppedWhileTheyA
   EXPECT_FALSE(run(1, 32, 0)) << "not admitted at the last step: no new admission on a cut in flight";
 }
 
+// A rotation's hand-over: socket 1 is cut to 0 A, sockets 2 and 3 keep their 6 A minimums; while
+// socket 1 ramps down between two station samples the conservative estimate reads the household
+// 2.2 A high. Neither of the two in force is paused while the cut is unconfirmed and the grid
+// meter's reading shows L1 within its limit (every raise waits meanwhile: held_for_cuts). Before,
+// the EV lab's six-socket rotation paused a fourth car at every boundary (Jain 0.93).
+TEST(AllocatorAdmission, ACarAtItsMinimumIsNotPausedWhileCutsOnItsPhasesAreUnconfirmed) {
+  // {admitted 2, admitted 3, held 2, held 3}.
+  const auto run = [](double cut_age_s, double grid_l1_a, int settled_a = 6, Rotation rotation = Rotation::Active) {
+    StageSite s(three_on_l1(), snapshot_at(450, {grid_l1_a, 0, 0}, {}));
+    s.snap.grid.measured = s.snap.grid.current;
+    s.sessions[0].rotation = Rotation::Waiting;
+    s.sessions[0].rotation_since = at_s(449);
+    s.sessions[0].setpoint_a = s.sessions[0].settled_a = 0;
+    if (cut_age_s >= 0) s.sessions[0].cut_at = at_s(450 - cut_age_s);
+    for (std::size_t k = 1; k < 3; ++k) {
+      charging_since(s, k, 100, settled_a);
+      s.sessions[k].setpoint_a = 6;
+      s.sessions[k].rotation = rotation;
+    }
+    std::array<PhaseBudget, kPhaseCount> phases{};
+    phases[0].limit = Amps(20);
+    std::optional<MonoTime> until = at_s(900);
+    auto work = three_candidates();
+    work[0].candidate = false;
+    allocator::admit(s.inputs(), l1_cap(9.8), phases, s.sessions, until, work);
+    return std::vector<bool>{work[1].admitted, work[2].admitted, work[1].held_for_cuts, work[2].held_for_cuts};
+  };
+  EXPECT_EQ(run(1, 18.1), (std::vector<bool>{true, true, true, false})) << "the cut is in flight: the lowest id held";
+  EXPECT_EQ(run(-1, 18.1), (std::vector<bool>{false, true, false, false})) << "no cut in flight";
+  EXPECT_EQ(run(6, 18.1), (std::vector<bool>{false, true, false, false})) << "older than the EV response time";
+  EXPECT_EQ(run(1, 20.5), (std::vector<bool>{false, true, false, false})) << "the grid shows L1 above its limit";
+  EXPECT_EQ(run(1, 18.1, 6, Rotation::Waiting), (std::vector<bool>{false, true, false, false}))
+      << "the rotation paused it";
+}
+
 // A car the rotation paused a moment ago rejoins only with the resume margin, never at the edge.
 TEST(AllocatorAdmission, ACarTheRotationPausedDoesNotRejoinAtTheEdge) {
   StageSite s(three_on_l1(), snapshot_at(450, {7.9, 0, 0}, {}));

@@ -74,6 +74,25 @@ TEST(AllocatorRamping, HoldsRaisesWhileAnEvRiseIsUnconfirmed) {
   EXPECT_EQ(s.sessions[1].settled_a, 12);
 }
 
+// A socket kept at its minimum while cuts are unconfirmed (admission's held_for_cuts) may not fit
+// once they show: no raise goes out beside it in that step, even the step the cuts are confirmed.
+TEST(AllocatorRamping, HoldsRaisesWhileASocketIsHeldForCuts) {
+  StageSite s(two_sockets(), snapshot_at(0, {0, 0, 0}, {}));
+  s.sessions[0].setpoint_a = s.sessions[0].settled_a = 6;
+  s.sessions[1].setpoint_a = s.sessions[1].settled_a = 6;
+  std::vector<SocketWork> work{decided(6, 6), decided(12, 6)};
+  work[0].held_for_cuts = true;
+  auto allocs = allocator::ramp(s.inputs(), work, s.sessions);
+  EXPECT_TRUE(allocs[1].wait_for_confirmation);
+  EXPECT_EQ(s.sessions[1].settled_a, 6);
+
+  s.snap = snapshot_at(1, {0, 0, 0}, {});
+  work[0].held_for_cuts = false;  // decided on the settled estimate
+  allocs = allocator::ramp(s.inputs(), work, s.sessions);
+  EXPECT_FALSE(allocs[1].wait_for_confirmation);
+  EXPECT_EQ(s.sessions[1].settled_a, 12);
+}
+
 TEST(AllocatorRamping, ACutCountsAsConfirmedAfterTheEvResponseTime) {
   StageSite s(two_sockets(), snapshot_at(0, {0, 0, 0}, {}));
   s.sessions[0].setpoint_a = s.sessions[0].settled_a = 16;

@@ -42,13 +42,24 @@ TEST_P(LabScenario, NeverOverloadsTheConnection) {
 /// scenario joins this list when the controller meets every bound on it.
 const std::vector<std::string>& within_bounds() {
   static const std::vector<std::string> names{
-      "battery-taper-to-full",       "cars-draw-less-than-offered",
-      "cars-limited-by-own-charger", "cars-plugged-before-start",
-      "demo-fast-probing",           "equal-cars-sharing",
-      "full-car-and-return",         "hair-dryer-test",
-      "meter-silent-failsafe",       "one-phase-cars-rotated-mappings",
-      "phase-switching-cars",        "rotation-eight-cars-32a",
-      "station-drops-off",           "three-cars-plugged-in-together",
+      "alternating-24a-six-sockets",
+      "battery-taper-to-full",
+      "cars-draw-less-than-offered",
+      "cars-limited-by-own-charger",
+      "cars-plugged-before-start",
+      "demo-fast-probing",
+      "equal-cars-sharing",
+      "full-car-and-return",
+      "guide-1phase-20a-bca",
+      "guide-1phase-20a-bca-stations-read-apart",
+      "hair-dryer-test",
+      "meter-silent-failsafe",
+      "one-phase-cars-rotated-mappings",
+      "phase-switching-cars",
+      "probing-14a-car-joins-two",
+      "rotation-eight-cars-32a",
+      "station-drops-off",
+      "three-cars-plugged-in-together",
   };
   return names;
 }
