@@ -35,6 +35,16 @@ void ActuationPolicy::actuate(const ems::SiteConfig& site, const std::vector<Soc
     }
   }
   raised_ = {};
+  // Per grid phase, what this allocation raises in all: more than kDitherRaiseTotalA is a load that
+  // went away (a household step back, the sun out), not the dither of a measurement, and no small
+  // raise on that phase is held.
+  std::array<double, 3> asked_raise{};
+  for (const auto& sa : a.sockets) {
+    const auto prev = desired_.find(sa.id);
+    if (prev == desired_.end() || sa.current_a <= prev->second) continue;
+    for (std::size_t p = 0; p < asked_raise.size(); ++p)
+      if (sa.grid_phases[p]) asked_raise[p] += sa.current_a - prev->second;
+  }
   for (std::size_t k = 0; k < a.sockets.size(); ++k) {
     const auto& sa = a.sockets[k];
     // Both lists are in the configuration's order: the k-th reference is the socket's, unless a
@@ -48,7 +58,10 @@ void ActuationPolicy::actuate(const ems::SiteConfig& site, const std::vector<Soc
     // Cut fast, raise slow (design.md §2.3): a raise that must wait for unconfirmed cuts is not
     // handed over yet; the previous value stays in force (and keeps being refreshed).
     if (sa.wait_for_confirmation && prev != desired_.end()) amps = std::min(amps, prev->second);
-    if (prev != desired_.end()) amps = hold_small_raise(sa, prev->second, amps, a.at);
+    bool site_raise = false;
+    for (std::size_t p = 0; p < asked_raise.size(); ++p)
+      site_raise = site_raise || (sa.grid_phases[p] && asked_raise[p] > kDitherRaiseTotalA);
+    if (prev != desired_.end()) amps = hold_small_raise(sa, prev->second, amps, a.at, site_raise);
     const std::string reason(ems::to_string(sa.reason));
     if (prev == desired_.end() || prev->second != amps) {
       const auto& st = site.stations[ref->station];
@@ -72,7 +85,7 @@ void ActuationPolicy::actuate(const ems::SiteConfig& site, const std::vector<Soc
 }
 
 double ActuationPolicy::hold_small_raise(const ems::SocketAllocation& sa, double in_force, double amps,
-                                         ems::MonoTime now) {
+                                         ems::MonoTime now, bool site_raise) {
   auto& h = holds_[sa.id];
   if (h.hold_s <= 0) h.hold_s = kRaiseHoldS;
   const auto since = [&](const std::optional<ems::MonoTime>& t) {
@@ -92,7 +105,7 @@ double ActuationPolicy::hold_small_raise(const ems::SocketAllocation& sa, double
   }
   // Only a raise back towards the level a cut came from is the dither of a measurement; a level the
   // socket never had since (the end of a probing phase after a brief cut) goes out at once.
-  if (amps > in_force && in_force > 0 && amps - in_force <= kSmallRaiseA && amps <= h.cut_from &&
+  if (!site_raise && amps > in_force && in_force > 0 && amps - in_force <= kSmallRaiseA && amps <= h.cut_from &&
       since(h.cut_at) < h.hold_s)
     return in_force;
   if (amps > in_force) h.raise_at = now;

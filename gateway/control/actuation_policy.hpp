@@ -10,7 +10,9 @@
 //   the value the last cut came from, on a socket cut less than its hold time ago keeps the lower
 //   value; the hold doubles (up to kMaxRaiseHoldS)
 //   each time a raise is undone by a cut soon after, and falls back once raises last. Cuts are
-//   never held; larger raises (a rotation, a probing car, a load that went away) are not held;
+//   never held; larger raises (a rotation, a probing car) are not held, nor small ones when the
+//   allocation raises more than kDitherRaiseTotalA in all on one of the socket's phases (a load
+//   that went away: on a large site every socket's share rises by an ampere or two only);
 // - the fail-safe never raises a socket above the value in force (design.md §2.9).
 // The allocator's deadband stays in ems/.
 
@@ -67,8 +69,10 @@ class ActuationPolicy {
   [[nodiscard]] const std::array<double, 3>& raised() const { return raised_; }
 
  private:
-  /// The value to hand over instead of `amps` (fail-safe, small raises after a cut).
-  double hold_small_raise(const ems::SocketAllocation& sa, double in_force, double amps, ems::MonoTime now);
+  /// The value to hand over instead of `amps` (fail-safe, small raises after a cut unless
+  /// `site_raise`: the allocation raises much on one of its phases).
+  double hold_small_raise(const ems::SocketAllocation& sa, double in_force, double amps, ems::MonoTime now,
+                          bool site_raise);
 
   std::map<int, double> desired_;
   std::array<double, 3> raised_{};
@@ -91,5 +95,8 @@ inline constexpr double kSmallRaiseA = 2;
 inline constexpr double kRaiseHoldS = 10;
 inline constexpr double kMaxRaiseHoldS = 60;
 inline constexpr double kRaiseUndoneS = 60;
+/// A measurement's dither moves a phase's headroom by an ampere or two: an allocation that raises
+/// more than this on a phase in all follows a load that went away.
+inline constexpr double kDitherRaiseTotalA = 2 * kSmallRaiseA;
 
 }  // namespace emsgw::gateway

@@ -53,6 +53,7 @@ const std::vector<std::string>& within_bounds() {
       "guide-1phase-20a-bca",
       "guide-1phase-20a-bca-stations-read-apart",
       "hair-dryer-test",
+      "household-cycling-64-stations",
       "meter-silent-failsafe",
       "one-phase-cars-rotated-mappings",
       "phase-switching-cars",
