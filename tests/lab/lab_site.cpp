@@ -161,6 +161,8 @@ struct Truth {
 LabResult run_lab_scenario(const json& input, const std::string& name) {
   const auto cpu0 = std::clock();
   const json scenario = input.contains("random") ? random_site(input.at("random")) : input;
+  // The scenario as run (a random site's every station and event) on stderr, to keep it as a file.
+  if (std::getenv("EMSGW_LAB_DUMP") != nullptr) std::fprintf(stderr, "%s\n", scenario.dump(1).c_str());
   LabResult result;
   result.name = name;
   spdlog::set_level(spdlog::level::off);
