@@ -51,11 +51,12 @@ class Room {
     w.admitted = true;
   }
 
-  /// Tries the probing current, then the ordinary minimum (the probing EV then charges normally).
-  void try_admit(SocketWork& w, std::size_t k) {
-    if (fits(w, k, w.min)) {
+  /// Tries the probing current, then the ordinary minimum (the probing EV then charges normally);
+  /// `grid_slack` less room will do on the grid phases.
+  void try_admit(SocketWork& w, std::size_t k, double grid_slack) {
+    if (fits(w, k, w.min, grid_slack)) {
       take(w, k, w.min);
-    } else if (w.probing && fits(w, k, w.probing_fallback_min)) {
+    } else if (w.probing && fits(w, k, w.probing_fallback_min, grid_slack)) {
       keep_at_minimum(w, k);
     }
   }
@@ -203,10 +204,25 @@ void admit(const StepInputs& in, const Capacity& cap, const std::array<PhaseBudg
   std::vector<std::size_t> candidates;
   for (std::size_t k = 0; k < work.size(); ++k)
     if (work[k].candidate) candidates.push_back(k);
+  // An exact fit is a fit (kFitToleranceA): after a household step that leaves room for exactly
+  // the cars' minimums, the estimate's ramp tail kept a paused car waiting 30 s in the EV lab. Only
+  // while the grid meter's own newest reading shows every phase the socket loads within its limit
+  // (a lack the grid shows is real), and not for a probing current: it pauses others, their ramps
+  // read as household for a moment, the probing current no longer fits, and the others resume,
+  // again and again (the EV lab: a socket switched every 4 s for half a minute).
+  const double exact = std::min(kFitToleranceA, in.site.safety_margin_a / 10);
+  const auto exact_fit_slack = [&](const SocketWork& w) {
+    if (w.probing || exact <= 0 || !in.snap.grid.valid || !in.snap.grid.measured) return 0.0;
+    for (int i = 0; i < w.load_count; ++i) {
+      const auto p = w.loads[static_cast<std::size_t>(i)];
+      if ((*in.snap.grid.measured)[p].value() > phases[p].limit.value() + kEps) return 0.0;
+    }
+    return exact;
+  };
   Room everyone(in, cap);
   bool all_fit = true;
   for (auto k : candidates) {
-    if (!everyone.fits(work[k], k, work[k].min)) {
+    if (!everyone.fits(work[k], k, work[k].min, exact_fit_slack(work[k]))) {
       all_fit = false;
       break;
     }
@@ -307,7 +323,7 @@ void admit(const StepInputs& in, const Capacity& cap, const std::array<PhaseBudg
     if (anyone && !period_over && ses.rotation == Rotation::Waiting && !work[k].probing && recently_paused &&
         !room.fits(work[k], k, std::max(work[k].min + kResumeMarginA, in.probing_a)))
       continue;
-    room.try_admit(work[k], k);
+    room.try_admit(work[k], k, exact_fit_slack(work[k]));
     if (!work[k].admitted && (at_the_edge(k) || awaiting_cuts(k))) {
       room.keep_at_minimum(work[k], k);
     } else if (!work[k].admitted && held_through_cuts(k)) {

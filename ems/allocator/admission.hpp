@@ -28,7 +28,9 @@ namespace emsgw::ems::allocator {
 /// room of at most kEdgeToleranceA (and half the safety margin) on the grid phases while the grid
 /// meter's own reading (SiteSnapshot::grid.measured) shows them within their limit with it. A
 /// socket admitted at the last step whose minimum is not out yet is not dropped for a lack on its
-/// grid phases while a cut on one of them is in flight (its raise waits for the cuts anyway).
+/// grid phases while a cut on one of them is in flight (its raise waits for the cuts anyway). An
+/// ordinary minimum (not a probing current) fits where it lacks at most kFitToleranceA (and a
+/// tenth of the safety margin) on grid phases the grid meter's own reading shows within their limit.
 /// Sets w.admitted for the candidates; the others get Alternating (until = end of the period)
 /// when they would fit alone, else the binding phase's reason or StationMax. Updates the
 /// sessions' rotation and the period's end.

@@ -37,6 +37,10 @@ inline constexpr double kLearnConfirmFactor = 2.0;
 inline constexpr double kEvCapHeadroomA = 1.0;
 /// A socket paused while charging rejoins mid-period only when its minimum fits with this to spare.
 inline constexpr double kResumeMarginA = 1.0;
+/// An exact fit is a fit: admission lets a minimum lack this much room on a grid phase (at most a
+/// tenth of the safety margin). The non-EV estimate reads a car's ramp tail between two station
+/// samples as household, and it converges on an exact fit only after tens of seconds.
+inline constexpr double kFitToleranceA = 0.1;
 /// A socket at its minimum is not paused for a lack of room of at most this (and at most half the
 /// safety margin) while the grid meter shows every phase it loads within its limit with it.
 inline constexpr double kEdgeToleranceA = 0.5;

@@ -54,6 +54,7 @@ const std::vector<std::string>& within_bounds() {
       "guide-1phase-20a-bca-stations-read-apart",
       "hair-dryer-test",
       "household-cycling-64-stations",
+      "household-steps-two-cars",
       "meter-silent-failsafe",
       "one-phase-cars-rotated-mappings",
       "phase-switching-cars",
