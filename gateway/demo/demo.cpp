@@ -114,7 +114,7 @@ SimulatedSiteOptions demo_site(double hour_s, bool real_time) {
                      32,
                      60,
                      false,
-                     {SimSocketSpec{0, 16, 6, "L1L2L3", "now"}, SimSocketSpec{1, 16, 6, "L2L3L1", "pv"}}},
+                     {SimSocketSpec{0, 16, 6, "L1L2L3", "now"}, SimSocketSpec{1, 16, 6, "L1L2L3", "pv"}}},
       SimStationSpec{"driveway", 16, 60, false, {SimSocketSpec{2, 16, 6, "L3L1L2", "minpv"}}},
   };
   return o;
@@ -316,7 +316,7 @@ int run_demo(const DemoOptions& options) {
               << " -t 'emsgw/#' -t 'homeassistant/#' -v; or point Home Assistant's MQTT integration at it)\n";
   else if (options.mqtt)
     std::cout << "  MQTT broker    not started: install mosquitto to try MQTT and Home Assistant discovery\n";
-  std::cout << "\n  site: 3 x 25 A, 1 A margin; carport socket 0 (L1L2L3, mode now), socket 1 (L2L3L1, mode pv),\n"
+  std::cout << "\n  site: 3 x 25 A, 1 A margin; carport socket 0 (L1L2L3, mode now), socket 1 (L1L2L3, mode pv),\n"
             << "        driveway socket 2 (L3L1L2, mode minpv). Press Ctrl-C to stop.\n\n";
 
   std::signal(SIGINT, demo_signal);

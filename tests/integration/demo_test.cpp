@@ -47,6 +47,9 @@ TEST(Demo, RunsTheScriptedDayAndStopsCleanly) {
   EXPECT_THAT(r.output, HasSubstr("emsgw probe-meter --kind sunspec-tcp --host 127.0.0.1 --port "));
   EXPECT_THAT(r.output, HasSubstr("[07:00] a 3-phase car (16 A) arrives at carport socket 0"));
   EXPECT_THAT(r.output, HasSubstr("stopping"));
+  // The demo's own configuration follows the installer's rules it checks (a Double's two sockets on
+  // one feeder, one phase order): a newcomer's first run shows no warning.
+  EXPECT_THAT(r.output, ::testing::Not(HasSubstr("[warning]"))) << r.output;
   const auto lines = status_lines(r.output);
   ASSERT_GT(lines.size(), 30U) << r.output;
 
