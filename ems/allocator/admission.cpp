@@ -210,14 +210,19 @@ void admit(const StepInputs& in, const Capacity& cap, const std::array<PhaseBudg
   // (a lack the grid shows is real), and not for a probing current: it pauses others, their ramps
   // read as household for a moment, the probing current no longer fits, and the others resume,
   // again and again (the EV lab: a socket switched every 4 s for half a minute).
-  const double exact = std::min(kFitToleranceA, in.site.safety_margin_a / 10);
-  const auto exact_fit_slack = [&](const SocketWork& w) {
-    if (w.probing || exact <= 0 || !in.snap.grid.valid || !in.snap.grid.measured) return 0.0;
+  // Whether the grid meter's own newest reading shows every grid phase `w` loads within its limit
+  // (the margin included) with `more` amperes added on each.
+  const auto grid_shows_room = [&](const SocketWork& w, double more) {
+    if (!in.snap.grid.valid || !in.snap.grid.measured) return false;
     for (int i = 0; i < w.load_count; ++i) {
       const auto p = w.loads[static_cast<std::size_t>(i)];
-      if ((*in.snap.grid.measured)[p].value() > phases[p].limit.value() + kEps) return 0.0;
+      if ((*in.snap.grid.measured)[p].value() + more > phases[p].limit.value() + kEps) return false;
     }
-    return exact;
+    return true;
+  };
+  const double exact = std::min(kFitToleranceA, in.site.safety_margin_a / 10);
+  const auto exact_fit_slack = [&](const SocketWork& w) {
+    return !w.probing && exact > 0 && grid_shows_room(w, 0) ? exact : 0.0;
   };
   Room everyone(in, cap);
   bool all_fit = true;
@@ -252,16 +257,9 @@ void admit(const StepInputs& in, const Capacity& cap, const std::array<PhaseBudg
     const auto& ses = sessions[k];
     const double m = w.probing ? w.probing_fallback_min : w.min;  // a probing socket keeps its ordinary minimum
     const bool recently_paused = ses.paused_at && seconds(now - *ses.paused_at) < in.site.alternating_period_s;
-    if ((ses.rotation == Rotation::Waiting && recently_paused) || edge <= 0 || !in.snap.grid.valid ||
-        !in.snap.grid.measured)
-      return false;
+    if ((ses.rotation == Rotation::Waiting && recently_paused) || edge <= 0) return false;
     // Its minimum in force is in the reading; one not yet out must fit beside it.
-    const double more = ses.settled_a >= m ? 0.0 : m;
-    for (int i = 0; i < w.load_count; ++i) {
-      const auto p = w.loads[static_cast<std::size_t>(i)];
-      if ((*in.snap.grid.measured)[p].value() + more > phases[p].limit.value() + kEps) return false;
-    }
-    return room.fits(w, k, m, edge);
+    return grid_shows_room(w, ses.settled_a >= m ? 0.0 : m) && room.fits(w, k, m, edge);
   };
   // A socket admitted at the last step whose minimum is not out yet (its raise waits for the cuts
   // made for it) is not dropped for a lack of room on its grid phases while a cut on one of them
@@ -277,14 +275,17 @@ void admit(const StepInputs& in, const Capacity& cap, const std::array<PhaseBudg
     if (!cut || seconds(now - *cut) >= in.site.ev_response_time_s) continue;
     for (int b = 0; b < work[j].load_count; ++b) cut_in_flight[work[j].loads[static_cast<std::size_t>(b)]] = true;
   }
+  const auto cut_on_its_phases = [&](const SocketWork& w) {
+    bool in_flight = false;
+    for (int a = 0; a < w.load_count; ++a) in_flight = in_flight || cut_in_flight[w.loads[static_cast<std::size_t>(a)]];
+    return in_flight;
+  };
   const auto awaiting_cuts = [&](std::size_t k) {
     const auto& w = work[k];
     const auto& ses = sessions[k];
     const double m = w.probing ? w.probing_fallback_min : w.min;
     if (ses.setpoint_a < m || ses.settled_a >= m || ses.rotation == Rotation::Waiting) return false;
-    bool in_flight = false;
-    for (int a = 0; a < w.load_count; ++a) in_flight = in_flight || cut_in_flight[w.loads[static_cast<std::size_t>(a)]];
-    return in_flight && room.fits(w, k, m, kInf);
+    return cut_on_its_phases(w) && room.fits(w, k, m, kInf);
   };
   // A socket whose minimum is in force is not paused for a lack of room on its grid phases while a
   // cut on one of them is unconfirmed and the grid meter's own newest reading shows every phase it
@@ -299,17 +300,10 @@ void admit(const StepInputs& in, const Capacity& cap, const std::array<PhaseBudg
     const auto& w = work[k];
     const auto& ses = sessions[k];
     const double m = w.probing ? w.probing_fallback_min : w.min;
-    if (ses.rotation == Rotation::Waiting || ses.settled_a < m || ses.setpoint_a < m || !in.snap.grid.valid ||
-        !in.snap.grid.measured)
-      return false;
-    bool in_flight = false;
-    for (int a = 0; a < w.load_count; ++a) {
-      const auto p = w.loads[static_cast<std::size_t>(a)];
-      in_flight = in_flight || cut_in_flight[p];
-      if ((*in.snap.grid.measured)[p].value() > phases[p].limit.value() + kEps) return false;
-    }
-    return in_flight && room.fits(w, k, m, kInf);
+    if (ses.rotation == Rotation::Waiting || ses.settled_a < m || ses.setpoint_a < m) return false;
+    return cut_on_its_phases(w) && grid_shows_room(w, 0) && room.fits(w, k, m, kInf);
   };
+
   bool anyone = false;
   for (auto k : order) {
     // Mid-period a waiting socket that was paused while charging less than a period ago joins

@@ -263,7 +263,8 @@ int run_demo(const DemoOptions& options) {
   spdlog::set_level(spdlog::level::warn);
 
   const double seconds_per_hour = options.real_time ? 3600.0 : (options.hour_s > 0 ? options.hour_s : 15.0);
-  SimulatedSite site(demo_site(seconds_per_hour, options.real_time));
+  const auto site_options = demo_site(seconds_per_hour, options.real_time);
+  SimulatedSite site(site_options);
   site.start();
   std::optional<DemoBroker> broker;
   if (options.mqtt) broker.emplace(dir, free_port());
@@ -316,8 +317,15 @@ int run_demo(const DemoOptions& options) {
               << " -t 'emsgw/#' -t 'homeassistant/#' -v; or point Home Assistant's MQTT integration at it)\n";
   else if (options.mqtt)
     std::cout << "  MQTT broker    not started: install mosquitto to try MQTT and Home Assistant discovery\n";
-  std::cout << "\n  site: 3 x 25 A, 1 A margin; carport socket 0 (L1L2L3, mode now), socket 1 (L1L2L3, mode pv),\n"
-            << "        driveway socket 2 (L3L1L2, mode minpv). Press Ctrl-C to stop.\n\n";
+  std::cout << "\n  site: 3 x " << site_options.grid_max_current_a << " A, " << site_options.safety_margin_a
+            << " A margin";
+  for (const auto& st : site_options.stations) {
+    std::cout << ";\n        " << st.name;
+    for (std::size_t i = 0; i < st.sockets.size(); ++i)
+      std::cout << (i == 0 ? " socket " : ", socket ") << st.sockets[i].id << " (" << st.sockets[i].phase_mapping
+                << ", mode " << st.sockets[i].mode << ")";
+  }
+  std::cout << ". Press Ctrl-C to stop.\n\n";
 
   std::signal(SIGINT, demo_signal);
   std::signal(SIGTERM, demo_signal);
