@@ -48,8 +48,9 @@ TEST(Demo, RunsTheScriptedDayAndStopsCleanly) {
   EXPECT_THAT(r.output, HasSubstr("[07:00] a 3-phase car (16 A) arrives at carport socket 0"));
   EXPECT_THAT(r.output, HasSubstr("stopping"));
   // The demo's own configuration follows the installer's rules it checks (a Double's two sockets on
-  // one feeder, one phase order): a newcomer's first run shows no warning.
-  EXPECT_THAT(r.output, ::testing::Not(HasSubstr("[warning]"))) << r.output;
+  // one feeder, one phase order): a newcomer's first run shows no configuration warning. (A fault
+  // at start-up, before the simulated meter's first reading, is the product at work, not the file.)
+  EXPECT_THAT(r.output, ::testing::Not(HasSubstr("[warning] configuration:"))) << r.output;
   const auto lines = status_lines(r.output);
   ASSERT_GT(lines.size(), 30U) << r.output;
 
