@@ -93,9 +93,17 @@ void judge_not_asking(const StepInputs& in, const SocketSnapshot& s, double max_
 /// An EV that draws clearly less than offered (its own charger, taper) gets a learned limit just
 /// above its draw, and the rest goes to others: judged on a steady draw (within kSteadyDrawA over
 /// at least kLearnSamples steps and kLearnConfirmFactor × the EV response time; a draw that moves
-/// restarts it). A draw up to the learned limit lifts it (the EV may take more).
-void learn_ev_limit(const StepInputs& in, double max_measured, Session& ses) {
+/// restarts it). A draw up to the learned limit lifts it (the EV may take more). For a car that
+/// needs the probing current (guide §3.2) the limit is never below it.
+void learn_ev_limit(const StepInputs& in, const SocketSnapshot& s, double max_measured, Session& ses) {
   const bool drawing = max_measured >= kDrawThresholdA;
+  // A car that drew what its own charger takes at a higher offer and stops altogether when its
+  // learned limit below the probing current comes into force (while it still asks) needs the
+  // probing current: at once, or it is offered the higher current again when the limit is
+  // forgotten, draws, is limited, stops — every ~20 s.
+  if (ses.ev_cap_a > 0 && !drawing && s.state == ConnectorState::Charging && ses.ev_cap_a < in.probing_a &&
+      ses.settled_a == ses.ev_cap_a && !ses.drew_below_probing)
+    ses.needs_probing_current = true;
   if (ses.ev_cap_a > 0 && (!drawing || max_measured >= ses.ev_cap_a - kEvCapLiftA)) ses.ev_cap_a = 0;
   const bool under =
       !ses.probing_until && drawing && ses.settled_a >= in.min_a && max_measured < ses.settled_a - kUnusedA;
@@ -116,7 +124,8 @@ void learn_ev_limit(const StepInputs& in, double max_measured, Session& ses) {
   ++ses.under_draw_samples;
   if (ses.under_draw_samples >= kLearnSamples &&
       seconds(in.now - *ses.under_draw_since) >= kLearnConfirmFactor * in.site.ev_response_time_s) {
-    ses.ev_cap_a = static_cast<int>(std::max(in.min_a, std::ceil(ses.under_draw_high + kEvCapHeadroomA - kEps)));
+    const double floor_a = ses.needs_probing_current ? std::max(in.min_a, in.probing_a) : in.min_a;
+    ses.ev_cap_a = static_cast<int>(std::max(floor_a, std::ceil(ses.under_draw_high + kEvCapHeadroomA - kEps)));
     ses.under_draw_since.reset();
   }
 }
@@ -193,7 +202,7 @@ std::vector<SocketWork> track_sessions(const StepInputs& in, std::vector<Session
     if (ses.probing_until && w.max_measured >= kDrawThresholdA) ses.drew_while_probing = true;
     judge_probing_need(in, *s, w.max_measured, ses);
     judge_not_asking(in, *s, w.max_measured, ses);
-    learn_ev_limit(in, w.max_measured, ses);
+    learn_ev_limit(in, *s, w.max_measured, ses);
   }
   return work;
 }

@@ -225,6 +225,7 @@ TEST(AllocatorSessions, ACarOfferedLessThanItNeedsIsNotParked) {
 TEST(AllocatorSessions, ACarDrawingClearlyLessThanOfferedGetsALearnedLimit) {
   StageSite s(one_socket(), snapshot_at(0, {0, 0, 0}, {}));
   (void)step_at(s, 0, socket_in(1, CS::Charging, {10, 10, 10}));
+  s.sessions[0].drew_below_probing = true;  // known to charge below the probing current
   s.sessions[0].setpoint_a = s.sessions[0].settled_a = 16;
   for (double t = 1; t <= 9; t += 1) (void)step_at(s, t, socket_in(1, CS::Charging, {10, 10, 10}));
   EXPECT_EQ(s.sessions[0].ev_cap_a, 0) << "not before the confirmation time";
@@ -233,6 +234,40 @@ TEST(AllocatorSessions, ACarDrawingClearlyLessThanOfferedGetsALearnedLimit) {
   s.sessions[0].setpoint_a = s.sessions[0].settled_a = 11;
   (void)step_at(s, 13, socket_in(1, CS::Charging, {10.8, 10.8, 10.8}));
   EXPECT_EQ(s.sessions[0].ev_cap_a, 0) << "draws up to the learned limit: lifted";
+}
+
+// A car that draws 10 A at a 16 A offer may be one that needs 14 A offered to charge at all (guide
+// §3.2: it draws what its own charger takes, and stops below 14 A). Offered its learned limit of
+// 11 A it stops while it still asks: it needs the probing current, and its limit is never below
+// it again. Otherwise the limit is forgotten with the draw, the car is offered 16 A again, draws,
+// is limited to 11 A and stops — every ~20 s for as long as it is plugged in.
+TEST(AllocatorSessions, ACarThatStopsAtItsLearnedLimitBelowTheProbingCurrentNeedsIt) {
+  StageSite s(one_socket(), snapshot_at(0, {0, 0, 0}, {}));
+  (void)step_at(s, 0, socket_in(1, CS::Charging, {10, 10, 10}));
+  s.sessions[0].setpoint_a = s.sessions[0].settled_a = 16;
+  for (double t = 1; t <= 12; t += 1) (void)step_at(s, t, socket_in(1, CS::Charging, {10, 10, 10}));
+  ASSERT_EQ(s.sessions[0].ev_cap_a, 11);
+  s.sessions[0].setpoint_a = s.sessions[0].settled_a = 11;  // the limit in force
+  (void)step_at(s, 13, socket_in(1, CS::Charging, {6, 6, 6}));
+  EXPECT_FALSE(s.sessions[0].needs_probing_current) << "still drawing";
+  (void)step_at(s, 14, socket_in(1, CS::Charging));
+  EXPECT_TRUE(s.sessions[0].needs_probing_current) << "stopped at 11 A while asking";
+  EXPECT_EQ(s.sessions[0].ev_cap_a, 0) << "the limit is forgotten with the draw";
+  s.sessions[0].setpoint_a = s.sessions[0].settled_a = 16;
+  for (double t = 20; t <= 32; t += 1) (void)step_at(s, t, socket_in(1, CS::Charging, {10, 10, 10}));
+  EXPECT_EQ(s.sessions[0].ev_cap_a, 14) << "relearned: never below the probing current it needs";
+
+  // A car that follows its limit down is not flagged, nor one that stops asking (full, state B).
+  StageSite f(one_socket(), snapshot_at(0, {0, 0, 0}, {}));
+  (void)step_at(f, 0, socket_in(1, CS::Charging, {10, 10, 10}));
+  f.sessions[0].setpoint_a = f.sessions[0].settled_a = 16;
+  for (double t = 1; t <= 12; t += 1) (void)step_at(f, t, socket_in(1, CS::Charging, {10, 10, 10}));
+  ASSERT_EQ(f.sessions[0].ev_cap_a, 11);
+  f.sessions[0].setpoint_a = f.sessions[0].settled_a = 11;
+  for (double t = 13; t <= 30; t += 1) (void)step_at(f, t, socket_in(1, CS::Charging, {10, 10, 10}));
+  EXPECT_FALSE(f.sessions[0].needs_probing_current);
+  (void)step_at(f, 31, socket_in(1, CS::Connected));
+  EXPECT_FALSE(f.sessions[0].needs_probing_current) << "stopped asking: full, not a 14 A car";
 }
 
 // A raise that waits (a cut elsewhere is not confirmed yet) has not reached the car: the car keeps
