@@ -574,7 +574,11 @@ LabResult run_lab_scenario(const json& input, const std::string& name) {
       const bool on = st.applied_a >= kIecMinimumA - 1e-9;
       if (so.plugged && on != so.on) {
         const bool overload_cut = !on && t < overload_exempt_until;
-        bool exempt = t < so.exempt_until || t < site_exempt_until || overload_cut || (on && so.resume_exempt);
+        // A resume while every asking car's minimum fits on its phases is what waitF demands (a
+        // fitting car waits ≤ 10 s), whatever paused it: not counted.
+        const bool fitting_resume = on && so.wait_fit > 0;
+        bool exempt =
+            t < so.exempt_until || t < site_exempt_until || overload_cut || (on && so.resume_exempt) || fitting_resume;
         so.resume_exempt = overload_cut;
         so.transitions.emplace_back(t, !exempt);
       }
@@ -616,11 +620,12 @@ LabResult run_lab_scenario(const json& input, const std::string& name) {
     };
     // Current granted that the car takes: its offer up to its own limit, while it draws (a car
     // drawing a fixed 0.5–1 A less than any offer leaves that unused whatever the allocator does).
-    // A charging car is never offered less than 6 A (IEC 61851): a car tapering below that keeps
-    // 6 A that nobody else may plan on (design.md §2.1 counts it at its offer).
+    // A charging car is never offered less than its minimum (6 A, IEC 61851; 14 A for a car that
+    // stops below it, guide §3.2): a car tapering below that, or whose own charger takes less, keeps
+    // its minimum that nobody else may plan on (design.md §2.1 counts it at its offer).
     const auto granted = [&](const Car& c) {
       return c.m.current_a() >= kDrawingA
-                 ? std::min(c.applied, std::max(kIecMinimumA, c.m.potential_a() + c.m.params().draw_offset_a))
+                 ? std::min(c.applied, std::max(c.m.minimum_a(), c.m.potential_a() + c.m.params().draw_offset_a))
                  : 0.0;
     };
     // Headroom, demand and minimums per grid phase and per station.
