@@ -329,6 +329,36 @@ TEST(AllocatorAdmission, BesideOthersAPausedCarRejoinsWhereTheProbingCurrentFits
   EXPECT_EQ(admitted(work), (std::vector<bool>{false, true, true})) << "8 + 14 A fit in 22 A; 8 + 8 + 14 A do not";
 }
 
+// A car paused a moment ago whose phases have room for every minimum on them waits only because
+// another phase is short: one seen charging below the probing current rejoins with its minimum and
+// the margin, without the probing current's room (the EV lab: a 1-phase car on L2 waited 215 s
+// while a 14 A car and others took turns on L1). Not one that may need 14 A to start again, nor
+// one whose own phase is contended.
+TEST(AllocatorAdmission, APausedCarWhosePhasesHaveRoomForEveryMinimumRejoins) {
+  auto site =
+      site_cfg(40, 3,
+               {station_cfg("a", 32, {socket_cfg(1, 16, "L1")}), station_cfg("b", 32, {socket_cfg(2, 16, "L1")}),
+                station_cfg("c", 32, {socket_cfg(3, 16, "L2")})});
+  site.alternating_period_s = 900;
+  site.probing_current_a = 14;
+  const auto run = [&](bool drew_below_probing, double l2_room) {
+    StageSite s(site, snapshot_at(0, {0, 0, 0}, {}));
+    auto until = all_recently_paused(s);
+    charging_since(s, 0, 100, 14);
+    s.sessions[2].drew_below_probing = drew_below_probing;
+    // L1: a 14 A car (charging) and a 6 A car in 18 A take turns; L2: the third car alone.
+    std::vector<SocketWork> work{candidate(14, 16, {0}), candidate(6, 16, {0}), candidate(6, 16, {1})};
+    allocator::Capacity cap;
+    cap.phase = {18, l2_room, 40};
+    cap.station_reserved = {0, 0, 0};
+    allocator::admit(s.inputs(), cap, {}, s.sessions, until, work);
+    return work[2].admitted;
+  };
+  EXPECT_TRUE(run(true, 10)) << "6 + 1 A fit on L2, where nobody else waits";
+  EXPECT_FALSE(run(false, 10)) << "may need 14 A to start again: 10 A on L2 are not enough";
+  EXPECT_FALSE(run(true, 6.5)) << "its minimum fits, the margin does not";
+}
+
 // A car left out for another car's probing phase is not paused by the rotation: it rejoins as soon
 // as its minimum fits again (no probing current's room needed as after a rotation pause).
 TEST(AllocatorAdmission, ACarLeftOutForAnotherCarsProbingIsNotPausedByTheRotation) {
