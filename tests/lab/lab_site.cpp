@@ -32,12 +32,11 @@ namespace {
 
 constexpr double kTickS = 0.1;
 constexpr double kInf = std::numeric_limits<double>::infinity();
-constexpr double kDrawingA = 1.0;        ///< an EV drawing at least this "has current"
-constexpr double kIecMinimumA = 6.0;     ///< the least a charging EV is offered (IEC 61851)
-constexpr double kSettleS = 90;          ///< steady state begins this long after the last event
-constexpr double kExemptS = 20;          ///< transitions this close to an exempting event are not counted
-constexpr double kPeriodSlackS = 2;      ///< step jitter at alternating boundaries
-constexpr double kBottleneckTolA = 0.5;  ///< phases whose fair shares differ by less are both bottlenecks
+constexpr double kDrawingA = 1.0;     ///< an EV drawing at least this "has current"
+constexpr double kIecMinimumA = 6.0;  ///< the least a charging EV is offered (IEC 61851)
+constexpr double kSettleS = 90;       ///< steady state begins this long after the last event
+constexpr double kExemptS = 20;       ///< transitions this close to an exempting event are not counted
+constexpr double kPeriodSlackS = 2;   ///< step jitter at alternating boundaries
 
 std::invalid_argument bad(const std::string& key, const std::string& value, const std::string& rule) {
   return std::invalid_argument("scenario key " + key + " = " + value + ": " + rule);
@@ -647,21 +646,43 @@ LabResult run_lab_scenario(const json& input, const std::string& name) {
       }
       station_mins[c.so->station] += car_min(c);
     }
-    // Utilisation: phases where demand exceeds supply and that bind every car on them.
+    // Utilisation: phases where demand exceeds supply and that bind the cars on them: the phases
+    // the ideal max-min fair division (progressive filling of the asking cars' wants) fills up.
+    // Headroom left on a phase whose every car is held by a fuller one is no car's to take.
+    std::array<bool, 3> full{};
+    {
+      std::array<double, 3> left = head;
+      std::vector<bool> frozen(cars.size(), false);
+      std::vector<double> got(cars.size(), 0.0);
+      for (std::size_t round = 0; round <= cars.size() + 3; ++round) {
+        std::array<int, 3> active{};
+        double step = kInf;
+        for (std::size_t i = 0; i < cars.size(); ++i) {
+          if (frozen[i]) continue;
+          step = std::min(step, car_want(cars[i]) - got[i]);
+          for (int j = 0; j < cars[i].count; ++j) ++active[cars[i].phases[static_cast<std::size_t>(j)]];
+        }
+        if (step == kInf) break;
+        for (std::size_t p = 0; p < 3; ++p)
+          if (active[p] > 0) step = std::min(step, std::max(0.0, left[p]) / active[p]);
+        for (std::size_t i = 0; i < cars.size(); ++i) {
+          if (frozen[i]) continue;
+          got[i] += step;
+          for (int j = 0; j < cars[i].count; ++j) left[cars[i].phases[static_cast<std::size_t>(j)]] -= step;
+        }
+        for (std::size_t p = 0; p < 3; ++p)
+          if (active[p] > 0 && left[p] <= 1e-6) full[p] = true;
+        for (std::size_t i = 0; i < cars.size(); ++i) {
+          bool held = got[i] >= car_want(cars[i]) - 1e-6;
+          for (int j = 0; j < cars[i].count; ++j) held = held || full[cars[i].phases[static_cast<std::size_t>(j)]];
+          frozen[i] = frozen[i] || held;
+        }
+      }
+    }
     if (!failsafe) {
       for (std::size_t p = 0; p < 3; ++p) {
         if (n_on[p] == 0 || demand[p] <= head[p] + 0.5 || head[p] < 6) continue;
-        bool binds = true;
-        for (const auto& c : cars) {
-          bool on_p = false;
-          double best = kInf;
-          for (int i = 0; i < c.count; ++i) {
-            const auto q = c.phases[static_cast<std::size_t>(i)];
-            on_p = on_p || q == p;
-            best = std::min(best, head[q] / n_on[q]);
-          }
-          if (on_p && head[p] / n_on[p] > best + kBottleneckTolA) binds = false;
-        }
+        bool binds = full[p];
         // A station maximum binds its cars on this phase instead (the station's own cars on other
         // phases do not make this phase's limit any less binding for the others).
         for (std::size_t i = 0; i < sims.size(); ++i) {
