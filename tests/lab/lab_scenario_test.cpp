@@ -60,6 +60,7 @@ const std::vector<std::string>& within_bounds() {
       "one-phase-cars-rotated-mappings",
       "phase-switching-cars",
       "probing-14a-car-joins-two",
+      "pv-clouds-now-mode",
       "rotation-eight-cars-32a",
       "station-drops-off",
       "three-cars-plugged-in-together",

@@ -340,6 +340,7 @@ LabResult run_lab_scenario(const json& input, const std::string& name) {
   double overload_exempt_until = -kInf;  // cuts after a load increase
   std::vector<std::pair<double, double>> offline_windows;
   std::vector<bool> offline(sims.size(), false);
+  int left_interruptions = 0, left_gave_up = 0;  // counted by EV models whose car has left
 
   const auto pv_per_phase = [&] { return pv_w / (site.surplus.nominal_voltage_v * 3); };
   const auto apply = [&](const json& e, double t) {
@@ -359,9 +360,17 @@ LabResult run_lab_scenario(const json& input, const std::string& name) {
       if (v < pv_w) overload_exempt_until = t + kExemptS;
       pv_w = v;
     }
+    // What an EV model counted is kept when its car leaves (unplugged, or another plugged in).
+    const auto count_car = [&](const LabSocket& so) {
+      if (const auto m = sims[so.station]->ev_model(so.unit)) {
+        left_interruptions += m->interruptions();
+        left_gave_up += m->gave_up() ? 1 : 0;
+      }
+    };
     if (e.contains("plug")) {
       const auto& p = e.at("plug");
       auto& so = socket_by_id(p.at("socket").get<int>());
+      count_car(so);
       sims[so.station]->plug_model(so.unit, car_from(p.value("car", json::object()), "plug.car"));
       so.plugged = true;
       so.plugged_at = t;
@@ -371,6 +380,7 @@ LabResult run_lab_scenario(const json& input, const std::string& name) {
     }
     if (e.contains("unplug")) {
       auto& so = socket_by_id(e.at("unplug").get<int>());
+      count_car(so);
       sims[so.station]->unplug(so.unit);
       so.plugged = false;
       so.plugged_at.reset();
@@ -572,12 +582,17 @@ LabResult run_lab_scenario(const json& input, const std::string& name) {
       const auto st = sims[so.station]->socket_state(so.unit);
       const bool on = st.applied_a >= kIecMinimumA - 1e-9;
       if (so.plugged && on != so.on) {
+        const auto car = sims[so.station]->ev_model(so.unit);
+        // An offer to a car that does not ask (Mode 3 B: full, or done) switches no contactor and
+        // interrupts nothing: a car that stopped asking while paused can only be told from a
+        // waiting one by offering it current at its turn, and it is parked once it does not take it.
+        const bool idle = car && !car->asking();
         const bool overload_cut = !on && t < overload_exempt_until;
         // A resume while every asking car's minimum fits on its phases is what waitF demands (a
         // fitting car waits ≤ 10 s), whatever paused it: not counted.
         const bool fitting_resume = on && so.wait_fit > 0;
-        bool exempt =
-            t < so.exempt_until || t < site_exempt_until || overload_cut || (on && so.resume_exempt) || fitting_resume;
+        bool exempt = t < so.exempt_until || t < site_exempt_until || overload_cut || (on && so.resume_exempt) ||
+                      fitting_resume || idle;
         so.resume_exempt = overload_cut;
         so.transitions.emplace_back(t, !exempt);
       }
@@ -765,6 +780,8 @@ LabResult run_lab_scenario(const json& input, const std::string& name) {
     if (k.steady_s > 0) k.writes_per_10s = std::max(k.writes_per_10s, so.steady_writes / (k.steady_s / 10.0));
   }
   k.onoff_per_hour = worst_rate;
+  k.interruptions = left_interruptions;
+  k.gave_up = left_gave_up;
   for (std::size_t i = 0; i < sims.size(); ++i) {
     for (int u = 1; u <= 2; ++u) {
       const auto m = sims[i]->ev_model(u);
