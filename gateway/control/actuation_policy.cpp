@@ -34,7 +34,7 @@ void ActuationPolicy::actuate(const ems::SiteConfig& site, const std::vector<Soc
       actuator.set_desired_scn(i, amps);
     }
   }
-  raised_ = {};
+  raises_.clear();
   // Per grid phase, what this allocation raises in all: more than kDitherRaiseTotalA is a load that
   // went away (a household step back, the sun out), not the dither of a measurement, and no small
   // raise on that phase is held.
@@ -73,15 +73,30 @@ void ActuationPolicy::actuate(const ems::SiteConfig& site, const std::vector<Soc
       spdlog::info("socket {}: {} ({})", sa.id, amps_text(amps), reason_words(sa.reason));
     }
     last_reason_[sa.id] = reason;
-    if (prev != desired_.end() && amps > prev->second)
-      for (std::size_t p = 0; p < raised_.size(); ++p)
-        if (sa.grid_phases[p]) raised_[p] += amps - prev->second;
+    if (prev != desired_.end() && amps > prev->second) raises_.push_back({sa.id, prev->second, amps, sa.grid_phases});
     desired_[sa.id] = amps;
     // 1215 is written only on stations that allow switching; elsewhere the phase count is left alone.
     const int phases = site.stations[ref->station].phase_switching ? sa.phases : 0;
     actuator.set_desired(ref->station, ref->unit, amps, phases);
   }
   actuator.affirm();
+}
+
+std::array<double, 3> ActuationPolicy::raised(const ems::SiteSnapshot& snap) const {
+  std::array<double, 3> rise{};
+  for (const auto& r : raises_) {
+    double from = r.from;
+    const auto so = std::find_if(snap.sockets.begin(), snap.sockets.end(),
+                                 [&](const ems::SocketSnapshot& x) { return x.id == r.id; });
+    if (so != snap.sockets.end() && so->measured_valid) {
+      double draw = 0;
+      for (const auto& c : so->current) draw = std::max(draw, c.value());
+      from = std::min(from, draw);
+    }
+    for (std::size_t p = 0; p < rise.size(); ++p)
+      if (r.grid_phases[p]) rise[p] += std::max(0.0, r.to - from);
+  }
+  return rise;
 }
 
 double ActuationPolicy::hold_small_raise(const ems::SocketAllocation& sa, double in_force, double amps,

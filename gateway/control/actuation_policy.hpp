@@ -26,6 +26,7 @@
 
 #include "ems/allocation.hpp"
 #include "ems/site_config.hpp"
+#include "ems/site_snapshot.hpp"
 #include "ems/time.hpp"
 #include "gateway/control/site_inputs.hpp"
 #include "gateway/control/step_report.hpp"
@@ -65,8 +66,10 @@ class ActuationPolicy {
 
   /// Per socket id, the set-point handed over.
   [[nodiscard]] const std::map<int, double>& desired() const { return desired_; }
-  /// Per grid phase, the raises the last actuate() handed over (A; 0 where none).
-  [[nodiscard]] const std::array<double, 3>& raised() const { return raised_; }
+  /// Per grid phase, how far the EVs may rise for the raises the last actuate() handed over (A; 0
+  /// where none): each from the lower of the value in force and what its socket draws in `snap`. A
+  /// car that stopped at an offer below what it needs (14 A) rises from nothing, not from the offer.
+  [[nodiscard]] std::array<double, 3> raised(const ems::SiteSnapshot& snap) const;
 
  private:
   /// The value to hand over instead of `amps` (fail-safe, small raises after a cut unless
@@ -75,7 +78,12 @@ class ActuationPolicy {
                           bool site_raise);
 
   std::map<int, double> desired_;
-  std::array<double, 3> raised_{};
+  struct Raise {
+    int id = 0;
+    double from = 0, to = 0;
+    std::array<bool, 3> grid_phases{};
+  };
+  std::vector<Raise> raises_;  ///< handed over at the last actuate()
   std::optional<std::array<double, 3>> scn_desired_;
   std::map<int, std::string> last_reason_;
   std::map<int, bool> was_valid_;  ///< per socket id: the station last reported a valid set-point

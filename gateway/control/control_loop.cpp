@@ -576,8 +576,8 @@ std::vector<ems::ScheduleStatus> ControlLoop::apply_schedules(ems::SiteSnapshot&
   return status;
 }
 
-void ControlLoop::note_raises(ems::MonoTime now) {
-  const auto& rise = policy_.raised();
+void ControlLoop::note_raises(ems::MonoTime now, const ems::SiteSnapshot& snap) {
+  const auto rise = policy_.raised(snap);
   auto& history = inputs_.raise_history;
   if (rise[0] > 0 || rise[1] > 0 || rise[2] > 0) history.emplace_back(now, rise);
   while (!history.empty() && (now - history.front().first > std::chrono::seconds(60) || history.size() > 1024))
@@ -608,7 +608,7 @@ void ControlLoop::step(std::string_view trigger, const Turn& now) {
   const auto& alloc = report->allocation;
   policy_.actuate(config_.site, inputs_.sockets, alloc, actuator_, now.wall,
                   [this](Decision d) { decide(std::move(d)); });
-  note_raises(now.mono);
+  note_raises(now.mono, report->snapshot);
   const auto handed = std::chrono::steady_clock::now();
   if (trigger == "grid sample") check_wiring(report->snapshot, now);
   follow_sessions(alloc, now, report->session_events);

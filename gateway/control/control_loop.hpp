@@ -181,7 +181,7 @@ class ControlLoop {
   /// Faults that follow from the allocation: meter stale, PV stale; lingering faults expire.
   void allocation_faults(const ems::Allocation& a, const Turn& now);
   /// Keeps the raises just handed over (per grid phase) for the snapshot's non-EV estimate.
-  void note_raises(ems::MonoTime now);
+  void note_raises(ems::MonoTime now, const ems::SiteSnapshot& snap);
   void check_wiring(const ems::SiteSnapshot& snap, const Turn& now);
   /// What the session tracker sees of every socket at this step.
   [[nodiscard]] std::vector<SocketObservation> observe_sockets(const ems::Allocation& a) const;

@@ -145,6 +145,34 @@ TEST(ActuationPolicy, SmallRaisesThatAddUpOnAPhaseAreALoadThatWentAwayAndAreNotH
   EXPECT_DOUBLE_EQ(rig.actuator.desired.at({0, 1}), 10) << "a load went away: the small raise goes out";
 }
 
+// The estimator takes a grid rise up to the raises just handed over as the EVs' (design.md §2.1
+// reads the non-EV load as grid − EVs). A car that stopped at an 11 A offer (it needs 14 A) rises
+// by 13 A when offered 14 A, not by 3 A: counted from the offer, 10 A of its ramp read as household
+// load and paused it again 2 s later (the EV lab: an EV gave up after four interruptions).
+TEST(ActuationPolicy, ARaiseIsCountedFromWhatTheSocketDrawsWhenThatIsLess) {
+  const auto on_l2 = [](double t_s, int socket0_a) {
+    auto a = allocation_at(t_s, socket0_a);
+    a.sockets[0].grid_phases = {false, true, false};
+    a.sockets[1].grid_phases = {false, false, true};
+    return a;
+  };
+  PolicyRig rig;
+  rig.step(on_l2(0, 11));
+  rig.step(on_l2(10, 14));
+  ems::SiteSnapshot snap;
+  ems::SocketSnapshot s0;
+  s0.id = 0;
+  s0.measured_valid = true;  // draws nothing at 11 A
+  snap.sockets = {s0};
+  EXPECT_EQ(rig.policy.raised(snap), (std::array<double, 3>{0, 14, 0})) << "stopped: it rises from nothing";
+  snap.sockets[0].current = {ems::Amps(11), ems::Amps(0), ems::Amps(0)};
+  EXPECT_EQ(rig.policy.raised(snap), (std::array<double, 3>{0, 3, 0})) << "draws its offer: 3 A more";
+  snap.sockets[0].measured_valid = false;
+  EXPECT_EQ(rig.policy.raised(snap), (std::array<double, 3>{0, 3, 0})) << "not measured: from the offer";
+  rig.step(on_l2(20, 14));
+  EXPECT_EQ(rig.policy.raised(snap), (std::array<double, 3>{0, 0, 0})) << "no raise at this step";
+}
+
 // A probing EV briefly cut to its minimum (the grid showed its rise before its station did) and
 // given its probing current back, whose probing then ends: the 2 A up to the socket's maximum is
 // a level it never had, not the dither of a measurement, so it goes out at once.
