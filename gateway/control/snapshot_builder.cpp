@@ -259,11 +259,14 @@ void align_grid_with_ev(const ems::SiteConfig& site, const SiteInputs& in, ems::
     }
     return trough ? *trough : b;
   };
+  // At most the raises above the lower of the EV total then and what the stations report at the
+  // reading: a car cut since (its station reports it going down) leaves no room for the rise to be
+  // taken as the raised car's — a household step would be (the EV lab: 2.9 A read 1.7 A low).
   const auto raised_ev = [&](const Raises& r, std::size_t p, double g, double ev, ems::MonoTime taken) -> double {
     if (!r.first) return ev;
     const auto b = base_of(*r.first, taken, p);
     if (!b) return ev;
-    return std::clamp(b->ev + (g - b->grid), ev, std::max(ev, b->ev + r.total));
+    return std::clamp(b->ev + (g - b->grid), ev, std::max(ev, std::min(b->ev, ev) + r.total));
   };
   for (std::size_t p = 0; p < phases; ++p) {
     std::optional<double> household;
