@@ -696,7 +696,13 @@ LabResult run_lab_scenario(const json& input, const std::string& name) {
     }
     if (!failsafe) {
       for (std::size_t p = 0; p < 3; ++p) {
-        if (n_on[p] == 0 || demand[p] <= head[p] + 0.5 || head[p] < 6) continue;
+        // Nothing can be granted where the headroom is below every car's minimum (6 A; 14 A for
+        // a car that stops below it).
+        double least_min = kInf;
+        for (const auto& c : cars)
+          for (int i = 0; i < c.count; ++i)
+            if (c.phases[static_cast<std::size_t>(i)] == p) least_min = std::min(least_min, car_min(c));
+        if (n_on[p] == 0 || demand[p] <= head[p] + 0.5 || head[p] < least_min) continue;
         bool binds = full[p];
         // A station maximum binds its cars on this phase instead (the station's own cars on other
         // phases do not make this phase's limit any less binding for the others).
