@@ -593,7 +593,9 @@ LabResult run_lab_scenario(const json& input, const std::string& name) {
         const bool fitting_resume = on && so.wait_fit > 0;
         bool exempt = t < so.exempt_until || t < site_exempt_until || overload_cut || (on && so.resume_exempt) ||
                       fitting_resume || idle;
-        so.resume_exempt = overload_cut;
+        // The resume that undoes a pause for an exempt event (a cut for overload, another car's
+        // probing minute, fail-safe) is that event's too.
+        so.resume_exempt = overload_cut || (!on && (t < so.exempt_until || t < site_exempt_until));
         so.transitions.emplace_back(t, !exempt);
       }
       so.on = on;
