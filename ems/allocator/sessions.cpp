@@ -74,15 +74,22 @@ void judge_probing_need(const StepInputs& in, const SocketSnapshot& s, double ma
 /// until it asks again (C1/C2) or draws.
 void judge_not_asking(const StepInputs& in, const SocketSnapshot& s, double max_measured, Session& ses) {
   const bool drawing = max_measured >= kDrawThresholdA;
+  const bool paused = ses.settled_a < in.min_a;
   if (s.state == ConnectorState::Charging || drawing) {
     ses.not_asking = false;
     ses.not_asking_since.reset();
+    // Asking while paused (Mode 3 C1): a later B is the car saying it wants no more.
+    ses.asked_while_paused = paused && s.state == ConnectorState::Charging && !drawing;
     return;
   }
   const double own_minimum = ses.needs_probing_current ? in.probing_a : in.min_a;
   const bool offered_enough = ses.settled_a >= own_minimum &&
                               (ses.settled_a >= in.probing_a || ses.drew_below_probing || ses.needs_probing_current);
-  if (ses.not_asking || ses.probing_until || !offered_enough) {
+  // A car that asked while paused (C1) and no longer does (B) is done too, offered or not: it
+  // would otherwise hold its place in the rotation until its turn showed it (the EV lab: a car
+  // that fitted waited 146 s beside one that no longer asked).
+  const bool stopped_asking = paused && ses.asked_while_paused;
+  if (ses.not_asking || ses.probing_until || !(offered_enough || stopped_asking)) {
     if (!ses.not_asking) ses.not_asking_since.reset();
     return;
   }

@@ -89,6 +89,8 @@ struct Session {
   /// at 0 A until it asks again (C) or draws.
   bool not_asking = false;
   std::optional<MonoTime> not_asking_since;
+  /// Last seen asking (Mode 3 C1) while paused: a B after it is the car being done.
+  bool asked_while_paused = false;
   /// Drew steadily while offered less than the probing current: never judged to need it.
   bool drew_below_probing = false;
   std::optional<MonoTime> below_probing_draw_since;

@@ -212,6 +212,27 @@ TEST(AllocatorSessions, ACarNotAskingWhileOfferedEnoughIsParkedUntilItAsksAgain)
   EXPECT_FALSE(s.sessions[0].not_asking) << "asks again (C1): re-admitted";
 }
 
+// A car that asks while paused (Mode 3 C1) and then stops asking (B) is done: it is parked after the
+// EV response time although nothing was offered, so that the rotation does not keep its place (the
+// EV lab: a car whose minimum fitted waited 146 s beside a paused car that no longer asked). A car
+// paused in B from the start is not: it may only ask once it is offered current.
+TEST(AllocatorSessions, ACarThatStopsAskingWhilePausedIsParked) {
+  StageSite s(one_socket(), snapshot_at(0, {0, 0, 0}, {}));
+  s.sessions[0].setpoint_a = s.sessions[0].settled_a = 0;  // paused by the rotation
+  (void)step_at(s, 0, socket_in(1, CS::Charging));         // C1: asks
+  (void)step_at(s, 10, socket_in(1, CS::Connected));       // B: no longer
+  EXPECT_FALSE(s.sessions[0].not_asking) << "confirmed only after the EV response time";
+  (void)step_at(s, 16, socket_in(1, CS::Connected));
+  EXPECT_TRUE(s.sessions[0].not_asking);
+  (void)step_at(s, 100, socket_in(1, CS::Charging));
+  EXPECT_FALSE(s.sessions[0].not_asking) << "asks again (C1): re-admitted";
+
+  StageSite b(one_socket(), snapshot_at(0, {0, 0, 0}, {}));
+  b.sessions[0].setpoint_a = b.sessions[0].settled_a = 0;
+  for (double t = 0; t <= 60; t += 1) (void)step_at(b, t, socket_in(1, CS::Connected));
+  EXPECT_FALSE(b.sessions[0].not_asking) << "never asked while paused: it is offered current at its turn";
+}
+
 TEST(AllocatorSessions, ACarOfferedLessThanItNeedsIsNotParked) {
   StageSite s(one_socket(), snapshot_at(0, {0, 0, 0}, {}));
   (void)step_at(s, 0, socket_in(1, CS::Connected));
