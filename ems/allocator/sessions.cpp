@@ -78,6 +78,7 @@ void judge_not_asking(const StepInputs& in, const SocketSnapshot& s, double max_
   if (s.state == ConnectorState::Charging || drawing) {
     ses.not_asking = false;
     ses.not_asking_since.reset();
+    ses.parked_unoffered_at.reset();
     // Asking while paused (Mode 3 C1): a later B is the car saying it wants no more.
     ses.asked_while_paused = paused && s.state == ConnectorState::Charging && !drawing;
     return;
@@ -87,14 +88,27 @@ void judge_not_asking(const StepInputs& in, const SocketSnapshot& s, double max_
                               (ses.settled_a >= in.probing_a || ses.drew_below_probing || ses.needs_probing_current);
   // A car that asked while paused (C1) and no longer does (B) is done too, offered or not: it
   // would otherwise hold its place in the rotation until its turn showed it (the EV lab: a car
-  // that fitted waited 146 s beside one that no longer asked).
+  // that fitted waited 146 s beside one that no longer asked). Some cars fall asleep in B1 and
+  // wake only to current: parked without ever being offered any, it rejoins the rotation after
+  // one alternating period and is offered current at its turn (then parked only if it takes none).
   const bool stopped_asking = paused && ses.asked_while_paused;
+  if (ses.not_asking && ses.parked_unoffered_at &&
+      seconds(in.now - *ses.parked_unoffered_at) > in.site.alternating_period_s) {
+    ses.not_asking = false;
+    ses.not_asking_since.reset();
+    ses.parked_unoffered_at.reset();
+    ses.asked_while_paused = false;
+    return;
+  }
   if (ses.not_asking || ses.probing_until || !(offered_enough || stopped_asking)) {
     if (!ses.not_asking) ses.not_asking_since.reset();
     return;
   }
   if (!ses.not_asking_since) ses.not_asking_since = in.now;
-  if (seconds(in.now - *ses.not_asking_since) >= in.site.ev_response_time_s) ses.not_asking = true;
+  if (seconds(in.now - *ses.not_asking_since) >= in.site.ev_response_time_s) {
+    ses.not_asking = true;
+    if (!offered_enough) ses.parked_unoffered_at = in.now;
+  }
 }
 
 /// An EV that draws clearly less than offered (its own charger, taper) gets a learned limit just

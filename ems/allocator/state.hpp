@@ -91,6 +91,8 @@ struct Session {
   std::optional<MonoTime> not_asking_since;
   /// Last seen asking (Mode 3 C1) while paused: a B after it is the car being done.
   bool asked_while_paused = false;
+  /// Parked for that without having been offered current: it rejoins after an alternating period.
+  std::optional<MonoTime> parked_unoffered_at;
   /// Drew steadily while offered less than the probing current: never judged to need it.
   bool drew_below_probing = false;
   std::optional<MonoTime> below_probing_draw_since;

@@ -227,6 +227,22 @@ TEST(AllocatorSessions, ACarThatStopsAskingWhilePausedIsParked) {
   (void)step_at(s, 100, socket_in(1, CS::Charging));
   EXPECT_FALSE(s.sessions[0].not_asking) << "asks again (C1): re-admitted";
 
+  // A car asleep in B1 may only wake to current: parked without ever being offered any, it
+  // rejoins the rotation after one alternating period and is offered current at its turn.
+  StageSite z(one_socket(), snapshot_at(0, {0, 0, 0}, {}));
+  z.site.alternating_period_s = 900;
+  z.sessions[0].setpoint_a = z.sessions[0].settled_a = 0;
+  (void)step_at(z, 0, socket_in(1, CS::Charging));
+  (void)step_at(z, 10, socket_in(1, CS::Connected));
+  (void)step_at(z, 16, socket_in(1, CS::Connected));
+  ASSERT_TRUE(z.sessions[0].not_asking);
+  (void)step_at(z, 915, socket_in(1, CS::Connected));
+  EXPECT_TRUE(z.sessions[0].not_asking) << "parked for one alternating period";
+  (void)step_at(z, 917, socket_in(1, CS::Connected));
+  EXPECT_FALSE(z.sessions[0].not_asking) << "then back in the rotation, to be offered current";
+  (void)step_at(z, 960, socket_in(1, CS::Connected));
+  EXPECT_FALSE(z.sessions[0].not_asking) << "and not parked again before it is offered current";
+
   StageSite b(one_socket(), snapshot_at(0, {0, 0, 0}, {}));
   b.sessions[0].setpoint_a = b.sessions[0].settled_a = 0;
   for (double t = 0; t <= 60; t += 1) (void)step_at(b, t, socket_in(1, CS::Connected));
