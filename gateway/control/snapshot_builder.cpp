@@ -143,8 +143,10 @@ void align_grid_with_ev(const ems::SiteConfig& site, const SiteInputs& in, ems::
   //   (the meter no longer shows it, but it is still subtracted): the highest household of those
   //   readings is taken, and the older ones still hold the EV;
   // - an EV rise the stations report may not be in a grid reading yet (subtracted, but not
-  //   measured): the part of the rise over the kMeterLag before the reading that the grid has not
-  //   risen by is added back.
+  //   measured): the EVs' rise since their lowest sample of the kMeterLag before the reading, or
+  //   since a raise before it, that the grid has not risen by is added back; and a reading, which
+  //   may show the site as it was up to kMeterLag earlier, is set against the least EV total of
+  //   that time where a rise is measured from it.
   const auto& history = in.grid_history;
   if (!site.meter_includes_chargers || history.empty() || !s.grid.valid) return;
   constexpr auto kMeterLag = std::chrono::seconds(2);
@@ -166,27 +168,25 @@ void align_grid_with_ev(const ems::SiteConfig& site, const SiteInputs& in, ems::
   };
   const std::size_t first = ev_from ? at_or_before(*ev_from) : history.size() - 1;
   const auto ev_now = ev_per_phase(site, in);
-  // The least EV total on a phase that can have flowed at `t`: per station, the lower of its own
-  // newest sample at or before `t` and its first one after it (a car ramping between two samples
-  // drew something between them; set against the higher, a reading taken on the way down would
-  // hide household load); before a station's oldest kept sample, its newest.
-  const auto ev_at = [&](ems::MonoTime t, std::size_t p) {
+  // The least EV total on a phase that can have flowed from `from` to `to`: per station, the least
+  // of its newest sample at or before `from`, its samples up to `to` and its first one after it (a
+  // car ramping between two samples drew something between them; set against the higher, a reading
+  // taken on the way down would hide household load); before a station's oldest kept sample, its
+  // newest.
+  const auto ev_over = [&](ems::MonoTime from, ems::MonoTime to, std::size_t p) {
     double total = 0;
     for (const auto& st : in.stations) {
       if (st.ev_history.empty()) continue;
       double v = st.ev_history.back().second[p];
       for (const auto& [at, sum] : st.ev_history) {
-        if (at <= t) {
-          v = sum[p];
-        } else {
-          v = std::min(v, sum[p]);
-          break;
-        }
+        v = at <= from ? sum[p] : std::min(v, sum[p]);
+        if (at > to) break;
       }
       total += v;
     }
     return total;
   };
+  const auto ev_at = [&](ems::MonoTime t, std::size_t p) { return ev_over(t, t, p); };
   // An EV raised within the EV response time (+ kMeterLag) before a reading may be on its way up,
   // and the grid meter shows it before its station does: the grid's rise since the first of those
   // raises is the EVs', as far as the raises reach (the allocator already counts them for the
@@ -254,7 +254,8 @@ void align_grid_with_ev(const ems::SiteConfig& site, const SiteInputs& in, ems::
     for (const auto& r : history) {
       const auto v = r.current_a[p].value();
       if (!v || r.mono <= after || r.mono > taken) continue;
-      const Base t{ev_at(r.mono, p), *v, true};
+      // The meter may show the site as it was up to kMeterLag before the reading.
+      const Base t{ev_over(r.mono - kMeterLag, r.mono, p), *v, true};
       if (!trough || t.grid - t.ev < trough->grid - trough->ev) trough = t;
     }
     return trough ? *trough : b;
@@ -291,7 +292,11 @@ void align_grid_with_ev(const ems::SiteConfig& site, const SiteInputs& in, ems::
         const auto from = raises.first ? std::min(*raises.first, *lowest_at) : *lowest_at;
         const auto b = base_of(from, taken, p);
         const double grid_rose = b ? std::max(0.0, *g - b->grid) : 0.0;
-        unseen = std::max(0.0, ev - (b && b->fell ? b->ev : lowest) - grid_rose);
+        // The EVs' rise since `from` less the grid's: measured from the lowest sample alone, a rise
+        // begun between a raise and the kMeterLag before the reading would be partly household
+        // (a meter 1.5 s late: 6 A read 3.5 A).
+        const double ev_base = !b ? lowest : b->fell ? b->ev : std::min(b->ev, lowest);
+        unseen = std::max(0.0, ev - ev_base - grid_rose);
       }
       const double raised = raised_ev(raises, p, *g, ev, taken);
       // A rise taken on trust (the stations had not reported it when the reading was taken):

@@ -56,6 +56,7 @@ const std::vector<std::string>& within_bounds() {
       "hair-dryer-test",
       "household-cycling-64-stations",
       "household-steps-two-cars",
+      "meter-delayed-sampling",
       "meter-silent-failsafe",
       "one-phase-cars-rotated-mappings",
       "phase-switching-cars",
