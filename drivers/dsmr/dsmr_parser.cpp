@@ -364,6 +364,10 @@ MeterReading dsmr_reading(const DsmrTelegram& t, ems::MonoTime mono, ems::WallTi
     set_quantity(r, kP[i], diff(in_unit(t, kImport[i], "W", kP[i]), in_unit(t, kExport[i], "W", kP[i]), kP[i]));
     set_quantity(r, kU[i], in_unit(t, kVolt[i], "V", kU[i]));
     set_quantity(r, kI[i], in_unit(t, kAmp[i], "A", kI[i]));
+    // F3(0,0) A (DSMR 4, NL DSMR 5): whole amperes; Fluvius sends two decimals.
+    if (const auto text = t.value(kAmp[i]);
+        text && r.current_a[i].valid() && text->substr(0, text->find('*')).find('.') == std::string_view::npos)
+      r.current_step_a = 1;
   }
   if (t.find("1-0:1.7.0") != nullptr || t.find("1-0:2.7.0") != nullptr) {
     set_quantity(r, Quantity::PowerTotal,

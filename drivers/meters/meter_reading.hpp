@@ -68,6 +68,10 @@ struct MeterReading {
   /// Per phase: false where that phase's current is a magnitude of unknown direction (a producer
   /// meter whose per-phase drawn power is missing); current_signed is false when any is.
   std::array<bool, 3> current_sign_known{true, true, true};
+  /// The currents' resolution: 0 where they carry decimals; 1 where the meter reports whole
+  /// amperes (DSMR F3(0,0), TIC), which it may cut off towards zero: a current drawn is up to one
+  /// step above what is reported (protocols.md §1.9).
+  double current_step_a = 0;
 
   /// Demand registers of meters that keep them (Fluvius e-MUCS, protocols.md §1.7): the average
   /// import of the running quarter hour (1-0:1.4.0) and this month's peak (1-0:1.6.0), in W.

@@ -199,6 +199,7 @@ MeterReading tic_reading(const TicFrame& f, ems::MonoTime mono, ems::WallTime wa
   r.mono = mono;
   r.wall = wall;
   r.current_signed = false;
+  r.current_step_a = 1;  // IINST, IRMS: whole amperes
   static constexpr std::array<Quantity, 3> kI{Quantity::CurrentL1, Quantity::CurrentL2, Quantity::CurrentL3};
   static constexpr std::array<Quantity, 3> kU{Quantity::VoltageL1, Quantity::VoltageL2, Quantity::VoltageL3};
   auto count = [&r](const Measurement& m) {

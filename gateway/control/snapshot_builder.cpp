@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <optional>
 #include <string>
 #include <vector>
@@ -48,6 +49,12 @@ std::array<double, 3> station_ev_per_phase(const ems::SiteConfig& site, const Si
 
 }  // namespace
 
+std::optional<double> drawn_at_most(const drivers::MeterReading& r, std::size_t p) {
+  const auto v = r.current_a[p].value();
+  if (!v || r.current_step_a <= 0 || std::signbit(*v)) return v;  // exporting: at least what it reports
+  return *v + r.current_step_a;
+}
+
 std::array<double, 3> ev_per_phase(const ems::SiteConfig& site, const SiteInputs& in) {
   std::array<double, 3> sum{};
   for (const auto& ref : in.sockets) add_socket_ev(site, in, ref, sum);
@@ -78,7 +85,7 @@ ems::SiteSnapshot build_snapshot(const Config& config, const SiteInputs& in, con
     out.measured_at = r.mono;
     out.valid = true;
     for (std::size_t p = 0; p < ems::kPhaseCount; ++p) {
-      const auto v = r.current_a[p].value();
+      const auto v = drawn_at_most(r, p);
       if (p < static_cast<std::size_t>(site.grid_phases)) {
         if (!v) out.valid = false;
         out.current[p] = ems::Amps(v.value_or(0));
@@ -240,7 +247,7 @@ void align_grid_with_ev(const ems::SiteConfig& site, const SiteInputs& in, ems::
     bool fell = false;
   };
   const auto base_of = [&](ems::MonoTime from, ems::MonoTime taken, std::size_t p) -> std::optional<Base> {
-    const auto g_ref = history[at_or_before(from)].current_a[p].value();
+    const auto g_ref = drawn_at_most(history[at_or_before(from)], p);
     if (!g_ref) return std::nullopt;
     Base b{ev_at(from, p), *g_ref, false};
     std::optional<std::size_t> low;
@@ -252,7 +259,7 @@ void align_grid_with_ev(const ems::SiteConfig& site, const SiteInputs& in, ems::
     const ems::MonoTime after = *low > 0 ? std::max(from, timeline[*low - 1].first) : from;
     std::optional<Base> trough;
     for (const auto& r : history) {
-      const auto v = r.current_a[p].value();
+      const auto v = drawn_at_most(r, p);
       if (!v || r.mono <= after || r.mono > taken) continue;
       // The meter may show the site as it was up to kMeterLag before the reading.
       const Base t{ev_over(r.mono - kMeterLag, r.mono, p), *v, true};
@@ -272,7 +279,7 @@ void align_grid_with_ev(const ems::SiteConfig& site, const SiteInputs& in, ems::
   for (std::size_t p = 0; p < phases; ++p) {
     std::optional<double> household;
     for (std::size_t k = first; k < history.size(); ++k) {
-      const auto g = history[k].current_a[p].value();
+      const auto g = drawn_at_most(history[k], p);
       if (!g) continue;
       const ems::MonoTime taken = history[k].mono;
       const double ev = ev_at(taken, p);

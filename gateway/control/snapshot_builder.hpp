@@ -4,6 +4,7 @@
 
 #include <array>
 #include <map>
+#include <optional>
 
 #include "ems/site_snapshot.hpp"
 #include "gateway/control/session_tracker.hpp"
@@ -13,6 +14,11 @@ namespace emsgw::gateway {
 
 /// Σ EV current per grid phase from every station's newest good sample.
 [[nodiscard]] std::array<double, 3> ev_per_phase(const ems::SiteConfig& site, const SiteInputs& in);
+
+/// A grid or circuit meter's current on phase `p` as the allocator counts it: the reading, or one
+/// step more where the meter reports whole amperes (it may cut them off towards zero, and a current
+/// drawn must never be counted as less than it may be; design.md §2.2). nullopt: no valid current.
+[[nodiscard]] std::optional<double> drawn_at_most(const drivers::MeterReading& r, std::size_t p);
 
 /// The snapshot at `now`: grid, PV and heat pump from the newest readings, every socket from its
 /// station's newest sample (with its session's energy), and the grid currents made conservative

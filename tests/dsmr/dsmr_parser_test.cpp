@@ -90,6 +90,7 @@ TEST(DsmrReading, Dsmr5PerPhaseValues) {
   EXPECT_DOUBLE_EQ(*r.power_total_w.value(), 244.0);
   EXPECT_DOUBLE_EQ(*r.current_a[0].value(), 0.48);
   EXPECT_DOUBLE_EQ(*r.current_a[2].value(), 0.86);
+  EXPECT_DOUBLE_EQ(r.current_step_a, 0);
   EXPECT_DOUBLE_EQ(*r.voltage_v[2].value(), 229.0);
   EXPECT_DOUBLE_EQ(*r.energy_import_wh.value(), 6825.0);
   EXPECT_DOUBLE_EQ(*r.energy_export_wh.value(), 2444.0);
@@ -105,6 +106,7 @@ TEST(DsmrReading, Dsmr42IntegerCurrentsNoVoltage) {
   EXPECT_DOUBLE_EQ(*r.power_w[1].value(), 1247.0);
   EXPECT_EQ(r.voltage_v[0].why(), Invalid::Missing);
   EXPECT_DOUBLE_EQ(*r.energy_import_wh.value(), 1581123.0 + 1435706.0);
+  EXPECT_DOUBLE_EQ(r.current_step_a, 1) << "F3(0,0) A: whole amperes, counted one more as drawn";
 }
 
 TEST(DsmrReading, FluviusTelegram) {
@@ -114,6 +116,7 @@ TEST(DsmrReading, FluviusTelegram) {
   const auto r = dsmr_reading(*t, {}, {});
   EXPECT_DOUBLE_EQ(*r.voltage_v[0].value(), 234.7);
   EXPECT_DOUBLE_EQ(*r.current_a[0].value(), 0.0);
+  EXPECT_DOUBLE_EQ(r.current_step_a, 0) << "two decimals (000.00*A): as measured";
   EXPECT_DOUBLE_EQ(*r.energy_import_wh.value(), 15792.0);
   EXPECT_DOUBLE_EQ(*r.energy_export_wh.value(), 11.0);
   // S = summer time: 2020-05-12 13:54:09 CEST = 11:54:09 UTC.

@@ -49,6 +49,7 @@ const std::vector<std::string>& within_bounds() {
       "cars-limited-by-own-charger",
       "cars-plugged-before-start",
       "demo-fast-probing",
+      "dsmr4-meter-every-10s",
       "equal-cars-sharing",
       "full-car-and-return",
       "guide-1phase-20a-bca",

@@ -320,6 +320,8 @@ LabResult run_lab_scenario(const json& input, const std::string& name) {
   // The EV response window: the meter sees a change, the EVs follow within the response time.
   const double response_window = site.ev_response_time_s + meter_period + meter_delay;
   const double noise_a = opt(meter, "noise_a", 0.0);
+  // A meter that reports whole amperes (DSMR: F3(0,0) A), cut off towards zero.
+  const bool whole_amperes = opt(meter, "whole_amperes", false);
   std::mt19937 noise_rng(opt(meter, "seed", 1u));
   std::normal_distribution<double> noise(0.0, 1.0);
   std::deque<Truth> history;
@@ -489,8 +491,11 @@ LabResult run_lab_scenario(const json& input, const std::string& name) {
         for (const auto& h : history)
           if (h.t <= t - meter_delay + 1e-9) seen = &h;
         drivers::MeterReading r;
-        for (std::size_t p = 0; p < 3; ++p)
-          r.current_a[p] = drivers::Measurement::of(seen->grid[p] + (noise_a > 0 ? noise_a * noise(noise_rng) : 0.0));
+        for (std::size_t p = 0; p < 3; ++p) {
+          const double a = seen->grid[p] + (noise_a > 0 ? noise_a * noise(noise_rng) : 0.0);
+          r.current_a[p] = drivers::Measurement::of(whole_amperes ? std::trunc(a) : a);
+        }
+        r.current_step_a = whole_amperes ? 1 : 0;  // as the DSMR and TIC drivers mark it
         r.mono = now;
         r.wall = clock.wall_now();
         queue.emplace_back(gateway::MeterEvent{"grid", r});
@@ -649,8 +654,11 @@ LabResult run_lab_scenario(const json& input, const std::string& name) {
     std::array<int, 3> n_on{};
     std::vector<double> station_mins(sims.size(), 0.0);
     for (std::size_t p = 0; p < 3; ++p)
+      // A meter that reports whole amperes hides up to one more of them: no controller can know
+      // the room it might leave.
       head[p] = p < static_cast<std::size_t>(site.grid_phases)
-                    ? site.grid_max_current_a - site.safety_margin_a - std::max(0.0, household[p] - pvp)
+                    ? site.grid_max_current_a - site.safety_margin_a - std::max(0.0, household[p] - pvp) -
+                          (whole_amperes ? 1.0 : 0.0)
                     : 0.0;
     for (const auto& c : cars) {
       const double want = car_want(c);

@@ -343,6 +343,29 @@ TEST(SnapshotBuilder, AnEvRiseTheGridHasNotShownIsCountedFromTheEvCurrentAtTheRa
   EXPECT_GE(s.grid.current[0].value() - 7, 6 - 1e-9) << "household 6 A";
 }
 
+// A meter that reports whole amperes (DSMR F3(0,0) A, TIC) may cut them off towards zero: 10 A
+// reported may be 10.9 A drawn. In the EV lab a DSMR 4 meter read the household 1.4 A low and the
+// fuse was overloaded beyond the EV response window. A current drawn is counted one step more; an
+// exported one as reported (it is at least that much export). Where the meter has decimals, as is.
+TEST(SnapshotBuilder, AMeterReportingWholeAmperesIsCountedOneAmpereMoreWhereItDraws) {
+  const auto run = [](double step) {
+    Inputs x;
+    auto r = grid({10, -3, 0}, t0);
+    r.current_step_a = step;
+    x.in.grid_history.push_back(r);
+    x.in.meters["grid"] = r;
+    x.add_station(station(0, t0));
+    return build_snapshot(x.config, x.in, x.sessions, t0 + milliseconds(100)).grid.current;
+  };
+  const auto whole = run(1);
+  EXPECT_DOUBLE_EQ(whole[0].value(), 11);
+  EXPECT_DOUBLE_EQ(whole[1].value(), -3) << "exporting: at least 3 A of export";
+  EXPECT_DOUBLE_EQ(whole[2].value(), 1);
+  const auto exact = run(0);
+  EXPECT_DOUBLE_EQ(exact[0].value(), 10);
+  EXPECT_DOUBLE_EQ(exact[2].value(), 0);
+}
+
 TEST(SnapshotBuilder, AMeterThatExcludesTheChargersIsTakenAsIs) {
   Inputs x;
   x.config.site.meter_includes_chargers = false;

@@ -85,6 +85,7 @@ TEST(TicReading, HistoriqueThreePhase) {
   EXPECT_DOUBLE_EQ(*r.energy_import_wh.value(), 1234567.0 + 7654321.0);
   EXPECT_EQ(r.power_w[0].why(), Invalid::Missing);  // Linky gives no active power
   EXPECT_FALSE(r.current_signed);
+  EXPECT_DOUBLE_EQ(r.current_step_a, 1) << "IINST: whole amperes";
 }
 
 TEST(TicReading, StandardThreePhase) {
