@@ -145,6 +145,33 @@ TEST(EvModel, InterruptionsSpreadBeyondTheWindowDoNotMakeItGiveUp) {
   EXPECT_FALSE(m.gave_up());
 }
 
+// Some cars fall asleep while paused: B1 instead of C1, no interruption, no giving up; offered a
+// current they can charge with, they wake and ask again after wake_s.
+TEST(EvModel, AnEvPausedLongerThanItsSleepTimeFallsAsleepAndWakesToCurrent) {
+  EvParams p;
+  p.sleep_after_s = 300;
+  p.wake_s = 2;
+  p.dead_time_s = 0;
+  EvModel m(p, at(0));
+  run(m, 0, 10, 16);
+  run(m, 10.1, 200, 0);
+  EXPECT_TRUE(m.asking()) << "paused 190 s: awake, C1";
+  EXPECT_EQ(m.mode3(0), "C1");
+  run(m, 200.1, 320, 0);
+  EXPECT_FALSE(m.asking()) << "paused 310 s: asleep";
+  EXPECT_TRUE(m.asleep());
+  EXPECT_TRUE(m.wants_charge()) << "it still wants its energy";
+  EXPECT_EQ(m.mode3(0), "B1");
+  EXPECT_FALSE(m.gave_up());
+  EXPECT_EQ(m.interruptions(), 1) << "falling asleep is no interruption";
+  run(m, 320.1, 321, 16);
+  EXPECT_FALSE(m.asking()) << "wakes wake_s after the offer";
+  EXPECT_EQ(m.mode3(16), "B2");
+  run(m, 321.1, 340, 16);
+  EXPECT_TRUE(m.asking());
+  EXPECT_NEAR(m.current_a(), 16, 0.1);
+}
+
 TEST(EvModel, EnergyIsTheIntegralOfTheDraw) {
   EvParams p;
   p.phases = 1;

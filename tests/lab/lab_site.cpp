@@ -64,6 +64,8 @@ drivers::alfen::EvParams car_from(const json& j, const std::string& where) {
   p.taper_from_soc = opt(j, "taper_from_soc", 0.8);
   p.give_up_after = opt(j, "give_up_after", 4);
   p.give_up_window_s = opt(j, "give_up_window_s", 600.0);
+  p.sleep_after_s = opt(j, "sleep_after_s", 0.0);
+  p.wake_s = opt(j, "wake_s", 2.0);
   if (p.max_current_a <= 0) throw bad(where + ".max_a", std::to_string(p.max_current_a), "must be > 0");
   if (p.tau_up_s <= 0 || p.tau_down_s <= 0 || p.dead_time_s < 0)
     throw bad(where + ".tau", "", "time constants must be > 0 and the dead time ≥ 0");
@@ -617,7 +619,15 @@ LabResult run_lab_scenario(const json& input, const std::string& name) {
         k.plug_to_current_s = std::max(k.plug_to_current_s, t - *so.plugged_at);
       }
       if (!m->asking()) {
-        so.wait_fit = so.wait_any = 0;
+        // An EV asleep while paused still waits for its energy (it asks again once offered it).
+        so.wait_fit = 0;
+        so.wait_any = m->wants_charge() ? so.wait_any + kTickS : 0;
+        if (so.wait_any > worst_wait_any) {
+          worst_wait_any = so.wait_any;
+          char buf[96];
+          std::snprintf(buf, sizeof buf, "socket %d waited %.1f s (asleep) until t=%.0f s", so.id, so.wait_any, t);
+          wait_any_note = buf;
+        }
         continue;
       }
       Car c{&so, *m, {}, 0, st.applied_a};

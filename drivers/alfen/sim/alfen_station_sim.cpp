@@ -532,7 +532,10 @@ std::string AlfenStationSim::command_locked(const std::string& line) {
   const std::string bad = "error usage: ";
   if (cmd == "plug") {
     const auto s = socket_arg(1);
-    if (!s) return bad + "plug SOCKET [phases=1|3] [max=A] [min=A] [delay=S]";
+    if (!s)
+      return bad +
+             "plug SOCKET [phases=1|3] [max=A] [min=A] [delay=S] [tau=S] [offset=A] [battery=KWH] [soc=0..1] "
+             "[giveup=N] [sleep=S]";
     SimEv ev;
     EvParams model;
     bool use_model = false;
@@ -565,6 +568,9 @@ std::string AlfenStationSim::command_locked(const std::string& line) {
         use_model = true;
       } else if (key == "giveup" && *v >= 0) {
         model.give_up_after = static_cast<int>(*v);
+        use_model = true;
+      } else if (key == "sleep" && *v >= 0) {
+        model.sleep_after_s = *v;
         use_model = true;
       } else {
         return "error bad EV setting " + w[i];

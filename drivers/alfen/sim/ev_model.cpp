@@ -31,7 +31,33 @@ double EvModel::minimum_a() const {
 }
 
 bool EvModel::asking() const {
-  return wants_ && !full_ && !gave_up_;
+  return wants_charge() && !asleep_;
+}
+
+void EvModel::sleep_or_wake() {
+  if (p_.sleep_after_s <= 0 || !wants_charge()) {
+    paused_since_.reset();
+    wake_at_.reset();
+    return;
+  }
+  const bool usable = seen_offer_a_ >= minimum_a() && seen_phases_ > 0;
+  if (!asleep_) {
+    if (usable || draw_a_ > 0) {
+      paused_since_.reset();
+    } else if (!paused_since_) {
+      paused_since_ = t_;
+    } else if (secs(t_ - *paused_since_) >= p_.sleep_after_s) {
+      asleep_ = true;
+      paused_since_.reset();
+    }
+  } else if (!usable) {
+    wake_at_.reset();
+  } else if (!wake_at_) {
+    wake_at_ = t_ + dur(p_.wake_s);
+  } else if (t_ >= *wake_at_) {
+    asleep_ = false;
+    wake_at_.reset();
+  }
 }
 
 double EvModel::potential_a() const {
@@ -97,6 +123,7 @@ void EvModel::integrate(ems::MonoTime until) {
       see(pending_.front());
       pending_.pop_front();
     }
+    sleep_or_wake();
   }
 }
 
@@ -113,6 +140,7 @@ void EvModel::update(ems::MonoTime now, double offer_a, int phases_allowed) {
 void EvModel::wants_energy(ems::MonoTime now, bool want) {
   if (now > t_) integrate(now);
   wants_ = want;
+  asleep_ = false;      // plugged in again, or told to charge: awake
   if (want && full_) {  // a full battery asks again (climate, or the level dropped)
     full_ = false;
     p_.soc = std::min(p_.soc, p_.taper_from_soc);

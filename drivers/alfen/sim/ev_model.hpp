@@ -19,9 +19,13 @@
 //  - An interruption is an offer falling below the EV's minimum while it asks and draws. With
 //    give_up_after > 0 the EV gives up after that many interruptions within give_up_window_s: it
 //    stops asking for the rest of the session and reports it.
+//  - With sleep_after_s > 0 an EV kept below its minimum that long while it asks falls asleep:
+//    it stops asking (B1) without giving up, and asks again (C2) wake_s after it sees an offer it
+//    can charge with (some EVs sleep while paused and wake only to current).
 
 #include <cstdint>
 #include <deque>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -45,6 +49,8 @@ struct EvParams {
   double voltage_v = 230;
   int give_up_after = 0;  ///< Interruptions that make the EV give up (0: never).
   double give_up_window_s = 600;
+  double sleep_after_s = 0;  ///< Paused this long while asking, the EV falls asleep (0: never).
+  double wake_s = 2;         ///< An asleep EV asks again this long after it sees a usable offer.
 };
 
 class EvModel {
@@ -65,6 +71,9 @@ class EvModel {
   [[nodiscard]] int phases() const { return draw_a_ > 0 ? drawn_phases_ : 0; }
   /// The EV asks for energy (Mode 3 state C): not full, not told to stop, not given up.
   [[nodiscard]] bool asking() const;
+  /// The EV wants energy: asking, or asleep until it is offered current.
+  [[nodiscard]] bool wants_charge() const { return wants_ && !full_ && !gave_up_; }
+  [[nodiscard]] bool asleep() const { return asleep_; }
   [[nodiscard]] bool full() const { return full_; }
   [[nodiscard]] bool gave_up() const { return gave_up_; }
   [[nodiscard]] int interruptions() const { return interruptions_; }
@@ -87,6 +96,7 @@ class EvModel {
     int phases = 0;
   };
   void integrate(ems::MonoTime until);
+  void sleep_or_wake();
   void see(const Offer& o);
   [[nodiscard]] double target() const;
 
@@ -101,6 +111,9 @@ class EvModel {
   bool wants_ = true;
   bool full_ = false;
   bool gave_up_ = false;
+  bool asleep_ = false;
+  std::optional<ems::MonoTime> paused_since_;  ///< below its minimum while asking, since
+  std::optional<ems::MonoTime> wake_at_;       ///< asleep, offered current: asks again then
   int interruptions_ = 0;
   std::vector<ems::MonoTime> recent_interruptions_;
   double last_offer_a_ = -1;
