@@ -234,8 +234,22 @@ void admit(const StepInputs& in, const Capacity& cap, const std::array<PhaseBudg
     everyone.take(work[k], k, work[k].min);
   }
   if (all_fit) {
-    rotation_until.reset();
-    for (auto k : candidates) sessions[k].rotation = Rotation::None;
+    // A car parked asleep in its pause still waits for its turn (judge_not_asking): the rotation
+    // goes on, so that the turn it takes goes to the car that has charged longest — not always
+    // to the lowest id, while a higher one never pauses.
+    const bool asleep_waiting = std::any_of(sessions.begin(), sessions.end(), [](const Session& ses) {
+      return ses.not_asking && ses.parked_unoffered_at && ses.rotation == Rotation::Waiting;
+    });
+    if (!asleep_waiting) rotation_until.reset();
+    for (auto k : candidates) {
+      auto& ses = sessions[k];
+      if (!asleep_waiting) {
+        ses.rotation = Rotation::None;
+      } else if (ses.rotation != Rotation::Active) {
+        ses.rotation = Rotation::Active;
+        ses.rotation_since = now;
+      }
+    }
     return;
   }
   for (auto k : candidates) work[k].admitted = false;

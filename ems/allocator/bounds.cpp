@@ -29,7 +29,8 @@ void socket_bounds(const StepInputs& in, const Surplus& surplus, std::vector<Ses
     }
     if (ses.not_asking) {
       w.reason = Reason::EvNotAsking;
-      ses.rotation = Rotation::None;
+      // A car parked asleep while paused keeps its place among the waiting (judge_not_asking).
+      if (!ses.parked_unoffered_at) ses.rotation = Rotation::None;
       continue;
     }
     if (in.index.sockets[k].phase_switching && switch_phases(in, surplus.pv_ok, surplus.ev_w, ses, w)) continue;

@@ -76,6 +76,8 @@ void judge_not_asking(const StepInputs& in, const SocketSnapshot& s, double max_
   const bool drawing = max_measured >= kDrawThresholdA;
   const bool paused = ses.settled_a < in.min_a;
   if (s.state == ConnectorState::Charging || drawing) {
+    // Parked and asking again of its own accord: it was done, not asleep, and queues afresh.
+    if (ses.not_asking && ses.parked_unoffered_at && ses.rotation == Rotation::Waiting) ses.rotation = Rotation::None;
     ses.not_asking = false;
     ses.not_asking_since.reset();
     ses.parked_unoffered_at.reset();
@@ -89,11 +91,16 @@ void judge_not_asking(const StepInputs& in, const SocketSnapshot& s, double max_
   // A car that asked while paused (C1) and no longer does (B) is done too, offered or not: it
   // would otherwise hold its place in the rotation until its turn showed it (the EV lab: a car
   // that fitted waited 146 s beside one that no longer asked). Some cars fall asleep in B1 and
-  // wake only to current: parked without ever being offered any, it rejoins the rotation after
-  // one alternating period and is offered current at its turn (then parked only if it takes none).
+  // wake only to current: parked without ever being offered any, it keeps its place in the
+  // rotation and rejoins when its turn comes, one alternating period after its pause (or after
+  // it was parked, outside a rotation), to be offered current (then parked only if it takes none).
+  // Counted from when it was parked, a car asleep 300 s into its pause waited 2117 s (EV lab).
   const bool stopped_asking = paused && ses.asked_while_paused;
-  if (ses.not_asking && ses.parked_unoffered_at &&
-      seconds(in.now - *ses.parked_unoffered_at) > in.site.alternating_period_s) {
+  const auto turn_from = [&] {
+    return ses.rotation == Rotation::Waiting ? std::min(ses.rotation_since, *ses.parked_unoffered_at)
+                                             : *ses.parked_unoffered_at;
+  };
+  if (ses.not_asking && ses.parked_unoffered_at && seconds(in.now - turn_from()) > in.site.alternating_period_s) {
     ses.not_asking = false;
     ses.not_asking_since.reset();
     ses.parked_unoffered_at.reset();

@@ -86,6 +86,35 @@ TEST(AllocatorAdmission, RotatesPausingTheLowestIdFirst) {
   EXPECT_EQ(admitted(work), (std::vector<bool>{true, true, false}));
 }
 
+// Socket 1, paused by the rotation at t=0, falls asleep (B1) and is parked; sockets 2 and 3 then
+// fit. The rotation goes on: when socket 1's turn comes at t=900 the car that has charged longest
+// (socket 3, since t=-900) pauses — not the lowest id (socket 2, whose turn began at t=0), which
+// would leave socket 3 charging for ever while the other two take turns (the EV lab).
+TEST(AllocatorAdmission, WhileACarParkedAsleepWaitsTheRotationGoesOn) {
+  StageSite s(three_on_l1(), snapshot_at(0, {0, 0, 0}, {}));
+  std::optional<MonoTime> until = at_s(900);
+  s.sessions[0].rotation = Rotation::Waiting;
+  s.sessions[0].rotation_since = at_s(0);
+  s.sessions[0].not_asking = true;
+  s.sessions[0].parked_unoffered_at = at_s(310);
+  charging_since(s, 1, 0, 6);
+  charging_since(s, 2, -900, 6);
+  s.snap = snapshot_at(400, {0, 0, 0}, {});
+  auto work = three_candidates();
+  work[0].candidate = false;  // parked
+  allocator::admit(s.inputs(), l1_cap(13), {}, s.sessions, until, work);
+  EXPECT_TRUE(work[1].admitted && work[2].admitted) << "both fit while socket 1 is parked";
+  ASSERT_EQ(until, at_s(900)) << "the period runs on";
+  EXPECT_EQ(s.sessions[0].rotation, Rotation::Waiting);
+
+  s.sessions[0].not_asking = false;  // its turn: back among the candidates, to be offered current
+  s.sessions[0].parked_unoffered_at.reset();
+  s.snap = snapshot_at(901, {0, 0, 0}, {});
+  work = three_candidates();
+  allocator::admit(s.inputs(), l1_cap(13), {}, s.sessions, until, work);
+  EXPECT_EQ(admitted(work), (std::vector<bool>{true, true, false}));
+}
+
 TEST(AllocatorAdmission, ASocketThatCannotFitAloneIsBoundByTheLimitNotTheRotation) {
   auto site = three_on_l1();
   site.stations[2].max_current_a = 10;

@@ -249,6 +249,42 @@ TEST(AllocatorSessions, ACarThatStopsAskingWhilePausedIsParked) {
   EXPECT_FALSE(b.sessions[0].not_asking) << "never asked while paused: it is offered current at its turn";
 }
 
+// Parked asleep in a rotation's pause, a car rejoins when its turn comes, one alternating period
+// after its pause — not one period after it was parked (the EV lab: a car asleep 300 s into its
+// pause waited 2117 s instead of 906 s). It keeps its place among the waiting meanwhile; a car
+// that asks again of its own accord was done, not asleep, and queues afresh.
+TEST(AllocatorSessions, ACarParkedAsleepInTheRotationRejoinsAtItsTurn) {
+  StageSite z(one_socket(), snapshot_at(0, {0, 0, 0}, {}));
+  z.site.alternating_period_s = 900;
+  (void)step_at(z, 280, socket_in(1, CS::Charging));  // its session begins
+  z.sessions[0].setpoint_a = z.sessions[0].settled_a = 0;
+  z.sessions[0].rotation = allocator::Rotation::Waiting;  // paused by the rotation since t=0
+  z.sessions[0].rotation_since = at_s(0);
+  (void)step_at(z, 290, socket_in(1, CS::Charging));
+  (void)step_at(z, 300, socket_in(1, CS::Connected));  // asleep
+  (void)step_at(z, 306, socket_in(1, CS::Connected));
+  ASSERT_TRUE(z.sessions[0].not_asking);
+  (void)step_at(z, 899, socket_in(1, CS::Connected));
+  EXPECT_TRUE(z.sessions[0].not_asking);
+  (void)step_at(z, 901, socket_in(1, CS::Connected));
+  EXPECT_FALSE(z.sessions[0].not_asking) << "its turn: back in the rotation, to be offered current";
+  EXPECT_EQ(z.sessions[0].rotation, allocator::Rotation::Waiting) << "first among the waiting";
+
+  StageSite d(one_socket(), snapshot_at(0, {0, 0, 0}, {}));
+  d.site.alternating_period_s = 900;
+  (void)step_at(d, 280, socket_in(1, CS::Charging));  // its session begins
+  d.sessions[0].setpoint_a = d.sessions[0].settled_a = 0;
+  d.sessions[0].rotation = allocator::Rotation::Waiting;
+  d.sessions[0].rotation_since = at_s(0);
+  (void)step_at(d, 290, socket_in(1, CS::Charging));
+  (void)step_at(d, 300, socket_in(1, CS::Connected));
+  (void)step_at(d, 306, socket_in(1, CS::Connected));
+  ASSERT_TRUE(d.sessions[0].not_asking);
+  (void)step_at(d, 500, socket_in(1, CS::Charging));  // asks again by itself
+  EXPECT_FALSE(d.sessions[0].not_asking);
+  EXPECT_EQ(d.sessions[0].rotation, allocator::Rotation::None) << "queues afresh";
+}
+
 TEST(AllocatorSessions, ACarOfferedLessThanItNeedsIsNotParked) {
   StageSite s(one_socket(), snapshot_at(0, {0, 0, 0}, {}));
   (void)step_at(s, 0, socket_in(1, CS::Connected));

@@ -43,6 +43,7 @@ TEST_P(LabScenario, NeverOverloadsTheConnection) {
 const std::vector<std::string>& within_bounds() {
   static const std::vector<std::string> names{
       "a-14a-car-whose-charger-takes-10a",
+      "a-car-that-sleeps-while-paused",
       "alternating-24a-six-sockets",
       "battery-taper-to-full",
       "cars-draw-less-than-offered",
