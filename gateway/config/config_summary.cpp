@@ -10,6 +10,9 @@
 namespace emsgw::gateway {
 
 namespace {
+/// Below this an alternating period interrupts each car often enough for some EVs to give up.
+constexpr int kShortAlternatingPeriodS = 300;
+
 std::string amps(double a) {
   char buf[32];
   std::snprintf(buf, sizeof buf, a == std::floor(a) ? "%.0f A" : "%.1f A", a);
@@ -32,7 +35,14 @@ std::string describe_config(const Config& cfg) {
     << "; alternating period " << s.alternating_period_s << " s; the grid meter is "
     << (s.meter_includes_chargers ? "upstream of the chargers (includes them)"
                                   : "on the household only (excludes the chargers)")
-    << " and stale after " << s.meter_stale_after_s << " s.\n\n";
+    << " and stale after " << s.meter_stale_after_s << " s.\n";
+  // Every turn of a rotation pauses a car; some EVs end their session after a few interruptions
+  // within minutes (the EV lab's cars give up after 4 in 10 min: a 60 s period makes them).
+  if (s.alternating_period_s < kShortAlternatingPeriodS)
+    o << "  note: an alternating period of " << s.alternating_period_s
+      << " s pauses each car every few minutes while the minimums do not all fit, and some EVs end their session "
+         "after repeated interruptions; the stations' own default is 900 s\n";
+  o << "\n";
   for (const auto& [role, m] : cfg.meters) {
     const auto* kind = find_meter_kind(m.kind);
     const bool p1 = kind != nullptr && !kind->sends_every.empty();

@@ -51,6 +51,17 @@ TEST(CheckConfigWarnings, PerSocketModesInScnModeAreSaidNotToApply) {
   EXPECT_THAT(r.output, HasSubstr("per-socket modes do not apply: socket id 0 (pv) charge as \"now\""));
 }
 
+TEST(CheckConfigSummary, AShortAlternatingPeriodIsNotedWithWhatItDoesToCars) {
+  const auto path = write_temp_file(
+      "short-period.toml", replace(issue_example(), "alternating_period_s = 900", "alternating_period_s = 60"));
+  const auto r = run_command(built("gateway/emsgw") + " check-config " + path);
+  EXPECT_EQ(r.exit_code, 0) << r.output << "allowed by the stations (60..36000 s)";
+  EXPECT_THAT(r.output, HasSubstr("note: an alternating period of 60 s pauses each car every few minutes"));
+  const auto normal = run_command(built("gateway/emsgw") + " check-config " + std::string(EMSGW_SOURCE_DIR) +
+                                  "/tests/config/data/issue-example.toml");
+  EXPECT_THAT(normal.output, Not(HasSubstr("note: an alternating period"))) << normal.output;
+}
+
 TEST(CheckConfigWarnings, TheDocumentedExampleFileHasNone) {
   const auto r = run_command(built("gateway/emsgw") + " check-config " + std::string(EMSGW_SOURCE_DIR) +
                              "/deploy/emsgw.example.toml");
