@@ -80,6 +80,10 @@ json random_site(const json& spec) {
   const auto pick = [&](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); };
   const auto real = [&](double lo, double hi) { return std::uniform_real_distribution<double>(lo, hi)(rng); };
   const double duration = opt(spec, "duration_s", 3600.0);
+  // "sleepers": half the cars fall asleep 5–15 min into a pause (their own generator: the rest of
+  // the site is the same as without).
+  const bool sleepers = opt(spec, "sleepers", false);
+  std::mt19937 sleep_rng(seed + 1);
   json j;
   const int fuse = std::array{25, 32, 40}[static_cast<std::size_t>(pick(0, 2))];
   j["site"] = {{"grid_max_current_a", fuse}, {"grid_phases", 3}, {"safety_margin_a", 1}, {"alternating_period_s", 900}};
@@ -113,6 +117,8 @@ json random_site(const json& spec) {
                   {"start_a", pick(0, 5) == 0 ? 14 : 6},
                   {"tau_up_s", real(0.5, 2.5)},
                   {"dead_s", real(0.2, 1.5)}};
+      if (sleepers && std::uniform_int_distribution<int>(0, 1)(sleep_rng) == 0)
+        car["sleep_after_s"] = std::uniform_real_distribution<double>(300, 900)(sleep_rng);
       events.push_back({{"t", std::round(t)}, {"plug", {{"socket", id}, {"car", car}}}});
       const double stay = real(900, 3600);
       if (pick(0, 2) == 0 && t + stay / 2 < duration) {
