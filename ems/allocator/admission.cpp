@@ -237,9 +237,8 @@ void admit(const StepInputs& in, const Capacity& cap, const std::array<PhaseBudg
     // A car parked asleep in its pause still waits for its turn (judge_not_asking): the rotation
     // goes on, so that the turn it takes goes to the car that has charged longest — not always
     // to the lowest id, while a higher one never pauses.
-    const bool asleep_waiting = std::any_of(sessions.begin(), sessions.end(), [](const Session& ses) {
-      return ses.not_asking && ses.parked_unoffered_at && ses.rotation == Rotation::Waiting;
-    });
+    const bool asleep_waiting =
+        std::any_of(sessions.begin(), sessions.end(), [](const Session& ses) { return ses.parked_asleep_waiting(); });
     if (!asleep_waiting) rotation_until.reset();
     for (auto k : candidates) {
       auto& ses = sessions[k];

@@ -77,7 +77,7 @@ void judge_not_asking(const StepInputs& in, const SocketSnapshot& s, double max_
   const bool paused = ses.settled_a < in.min_a;
   if (s.state == ConnectorState::Charging || drawing) {
     // Parked and asking again of its own accord: it was done, not asleep, and queues afresh.
-    if (ses.not_asking && ses.parked_unoffered_at && ses.rotation == Rotation::Waiting) ses.rotation = Rotation::None;
+    if (ses.parked_asleep_waiting()) ses.rotation = Rotation::None;
     ses.not_asking = false;
     ses.not_asking_since.reset();
     ses.parked_unoffered_at.reset();

@@ -91,8 +91,12 @@ struct Session {
   std::optional<MonoTime> not_asking_since;
   /// Last seen asking (Mode 3 C1) while paused: a B after it is the car being done.
   bool asked_while_paused = false;
-  /// Parked for that without having been offered current: it rejoins after an alternating period.
+  /// Parked for that without having been offered current: it rejoins at its turn.
   std::optional<MonoTime> parked_unoffered_at;
+  /// Parked asleep in a rotation's pause: it keeps its place among the waiting (judge_not_asking).
+  [[nodiscard]] bool parked_asleep_waiting() const {
+    return not_asking && parked_unoffered_at && rotation == Rotation::Waiting;
+  }
   /// Drew steadily while offered less than the probing current: never judged to need it.
   bool drew_below_probing = false;
   std::optional<MonoTime> below_probing_draw_since;

@@ -467,6 +467,14 @@ LabResult run_lab_scenario(const json& input, const std::string& name) {
   double used_sum = 0, head_sum = 0;
   double worst_wait_fit = 0, worst_wait_any = 0;
   std::string wait_fit_note, wait_any_note;
+  // Keeps the longest wait of an asking EV and where it was (`how`: "" or " (asleep)").
+  const auto note_wait_any = [&](const LabSocket& so, double t, const char* how) {
+    if (so.wait_any <= worst_wait_any) return;
+    worst_wait_any = so.wait_any;
+    char buf[128];
+    std::snprintf(buf, sizeof buf, "socket %d waited %.1f s%s until t=%.0f s", so.id, so.wait_any, how, t);
+    wait_any_note = buf;
+  };
 
   const auto ev_energy = [&](const LabSocket& so) { return sims[so.station]->socket_state(so.unit).energy_wh; };
 
@@ -628,12 +636,7 @@ LabResult run_lab_scenario(const json& input, const std::string& name) {
         // An EV asleep while paused still waits for its energy (it asks again once offered it).
         so.wait_fit = 0;
         so.wait_any = m->wants_charge() ? so.wait_any + kTickS : 0;
-        if (so.wait_any > worst_wait_any) {
-          worst_wait_any = so.wait_any;
-          char buf[96];
-          std::snprintf(buf, sizeof buf, "socket %d waited %.1f s (asleep) until t=%.0f s", so.id, so.wait_any, t);
-          wait_any_note = buf;
-        }
+        note_wait_any(so, t, " (asleep)");
         continue;
       }
       Car c{&so, *m, {}, 0, st.applied_a};
@@ -768,11 +771,7 @@ LabResult run_lab_scenario(const json& input, const std::string& name) {
         std::snprintf(buf, sizeof buf, "socket %d waited %.1f s (fitting) until t=%.0f s", so.id, so.wait_fit, t);
         wait_fit_note = buf;
       }
-      if (so.wait_any > worst_wait_any) {
-        worst_wait_any = so.wait_any;
-        std::snprintf(buf, sizeof buf, "socket %d waited %.1f s until t=%.0f s", so.id, so.wait_any, t);
-        wait_any_note = buf;
-      }
+      note_wait_any(so, t, "");
     }
     for (auto& f : fair) {
       if (std::fabs(t - f.from) < kTickS / 2)
