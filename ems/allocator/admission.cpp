@@ -221,13 +221,19 @@ void admit(const StepInputs& in, const Capacity& cap, const std::array<PhaseBudg
     return true;
   };
   const double exact = std::min(kFitToleranceA, in.site.safety_margin_a / 10);
-  const auto exact_fit_slack = [&](const SocketWork& w) {
-    return !w.probing && exact > 0 && grid_shows_room(w, 0) ? exact : 0.0;
+  const double edge = std::min(kEdgeToleranceA, in.site.safety_margin_a / 2);
+  // A probing current already in force is kept like any minimum at the edge (at_the_edge below):
+  // the car's ramp up to it reads as household for a moment, and cut back to its ordinary minimum
+  // it was probed again a second later, pausing the others each time (the EV lab: a car paused
+  // three times in 42 s gave up). A lack the grid shows, or more than the edge, cuts it at once.
+  const auto exact_fit_slack = [&](const SocketWork& w, const Session& ses) {
+    if (w.probing) return ses.settled_a >= w.min - kEps && edge > 0 && grid_shows_room(w, 0) ? edge : 0.0;
+    return exact > 0 && grid_shows_room(w, 0) ? exact : 0.0;
   };
   Room everyone(in, cap);
   bool all_fit = true;
   for (auto k : candidates) {
-    if (!everyone.fits(work[k], k, work[k].min, exact_fit_slack(work[k]))) {
+    if (!everyone.fits(work[k], k, work[k].min, exact_fit_slack(work[k], sessions[k]))) {
       all_fit = false;
       break;
     }
@@ -264,7 +270,6 @@ void admit(const StepInputs& in, const Capacity& cap, const std::array<PhaseBudg
   // margin) on the grid phases, none at a circuit, the station or a power limit, and never for a
   // car the rotation paused less than a period ago (it rejoins with kResumeMarginA); a larger lack,
   // or one the grid shows, pauses it at once (design.md §2.1, §3).
-  const double edge = std::min(kEdgeToleranceA, in.site.safety_margin_a / 2);
   const auto at_the_edge = [&](std::size_t k) {
     const auto& w = work[k];
     const auto& ses = sessions[k];
@@ -347,7 +352,7 @@ void admit(const StepInputs& in, const Capacity& cap, const std::array<PhaseBudg
     if (anyone && !period_over && ses.rotation == Rotation::Waiting && !work[k].probing && recently_paused &&
         !room.fits(work[k], k, std::max(work[k].min + kResumeMarginA, to_start)))
       continue;
-    room.try_admit(work[k], k, exact_fit_slack(work[k]));
+    room.try_admit(work[k], k, exact_fit_slack(work[k], ses));
     if (!work[k].admitted && (at_the_edge(k) || awaiting_cuts(k))) {
       room.keep_at_minimum(work[k], k);
     } else if (!work[k].admitted && held_through_cuts(k)) {

@@ -62,6 +62,7 @@ const std::vector<std::string>& within_bounds() {
       "meter-silent-failsafe",
       "one-phase-cars-rotated-mappings",
       "phase-switching-cars",
+      "probing-14a-car-at-the-edge",
       "probing-14a-car-joins-two",
       "pv-clouds-now-mode",
       "rotation-eight-cars-32a",
