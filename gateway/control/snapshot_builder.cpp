@@ -180,17 +180,18 @@ void align_grid_with_ev(const ems::SiteConfig& site, const SiteInputs& in, ems::
   // car ramping between two samples drew something between them; set against the higher, a reading
   // taken on the way down would hide household load); before a station's oldest kept sample, its
   // newest.
+  const auto station_ev_over = [](const StationState& st, ems::MonoTime from, ems::MonoTime to, std::size_t p) {
+    if (st.ev_history.empty()) return 0.0;
+    double v = st.ev_history.back().second[p];
+    for (const auto& [at, sum] : st.ev_history) {
+      v = at <= from ? sum[p] : std::min(v, sum[p]);
+      if (at > to) break;
+    }
+    return v;
+  };
   const auto ev_over = [&](ems::MonoTime from, ems::MonoTime to, std::size_t p) {
     double total = 0;
-    for (const auto& st : in.stations) {
-      if (st.ev_history.empty()) continue;
-      double v = st.ev_history.back().second[p];
-      for (const auto& [at, sum] : st.ev_history) {
-        v = at <= from ? sum[p] : std::min(v, sum[p]);
-        if (at > to) break;
-      }
-      total += v;
-    }
+    for (const auto& st : in.stations) total += station_ev_over(st, from, to, p);
     return total;
   };
   const auto ev_at = [&](ems::MonoTime t, std::size_t p) { return ev_over(t, t, p); };
@@ -270,11 +271,22 @@ void align_grid_with_ev(const ems::SiteConfig& site, const SiteInputs& in, ems::
   // At most the raises above the lower of the EV total then and what the stations report at the
   // reading: a car cut since (its station reports it going down) leaves no room for the rise to be
   // taken as the raised car's — a household step would be (the EV lab: 2.9 A read 1.7 A low).
+  // Nor more than the part of the raises the stations have not shown yet: a raised car's rise its
+  // station reports is in `ev` already, and counted again it took a household step for the car
+  // (the EV lab: 5.1 A read 3.7). Per station, the rise since the first raise (a station whose
+  // other car was cut shows less: more is left to the raise, never less).
+  const auto shown_since = [&](ems::MonoTime from, ems::MonoTime taken, std::size_t p) {
+    double shown = 0;
+    for (const auto& st : in.stations)
+      shown += std::max(0.0, station_ev_over(st, taken, taken, p) - station_ev_over(st, from, from, p));
+    return shown;
+  };
   const auto raised_ev = [&](const Raises& r, std::size_t p, double g, double ev, ems::MonoTime taken) -> double {
     if (!r.first) return ev;
     const auto b = base_of(*r.first, taken, p);
     if (!b) return ev;
-    return std::clamp(b->ev + (g - b->grid), ev, std::max(ev, std::min(b->ev, ev) + r.total));
+    const double unshown = std::max(0.0, r.total - shown_since(*r.first, taken, p));
+    return std::clamp(b->ev + (g - b->grid), ev, std::max(ev, std::min(std::min(b->ev, ev) + r.total, ev + unshown)));
   };
   for (std::size_t p = 0; p < phases; ++p) {
     std::optional<double> household;

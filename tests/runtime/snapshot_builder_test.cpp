@@ -268,6 +268,29 @@ TEST(SnapshotBuilder, AGridRiseIsARaisedCarsOnlyUpToTheRaiseAboveWhatTheStations
   EXPECT_GE(s.grid.current[0].value() - 16, 9 - 1e-9) << "household 9 A (the raise is at most 1 A of the rise)";
 }
 
+// What a raised car's station has shown of its rise is in the stations' total already: only the
+// rest of the raise may still be on its way. Another station's cut lowers that total, and bounded
+// only by the raise above the EV total at the raise, the car's shown rise was counted twice and a
+// kettle switched on meanwhile read as the car's (the EV lab: 5.1 A of household read 3.7 A).
+TEST(SnapshotBuilder, ARaiseItsStationHasShownIsNotTakenForTheCarAgain) {
+  Inputs x(2);
+  const auto at = [](double s) { return t0 + milliseconds(static_cast<int>(s * 1000 + 0.5)); };
+  // Household 4 A. Station 0's car at 8 A is raised by 2 A at 1 s and reports 9 A at 3 s; station
+  // 1's car at 10 A is cut and reports 9.2 A at 3 s; a 3 A kettle at 2.9 s.
+  const std::array<std::array<double, 3>, 4> samples{{{0, 8, 10}, {1, 8, 10}, {2, 8.5, 10}, {3, 9, 9.2}}};
+  for (const auto& [t, a, b] : samples) {
+    x.add_station(station(a, at(t)), 0);
+    x.add_station(station(b, at(t)), 1);
+    if (t == 1) x.add_raise(2, at(1.05));
+    const double g = 4 + a + b + (t >= 3 ? 3 : 0);
+    x.add_grid({g, g, g}, at(t + 0.05));
+  }
+  const auto s = build_snapshot(x.config, x.in, x.sessions, at(3.1));
+  // The 1 A of the raise not shown yet is the car's on trust (raises wait meanwhile): 6 A of 7 A.
+  EXPECT_GE(s.grid.current[0].value() - 18.2, 6 - 1e-9) << "household 7 A with the kettle";
+  EXPECT_TRUE(s.ev_rise_unconfirmed);
+}
+
 // A car at 16 A is cut, and raised to 6 A while it still draws its old current (within its dead
 // time); it falls to 0 A and rises to its 6 A, the grid meter a moment ahead of its station. The
 // rise is measured from the trough, not from the grid at the raise (when the car drew 16 A): its
