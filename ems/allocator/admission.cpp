@@ -84,8 +84,9 @@ class Room {
 /// The order in which the rotation admits: probing first (earliest end of probing), then the
 /// unprobed (phases still to be learned, at their minimum); at the end of
 /// a period the longest waiting, then those charging (longest pauses served first), then new
-/// ones; mid-period those charging (the longest charging last), new ones, then the waiting.
-/// Lowest ids last among equals.
+/// ones; mid-period those charging (the longest charging last), new ones, then the waiting. Of
+/// those charging, a car at risk of giving up (recently interrupted) first. Lowest ids last among
+/// equals.
 std::vector<std::size_t> rotation_order(const StepInputs& in, const std::vector<std::size_t>& candidates,
                                         const std::vector<SocketWork>& work, const std::vector<Session>& sessions,
                                         bool period_over) {
@@ -111,31 +112,34 @@ std::vector<std::size_t> rotation_order(const StepInputs& in, const std::vector<
     const auto ta = sessions[a].rotation_since, tb = sessions[b].rotation_since;
     return ta != tb ? ta < tb : id_of(a) > id_of(b);
   });
-  // Those whose current is in force are kept before those whose raise has not gone out yet
+  // Of those charging, a car left out kInterruptionsAtRisk times in the last kInterruptionWindowS
+  // is kept before the others, the most often left out first: many EVs end a session after a few
+  // interruptions, and the same car was left out for every newcomer's probing minute (the EV lab:
+  // four times in ten minutes, and it gave up).
+  const auto since =
+      in.now - std::chrono::duration_cast<MonoTime::duration>(std::chrono::duration<double>(kInterruptionWindowS));
+  const auto risk = [&](std::size_t k) {
+    const int n = sessions[k].interruptions_since(since);
+    return n >= kInterruptionsAtRisk ? n : 0;
+  };
+  // Then those whose current is in force are kept before those whose raise has not gone out yet
   // (pausing those interrupts nobody); lowest ids paused first among equals. So a rotation that
   // starts as a car arrives pauses the newcomer rather than a car that is charging.
   const auto in_force = [&](std::size_t k) { return sessions[k].settled_a >= in.min_a; };
-  const auto in_force_then_id = [&](auto a, auto b) {
+  std::sort(fresh_ones.begin(), fresh_ones.end(), [&](auto a, auto b) {
+    if (risk(a) != risk(b)) return risk(a) > risk(b);
     if (in_force(a) != in_force(b)) return in_force(a);
     return id_of(a) > id_of(b);
-  };
-  std::sort(fresh_ones.begin(), fresh_ones.end(), in_force_then_id);
-  if (period_over) {
-    // Served longest pauses first (lowest ids first among equals).
-    std::sort(active.begin(), active.end(), [&](auto a, auto b) {
-      const auto ta = sessions[a].rotation_since, tb = sessions[b].rotation_since;
-      return ta != tb ? ta > tb : id_of(a) > id_of(b);
-    });
-  } else {
-    // Mid-period, when not all who charge fit any longer (a load step, or an EV's ramp the meter
-    // shows before its station does): the one that has charged longest since its last pause
-    // pauses first — not one whose turn just began, even if its current has not gone out yet
-    // (lowest ids first among equals).
-    std::sort(active.begin(), active.end(), [&](auto a, auto b) {
-      const auto ta = sessions[a].rotation_since, tb = sessions[b].rotation_since;
-      return ta != tb ? ta > tb : id_of(a) > id_of(b);
-    });
-  }
+  });
+  // At the end of a period, served longest pauses first; mid-period, when not all who charge fit
+  // any longer (a load step, a newcomer's probing, an EV's ramp the meter shows before its station
+  // does), the one that has charged longest since its last pause pauses first — not one whose turn
+  // just began, even if its current has not gone out yet. Lowest ids first among equals.
+  std::sort(active.begin(), active.end(), [&](auto a, auto b) {
+    if (risk(a) != risk(b)) return risk(a) > risk(b);
+    const auto ta = sessions[a].rotation_since, tb = sessions[b].rotation_since;
+    return ta != tb ? ta > tb : id_of(a) > id_of(b);
+  });
   std::sort(learning.begin(), learning.end(), [&](auto a, auto b) { return id_of(a) > id_of(b); });
   std::vector<std::size_t> order;
   order.insert(order.end(), probing.begin(), probing.end());
@@ -376,7 +380,11 @@ void admit(const StepInputs& in, const Capacity& cap, const std::array<PhaseBudg
     if (!w.admitted && !period_over && ses.rotation == Rotation::Active && ses.settled_a < in.min_a)
       state = Rotation::Active;
     if (ses.rotation != state) {
-      if (state == Rotation::Waiting && ses.settled_a >= in.min_a && !probing_admitted) ses.paused_at = now;
+      if (state == Rotation::Waiting && ses.settled_a >= in.min_a) {
+        if (!probing_admitted) ses.paused_at = now;
+        std::erase_if(ses.interrupted_at, [&](MonoTime t) { return seconds(now - t) >= kInterruptionWindowS; });
+        ses.interrupted_at.push_back(now);
+      }
       ses.rotation = state;
       ses.rotation_since = now;
     }

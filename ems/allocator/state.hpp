@@ -4,6 +4,7 @@
 // rotation, PV start/stop timers, phase-switch timers, previous set-points for cut-fast /
 // raise-slow), plus the site-level rotation period and the heat pump's SG-Ready state.
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -78,6 +79,14 @@ struct Session {
   Rotation rotation = Rotation::None;
   MonoTime rotation_since{};
   std::optional<MonoTime> paused_at;  ///< Last paused by the rotation while its current was in force.
+  /// When it was left out with its current in force this session (any cause: the rotation, another
+  /// car's probing), the last kInterruptionWindowS only.
+  std::vector<MonoTime> interrupted_at;
+  /// How often it was left out with its current in force since `from`.
+  [[nodiscard]] int interruptions_since(MonoTime from) const {
+    return static_cast<int>(
+        std::count_if(interrupted_at.begin(), interrupted_at.end(), [&](MonoTime t) { return t >= from; }));
+  }
   bool pv_on = false;
   std::optional<MonoTime> pv_condition_since;
   SwitchStage switch_stage = SwitchStage::None;

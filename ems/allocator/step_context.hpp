@@ -41,6 +41,10 @@ inline constexpr double kResumeMarginA = 1.0;
 /// tenth of the safety margin). The non-EV estimate reads a car's ramp tail between two station
 /// samples as household, and it converges on an exact fit only after tens of seconds.
 inline constexpr double kFitToleranceA = 0.1;
+/// A car left out with its current in force this many times within kInterruptionWindowS is paused
+/// again only where no other car will do: many EVs end a session after a few interruptions.
+inline constexpr int kInterruptionsAtRisk = 2;
+inline constexpr double kInterruptionWindowS = 600;
 /// A socket at its minimum is not paused for a lack of room of at most this (and at most half the
 /// safety margin) while the grid meter shows every phase it loads within its limit with it.
 inline constexpr double kEdgeToleranceA = 0.5;

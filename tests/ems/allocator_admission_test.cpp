@@ -456,6 +456,41 @@ TEST(AllocatorAdmission, AMidPeriodDipPausesTheCarThatChargedLongestNotTheOneWho
   EXPECT_EQ(until, at_s(1800)) << "mid-period: the period's end stays";
 }
 
+// A car left out twice in the last ten minutes with its current in force is kept before the
+// others, the most often left out first: the car that had charged longest since its last turn was
+// left out for every newcomer's probing minute, four times in ten minutes, and gave up (the EV
+// lab's newcomers-one-after-another). Interruptions older than ten minutes do not count; being
+// left out counts one, whatever the cause.
+TEST(AllocatorAdmission, ACarInterruptedTwiceInTenMinutesIsNotTheOneLeftOutAgain) {
+  // Sockets 2 and 3 charge (socket 2 longest), socket 1's turn has begun; room for two at 911 s.
+  const auto left_out_at_911 = [](std::vector<double> socket2_s, std::vector<double> socket3_s = {},
+                                  double room_a = 17.9) {
+    StageSite s(three_on_l1(), snapshot_at(0, {0, 0, 0}, {}));
+    std::optional<MonoTime> until = at_s(1800);
+    charging_since(s, 0, 900, 0);
+    charging_since(s, 1, 0, 6);
+    charging_since(s, 2, 300, 6);
+    for (double t : socket2_s) s.sessions[1].interrupted_at.push_back(at_s(t));
+    for (double t : socket3_s) s.sessions[2].interrupted_at.push_back(at_s(t));
+    s.snap = snapshot_at(911, {0, 0, 0}, {});
+    auto work = three_candidates();
+    allocator::admit(s.inputs(), l1_cap(room_a), {}, s.sessions, until, work);
+    for (std::size_t k = 1; k < 3; ++k) {
+      const auto& at = s.sessions[k].interrupted_at;
+      EXPECT_EQ(std::count(at.begin(), at.end(), at_s(911)), work[k].admitted ? 0 : 1) << "socket " << k + 1;
+    }
+    return admitted(work);
+  };
+  using V = std::vector<bool>;
+  EXPECT_EQ(left_out_at_911({}), (V{true, false, true})) << "the longest charging";
+  EXPECT_EQ(left_out_at_911({400, 800}), (V{true, true, false})) << "twice in ten minutes";
+  EXPECT_EQ(left_out_at_911({200, 800}), (V{true, false, true})) << "once in ten minutes";
+  EXPECT_EQ(left_out_at_911({400, 800}, {500, 600, 700}), (V{false, true, true}))
+      << "both at risk: the car whose current has not gone out yet waits";
+  EXPECT_EQ(left_out_at_911({400, 800}, {500, 600, 700}, 11.9), (V{false, false, true})) << "three times before twice";
+  EXPECT_EQ(left_out_at_911({400, 600, 800}, {500, 700}, 11.9), (V{false, true, false})) << "three times before twice";
+}
+
 // A car whose probing window passed without a draw (its phases unknown) is admitted before the
 // others at its minimum; a car it leaves out is not paused by the rotation (it rejoins as soon as
 // its minimum fits, once the newcomer's phase is known).

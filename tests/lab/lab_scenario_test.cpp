@@ -60,6 +60,7 @@ const std::vector<std::string>& within_bounds() {
       "household-steps-two-cars",
       "meter-delayed-sampling",
       "meter-silent-failsafe",
+      "newcomers-one-after-another",
       "one-phase-cars-rotated-mappings",
       "phase-switching-cars",
       "probing-14a-car-at-the-edge",
