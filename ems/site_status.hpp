@@ -35,6 +35,10 @@ struct GridStatus {
   std::optional<double> export_wh;
   std::optional<double> age_s;  ///< age of the newest valid sample
   bool stale = true;
+  /// The meter reports currents in steps of this (DSMR 4 and Dutch DSMR 5, TIC: whole amperes, cut
+  /// off towards zero; 0 = as measured): the control counts a drawn current one step higher, and
+  /// leaves the cars up to that much less than the meter's figure suggests.
+  double current_step_a = 0;
 };
 
 struct PvStatus {

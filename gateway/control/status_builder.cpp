@@ -162,6 +162,7 @@ void add_meters(const StatusInputs& in, ems::SiteStatus& st) {
     st.grid.import_wh = r.energy_import_wh.value();
     st.grid.export_wh = r.energy_export_wh.value();
     st.grid.age_s = std::chrono::duration<double>(in.now - r.mono).count();
+    st.grid.current_step_a = r.current_step_a;
     st.grid.stale = *st.grid.age_s > site.meter_stale_after_s;
   }
   if (in.config.meters.contains("pv")) {

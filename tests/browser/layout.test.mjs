@@ -8,6 +8,9 @@
 // the dashboard has no tree of limits; a second site (runtime_harness --circuits) hangs the station
 // from nested circuits: the dashboard then shows the tree, each node's bars per phase, the unmetered
 // nodes' note and a mark on the node that bounds the sockets, without overflow at either width.
+// That second site reads its grid from a DSMR 4 P1 port (runtime_harness --p1): the grid card then
+// says the meter reports whole amperes and that a drawn phase is counted an ampere higher (the
+// first site's Modbus meter has decimals: no such note).
 import { join } from 'node:path';
 import { login, makeChecker, startBrowser, startHarness, watchErrors } from './harness.mjs';
 
@@ -65,6 +68,26 @@ async function checkSettingsForm(page) {
   check(raw.length === 0, `390 px, settings: no raw keys as labels${raw.length ? ': ' + raw.join(', ') : ''}`);
   const pw = await page.evaluate(() => { const i = document.querySelector('label[data-setting="mqtt.password"] input'); return i && { type: i.type, value: i.value }; });
   check(pw && pw.type === 'password' && pw.value === '', `390 px, settings: MQTT password is a password field and shows nothing (${JSON.stringify(pw)})`);
+}
+
+// A DSMR 4 grid meter (whole amperes): the grid card says a drawn phase is counted 1 A higher, and
+// the note fits at phone width.
+async function checkWholeAmpereNote(browserSession, url) {
+  const page = await browserSession.browser.newPage();
+  const errors = watchErrors(page, url);
+  await page.goto(url + '/');
+  await page.waitForSelector('#live.pill-ok', { timeout: 10000 });
+  await page.waitForFunction(() => /whole amperes/.test(document.querySelector('#grid-note').textContent), null, { timeout: 15000 }).catch(() => {});
+  for (const vp of viewports) {
+    await page.setViewportSize(vp);
+    await page.waitForTimeout(300);
+    const m = await page.evaluate(() => ({ note: document.querySelector('#grid-note').textContent, scroll: document.documentElement.scrollWidth, inner: window.innerWidth }));
+    check(/^Meter sample .* · the meter reports whole amperes: each drawn phase counted 1 A higher$/.test(m.note), `${vp.width} px, DSMR 4 meter: the grid card says so ("${m.note}")`);
+    check(m.scroll <= m.inner, `${vp.width} px, DSMR 4 meter: no horizontal scrolling (page ${m.scroll} px wide in a ${m.inner} px window)`);
+  }
+  await page.screenshot({ path: join(shots, 'layout-1366-dashboard-p1.png'), fullPage: true });
+  check(errors.length === 0, `DSMR 4 meter: no page errors or outside requests${errors.length ? ': ' + errors.join('; ') : ''}`);
+  await page.close();
 }
 
 // The tree of limits on a site with nested circuits, at both widths.
@@ -165,6 +188,8 @@ try {
       check(missing.length === 0, `${vp.width} px, ${p.name}: shows ${p.texts.join(', ')}${missing.length ? ' — missing: ' + missing.join(', ') : ''}`);
       if (p.name === 'settings' && vp.width === 390) await checkSettingsForm(page);
       if (p.name === 'dashboard') {
+        const note = await page.evaluate(() => document.querySelector('#grid-note').textContent);
+        check(/^Meter sample/.test(note) && !/whole amperes/.test(note), `${vp.width} px, dashboard: a meter with decimals gets no whole-ampere note ("${note}")`);
         const tree = await page.evaluate(() => ({ hidden: document.querySelector('#tree-card').hidden, nodes: document.querySelectorAll('#tree .node').length }));
         check(tree.hidden && tree.nodes === 0, `${vp.width} px, dashboard without circuits: no tree of limits (${JSON.stringify(tree)})`);
       }
@@ -173,8 +198,9 @@ try {
   }
   check(errors.length === 0, `no page errors or outside requests${errors.length ? ': ' + errors.join('; ') : ''}`);
   harness.child.kill('SIGTERM');
-  harness = await startHarness(['--circuits']);
+  harness = await startHarness(['--circuits', '--p1']);
   await checkTree(session, harness.url);
+  await checkWholeAmpereNote(session, harness.url);
 } catch (e) {
   console.log(`FAIL ${e.stack || e}`);
   checker.failures += 1;

@@ -94,6 +94,7 @@ TEST(P1Runtime, Dsmr4EveryTenSecondsOverTcpRaisesNoStaleFault) {
   const auto st = s.runtime->loop().status();
   ASSERT_TRUE(st);
   EXPECT_LT(*st->grid.age_s, 12.0);
+  EXPECT_DOUBLE_EQ(st->grid.current_step_a, 1) << "DSMR 4 sends whole amperes (F3(0,0) A)";
   EXPECT_GE(s.p1->telegrams_sent(), 4U);
 }
 

@@ -133,6 +133,19 @@ TEST(StatusBuilder, TheGridReadingAgesAndGoesStaleAfterTheConfiguredLimit) {
   EXPECT_DOUBLE_EQ(*st->grid.age_s, 6);
   EXPECT_TRUE(st->grid.stale) << "the example's limit is 5 s";
   EXPECT_DOUBLE_EQ(*st->grid.current_a[0], 9);
+  EXPECT_DOUBLE_EQ(st->grid.current_step_a, 0) << "as measured";
+}
+
+// A meter that reports whole amperes (DSMR 4, TIC) says so: the control counts a drawn phase one
+// ampere higher than its figure, and the dashboard tells the installer why that ampere stays free.
+TEST(StatusBuilder, AGridMeterReportingWholeAmperesSaysSo) {
+  StatusRig rig;
+  drivers::MeterReading r;
+  for (std::size_t p = 0; p < 3; ++p) r.current_a[p] = drivers::Measurement::of(9);
+  r.current_step_a = 1;
+  r.mono = t0;
+  rig.in.meters["grid"] = r;
+  EXPECT_DOUBLE_EQ(rig.build()->grid.current_step_a, 1);
 }
 
 TEST(StatusBuilder, ATimedReasonSaysHowLongItLasts) {

@@ -12,6 +12,7 @@ TEST(JsonCodec, StatusKeepsAbsentValuesNullAndStatesInWords) {
   s.sequence = 7;
   s.time = ems::WallTime(std::chrono::milliseconds(1'700'000'000'123));
   s.grid.current_a = {10.5, std::nullopt, 3.0};
+  s.grid.current_step_a = 1;
   ems::SocketStatus so;
   so.id = 3;
   so.state = ems::SocketState::ChargingReduced;
@@ -25,6 +26,7 @@ TEST(JsonCodec, StatusKeepsAbsentValuesNullAndStatesInWords) {
   EXPECT_EQ(j["grid"]["current_a"][0], 10.5);
   EXPECT_TRUE(j["grid"]["current_a"][1].is_null());
   EXPECT_TRUE(j["grid"]["power_w_total"].is_null());
+  EXPECT_EQ(j["grid"]["current_step_a"], 1);
   EXPECT_EQ(j["sockets"][0]["state"], "charging_reduced");
   EXPECT_EQ(j["sockets"][0]["state_text"], "charging at reduced current");
   EXPECT_EQ(j["sockets"][0]["mode"], "minpv");

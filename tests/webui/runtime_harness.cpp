@@ -6,6 +6,8 @@
 //   runtime_harness --listen 127.0.0.1:8080 --password 'secret pass'
 // With --circuits the station hangs from a tree of two unmetered circuits: "garage-board"
 // (16 A per phase, 9 kW) below "house" (20 A per phase), and an empty "workshop" (10 A) beside it.
+// With --p1 the grid meter is a DSMR 4 P1 port over TCP (a telegram a second, whole amperes) that
+// shows the same simulated site, in place of the Modbus meter.
 // Prints "listening on http://HOST:PORT" and "station garage control 127.0.0.1:PORT" once ready;
 // stops on SIGINT/SIGTERM (writing the safe currents, as emsgw does).
 #include <CLI/CLI.hpp>
@@ -19,6 +21,7 @@
 #include <iostream>
 #include <thread>
 
+#include "drivers/dsmr/sim/p1_emitter.hpp"
 #include "drivers/system_clock.hpp"
 #include "gateway/demo/simulated_site.hpp"
 #include "gateway/runtime/runtime.hpp"
@@ -40,11 +43,13 @@ int main(int argc, char** argv) {
   std::string state_dir;
   std::string log_level = "warn";
   bool circuits = false;
+  bool p1 = false;
   app.add_option("--listen", listen, "HOST:PORT of the dashboard (port 0: any free port)");
   app.add_option("--password", password, "Dashboard password (stored as an Argon2 hash in the state directory)");
   app.add_option("--state-dir", state_dir, "Where the configuration, database and password go (default: a temp dir)");
   app.add_option("--log-level", log_level, "emsgw log level (default warn)");
   app.add_flag("--circuits", circuits, "Hang the station from nested [[circuit]] nodes");
+  app.add_flag("--p1", p1, "Read the grid from a DSMR 4 P1 port (whole amperes) instead of the Modbus meter");
   CLI11_PARSE(app, argc, argv);
   spdlog::set_level(spdlog::level::from_str(log_level));
 
@@ -96,6 +101,23 @@ int main(int argc, char** argv) {
         "margin_a = 0.5\n"
         "\n[[circuit]]\nname = \"workshop\"\nmax_current_a = 10\nmargin_a = 0.5\n";
   }
+  // The P1 port shows the site's grid currents as a DSMR 4 meter does (F3(0,0) A, every second).
+  drivers::SystemClock p1_clock;
+  std::unique_ptr<drivers::sim::P1Emitter> p1_port;
+  if (p1) {
+    p1_port = std::make_unique<drivers::sim::P1Emitter>(
+        p1_clock, drivers::sim::P1EmitterOptions{1000, drivers::sim::P1Flavour::Dsmr4IntegerAmps, 0, 0, 0});
+    p1_port->set_currents(site.grid_current());
+    const auto port = p1_port->start_tcp("127.0.0.1", 0);
+    if (!port) {
+      std::cerr << "runtime_harness: P1 port: " << port.error() << "\n";
+      return 1;
+    }
+    const auto from = toml.find("[meter.grid]");
+    const auto to = toml.find("\n[", from + 1);
+    toml.replace(from, to - from,
+                 "[meter.grid]\nkind = \"dsmr-tcp\"\nhost = \"127.0.0.1\"\nport = " + std::to_string(*port) + "\n");
+  }
   gateway::Config config;
   try {
     config = gateway::load_config_text(toml, (dir / "emsgw.toml").string());
@@ -121,6 +143,7 @@ int main(int argc, char** argv) {
     std::this_thread::sleep_for(std::chrono::milliseconds(250));
     t += 0.25;
     site.set_household({4 + 1.5 * std::sin(t / 3), 3 + std::sin(t / 5), 2 + 0.5 * std::sin(t / 7)});
+    if (p1_port) p1_port->set_currents(site.grid_current());
   }
   runtime.stop();
   site.stop();

@@ -217,7 +217,11 @@ function renderPhases(s) {
     row.querySelector('.mark.limit').style.left = pct(s.grid_max_current_a);
     row.querySelector('.val').replaceChildren(h('b', { text: fmt(a, 1) }), ` / ${fmt(s.grid_max_current_a, 0)} A`);
   });
-  $('#grid-note').textContent = s.grid.stale ? t('The grid meter is stale: every socket is on its safe current.') : t('Meter sample {age} old · EVs allocated {ev} A', { age: fmt(s.grid.age_s, 1, ' s'), ev: s.ev_allocated_a.map((v) => fmt(v, 1)).join(' / ') });
+  // A meter that reports whole amperes (DSMR 4, TIC) is counted one step higher where the site
+  // draws: say so, or an installer wonders why an ampere stays free.
+  const step = s.grid.current_step_a || 0;
+  const stepNote = step > 0 ? ` · ${t('the meter reports whole amperes: each drawn phase counted {step} A higher', { step: fmt(step, 0) })}` : '';
+  $('#grid-note').textContent = s.grid.stale ? t('The grid meter is stale: every socket is on its safe current.') : t('Meter sample {age} old · EVs allocated {ev} A', { age: fmt(s.grid.age_s, 1, ' s'), ev: s.ev_allocated_a.map((v) => fmt(v, 1)).join(' / ') }) + stepNote;
 }
 
 // Energy: today's figures for the power-flow tiles and the energy page (GET /api/energy).
