@@ -109,7 +109,7 @@ std::vector<std::size_t> rotation_order(const StepInputs& in, const std::vector<
     return ta != tb ? ta < tb : id_of(a) > id_of(b);
   });
   std::sort(waiting.begin(), waiting.end(), [&](auto a, auto b) {
-    const auto ta = sessions[a].rotation_since, tb = sessions[b].rotation_since;
+    const auto ta = sessions[a].waiting_since, tb = sessions[b].waiting_since;
     return ta != tb ? ta < tb : id_of(a) > id_of(b);
   });
   // Of those charging, a car left out kInterruptionsAtRisk times in the last kInterruptionWindowS
@@ -380,14 +380,24 @@ void admit(const StepInputs& in, const Capacity& cap, const std::array<PhaseBudg
     if (!w.admitted && !period_over && ses.rotation == Rotation::Active && ses.settled_a < in.min_a)
       state = Rotation::Active;
     if (ses.rotation != state) {
+      const bool drawing = w.max_measured >= kDrawThresholdA;
       if (state == Rotation::Waiting && ses.settled_a >= in.min_a) {
         if (!probing_admitted) ses.paused_at = now;
-        std::erase_if(ses.interrupted_at, [&](MonoTime t) { return seconds(now - t) >= kInterruptionWindowS; });
-        ses.interrupted_at.push_back(now);
+        if (drawing) {
+          std::erase_if(ses.interrupted_at, [&](MonoTime t) { return seconds(now - t) >= kInterruptionWindowS; });
+          ses.interrupted_at.push_back(now);
+        }
       }
+      // A turn in which the car never drew (offered its 6 A, it turned out to need 14 A to start)
+      // does not end its wait: it keeps its place among the waiting, not behind those who charged
+      // meanwhile (the EV lab: such a car waited 3378 s while 1-phase cars took their turns).
+      if (state == Rotation::Waiting && !(ses.rotation == Rotation::Active && !ses.drew_in_turn && !drawing))
+        ses.waiting_since = now;
+      if (state == Rotation::Active) ses.drew_in_turn = false;
       ses.rotation = state;
       ses.rotation_since = now;
     }
+    if (ses.rotation == Rotation::Active && w.max_measured >= kDrawThresholdA) ses.drew_in_turn = true;
     if (w.admitted) continue;
     waiting_reason(in, cap, phases, w, k);
     if (w.reason == Reason::Alternating) w.until = rotation_until;

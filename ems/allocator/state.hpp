@@ -78,6 +78,10 @@ struct Session {
   int settled_a = -1;              ///< Set-point when no cut was pending; raises above it wait while one is.
   Rotation rotation = Rotation::None;
   MonoTime rotation_since{};
+  /// Waiting since (the rotation's order among the waiting): a turn in which it never drew (a car
+  /// that needs more than it was offered to start) does not end its wait.
+  MonoTime waiting_since{};
+  bool drew_in_turn = false;          ///< Drew at some step since its turn began.
   std::optional<MonoTime> paused_at;  ///< Last paused by the rotation while its current was in force.
   /// When it was left out with its current in force this session (any cause: the rotation, another
   /// car's probing), the last kInterruptionWindowS only.

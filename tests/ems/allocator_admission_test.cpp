@@ -474,6 +474,7 @@ TEST(AllocatorAdmission, ACarInterruptedTwiceInTenMinutesIsNotTheOneLeftOutAgain
     for (double t : socket3_s) s.sessions[2].interrupted_at.push_back(at_s(t));
     s.snap = snapshot_at(911, {0, 0, 0}, {});
     auto work = three_candidates();
+    work[1].max_measured = work[2].max_measured = 6;  // they draw their 6 A
     allocator::admit(s.inputs(), l1_cap(room_a), {}, s.sessions, until, work);
     for (std::size_t k = 1; k < 3; ++k) {
       const auto& at = s.sessions[k].interrupted_at;
@@ -489,6 +490,39 @@ TEST(AllocatorAdmission, ACarInterruptedTwiceInTenMinutesIsNotTheOneLeftOutAgain
       << "both at risk: the car whose current has not gone out yet waits";
   EXPECT_EQ(left_out_at_911({400, 800}, {500, 600, 700}, 11.9), (V{false, false, true})) << "three times before twice";
   EXPECT_EQ(left_out_at_911({400, 600, 800}, {500, 700}, 11.9), (V{false, true, false})) << "three times before twice";
+}
+
+// A turn in which the car never drew does not end its wait: offered its 6 A at its turn, it turned
+// out to need 14 A to start, was left out for that mid-period and went to the back of the waiting,
+// behind cars that had charged meanwhile (the EV lab: such a car waited 3378 s on a seeded site).
+TEST(AllocatorAdmission, ATurnInWhichTheCarNeverDrewDoesNotEndItsWait) {
+  const auto run = [](bool drew) {
+    StageSite s(three_on_l1(), snapshot_at(0, {0, 0, 0}, {}));
+    std::optional<MonoTime> until = at_s(1800);
+    s.sessions[0].rotation = Rotation::Waiting;  // paused at 100 s after charging
+    s.sessions[0].rotation_since = s.sessions[0].waiting_since = at_s(100);
+    charging_since(s, 1, 900, 6);  // its turn since 900 s, after waiting since 50 s
+    s.sessions[1].waiting_since = at_s(50);
+    s.sessions[1].drew_in_turn = drew;
+    charging_since(s, 2, 300, 6);
+    // Mid-period it needs 14 A: it does not fit in 13 A.
+    s.snap = snapshot_at(960, {0, 0, 0}, {});
+    auto work = three_candidates();
+    work[0].candidate = false;
+    work[1].min = 14;
+    work[2].max_measured = 6;
+    allocator::admit(s.inputs(), l1_cap(13), {}, s.sessions, until, work);
+    EXPECT_FALSE(work[1].admitted);
+    EXPECT_TRUE(work[2].admitted);
+    // At the period's end 14 A fit, or two minimums: the car that has waited longest goes first.
+    s.snap = snapshot_at(1800, {0, 0, 0}, {});
+    work = three_candidates();
+    work[1].min = 14;
+    allocator::admit(s.inputs(), l1_cap(14), {}, s.sessions, until, work);
+    return admitted(work);
+  };
+  EXPECT_EQ(run(false), (std::vector<bool>{false, true, false})) << "waiting since 50 s, before socket 1";
+  EXPECT_EQ(run(true), (std::vector<bool>{true, false, true})) << "it drew: waiting since 960 s, after socket 1";
 }
 
 // A car whose probing window passed without a draw (its phases unknown) is admitted before the
