@@ -109,7 +109,8 @@ std::vector<std::size_t> rotation_order(const StepInputs& in, const std::vector<
     return ta != tb ? ta < tb : id_of(a) > id_of(b);
   });
   std::sort(waiting.begin(), waiting.end(), [&](auto a, auto b) {
-    const auto ta = sessions[a].waiting_since, tb = sessions[b].waiting_since;
+    const auto ta = sessions[a].waiting_since.value_or(sessions[a].rotation_since);
+    const auto tb = sessions[b].waiting_since.value_or(sessions[b].rotation_since);
     return ta != tb ? ta < tb : id_of(a) > id_of(b);
   });
   // Of those charging, a car left out kInterruptionsAtRisk times in the last kInterruptionWindowS
@@ -391,8 +392,8 @@ void admit(const StepInputs& in, const Capacity& cap, const std::array<PhaseBudg
       // A turn in which the car never drew (offered its 6 A, it turned out to need 14 A to start)
       // does not end its wait: it keeps its place among the waiting, not behind those who charged
       // meanwhile (the EV lab: such a car waited 3378 s while 1-phase cars took their turns).
-      if (state == Rotation::Waiting && !(ses.rotation == Rotation::Active && !ses.drew_in_turn && !drawing))
-        ses.waiting_since = now;
+      const bool turn_gave_nothing = ses.rotation == Rotation::Active && !ses.drew_in_turn && !drawing;
+      if (state == Rotation::Waiting && !(turn_gave_nothing && ses.waiting_since)) ses.waiting_since = now;
       if (state == Rotation::Active) ses.drew_in_turn = false;
       ses.rotation = state;
       ses.rotation_since = now;

@@ -80,7 +80,7 @@ struct Session {
   MonoTime rotation_since{};
   /// Waiting since (the rotation's order among the waiting): a turn in which it never drew (a car
   /// that needs more than it was offered to start) does not end its wait.
-  MonoTime waiting_since{};
+  std::optional<MonoTime> waiting_since;
   bool drew_in_turn = false;          ///< Drew at some step since its turn began.
   std::optional<MonoTime> paused_at;  ///< Last paused by the rotation while its current was in force.
   /// When it was left out with its current in force this session (any cause: the rotation, another

@@ -273,7 +273,7 @@ void align_grid_with_ev(const ems::SiteConfig& site, const SiteInputs& in, ems::
   // taken as the raised car's — a household step would be (the EV lab: 2.9 A read 1.7 A low).
   // Nor more than the part of the raises the stations have not shown yet: a raised car's rise its
   // station reports is in `ev` already, and counted again it took a household step for the car
-  // (the EV lab: 5.1 A read 3.7). Per station, the rise since the first raise (a station whose
+  // (the EV lab: 5.1 A read 3.7 A). Per station, the rise since the first raise (a station whose
   // other car was cut shows less: more is left to the raise, never less).
   const auto shown_since = [&](ems::MonoTime from, ems::MonoTime taken, std::size_t p) {
     double shown = 0;

@@ -500,7 +500,8 @@ TEST(AllocatorAdmission, ATurnInWhichTheCarNeverDrewDoesNotEndItsWait) {
     StageSite s(three_on_l1(), snapshot_at(0, {0, 0, 0}, {}));
     std::optional<MonoTime> until = at_s(1800);
     s.sessions[0].rotation = Rotation::Waiting;  // paused at 100 s after charging
-    s.sessions[0].rotation_since = s.sessions[0].waiting_since = at_s(100);
+    s.sessions[0].rotation_since = at_s(100);
+    s.sessions[0].waiting_since = at_s(100);
     charging_since(s, 1, 900, 6);  // its turn since 900 s, after waiting since 50 s
     s.sessions[1].waiting_since = at_s(50);
     s.sessions[1].drew_in_turn = drew;
