@@ -51,7 +51,7 @@ class HttpWriteTransport final : public WriteTransport {
     if (!res) return {0, std::nullopt, "no answer from " + url_.origin + ": " + httplib::to_string(res.error())};
     WriteResponse out{res->status, std::nullopt, {}};
     if (res->has_header("Retry-After")) out.retry_after_s = parse_retry_after(res->get_header_value("Retry-After"));
-    if (!out.ok()) out.message = res->body.substr(0, 500);
+    if (!out.ok()) out.message = one_line(res->body.substr(0, 500));  // it goes into logs and events
     return out;
   }
 

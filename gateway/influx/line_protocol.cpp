@@ -52,6 +52,13 @@ std::string escape_key(std::string_view s) {
 std::string escape_string_value(std::string_view s) {
   return escape(s, "\"\\");
 }
+std::string one_line(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out)
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = ' ';
+  while (!out.empty() && out.back() == ' ') out.pop_back();
+  return out;
+}
 
 std::string_view precision_name(Precision p, int api_version) {
   const bool v2 = api_version == 2;

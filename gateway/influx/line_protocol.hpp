@@ -40,6 +40,10 @@ struct EncodeError {
 [[nodiscard]] std::string escape_measurement(std::string_view s);
 [[nodiscard]] std::string escape_key(std::string_view s);
 [[nodiscard]] std::string escape_string_value(std::string_view s);
+/// A text made fit for a string field, which may not hold a line break (§7.1): line breaks and
+/// other control characters become spaces, trailing ones are dropped. For texts that come from
+/// elsewhere (an event's text quoting a server's answer, which ends in a newline).
+[[nodiscard]] std::string one_line(std::string_view s);
 
 /// Query-string value of the precision: v1 uses n/u/ms/s, v2 ns/us/ms/s.
 [[nodiscard]] std::string_view precision_name(Precision p, int api_version);

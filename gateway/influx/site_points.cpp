@@ -45,13 +45,17 @@ std::vector<Point> to_points(const storage::HistorySample& s) {
 Point to_point(const storage::Decision& d) {
   return {"decision",
           {{"socket", std::to_string(d.socket)}},
-          {{"old_a", d.old_a}, {"new_a", d.new_a}, {"reason", d.reason}},
+          {{"old_a", d.old_a}, {"new_a", d.new_a}, {"reason", one_line(d.reason)}},
           d.time};
 }
 
 Point to_point(const storage::Event& e) {
-  return {
-      "event", {{"kind", std::string(storage::to_string(e.kind))}}, {{"subject", e.subject}, {"text", e.text}}, e.time};
+  // An event's text may quote a device or a server (an HTTP error body ends in a newline): refused
+  // by the line protocol, the event was lost to InfluxDB.
+  return {"event",
+          {{"kind", std::string(storage::to_string(e.kind))}},
+          {{"subject", one_line(e.subject)}, {"text", one_line(e.text)}},
+          e.time};
 }
 
 std::optional<Point> to_point(const storage::Session& s) {

@@ -53,6 +53,12 @@ TEST(SitePoints, DecisionEventAndSession) {
             (std::vector<std::string>{"decision,socket=1 old_a=16,new_a=10,reason=\"grid phase L2\" 1700000000"}));
   EXPECT_EQ(encode_all({to_point(storage::Event{1, kT, storage::EventKind::FaultRaised, "meter.grid", "stale"})}),
             (std::vector<std::string>{"event,kind=fault_raised subject=\"meter.grid\",text=\"stale\" 1700000000"}));
+  // A server's answer quoted in an event's text ends in a newline, which a string field may not hold.
+  EXPECT_EQ(encode_all({to_point(storage::Event{2, kT, storage::EventKind::FaultRaised, "influx",
+                                                "HTTP 500: {\"error\":\"write failed\"}\n\r\nretry\n"})}),
+            (std::vector<std::string>{
+                "event,kind=fault_raised subject=\"influx\",text=\"HTTP 500: {\\\"error\\\":\\\"write failed\\\"}   "
+                "retry\" 1700000000"}));
   storage::Session s;
   s.socket = 0;
   s.start = kT;
