@@ -119,10 +119,12 @@ std::vector<std::size_t> rotation_order(const StepInputs& in, const std::vector<
   // four times in ten minutes, and it gave up).
   const auto since =
       in.now - std::chrono::duration_cast<MonoTime::duration>(std::chrono::duration<double>(kInterruptionWindowS));
-  const auto risk = [&](std::size_t k) {
+  std::vector<int> at_risk(sessions.size(), 0);  // counted once, not in every comparison
+  for (auto k : candidates) {
     const int n = sessions[k].interruptions_since(since);
-    return n >= kInterruptionsAtRisk ? n : 0;
-  };
+    at_risk[k] = n >= kInterruptionsAtRisk ? n : 0;
+  }
+  const auto risk = [&](std::size_t k) { return at_risk[k]; };
   // Then those whose current is in force are kept before those whose raise has not gone out yet
   // (pausing those interrupts nobody); lowest ids paused first among equals. So a rotation that
   // starts as a car arrives pauses the newcomer rather than a car that is charging.
@@ -380,8 +382,8 @@ void admit(const StepInputs& in, const Capacity& cap, const std::array<PhaseBudg
     // its turn and is admitted again, before the waiting ones, as soon as its minimum fits.
     if (!w.admitted && !period_over && ses.rotation == Rotation::Active && ses.settled_a < in.min_a)
       state = Rotation::Active;
+    const bool drawing = w.max_measured >= kDrawThresholdA;
     if (ses.rotation != state) {
-      const bool drawing = w.max_measured >= kDrawThresholdA;
       if (state == Rotation::Waiting && ses.settled_a >= in.min_a) {
         if (!probing_admitted) ses.paused_at = now;
         if (drawing) {
@@ -398,7 +400,7 @@ void admit(const StepInputs& in, const Capacity& cap, const std::array<PhaseBudg
       ses.rotation = state;
       ses.rotation_since = now;
     }
-    if (ses.rotation == Rotation::Active && w.max_measured >= kDrawThresholdA) ses.drew_in_turn = true;
+    if (ses.rotation == Rotation::Active && drawing) ses.drew_in_turn = true;
     if (w.admitted) continue;
     waiting_reason(in, cap, phases, w, k);
     if (w.reason == Reason::Alternating) w.until = rotation_until;
