@@ -66,6 +66,8 @@ const std::vector<std::string>& within_bounds() {
       "probing-14a-car-at-the-edge",
       "probing-14a-car-joins-two",
       "pv-clouds-now-mode",
+      "random-site-1",
+      "random-site-2",
       "rotation-eight-cars-32a",
       "station-drops-off",
       "three-cars-plugged-in-together",

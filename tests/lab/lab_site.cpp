@@ -198,8 +198,9 @@ LabResult run_lab_scenario(const json& input, const std::string& name) {
   std::vector<LabSocket> sockets;
   std::deque<gateway::Event> queue;
   bool steady_now = false;  // set per tick: writes made now count as steady-state writes
-  const bool trace = std::getenv("EMSGW_LAB_TRACE") != nullptr;  // every write and event on stderr
-  const bool truth = std::getenv("EMSGW_LAB_TRUTH") != nullptr;  // the true currents every tick
+  const bool trace = std::getenv("EMSGW_LAB_TRACE") != nullptr;      // every write and event on stderr
+  const bool truth = std::getenv("EMSGW_LAB_TRUTH") != nullptr;      // the true currents every tick
+  const bool util_trace = std::getenv("EMSGW_LAB_UTIL") != nullptr;  // the ticks `util` counts
   for (std::size_t i = 0; i < site.stations.size(); ++i) {
     const auto& st = site.stations[i];
     drivers::alfen::AlfenSimConfig sc;
@@ -674,10 +675,11 @@ LabResult run_lab_scenario(const json& input, const std::string& name) {
     std::vector<double> station_mins(sims.size(), 0.0);
     for (std::size_t p = 0; p < 3; ++p)
       // A meter that reports whole amperes hides up to one more of them: no controller can know
-      // the room it might leave.
+      // the room it might leave. Set-points are whole amperes (the station's documented step,
+      // alfen-modbus.md): the offers on a phase add up to at most its whole amperes of headroom.
       head[p] = p < static_cast<std::size_t>(site.grid_phases)
-                    ? site.grid_max_current_a - site.safety_margin_a - std::max(0.0, household[p] - pvp) -
-                          (whole_amperes ? 1.0 : 0.0)
+                    ? std::floor(site.grid_max_current_a - site.safety_margin_a - std::max(0.0, household[p] - pvp) -
+                                 (whole_amperes ? 1.0 : 0.0) + 1e-9)
                     : 0.0;
     for (const auto& c : cars) {
       const double want = car_want(c);
@@ -693,11 +695,45 @@ LabResult run_lab_scenario(const json& input, const std::string& name) {
     // Utilisation: phases where demand exceeds supply and that bind the cars on them: the phases
     // the ideal max-min fair division (progressive filling of the asking cars' wants) fills up.
     // Headroom left on a phase whose every car is held by a fuller one is no car's to take.
+    // A car charges at its minimum or not at all (6 A; 14 A for a car that stops below it, which
+    // holds 14 A even where its own charger takes less): the ideal starts each car at its minimum,
+    // and leaves out a car paused where its minimum does not fit beside those of the cars charging
+    // (which car pauses is the rotation's, judged by the waits). A paused car whose minimum fits
+    // stays in: its room is counted as lost.
     std::array<bool, 3> full{};
     {
+      std::array<double, 3> charging_mins{};
+      std::vector<double> charging_station_mins(sims.size(), 0.0);
+      const auto paused = [&](const Car& c) { return c.applied < car_min(c) - 1e-6; };
+      for (const auto& c : cars) {
+        if (paused(c)) continue;
+        for (int j = 0; j < c.count; ++j) charging_mins[c.phases[static_cast<std::size_t>(j)]] += car_min(c);
+        charging_station_mins[c.so->station] += car_min(c);
+      }
       std::array<double, 3> left = head;
       std::vector<bool> frozen(cars.size(), false);
       std::vector<double> got(cars.size(), 0.0);
+      for (std::size_t i = 0; i < cars.size(); ++i) {
+        const auto& c = cars[i];
+        bool in = !paused(c) || charging_station_mins[c.so->station] + car_min(c) <=
+                                    site.stations[c.so->station].max_current_a + 1e-9;
+        for (int j = 0; j < c.count && paused(c); ++j) {
+          const auto p = c.phases[static_cast<std::size_t>(j)];
+          in = in && charging_mins[p] + car_min(c) <= head[p] + 1e-9;
+        }
+        if (!in) {
+          frozen[i] = true;
+          continue;
+        }
+        got[i] = car_min(c);
+        for (int j = 0; j < c.count; ++j) left[c.phases[static_cast<std::size_t>(j)]] -= got[i];
+      }
+      for (std::size_t p = 0; p < 3; ++p) full[p] = left[p] <= 1e-6;  // the minimums alone fill it
+      for (std::size_t i = 0; i < cars.size(); ++i) {
+        bool held = frozen[i] || got[i] >= car_want(cars[i]) - 1e-6;
+        for (int j = 0; j < cars[i].count; ++j) held = held || full[cars[i].phases[static_cast<std::size_t>(j)]];
+        frozen[i] = held;
+      }
       for (std::size_t round = 0; round <= cars.size() + 3; ++round) {
         std::array<int, 3> active{};
         double step = kInf;
@@ -746,6 +782,9 @@ LabResult run_lab_scenario(const json& input, const std::string& name) {
           if (on_p && station_want > site.stations[i].max_current_a) binds = false;
         }
         if (!binds) continue;
+        if (util_trace)
+          std::fprintf(stderr, "util t=%.1f phase=%zu head=%.0f used=%.2f demand=%.2f\n", t, p, head[p], used[p],
+                       demand[p]);
         used_sum += std::min(used[p], head[p]) * kTickS;
         head_sum += head[p] * kTickS;
         k.constrained_s += kTickS;
