@@ -138,6 +138,9 @@ struct SiteSnapshot {
   /// The non-EV load counts a grid rise as the EVs' answer to a raise their stations have not
   /// reported yet (a household step could hide in it): raises wait, as for an unconfirmed cut.
   bool ev_rise_unconfirmed = false;
+  /// The grid phases where it does (a raise on the others needs no such wait unless a power
+  /// budget joins the phases).
+  std::array<bool, 3> ev_rise_unconfirmed_on{};
 };
 
 }  // namespace emsgw::ems

@@ -1,5 +1,7 @@
 #include "ems/allocator/ramping.hpp"
 
+#include <algorithm>
+
 namespace emsgw::ems::allocator {
 
 std::vector<SocketAllocation> ramp(const StepInputs& in, const std::vector<SocketWork>& work,
@@ -34,8 +36,25 @@ std::vector<SocketAllocation> ramp(const StepInputs& in, const std::vector<Socke
     ses.setpoint_a = a.current_a;
   }
   // A rise of the EVs the non-EV load takes on trust (their stations have not reported it) holds
-  // raises like an unconfirmed cut: a household step may hide in it.
-  bool cut_pending = in.snap.ev_rise_unconfirmed;
+  // raises like an unconfirmed cut: a household step may hide in it — on the grid phases that
+  // rose. A raise that loads none of them and answers to no power budget (all phases together: a
+  // flexible limit, PV surplus, a circuit's or a schedule's power limit) has nothing hidden from
+  // it: it need not wait (the EV lab: a car that fitted waited 7 s for another's ramp on L3).
+  const bool power_budget = in.snap.flex_limit.has_value() ||
+                            std::any_of(in.snap.node_limits.begin(), in.snap.node_limits.end(),
+                                        [](const NodeLimit& l) { return l.power.has_value(); }) ||
+                            std::any_of(in.site.circuits.begin(), in.site.circuits.end(),
+                                        [](const CircuitConfig& c) { return c.max_power_w > 0; });
+  const auto rise_holds = [&](const SocketWork& w) {
+    if (!in.snap.ev_rise_unconfirmed) return false;
+    const auto& on = in.snap.ev_rise_unconfirmed_on;
+    if (power_budget || w.surplus_member || w.load_count == 0 || std::none_of(on.begin(), on.end(), std::identity{}))
+      return true;
+    for (int i = 0; i < w.load_count; ++i)
+      if (on[w.loads[static_cast<std::size_t>(i)]]) return true;
+    return false;
+  };
+  bool cut_pending = false;
   // A socket kept at its minimum for cuts still to show (admit) may not fit once they do: no raise
   // goes out beside it until the next step decides on the settled estimate.
   for (const auto& w : work) cut_pending = cut_pending || w.held_for_cuts;
@@ -55,7 +74,7 @@ std::vector<SocketAllocation> ramp(const StepInputs& in, const std::vector<Socke
     if (!work[k].fresh || !work[k].known) continue;
     auto& ses = sessions[k];
     const int v = allocs[k].current_a;
-    if (!cut_pending || ses.settled_a < 0) {
+    if (!(cut_pending || rise_holds(work[k])) || ses.settled_a < 0) {
       ses.settled_a = v;
     } else if (v > ses.settled_a) {
       allocs[k].wait_for_confirmation = true;

@@ -74,6 +74,42 @@ TEST(AllocatorRamping, HoldsRaisesWhileAnEvRiseIsUnconfirmed) {
   EXPECT_EQ(s.sessions[1].settled_a, 12);
 }
 
+// A rise taken on trust on L3 (another car ramping up there) hides at most a household step on L3:
+// a raise that loads only L1 goes out at once (the EV lab: a car that fitted waited 7 s for
+// another's ramp). One that loads L3 waits, and so does any raise under a power budget that joins
+// the phases (a flexible limit, PV surplus, a circuit's power limit).
+TEST(AllocatorRamping, ARiseOnTrustHoldsOnlyRaisesOnItsPhases) {
+  const auto raise_on = [](std::size_t phase) {
+    auto w = decided(12, 6);
+    w.loads[0] = phase;
+    return w;
+  };
+  const auto waits = [&](StageSite& s, const SocketWork& w) {
+    s.sessions[0].setpoint_a = s.sessions[0].settled_a = 6;
+    s.snap.ev_rise_unconfirmed = true;
+    s.snap.ev_rise_unconfirmed_on = {false, false, true};
+    return allocator::ramp(s.inputs(), {w}, s.sessions)[0].wait_for_confirmation;
+  };
+  const auto site = site_cfg(40, 3, {station_cfg("a", 32, {socket_cfg(1, 32, "L1")})});
+  StageSite s(site, snapshot_at(0, {0, 0, 0}, {}));
+  EXPECT_FALSE(waits(s, raise_on(0))) << "L1 has nothing hidden";
+  EXPECT_EQ(s.sessions[0].settled_a, 12);
+  StageSite l3(site, snapshot_at(0, {0, 0, 0}, {}));
+  EXPECT_TRUE(waits(l3, raise_on(2))) << "on L3 it waits";
+  StageSite flex(site, snapshot_at(0, {0, 0, 0}, {}));
+  flex.snap.flex_limit = FlexLimit{};
+  EXPECT_TRUE(waits(flex, raise_on(0))) << "a power budget joins the phases";
+  StageSite pv(site, snapshot_at(0, {0, 0, 0}, {}));
+  auto member = raise_on(0);
+  member.surplus_member = true;
+  EXPECT_TRUE(waits(pv, member)) << "the surplus is all phases together";
+  auto with_circuit = site;
+  with_circuit.circuits.push_back(CircuitConfig{});
+  with_circuit.circuits.back().max_power_w = 11000;
+  StageSite c(with_circuit, snapshot_at(0, {0, 0, 0}, {}));
+  EXPECT_TRUE(waits(c, raise_on(0))) << "a circuit's power limit";
+}
+
 // A socket kept at its minimum while cuts are unconfirmed (admission's held_for_cuts) may not fit
 // once they show: no raise goes out beside it in that step, even the step the cuts are confirmed.
 TEST(AllocatorRamping, HoldsRaisesWhileASocketIsHeldForCuts) {

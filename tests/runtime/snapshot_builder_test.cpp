@@ -203,6 +203,7 @@ TEST(SnapshotBuilder, AGridRiseOfARaisedCarItsStationHasNotReportedYetIsTheCars)
   const auto s = build_snapshot(x.config, x.in, x.sessions, t0 + milliseconds(2600));
   EXPECT_DOUBLE_EQ(s.grid.current[0].value(), 6) << "household 6 A, the car's 5 A are its own";
   EXPECT_TRUE(s.ev_rise_unconfirmed) << "raises wait until the station reports the rise";
+  EXPECT_EQ(s.ev_rise_unconfirmed_on, (std::array<bool, 3>{true, true, true}));
   // Its station reports it, and so does every reading in use.
   x.add_station(station(5, t0 + milliseconds(3000)));
   x.add_grid({11, 11, 11}, t0 + milliseconds(3500));
@@ -211,6 +212,21 @@ TEST(SnapshotBuilder, AGridRiseOfARaisedCarItsStationHasNotReportedYetIsTheCars)
   const auto reported = build_snapshot(x.config, x.in, x.sessions, t0 + milliseconds(4600));
   EXPECT_DOUBLE_EQ(reported.grid.current[0].value(), 11);
   EXPECT_FALSE(reported.ev_rise_unconfirmed);
+  EXPECT_EQ(reported.ev_rise_unconfirmed_on, (std::array<bool, 3>{}));
+}
+
+// The rise is taken on trust on the grid phases it shows on only (a 1-phase car raised on L3): a
+// raise on the others has nothing hidden from it and need not wait (ramp).
+TEST(SnapshotBuilder, ARiseOnTrustIsFlaggedOnThePhasesItShowsOnOnly) {
+  Inputs x;
+  x.add_station(station(0, t0));
+  x.add_grid({6, 6, 6}, t0);
+  x.in.raise_history.emplace_back(t0 + milliseconds(500), std::array<double, 3>{0, 0, 7});
+  x.add_grid({6, 6, 11}, t0 + milliseconds(2500));  // the car at 5 A on L3, its station not read since
+  const auto s = build_snapshot(x.config, x.in, x.sessions, t0 + milliseconds(2600));
+  EXPECT_DOUBLE_EQ(s.grid.current[2].value(), 6) << "the car's 5 A are its own";
+  EXPECT_TRUE(s.ev_rise_unconfirmed);
+  EXPECT_EQ(s.ev_rise_unconfirmed_on, (std::array<bool, 3>{false, false, true}));
 }
 
 // The same car's rise reported by its station after the grid meter showed it: the station's rise is
