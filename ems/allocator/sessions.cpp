@@ -83,6 +83,7 @@ void judge_not_asking(const StepInputs& in, const SocketSnapshot& s, double max_
     ses.parked_unoffered_at.reset();
     // Asking while paused (Mode 3 C1): a later B is the car saying it wants no more.
     ses.asked_while_paused = paused && s.state == ConnectorState::Charging && !drawing;
+    if (s.state == ConnectorState::Charging && drawing) ses.drew_asking_at = in.now;
     return;
   }
   const double own_minimum = ses.needs_probing_current ? in.probing_a : in.min_a;
@@ -112,7 +113,15 @@ void judge_not_asking(const StepInputs& in, const SocketSnapshot& s, double max_
     return;
   }
   if (!ses.not_asking_since) ses.not_asking_since = in.now;
-  if (seconds(in.now - *ses.not_asking_since) >= in.site.ev_response_time_s) {
+  // A car that drew while asking until its draw faded (within the EV response time of its last
+  // draw) stopped of its own accord (Mode 3 C2 → B: full or done): its share goes to the others
+  // after kDoneConfirmS, not the EV response time later (the EV lab: a car whose minimum fitted
+  // waited 12.7 s beside a full one). One that has not asked yet may still ask for its offer.
+  const bool stopped_drawing =
+      ses.drew_asking_at && seconds(*ses.not_asking_since - *ses.drew_asking_at) <= in.site.ev_response_time_s;
+  const double confirm_s =
+      stopped_drawing ? std::min(kDoneConfirmS, in.site.ev_response_time_s) : in.site.ev_response_time_s;
+  if (seconds(in.now - *ses.not_asking_since) >= confirm_s) {
     ses.not_asking = true;
     if (!offered_enough) ses.parked_unoffered_at = in.now;
   }

@@ -104,6 +104,8 @@ struct Session {
   std::optional<MonoTime> not_asking_since;
   /// Last seen asking (Mode 3 C1) while paused: a B after it is the car being done.
   bool asked_while_paused = false;
+  /// Last seen drawing while asking (Mode 3 C2): a B after it is the car being done.
+  std::optional<MonoTime> drew_asking_at;
   /// Parked for that without having been offered current: it rejoins at its turn.
   std::optional<MonoTime> parked_unoffered_at;
   /// Parked asleep in a rotation's pause: it keeps its place among the waiting (judge_not_asking).

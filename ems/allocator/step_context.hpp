@@ -45,6 +45,9 @@ inline constexpr double kFitToleranceA = 0.1;
 /// again only where no other car will do: many EVs end a session after a few interruptions.
 inline constexpr int kInterruptionsAtRisk = 2;
 inline constexpr double kInterruptionWindowS = 600;
+/// A car that drew while asking and stops asking (Mode 3 C → B) is done once it has drawn nothing
+/// for this long: it said so itself (a car that has not asked yet gets the EV response time).
+inline constexpr double kDoneConfirmS = 2.0;
 /// A socket at its minimum is not paused for a lack of room of at most this (and at most half the
 /// safety margin) while the grid meter shows every phase it loads within its limit with it.
 inline constexpr double kEdgeToleranceA = 0.5;

@@ -193,11 +193,12 @@ TEST(AllocatorSessions, AFullBatteryIsNotFlagged) {
   EXPECT_FALSE(s.sessions[0].needs_probing_current);
 }
 
-// Guide 6.1: a car that stops asking (Mode 3 B) while offered what it needs is parked after the
-// EV response time; it is re-admitted as soon as it asks again (C) or draws.
+// Guide 6.1: a car that does not ask (Mode 3 B) while offered what it needs is parked after the
+// EV response time (it may still be about to ask for the offer); it is re-admitted as soon as it
+// asks again (C) or draws.
 TEST(AllocatorSessions, ACarNotAskingWhileOfferedEnoughIsParkedUntilItAsksAgain) {
   StageSite s(one_socket(), snapshot_at(0, {0, 0, 0}, {}));
-  (void)step_at(s, 0, socket_in(1, CS::Charging, {16, 16, 16}));
+  (void)step_at(s, 0, socket_in(1, CS::Charging));  // asks, has not drawn yet
   s.sessions[0].setpoint_a = s.sessions[0].settled_a = 16;
   (void)step_at(s, 1, socket_in(1, CS::Connected));
   EXPECT_FALSE(s.sessions[0].not_asking) << "confirmed only after the EV response time";
@@ -210,6 +211,35 @@ TEST(AllocatorSessions, ACarNotAskingWhileOfferedEnoughIsParkedUntilItAsksAgain)
   EXPECT_TRUE(s.sessions[0].not_asking) << "stays parked while it does not ask";
   (void)step_at(s, 101, socket_in(1, CS::Charging));
   EXPECT_FALSE(s.sessions[0].not_asking) << "asks again (C1): re-admitted";
+}
+
+// Guide 6.1, "when a vehicle is fully charged, the other connected vehicles will automatically be
+// supplied with more power": a car that drew while asking and then stops asking (C → B) is done
+// once its draw is gone for kDoneConfirmS, not the EV response time later (the EV lab: a car whose
+// minimum fitted waited 12.7 s beside a full one). A draw that lingers holds it; one sample of B
+// without a draw does not park it.
+TEST(AllocatorSessions, ACarThatDrewAndStopsAskingIsParkedOnceItsDrawIsGone) {
+  StageSite s(one_socket(), snapshot_at(0, {0, 0, 0}, {}));
+  (void)step_at(s, 0, socket_in(1, CS::Charging, {16, 16, 16}));
+  s.sessions[0].setpoint_a = s.sessions[0].settled_a = 16;
+  (void)step_at(s, 1, socket_in(1, CS::Charging, {16, 16, 16}));
+  (void)step_at(s, 2, socket_in(1, CS::Connected, {9, 9, 9}));  // B, ramping down
+  (void)step_at(s, 3, socket_in(1, CS::Connected, {2, 2, 2}));
+  EXPECT_FALSE(s.sessions[0].not_asking) << "still drawing";
+  (void)step_at(s, 4, socket_in(1, CS::Connected));
+  (void)step_at(s, 5, socket_in(1, CS::Connected));
+  EXPECT_FALSE(s.sessions[0].not_asking) << "one second without a draw";
+  (void)step_at(s, 6, socket_in(1, CS::Connected));
+  EXPECT_TRUE(s.sessions[0].not_asking) << "two seconds without a draw: done";
+
+  // B for a moment between two C samples: not parked.
+  StageSite f(one_socket(), snapshot_at(0, {0, 0, 0}, {}));
+  (void)step_at(f, 0, socket_in(1, CS::Charging, {16, 16, 16}));
+  f.sessions[0].setpoint_a = f.sessions[0].settled_a = 16;
+  (void)step_at(f, 1, socket_in(1, CS::Connected));
+  (void)step_at(f, 2, socket_in(1, CS::Charging, {16, 16, 16}));
+  (void)step_at(f, 3, socket_in(1, CS::Charging, {16, 16, 16}));
+  EXPECT_FALSE(f.sessions[0].not_asking);
 }
 
 // A car that asks while paused (Mode 3 C1) and then stops asking (B) is done: it is parked after the
