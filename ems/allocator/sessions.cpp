@@ -55,7 +55,10 @@ void judge_probing_need(const StepInputs& in, const SocketSnapshot& s, double ma
     ses.below_probing_draw_since.reset();
   }
   const bool judged = !ses.probing_until && low_offer && !ses.drew_below_probing;
-  if (judged && ses.drew_while_probing) {
+  // A car that drew at its probing current after its window (held back by another car's probing
+  // minute until its own was nearly over) and stops at the low offer while it asks is judged the
+  // same way (the EV lab: a car that needs 14 A drew one second of its minute and waited 65 s).
+  if (judged && (ses.drew_while_probing || (ses.drew_at_probing_current && asks))) {
     // The low offer in force since (a draw does not restart it: the car ramps down through it).
     if (!ses.low_offer_since) ses.low_offer_since = in.now;
     if (!drawing && seconds(in.now - *ses.low_offer_since) >= site.ev_response_time_s) ses.needs_probing_current = true;
@@ -237,6 +240,12 @@ std::vector<SocketWork> track_sessions(const StepInputs& in, std::vector<Session
         (ses.in_force_since && seconds(now - *ses.in_force_since) >= 2 * site.ev_response_time_s))
       ses.unprobed = false;
     if (ses.probing_until && w.max_measured >= kDrawThresholdA) ses.drew_while_probing = true;
+    // Drew while its probing current was in force, or within the EV response time after (the
+    // station samples the car's start a moment after the offer that made it).
+    if (ses.settled_a >= in.probing_a) ses.probing_offer_at = now;
+    if (!ses.drew_below_probing && w.max_measured >= kDrawThresholdA && ses.probing_offer_at &&
+        seconds(now - *ses.probing_offer_at) <= site.ev_response_time_s)
+      ses.drew_at_probing_current = true;
     judge_probing_need(in, *s, w.max_measured, ses);
     judge_not_asking(in, *s, w.max_measured, ses);
     learn_ev_limit(in, *s, w.max_measured, ses);

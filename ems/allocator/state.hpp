@@ -62,6 +62,8 @@ struct Session {
   bool seen_free = false;  ///< Seen without a vehicle: a later connection is a new session.
   std::optional<MonoTime> probing_until;
   bool drew_while_probing = false;
+  bool drew_at_probing_current = false;      ///< Drew while offered the probing current, in its window or not.
+  std::optional<MonoTime> probing_offer_at;  ///< Last offered at least the probing current.
   /// Its probing window passed without a draw; its phases are still unknown: admitted before the
   /// others (at its minimum) until it draws (see track_sessions).
   bool unprobed = false;

@@ -185,6 +185,33 @@ TEST(AllocatorSessions, ACarThatDrewWhileProbingAndStopsAtALowOfferIsJudgedAfter
   EXPECT_TRUE(f.sessions[0].drew_below_probing);
 }
 
+// A car held back by another car's probing minute gets its probing current as its own window
+// ends and starts drawing a moment after: its draw at the probing current counts like one in the
+// window, and stopping at a low offer while it asks is judged after the EV response time — not a
+// whole probing time later (the EV lab: a car that needs 14 A waited 65 s). A car that stops
+// asking (B) at the low offer is not flagged.
+TEST(AllocatorSessions, ACarThatDrewAtItsProbingCurrentJustAfterItsWindowIsJudgedAfterOneResponseTime) {
+  const auto run = [](CS after) {
+    StageSite s(one_socket(), snapshot_at(0, {0, 0, 0}, {}));
+    (void)step_at(s, 0, socket_in(1, CS::Available));
+    (void)step_at(s, 1, socket_in(1, CS::Charging));          // window until 61
+    s.sessions[0].setpoint_a = s.sessions[0].settled_a = 14;  // out at 60, its window nearly over
+    (void)step_at(s, 60, socket_in(1, CS::Charging));
+    s.sessions[0].setpoint_a = s.sessions[0].settled_a = 9;  // its share, at 61
+    (void)step_at(s, 61, socket_in(1, CS::Charging));
+    EXPECT_FALSE(s.sessions[0].probing_until.has_value());
+    EXPECT_FALSE(s.sessions[0].drew_while_probing) << "its window ended before it drew";
+    (void)step_at(s, 62, socket_in(1, CS::Charging, {10, 10, 10}));  // the start the 14 A made
+    (void)step_at(s, 63, socket_in(1, after));
+    (void)step_at(s, 65, socket_in(1, after));
+    EXPECT_FALSE(s.sessions[0].needs_probing_current) << "before the EV response time";
+    (void)step_at(s, 66, socket_in(1, after));  // the low offer in force for 5 s
+    return s.sessions[0].needs_probing_current;
+  };
+  EXPECT_TRUE(run(CS::Charging)) << "asks, draws nothing at 9 A: needs 14 A";
+  EXPECT_FALSE(run(CS::Connected)) << "does not ask: full or done, not flagged";
+}
+
 TEST(AllocatorSessions, AFullBatteryIsNotFlagged) {
   StageSite s(one_socket(), snapshot_at(0, {0, 0, 0}, {}));
   (void)step_at(s, 0, socket_in(1, CS::Connected));
