@@ -62,8 +62,12 @@ void judge_probing_need(const StepInputs& in, const SocketSnapshot& s, double ma
     // The low offer in force since (a draw does not restart it: the car ramps down through it).
     if (!ses.low_offer_since) ses.low_offer_since = in.now;
     if (!drawing && seconds(in.now - *ses.low_offer_since) >= site.ev_response_time_s) ses.needs_probing_current = true;
-  } else if (judged && asks && !drawing) {
-    // Drawing nothing at the low offer since.
+  } else if (judged && (asks || ses.probe_owed) && !drawing) {
+    // Drawing nothing at the low offer since. A car whose probing minute could not offer it the
+    // probing current (no room for it then) and that never drew is judged so even while it does
+    // not ask: some cars fall asleep (B1) and wake only to an offer they can use (the EV lab: a car
+    // that needs 14 A, offered 6–9 A at every turn, waited 3378 s). A car that has its probe
+    // later and still does not ask is done, and parked (judge_not_asking).
     if (!ses.low_offer_since) ses.low_offer_since = in.now;
     if (seconds(in.now - *ses.low_offer_since) >= std::max(2 * site.ev_response_time_s, site.probing_time_s))
       ses.needs_probing_current = true;
@@ -239,6 +243,8 @@ std::vector<SocketWork> track_sessions(const StepInputs& in, std::vector<Session
     if (ses.ev_phases != 0 || w.max_measured >= kDrawThresholdA ||
         (ses.in_force_since && seconds(now - *ses.in_force_since) >= 2 * site.ev_response_time_s))
       ses.unprobed = false;
+    if (probing_ended && !ses.drew_while_probing && !ses.probing_offer_at) ses.probe_owed = true;
+    if (w.max_measured >= kDrawThresholdA) ses.probe_owed = false;
     if (ses.probing_until && w.max_measured >= kDrawThresholdA) ses.drew_while_probing = true;
     // Drew while its probing current was in force, or within the EV response time after (the
     // station samples the car's start a moment after the offer that made it).

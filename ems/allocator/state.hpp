@@ -64,6 +64,9 @@ struct Session {
   bool drew_while_probing = false;
   bool drew_at_probing_current = false;      ///< Drew while offered the probing current, in its window or not.
   std::optional<MonoTime> probing_offer_at;  ///< Last offered at least the probing current.
+  /// Its probing window passed without the probing current going out (no room for it), and it has
+  /// not drawn since: judged on its draw at a low offer whether it asks or not.
+  bool probe_owed = false;
   /// Its probing window passed without a draw; its phases are still unknown: admitted before the
   /// others (at its minimum) until it draws (see track_sessions).
   bool unprobed = false;

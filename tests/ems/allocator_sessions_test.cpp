@@ -212,6 +212,27 @@ TEST(AllocatorSessions, ACarThatDrewAtItsProbingCurrentJustAfterItsWindowIsJudge
   EXPECT_FALSE(run(CS::Connected)) << "does not ask: full or done, not flagged";
 }
 
+// A car whose probing minute could not offer it the probing current (no room for 14 A then) and
+// that never drew is judged to need it at a low offer even while it does not ask: asleep (B1), it
+// wakes only to an offer it can use (the EV lab: such a car waited 3378 s). A car that had its
+// probe, or was plugged in before emsgw saw the socket free (no window), is not.
+TEST(AllocatorSessions, ACarThatMissedItsProbeAndSleepsAtALowOfferIsJudgedToNeedIt) {
+  const auto run = [](int offered_in_window) {
+    StageSite s(one_socket(), snapshot_at(0, {0, 0, 0}, {}));
+    (void)step_at(s, 0, socket_in(1, CS::Available));
+    (void)step_at(s, 1, socket_in(1, CS::Charging));  // window until 61
+    s.sessions[0].setpoint_a = s.sessions[0].settled_a = offered_in_window;
+    (void)step_at(s, 30, socket_in(1, CS::Charging));
+    s.sessions[0].setpoint_a = s.sessions[0].settled_a = 8;
+    for (double t = 61; t <= 120; t += 1) (void)step_at(s, t, socket_in(1, CS::Connected));  // asleep
+    EXPECT_FALSE(s.sessions[0].needs_probing_current) << "judged after a whole probing time";
+    (void)step_at(s, 121, socket_in(1, CS::Connected));
+    return s.sessions[0].needs_probing_current;
+  };
+  EXPECT_TRUE(run(6)) << "its probing fell back to 6 A: it may need 14 A to wake";
+  EXPECT_FALSE(run(14)) << "it had its probe: asleep or done, not flagged";
+}
+
 TEST(AllocatorSessions, AFullBatteryIsNotFlagged) {
   StageSite s(one_socket(), snapshot_at(0, {0, 0, 0}, {}));
   (void)step_at(s, 0, socket_in(1, CS::Connected));
