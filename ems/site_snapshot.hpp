@@ -135,12 +135,13 @@ struct SiteSnapshot {
   std::optional<FlexLimit> flex_limit;
   /// Grid operator suspend command: every socket pauses until it is cleared.
   bool suspended = false;
-  /// The non-EV load counts a grid rise as the EVs' answer to a raise their stations have not
-  /// reported yet (a household step could hide in it): raises wait, as for an unconfirmed cut.
-  bool ev_rise_unconfirmed = false;
-  /// The grid phases where it does (a raise on the others needs no such wait unless a power
-  /// budget joins the phases).
+  /// The grid phases where the non-EV load counts a grid rise as the EVs' answer to a raise their
+  /// stations have not reported yet (a household step could hide in it): raises on them wait, as
+  /// for an unconfirmed cut (on every phase, where a power budget joins the phases).
   std::array<bool, 3> ev_rise_unconfirmed_on{};
+  [[nodiscard]] bool ev_rise_unconfirmed() const {
+    return ev_rise_unconfirmed_on[0] || ev_rise_unconfirmed_on[1] || ev_rise_unconfirmed_on[2];
+  }
 };
 
 }  // namespace emsgw::ems

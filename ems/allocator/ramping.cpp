@@ -40,18 +40,17 @@ std::vector<SocketAllocation> ramp(const StepInputs& in, const std::vector<Socke
   // rose. A raise that loads none of them and answers to no power budget (all phases together: a
   // flexible limit, PV surplus, a circuit's or a schedule's power limit) has nothing hidden from
   // it: it need not wait (the EV lab: a car that fitted waited 7 s for another's ramp on L3).
-  const bool power_budget = in.snap.flex_limit.has_value() ||
-                            std::any_of(in.snap.node_limits.begin(), in.snap.node_limits.end(),
-                                        [](const NodeLimit& l) { return l.power.has_value(); }) ||
-                            std::any_of(in.site.circuits.begin(), in.site.circuits.end(),
-                                        [](const CircuitConfig& c) { return c.max_power_w > 0; });
+  const bool rise = in.snap.ev_rise_unconfirmed();
+  const bool power_budget = rise && (in.snap.flex_limit.has_value() ||
+                                     std::any_of(in.snap.node_limits.begin(), in.snap.node_limits.end(),
+                                                 [](const NodeLimit& l) { return l.power.has_value(); }) ||
+                                     std::any_of(in.site.circuits.begin(), in.site.circuits.end(),
+                                                 [](const CircuitConfig& c) { return c.max_power_w > 0; }));
   const auto rise_holds = [&](const SocketWork& w) {
-    if (!in.snap.ev_rise_unconfirmed) return false;
-    const auto& on = in.snap.ev_rise_unconfirmed_on;
-    if (power_budget || w.surplus_member || w.load_count == 0 || std::none_of(on.begin(), on.end(), std::identity{}))
-      return true;
+    if (!rise) return false;
+    if (power_budget || w.surplus_member || w.load_count == 0) return true;
     for (int i = 0; i < w.load_count; ++i)
-      if (on[w.loads[static_cast<std::size_t>(i)]]) return true;
+      if (in.snap.ev_rise_unconfirmed_on[w.loads[static_cast<std::size_t>(i)]]) return true;
     return false;
   };
   bool cut_pending = false;

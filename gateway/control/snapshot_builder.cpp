@@ -320,7 +320,7 @@ void align_grid_with_ev(const ems::SiteConfig& site, const SiteInputs& in, ems::
       const double raised = raised_ev(raises, p, *g, ev, taken);
       // A rise taken on trust (the stations had not reported it when the reading was taken):
       // raises wait until no reading in use needs it.
-      if (raised > ev + kTrustedA) s.ev_rise_unconfirmed = s.ev_rise_unconfirmed_on[p] = true;
+      if (raised > ev + kTrustedA) s.ev_rise_unconfirmed_on[p] = true;
       const double h = *g - std::max(ev, raised) + unseen;
       if (!household || h > *household) household = h;
     }

@@ -60,7 +60,7 @@ TEST(AllocatorRamping, HoldsRaisesWhileAnEvRiseIsUnconfirmed) {
   StageSite s(two_sockets(), snapshot_at(0, {0, 0, 0}, {}));
   s.sessions[0].setpoint_a = s.sessions[0].settled_a = 16;
   s.sessions[1].setpoint_a = s.sessions[1].settled_a = 6;
-  s.snap.ev_rise_unconfirmed = true;
+  s.snap.ev_rise_unconfirmed_on = {true, false, false};  // on L1, where both sockets load
   std::vector<SocketWork> work{decided(10, 16), decided(12, 6)};
   work[0].max_measured = 10;  // no cut pending
   auto allocs = allocator::ramp(s.inputs(), work, s.sessions);
@@ -86,7 +86,6 @@ TEST(AllocatorRamping, ARiseOnTrustHoldsOnlyRaisesOnItsPhases) {
   };
   const auto waits = [&](StageSite& s, const SocketWork& w) {
     s.sessions[0].setpoint_a = s.sessions[0].settled_a = 6;
-    s.snap.ev_rise_unconfirmed = true;
     s.snap.ev_rise_unconfirmed_on = {false, false, true};
     return allocator::ramp(s.inputs(), {w}, s.sessions)[0].wait_for_confirmation;
   };

@@ -282,7 +282,7 @@ LabResult run_lab_scenario(const json& input, const std::string& name) {
         const auto& g = r->snapshot.grid.current;
         std::fprintf(stderr, "t=%.1f non-EV load %s (grid %.1f %.1f %.1f%s; stations",
                      std::chrono::duration<double>(r->allocation.at - t0_).count(), nonev, g[0].value(), g[1].value(),
-                     g[2].value(), r->snapshot.ev_rise_unconfirmed ? ", EV rise on trust" : "");
+                     g[2].value(), r->snapshot.ev_rise_unconfirmed() ? ", EV rise on trust" : "");
         for (const auto& s : r->snapshot.sockets)
           std::fprintf(stderr, " %d:%.1f/%.1f/%.1f@%.1f", s.id, s.current[0].value(), s.current[1].value(),
                        s.current[2].value(), std::chrono::duration<double>(s.measured_at - t0_).count());
@@ -715,13 +715,13 @@ LabResult run_lab_scenario(const json& input, const std::string& name) {
       std::vector<double> got(cars.size(), 0.0);
       for (std::size_t i = 0; i < cars.size(); ++i) {
         const auto& c = cars[i];
-        bool in = !paused(c) || charging_station_mins[c.so->station] + car_min(c) <=
-                                    site.stations[c.so->station].max_current_a + 1e-9;
-        for (int j = 0; j < c.count && paused(c); ++j) {
+        bool fits =
+            charging_station_mins[c.so->station] + car_min(c) <= site.stations[c.so->station].max_current_a + 1e-9;
+        for (int j = 0; j < c.count; ++j) {
           const auto p = c.phases[static_cast<std::size_t>(j)];
-          in = in && charging_mins[p] + car_min(c) <= head[p] + 1e-9;
+          fits = fits && charging_mins[p] + car_min(c) <= head[p] + 1e-9;
         }
-        if (!in) {
+        if (paused(c) && !fits) {
           frozen[i] = true;
           continue;
         }

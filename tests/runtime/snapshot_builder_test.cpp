@@ -202,7 +202,7 @@ TEST(SnapshotBuilder, AGridRiseOfARaisedCarItsStationHasNotReportedYetIsTheCars)
   x.add_grid({11, 11, 11}, t0 + milliseconds(2500));  // the car at 5 A, its station not read since
   const auto s = build_snapshot(x.config, x.in, x.sessions, t0 + milliseconds(2600));
   EXPECT_DOUBLE_EQ(s.grid.current[0].value(), 6) << "household 6 A, the car's 5 A are its own";
-  EXPECT_TRUE(s.ev_rise_unconfirmed) << "raises wait until the station reports the rise";
+  EXPECT_TRUE(s.ev_rise_unconfirmed()) << "raises wait until the station reports the rise";
   EXPECT_EQ(s.ev_rise_unconfirmed_on, (std::array<bool, 3>{true, true, true}));
   // Its station reports it, and so does every reading in use.
   x.add_station(station(5, t0 + milliseconds(3000)));
@@ -211,7 +211,7 @@ TEST(SnapshotBuilder, AGridRiseOfARaisedCarItsStationHasNotReportedYetIsTheCars)
   x.add_grid({11, 11, 11}, t0 + milliseconds(4500));
   const auto reported = build_snapshot(x.config, x.in, x.sessions, t0 + milliseconds(4600));
   EXPECT_DOUBLE_EQ(reported.grid.current[0].value(), 11);
-  EXPECT_FALSE(reported.ev_rise_unconfirmed);
+  EXPECT_FALSE(reported.ev_rise_unconfirmed());
   EXPECT_EQ(reported.ev_rise_unconfirmed_on, (std::array<bool, 3>{}));
 }
 
@@ -225,7 +225,7 @@ TEST(SnapshotBuilder, ARiseOnTrustIsFlaggedOnThePhasesItShowsOnOnly) {
   x.add_grid({6, 6, 11}, t0 + milliseconds(2500));  // the car at 5 A on L3, its station not read since
   const auto s = build_snapshot(x.config, x.in, x.sessions, t0 + milliseconds(2600));
   EXPECT_DOUBLE_EQ(s.grid.current[2].value(), 6) << "the car's 5 A are its own";
-  EXPECT_TRUE(s.ev_rise_unconfirmed);
+  EXPECT_TRUE(s.ev_rise_unconfirmed());
   EXPECT_EQ(s.ev_rise_unconfirmed_on, (std::array<bool, 3>{false, false, true}));
 }
 
@@ -304,7 +304,7 @@ TEST(SnapshotBuilder, ARaiseItsStationHasShownIsNotTakenForTheCarAgain) {
   const auto s = build_snapshot(x.config, x.in, x.sessions, at(3.1));
   // The 1 A of the raise not shown yet is the car's on trust (raises wait meanwhile): 6 A of 7 A.
   EXPECT_GE(s.grid.current[0].value() - 18.2, 6 - 1e-9) << "household 7 A with the kettle";
-  EXPECT_TRUE(s.ev_rise_unconfirmed);
+  EXPECT_TRUE(s.ev_rise_unconfirmed());
 }
 
 // A car at 16 A is cut, and raised to 6 A while it still draws its old current (within its dead
